@@ -1,0 +1,8 @@
+"""formcheck: squat form analysis from video with MediaPipe pose landmarks."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("formcheck")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

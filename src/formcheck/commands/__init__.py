@@ -1,0 +1,12 @@
+"""Command groups of the ``formcheck`` CLI, one module each."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add every command to ``app``."""
+    from . import landmarks
+
+    landmarks.register(app)

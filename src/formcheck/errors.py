@@ -1,0 +1,23 @@
+"""Exception types. The CLI turns each into one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+
+class FormcheckError(Exception):
+    """Base class for errors a user can act on (bad input, missing model, ...)."""
+
+    exit_code = 1
+
+
+class InputError(FormcheckError):
+    """A file given by the user is missing, unreadable or not what was expected."""
+
+
+class ModelError(FormcheckError):
+    """The pose model file is missing or cannot be loaded."""
+
+
+class NoPersonError(FormcheckError):
+    """No person (or no squat) was found in the input."""
+
+    exit_code = 2
