@@ -1,0 +1,1 @@
+"""Live webcam feedback: capture thread, processing session, display."""
