@@ -1,0 +1,224 @@
+"""Video sources: probe a file and read its frames upright, as RGB arrays, with container timestamps.
+
+Everything that reads video goes through here (PyAV). Rotation metadata (the
+display matrix phones write for portrait video) is applied, so frames come out
+the way a player shows them. Bad files raise :class:`~formcheck.errors.InputError`
+with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import InputError
+
+#: FFmpeg demuxers that read still images; formcheck needs a video.
+_IMAGE_FORMATS = frozenset({"image2", "gif", "apng", "webp", "ico", "tiff", "bmp"})
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video, in upright (displayed) orientation.
+
+    ``fps`` is the container's average frame rate as a float (29.97 stays 29.97);
+    ``frame_count`` is the container's count, or an estimate from ``duration_s * fps``
+    when the container does not store one; ``rotation`` is the clockwise rotation in
+    degrees (0, 90, 180, 270) applied to the stored frames to show them upright.
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration_s: float
+    rotation: int
+    codec: str
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes), expected a video")
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    """Open ``path`` for reading, with its first video stream checked."""
+    _check_file(path)
+    try:
+        container = av.open(str(path), mode="r")
+    except (av.FFmpegError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
+    fmt = container.format.name
+    if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+        container.close()
+        raise InputError(f"{path}: is an image ({fmt.removesuffix('_pipe')}), expected a video")
+    if not container.streams.video:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
+        container.close()
+        raise InputError(f"{path}: contains no video stream (found {kinds}), expected a video")
+    return container
+
+
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's message without the file name it repeats."""
+    msg = getattr(exc, "strerror", None) or str(exc)
+    return str(msg).split(": '")[0].strip().rstrip(".") or type(exc).__name__
+
+
+def _rotation(frame: av.VideoFrame) -> int:
+    """Clockwise degrees that turn ``frame`` upright (PyAV reports the counter-clockwise angle)."""
+    return int(-round(frame.rotation / 90.0) * 90) % 360
+
+
+def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """Rotate ``rgb`` clockwise by ``rotation`` degrees; always C-contiguous (mp.Image ignores strides)."""
+    if rotation:
+        rgb = np.rot90(rgb, k=-(rotation // 90))
+    return np.ascontiguousarray(rgb)
+
+
+def _rate(stream: av.video.stream.VideoStream) -> Fraction | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return Fraction(rate)
+    return None
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a video's size, frame rate, length, rotation and codec (decodes the first frame only)."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        try:
+            first = next(container.decode(stream), None)
+        except av.FFmpegError as exc:
+            raise InputError(f"{path}: no decodable video frames ({_reason(exc)})") from None
+        if first is None:
+            raise InputError(f"{path}: no decodable video frames")
+        rotation = _rotation(first)
+        width, height = first.width, first.height
+        if rotation in (90, 270):
+            width, height = height, width
+        rate = _rate(stream)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        else:
+            duration = 0.0
+        if rate is None:
+            raise InputError(f"{path}: the container gives no frame rate, expected a video")
+        frame_count = stream.frames or round(duration * float(rate))
+        return VideoInfo(
+            path=path,
+            width=width,
+            height=height,
+            fps=float(rate),
+            frame_count=int(frame_count),
+            duration_s=duration,
+            rotation=rotation,
+            codec=stream.codec_context.name,
+        )
+
+
+def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        if threads:
+            stream.thread_type = "AUTO"
+        rate = _rate(stream)
+        period = 1.0 / float(rate) if rate else 1.0 / 30.0
+        t0: float | None = None
+        last = -np.inf
+        n = 0
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.pts is not None else last + period
+                if t0 is None:
+                    t0 = t
+                t -= t0
+                if t <= last:  # broken containers repeat timestamps: keep them strictly increasing
+                    t = last + period
+                last = t
+                n += 1
+                yield t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+        except av.FFmpegError as exc:
+            raise InputError(f"{path}: corrupt video data after frame {n} ({_reason(exc)})") from None
+        if n == 0:
+            raise InputError(f"{path}: no decodable video frames")
+        if stream.frames and n < 0.95 * stream.frames - 2:
+            raise InputError(f"{path}: truncated video, decoded {n} of its {stream.frames} frames")
+
+
+def read_frames(
+    path: str | Path, *, prefetch: int = 0, threads: bool = True
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(timestamp_s, rgb)`` for every frame of the first video stream.
+
+    ``timestamp_s`` is the frame's presentation time from the container (pts x
+    time_base) relative to the first frame, strictly increasing. ``rgb`` is an
+    upright ``(height, width, 3)`` uint8 C-contiguous array. ``threads`` turns on
+    FFmpeg's frame/slice-threaded decoding. ``prefetch > 0`` decodes in a
+    background thread, up to ``prefetch`` frames ahead, so decoding overlaps
+    whatever the caller does with each frame (PyAV and MediaPipe release the GIL).
+    """
+    path = Path(path)
+    _check_file(path)
+    frames = _decode(path, threads)
+    return _prefetched(frames, prefetch) if prefetch > 0 else frames
+
+
+_DONE = object()
+
+
+def _prefetched(frames: Iterator[tuple[float, np.ndarray]], size: int) -> Iterator[tuple[float, np.ndarray]]:
+    """Run ``frames`` in a daemon thread, ``size`` items ahead; errors are re-raised in the consumer."""
+    q: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in frames:
+                if not put(item):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        else:
+            put(_DONE)
+        finally:
+            frames.close()
+
+    worker = threading.Thread(target=work, name="formcheck-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
