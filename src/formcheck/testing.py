@@ -70,8 +70,14 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _leg(
-    side: float, flex: np.ndarray, valgus: np.ndarray, prog: np.ndarray, heel_cm: np.ndarray,
-    hip_fwd: np.ndarray, width: np.ndarray, body: Body,
+    side: float,
+    flex: np.ndarray,
+    valgus: np.ndarray,
+    prog: np.ndarray,
+    heel_cm: np.ndarray,
+    hip_fwd: np.ndarray,
+    width: np.ndarray,
+    body: Body,
 ) -> dict[str, np.ndarray]:
     """One leg in body coordinates (lateral to the subject's left, up, forward),
     relative to the hip joint. ``side`` +1 = left, -1 = right."""
@@ -108,7 +114,8 @@ def _leg(
     toe = foot_point(body.foot - body.heel_back, -body.ankle_height)
     # Height of the ankle above the toe (the toe rests on the floor).
     ankle_above_floor = (body.foot - body.heel_back) * sa[:, 0] + body.ankle_height * ca[:, 0]
-    return {"knee": knee, "ankle": ankle, "heel": heel, "toe": toe, "up": up, "ankle_floor": ankle_above_floor}
+    return {"knee": knee, "ankle": ankle, "heel": heel, "toe": toe, "up": up,
+            "ankle_floor": ankle_above_floor}  # fmt: skip
 
 
 def pose_from_angles(
