@@ -1,0 +1,435 @@
+"""Squat repetition segmentation: start, bottom and end frame of every rep.
+
+A repetition is a prominent peak of the *bilateral* knee flexion (the smaller
+of the left and right knee flexion on each frame, so both legs must bend)
+that is confirmed by a descent of the hips and has a plausible duration.
+
+Definitions (all on whole arrays, no per-frame Python loops):
+
+- signal ``s``: per leg, world (3-D) knee flexion in degrees, falling back to
+  the image knee flexion on frames where the world value is unknown; then the
+  minimum of the two legs. NaN where either leg is unknown.
+- bottom: a peak of ``s`` (``scipy.signal.find_peaks``) at least
+  ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
+  prominence measured within ``max_duration_s`` on each side and never across
+  a NaN gap (gaps act as walls), so a rep lies inside one run of valid frames.
+- start / end: the standing points either side of the bottom: the last local
+  minimum before (first after) the bottom where ``s`` is back within
+  ``top_tolerance`` of the prominence's reference level (the higher of the two
+  bases), i.e. the onset of the movement. If that point lies beyond a
+  neighbouring bottom, the boundary is the lowest point between the two
+  bottoms instead.
+- confirmation: hips at their lowest in the rep are at least ``min_hip_drop``
+  lower (metric ``hip_drop``) than at the start and at the end; the rep lasts
+  ``min_duration_s`` to ``max_duration_s``; descent and ascent each last at
+  least ``min_phase_s``.
+
+Every decision about a rep with bottom ``b`` depends only on frames within
+``2 H + 1`` of ``b`` (``H`` = ``max_duration_s`` in frames). `RepCounter` uses that
+to give exactly the offline result from a bounded trailing buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .metricset import MetricSet
+
+#: Metrics the segmentation reads.
+FLEXION_WORLD = ("knee_flexion_left", "knee_flexion_right")
+FLEXION_IMAGE = ("knee_flexion_image_left", "knee_flexion_image_right")
+HIP_DROP = "hip_drop"
+
+
+@dataclass(frozen=True)
+class RepParams:
+    """Thresholds of the segmentation (degrees, seconds, ``hip_drop`` units).
+
+    Notes
+    -----
+    - ``min_prominence_deg`` 40 and ``min_bottom_deg`` 50: a shallow squat with
+      the hips still above the knees bends the knees about 70-90 degrees from
+      a standing 0-15; walking keeps the *smaller* knee angle of the two legs
+      under about 25 degrees (one leg is always in stance).
+    - ``min_hip_drop`` 0.10: the hips must sink by a tenth of the unit of
+      ``hip_drop`` (leg length); a 60-degree knee bend lowers them far more, a
+      jump's tuck in the air raises them.
+    - ``min_duration_s`` 0.8 and ``min_phase_s`` 0.25: a fast bodyweight squat
+      takes 1-2 s; a jump's countermovement is quicker and ends in take-off.
+    - ``max_duration_s`` 12: slow tempo squats take 4-8 s.
+    - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
+      is where the knee angle is back within 5 % of the excursion (at least
+      2 degrees, the noise of filtered landmarks) of the standing level.
+    """
+
+    min_prominence_deg: float = 40.0
+    min_bottom_deg: float = 50.0
+    min_hip_drop: float = 0.10
+    min_duration_s: float = 0.8
+    max_duration_s: float = 12.0
+    min_phase_s: float = 0.25
+    top_tolerance_frac: float = 0.05
+    top_tolerance_deg: float = 2.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"RepParams.{f.name}: expected a finite number >= 0, got {value!r}")
+        if self.max_duration_s <= self.min_duration_s:
+            raise ValueError(
+                f"RepParams.max_duration_s: expected more than min_duration_s ({self.min_duration_s}), "
+                f"got {self.max_duration_s}"
+            )
+
+    def half_window(self, fps: float) -> int:
+        """``H``: ``max_duration_s`` in frames (at least 2)."""
+        return max(2, int(round(self.max_duration_s * fps)))
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One repetition: frame indices and times (seconds)."""
+
+    start: int
+    bottom: int
+    end: int
+    t_start: float
+    t_bottom: float
+    t_end: float
+
+    @property
+    def descent_s(self) -> float:
+        return self.t_bottom - self.t_start
+
+    @property
+    def ascent_s(self) -> float:
+        return self.t_end - self.t_bottom
+
+    @property
+    def duration_s(self) -> float:
+        return self.t_end - self.t_start
+
+
+@dataclass(frozen=True, eq=False)
+class Reps:
+    """Repetitions as parallel arrays: frame indices ``start <= bottom <= end``
+    (int64) and their timestamps ``t_*`` (seconds)."""
+
+    start: np.ndarray
+    bottom: np.ndarray
+    end: np.ndarray
+    t_start: np.ndarray
+    t_bottom: np.ndarray
+    t_end: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = np.asarray(self.start).shape
+        for f in fields(self):
+            dtype = np.int64 if f.name in ("start", "bottom", "end") else np.float64
+            arr = np.asarray(getattr(self, f.name), dtype=dtype).reshape(-1)
+            if arr.shape != (n[0] if n else 0,):
+                raise ValueError(f"Reps.{f.name}: expected shape {n}, got {arr.shape}")
+            object.__setattr__(self, f.name, arr)
+        if np.any(self.start > self.bottom) or np.any(self.bottom > self.end):
+            raise ValueError("Reps: expected start <= bottom <= end for every rep")
+
+    @classmethod
+    def empty(cls) -> Reps:
+        z = np.empty(0, dtype=np.int64)
+        t = np.empty(0)
+        return cls(z, z, z, t, t, t)
+
+    @classmethod
+    def from_indices(cls, start, bottom, end, timestamps: np.ndarray) -> Reps:
+        """Reps from frame indices, times looked up in ``timestamps``."""
+        ts = np.asarray(timestamps, dtype=np.float64)
+        s, b, e = (np.asarray(a, dtype=np.int64) for a in (start, bottom, end))
+        return cls(s, b, e, ts[s], ts[b], ts[e])
+
+    @classmethod
+    def concat(cls, parts: list[Reps]) -> Reps:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    def __getitem__(self, i: int) -> Rep:
+        return Rep(*(getattr(self, f.name)[i].item() for f in fields(self)))
+
+    def __iter__(self) -> Iterator[Rep]:
+        return (self[i] for i in range(len(self)))
+
+    def select(self, mask_or_index: np.ndarray) -> Reps:
+        """Reps picked by a boolean mask or index array."""
+        return Reps(*(getattr(self, f.name)[mask_or_index] for f in fields(self)))
+
+    @property
+    def descent_s(self) -> np.ndarray:
+        return self.t_bottom - self.t_start
+
+    @property
+    def ascent_s(self) -> np.ndarray:
+        return self.t_end - self.t_bottom
+
+    @property
+    def duration_s(self) -> np.ndarray:
+        return self.t_end - self.t_start
+
+    def to_list(self) -> list[dict[str, float | int]]:
+        return [
+            {"start": r.start, "bottom": r.bottom, "end": r.end,
+             "t_start": r.t_start, "t_bottom": r.t_bottom, "t_end": r.t_end}
+            for r in self
+        ]  # fmt: skip
+
+
+def estimate_fps(timestamps: np.ndarray) -> float:
+    """Frames per second from the median frame interval of ``timestamps`` (seconds)."""
+    ts = np.asarray(timestamps, dtype=np.float64)
+    if ts.shape[0] < 2:
+        raise ValueError(f"timestamps: expected at least 2 frames to estimate fps, got {ts.shape[0]}")
+    dt = float(np.median(np.diff(ts)))
+    if not (np.isfinite(dt) and dt > 0):
+        raise ValueError(f"timestamps: expected increasing times, got median interval {dt}")
+    return 1.0 / dt
+
+
+def rep_signals(metrics: MetricSet) -> tuple[np.ndarray, np.ndarray]:
+    """``(flexion, hip_drop)``: bilateral knee flexion (degrees, the smaller of
+    the two legs, world value else image value, NaN where a leg is unknown)
+    and ``hip_drop`` (NaN where invalid), both ``(T,)``."""
+    legs = []
+    for world_name, image_name in zip(FLEXION_WORLD, FLEXION_IMAGE, strict=True):
+        world = metrics[world_name].masked if world_name in metrics else None
+        image = metrics[image_name].masked if image_name in metrics else None
+        if world is None and image is None:
+            raise ValueError(f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}")
+        if world is None:
+            legs.append(image)
+        elif image is None:
+            legs.append(world)
+        else:
+            legs.append(np.where(np.isfinite(world), world, image))
+    if HIP_DROP not in metrics:
+        raise ValueError(f"metrics: expected {HIP_DROP!r}, got {sorted(metrics)}")
+    return np.minimum(legs[0], legs[1]), metrics[HIP_DROP].masked
+
+
+def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat frame indices of the ranges ``[lo_k, hi_k]`` (inclusive, non-empty),
+    the owner ``k`` of each, and the offset where each range starts."""
+    lengths = hi - lo + 1
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    owner = np.repeat(np.arange(lo.shape[0]), lengths)
+    flat = np.arange(int(lengths.sum())) - offsets[owner] + lo[owner]
+    return flat, owner, offsets
+
+
+def _last_below(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, thr: np.ndarray, where: np.ndarray | None = None
+) -> np.ndarray:
+    """For each k, the last index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
+    ``where`` true, if given); -1 if none."""
+    flat, owner, offsets = _ragged(lo, hi)
+    ok = x[flat] <= thr[owner]
+    if where is not None:
+        ok &= where[flat]
+    return np.maximum.reduceat(np.where(ok, flat, -1), offsets)
+
+
+def _first_below(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, thr: np.ndarray, where: np.ndarray | None = None
+) -> np.ndarray:
+    """For each k, the first index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
+    ``where`` true, if given); the largest int64 if none."""
+    flat, owner, offsets = _ragged(lo, hi)
+    ok = x[flat] <= thr[owner]
+    if where is not None:
+        ok &= where[flat]
+    return np.minimum.reduceat(np.where(ok, flat, np.iinfo(np.int64).max), offsets)
+
+
+def _local_minima(x: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: ``x`` is no higher than either neighbour (plateaus included)."""
+    out = np.ones(x.shape, dtype=bool)
+    out[1:] &= x[1:] <= x[:-1]
+    out[:-1] &= x[:-1] <= x[1:]
+    return out
+
+
+def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each k, the first index of the minimum of ``x[lo_k:hi_k + 1]``."""
+    flat, owner, offsets = _ragged(lo, hi)
+    lowest = np.minimum.reduceat(x[flat], offsets)
+    return _first_below(x, lo, hi, lowest)
+
+
+def detect_reps(
+    flexion: np.ndarray,
+    hip_drop: np.ndarray,
+    timestamps: np.ndarray,
+    fps: float,
+    params: RepParams | None = None,
+) -> Reps:
+    """Repetitions in the bilateral knee flexion ``flexion`` (degrees, ``(T,)``),
+    confirmed by ``hip_drop``; see the module docstring for the definitions."""
+    from scipy.signal import find_peaks
+
+    p = params or RepParams()
+    flex = np.asarray(flexion, dtype=np.float64)
+    hip = np.asarray(hip_drop, dtype=np.float64)
+    ts = np.asarray(timestamps, dtype=np.float64)
+    if flex.ndim != 1 or hip.shape != flex.shape or ts.shape != flex.shape:
+        raise ValueError(
+            f"expected flexion, hip_drop and timestamps of one shape (T,), got {flex.shape}, "
+            f"{hip.shape} and {ts.shape}"
+        )
+    if not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps: expected a positive number, got {fps}")
+    n = flex.shape[0]
+    if n < 3:
+        return Reps.empty()
+    h = p.half_window(fps)
+    # Unknown frames become +inf walls: never a peak (filtered by the height
+    # bound), and prominence / base searches stop at them.
+    x = np.where(np.isfinite(flex), flex, np.inf)
+    height = (p.min_bottom_deg, np.finfo(np.float64).max)
+    peaks, props = find_peaks(x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1)
+    if peaks.size == 0:
+        return Reps.empty()
+    prom = props["prominences"]
+    ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
+    thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
+    # Standing point: the nearest local minimum within tolerance (the onset of
+    # the movement on a flat or noisy standing phase), else the nearest frame
+    # within tolerance.
+    lo, hi = np.maximum(peaks - h, 0), np.minimum(peaks + h, n - 1)
+    minima = _local_minima(x)
+    start = _last_below(x, lo, peaks, thr, minima)
+    start = np.where(start >= 0, start, _last_below(x, lo, peaks, thr))
+    end = _first_below(x, peaks, hi, thr, minima)
+    end = np.where(end < n, end, _first_below(x, peaks, hi, thr))
+    # A boundary beyond a neighbouring bottom becomes the lowest point between them.
+    if peaks.size > 1:
+        gap_low = _argmin_between(x, peaks[:-1], peaks[1:])
+        late_end = end[:-1] > peaks[1:]
+        end[:-1] = np.where(late_end, gap_low, end[:-1])
+        early_start = start[1:] < peaks[:-1]
+        start[1:] = np.where(early_start, gap_low, start[1:])
+    reps = Reps.from_indices(start, peaks, end, ts)
+    # Hip confirmation: lowest hips in the rep versus the standing points.
+    flat, _, offsets = _ragged(start, end)
+    with np.errstate(invalid="ignore"):
+        lowest_hips = np.fmax.reduceat(hip[flat], offsets)
+        hip_ok = lowest_hips - np.maximum(hip[start], hip[end]) >= p.min_hip_drop
+    keep = (
+        hip_ok
+        & (reps.duration_s >= p.min_duration_s)
+        & (reps.duration_s <= p.max_duration_s)
+        & (reps.descent_s >= p.min_phase_s)
+        & (reps.ascent_s >= p.min_phase_s)
+    )
+    return reps.select(keep)
+
+
+def find_reps(metrics: MetricSet, params: RepParams | None = None, fps: float | None = None) -> Reps:
+    """Repetitions of a whole `MetricSet` (offline). ``fps`` defaults to the
+    estimate from the timestamps."""
+    ts = np.asarray(metrics.timestamps, dtype=np.float64)
+    if ts.shape[0] < 3:
+        return Reps.empty()
+    flex, hip = rep_signals(metrics)
+    return detect_reps(flex, hip, ts, estimate_fps(ts) if fps is None else fps, params)
+
+
+class RepCounter:
+    """Incremental `find_reps` for live mode: feed frames in chunks of any size,
+    get each repetition once, as soon as it is final.
+
+    It keeps a trailing buffer of ``4 H + 4`` frames (``H`` = ``max_duration_s``
+    in frames) and re-runs `detect_reps` on it after every update. A rep with
+    bottom ``b`` depends only on frames ``b - R .. b + R`` (``R = 2 H + 1``), so
+    it is emitted once frame ``b + R`` has arrived (or at `flush`), and the reps emitted over
+    a whole stream are exactly those of `find_reps` on the whole sequence with
+    the same ``fps``.
+    """
+
+    def __init__(self, fps: float, params: RepParams | None = None) -> None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps: expected a positive number, got {fps}")
+        self.fps = float(fps)
+        self.params = params or RepParams()
+        self._h = self.params.half_window(self.fps)
+        self._radius = 2 * self._h + 1
+        self._keep = 2 * self._radius + 2
+        self._flex = np.empty(0)
+        self._hip = np.empty(0)
+        self._ts = np.empty(0)
+        self._offset = 0  # stream index of the buffer's first frame
+        self._last_bottom = -1
+        self._emitted: list[Reps] = []
+
+    @property
+    def n_frames(self) -> int:
+        """Frames seen so far."""
+        return self._offset + self._flex.shape[0]
+
+    @property
+    def reps(self) -> Reps:
+        """Every repetition emitted so far (stream frame indices)."""
+        return Reps.concat(self._emitted)
+
+    def update(self, chunk: MetricSet) -> Reps:
+        """Add the frames of ``chunk`` (the next frames of the stream); return
+        the repetitions completed by them."""
+        flex, hip = rep_signals(chunk)
+        return self.push(chunk.timestamps, flex, hip)
+
+    def push(self, timestamps, flexion, hip_drop) -> Reps:
+        """Like `update`, from per-frame values: timestamps (s), bilateral knee
+        flexion (deg) and ``hip_drop``; scalars for one frame or ``(k,)`` arrays."""
+        ts = np.atleast_1d(np.asarray(timestamps, dtype=np.float64))
+        flex = np.atleast_1d(np.asarray(flexion, dtype=np.float64))
+        hip = np.atleast_1d(np.asarray(hip_drop, dtype=np.float64))
+        if ts.ndim != 1 or flex.shape != ts.shape or hip.shape != ts.shape:
+            raise ValueError(
+                f"expected timestamps, flexion and hip_drop of one shape (k,), got {ts.shape}, "
+                f"{flex.shape} and {hip.shape}"
+            )
+        if ts.size and self._ts.size and ts[0] <= self._ts[-1]:
+            raise ValueError(f"timestamps: expected times after {self._ts[-1]}, got {ts[0]}")
+        self._flex = np.concatenate((self._flex, flex))
+        self._hip = np.concatenate((self._hip, hip))
+        self._ts = np.concatenate((self._ts, ts))
+        new = self._emit(final_only=True)
+        drop = max(0, self._flex.shape[0] - self._keep)
+        if drop:
+            self._flex, self._hip, self._ts = self._flex[drop:], self._hip[drop:], self._ts[drop:]
+            self._offset += drop
+        return new
+
+    def flush(self) -> Reps:
+        """End of stream: return the repetitions not yet emitted."""
+        return self._emit(final_only=False)
+
+    def _emit(self, final_only: bool) -> Reps:
+        found = detect_reps(self._flex, self._hip, self._ts, self.fps, self.params)
+        bottom = found.bottom + self._offset
+        ok = bottom > self._last_bottom
+        if self._offset > 0:
+            ok &= bottom - self._radius >= self._offset
+        if final_only:
+            ok &= bottom + self._radius <= self.n_frames - 1
+        new = found.select(ok)
+        new = Reps(new.start + self._offset, new.bottom + self._offset, new.end + self._offset,
+                   new.t_start, new.t_bottom, new.t_end)  # fmt: skip
+        if len(new):
+            self._last_bottom = int(new.bottom[-1])
+            self._emitted.append(new)
+        return new

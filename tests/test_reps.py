@@ -1,0 +1,275 @@
+"""Repetition segmentation on hand-built knee-flexion / hip-drop signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from synthetic_metrics import metric_set, squat_flexion, squat_metrics
+
+from formcheck.reps import RepCounter, RepParams, Reps, detect_reps, estimate_fps, find_reps, rep_signals
+
+
+def test_three_squats_exact_start_bottom_end():
+    flex, bottoms, ts = squat_flexion(n_reps=3, fps=30.0, descent_s=1.0, ascent_s=1.0, stand_s=1.0)
+    reps = find_reps(squat_metrics(flex))
+    assert len(reps) == 3
+    np.testing.assert_array_equal(reps.bottom, bottoms)
+    # the movement starts on the last standing frame and ends on the first one
+    np.testing.assert_array_equal(reps.start, bottoms - 30)
+    np.testing.assert_array_equal(reps.end, bottoms + 30)
+    np.testing.assert_allclose(reps.descent_s, 1.0)
+    np.testing.assert_allclose(reps.ascent_s, 1.0)
+    assert reps[1].t_bottom == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("fps", [24.0, 29.97, 60.0])
+def test_counts_at_other_frame_rates_with_noise(fps):
+    flex, bottoms, _ = squat_flexion(n_reps=10, fps=fps, peak=95.0, top=8.0, descent_s=1.3, ascent_s=0.9)
+    flex = flex + np.random.default_rng(1).normal(0.0, 1.5, flex.size)
+    reps = find_reps(squat_metrics(flex, fps=fps))
+    assert len(reps) == 10
+    assert np.all(np.abs(reps.bottom - bottoms) <= round(0.2 * fps))  # the noise moves flat bottoms
+    assert np.all(reps.end[:-1] <= reps.start[1:])
+
+
+def test_back_to_back_reps_without_standing():
+    flex, bottoms, _ = squat_flexion(n_reps=5, stand_s=0.0)
+    reps = find_reps(squat_metrics(flex))
+    np.testing.assert_array_equal(reps.bottom, bottoms)
+    np.testing.assert_array_equal(reps.end[:-1], reps.start[1:])
+
+
+def test_one_leg_bending_is_not_a_squat():
+    """Walking / lunging: one knee bends a lot while the other stays nearly straight."""
+    flex, _, _ = squat_flexion(n_reps=4, peak=100.0)
+    assert len(find_reps(squat_metrics(flex, np.full_like(flex, 15.0)))) == 0
+    assert len(find_reps(squat_metrics(np.full_like(flex, 15.0), flex))) == 0
+
+
+def test_knee_bend_without_hip_descent_is_not_a_squat():
+    """A tuck in the air bends both knees while the hips rise."""
+    flex, _, _ = squat_flexion(n_reps=3)
+    assert len(find_reps(squat_metrics(flex, hip_drop=-0.004 * flex))) == 0
+    assert len(find_reps(squat_metrics(flex, hip_drop=np.zeros_like(flex)))) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"peak": 35.0}, 0),  # shallow knee bend: under the prominence
+        ({"descent_s": 0.3, "ascent_s": 0.3}, 0),  # 0.6 s: a jump's countermovement, not a squat
+        ({"descent_s": 0.6, "ascent_s": 0.2}, 0),  # explosive 0.2 s push: take-off
+        ({"descent_s": 7.0, "ascent_s": 6.0}, 0),  # 13 s: longer than max_duration_s
+        ({"descent_s": 0.5, "ascent_s": 0.5}, 3),  # fast but plausible
+        ({"descent_s": 5.0, "ascent_s": 4.0}, 3),  # slow tempo
+        ({"peak": 60.0, "top": 15.0}, 3),  # shallow squat without lockout
+    ],
+)
+def test_duration_and_depth_limits(kwargs, expected):
+    flex, _, _ = squat_flexion(n_reps=3, **kwargs)
+    assert len(find_reps(squat_metrics(flex))) == expected
+
+
+def test_bounce_at_the_bottom():
+    """Half-way up and down again: two reps if the rise is prominent, else one."""
+    fps = 30.0
+    t = np.arange(0, 1, 1 / fps)
+    down = 100 * (1 - np.cos(np.pi * t)) / 2
+    for dip, n_expected in ((50.0, 2), (75.0, 1)):
+        half_up = 100 - (100 - dip) * (1 - np.cos(np.pi * t)) / 2
+        half_down = dip + (100 - dip) * (1 - np.cos(np.pi * t)) / 2
+        flex = np.concatenate((np.zeros(30), down, half_up, half_down, down[::-1], np.zeros(30)))
+        reps = find_reps(squat_metrics(flex))
+        assert len(reps) == n_expected
+        if n_expected == 2:
+            assert reps.end[0] == reps.start[1] == 90  # the lowest point of the rise
+
+
+def test_partial_reps_at_clip_edges_are_not_counted():
+    flex, bottoms, _ = squat_flexion(n_reps=3)
+    assert len(find_reps(squat_metrics(flex[: bottoms[2] + 5]))) == 2  # ends at the bottom
+    assert len(find_reps(squat_metrics(flex[bottoms[0] - 3 :]))) == 2  # starts at the bottom
+
+
+def test_nan_gap_inside_a_rep_drops_only_that_rep():
+    flex, bottoms, _ = squat_flexion(n_reps=3)
+    gap = flex.copy()
+    gap[bottoms[1] - 10 : bottoms[1] - 5] = np.nan
+    reps = find_reps(squat_metrics(gap))
+    np.testing.assert_array_equal(reps.bottom, bottoms[[0, 2]])
+
+
+def test_nan_gap_while_standing_keeps_every_rep():
+    flex, bottoms, _ = squat_flexion(n_reps=3, stand_s=2.0)
+    gap = flex.copy()
+    gap[bottoms[0] + 40 : bottoms[0] + 70] = np.nan
+    np.testing.assert_array_equal(find_reps(squat_metrics(gap)).bottom, bottoms)
+
+
+def test_image_flexion_fills_frames_without_world_flexion():
+    flex, bottoms, ts = squat_flexion(n_reps=3)
+    world = flex.copy()
+    world[: bottoms[1] + 40] = np.nan
+    m = metric_set(
+        ts,
+        knee_flexion_left=world, knee_flexion_right=world,
+        knee_flexion_image_left=flex, knee_flexion_image_right=flex,
+        hip_drop=0.004 * flex,
+    )  # fmt: skip
+    np.testing.assert_array_equal(find_reps(m).bottom, bottoms)
+
+
+def test_invalid_frames_count_as_unknown():
+    flex, bottoms, ts = squat_flexion(n_reps=3)
+    valid = np.ones(flex.size, dtype=bool)
+    valid[bottoms[2] - 3] = False
+    m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex, knee_flexion_right__valid=valid,
+                   hip_drop=0.004 * flex)  # fmt: skip
+    np.testing.assert_array_equal(find_reps(m).bottom, bottoms[:2])
+
+
+def test_missing_metrics_are_named():
+    flex, _, ts = squat_flexion(n_reps=1)
+    with pytest.raises(ValueError, match="knee_flexion_right"):
+        find_reps(metric_set(ts, knee_flexion_left=flex, hip_drop=0.0))
+    with pytest.raises(ValueError, match="hip_drop"):
+        find_reps(metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex))
+
+
+def test_tiny_and_empty_inputs():
+    assert len(find_reps(squat_metrics(np.empty(0)))) == 0
+    assert len(find_reps(squat_metrics(np.array([0.0, 90.0])))) == 0
+    assert len(find_reps(squat_metrics(np.full(200, np.nan)))) == 0
+
+
+def test_params_and_reps_validation():
+    with pytest.raises(ValueError, match="min_prominence_deg"):
+        RepParams(min_prominence_deg=-1.0)
+    with pytest.raises(ValueError, match="max_duration_s"):
+        RepParams(min_duration_s=5.0, max_duration_s=4.0)
+    with pytest.raises(ValueError, match="start <= bottom <= end"):
+        Reps.from_indices([5], [3], [9], np.arange(10.0))
+    with pytest.raises(ValueError, match="fps"):
+        RepCounter(fps=0.0)
+    assert estimate_fps(np.arange(10) / 25.0) == pytest.approx(25.0)
+
+
+def test_reps_list_round_trip():
+    flex, _, _ = squat_flexion(n_reps=2)
+    reps = find_reps(squat_metrics(flex))
+    rows = reps.to_list()
+    assert [r["bottom"] for r in rows] == reps.bottom.tolist()
+    assert [r.bottom for r in reps] == reps.bottom.tolist()
+    assert len(Reps.concat([reps, reps])) == 4
+
+
+# --- incremental == offline ----------------------------------------------------------------------------
+
+
+def _stream(counter: RepCounter, m, sizes) -> Reps:
+    flex, hip = rep_signals(m)
+    ts = np.asarray(m.timestamps)
+    out, i, k = [], 0, 0
+    while i < ts.size:
+        step = sizes[k % len(sizes)]
+        out.append(counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step]))
+        i, k = i + step, k + 1
+    out.append(counter.flush())
+    return Reps.concat(out)
+
+
+def _assert_same(a: Reps, b: Reps) -> None:
+    for name in ("start", "bottom", "end"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.t_end, b.t_end)
+
+
+def _noisy_session(seed: int, fps: float = 30.0):
+    rng = np.random.default_rng(seed)
+    flex, _, _ = squat_flexion(n_reps=12, fps=fps, stand_s=0.4, descent_s=1.1, ascent_s=0.8)
+    flex = flex + rng.normal(0.0, 2.0, flex.size)
+    flex[rng.integers(0, flex.size, 6)] = np.nan
+    return squat_metrics(flex, fps=fps)
+
+
+def test_incremental_frame_by_frame_equals_offline():
+    m = _noisy_session(0)
+    params = RepParams(max_duration_s=4.0)
+    offline = find_reps(m, params, fps=30.0)
+    assert len(offline) >= 8
+    counter = RepCounter(30.0, params)
+    live = _stream(counter, m, [1])
+    _assert_same(live, offline)
+    _assert_same(counter.reps, offline)
+    assert counter.n_frames == m.n_frames
+
+
+def test_incremental_reps_arrive_before_the_end():
+    m = _noisy_session(3)
+    counter = RepCounter(30.0, RepParams(max_duration_s=3.0))
+    flex, hip = rep_signals(m)
+    ts = np.asarray(m.timestamps)
+    first = counter.push(ts[:300], flex[:300], hip[:300])
+    assert len(first) >= 2  # emitted live, not only at flush
+    assert np.all(first.bottom + 2 * 90 + 1 <= 299)
+
+
+def test_incremental_update_takes_metric_chunks():
+    flex, bottoms, ts = squat_flexion(n_reps=4)
+    m = squat_metrics(flex)
+    counter = RepCounter(30.0, RepParams(max_duration_s=3.0))
+    got = []
+    for a in range(0, flex.size, 37):
+        chunk = squat_metrics(flex[a : a + 37], timestamps=ts[a : a + 37])
+        got.append(counter.update(chunk))
+    got.append(counter.flush())
+    _assert_same(Reps.concat(got), find_reps(m, RepParams(max_duration_s=3.0), fps=30.0))
+    with pytest.raises(ValueError, match="expected times after"):
+        counter.push(ts[:1], flex[:1], flex[:1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), sizes=st.lists(st.integers(1, 400), min_size=1, max_size=6))
+def test_incremental_equals_offline_for_any_chunking(seed, sizes):
+    m = _noisy_session(seed)
+    params = RepParams(max_duration_s=2.5)
+    _assert_same(_stream(RepCounter(30.0, params), m, sizes), find_reps(m, params, fps=30.0))
+
+
+# --- NaN gaps -------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.tuples(st.integers(0, 420), st.integers(1, 40)), max_size=6),
+    side=st.sampled_from(["left", "right", "hip", "both"]),
+)
+def test_nan_gaps_never_crash_and_never_create_a_rep(gaps, side):
+    flex, bottoms, _ = squat_flexion(n_reps=4, stand_s=0.5)
+    left, right, hip = flex.copy(), flex.copy(), 0.004 * flex
+    for a, length in gaps:
+        for arr, name in ((left, "left"), (right, "right"), (hip, "hip")):
+            if side in (name, "both"):
+                arr[a : a + length] = np.nan
+    reps = find_reps(squat_metrics(left, right, hip_drop=hip))
+    # only reps that exist without gaps, and none with a gap inside its knee signal
+    assert set(reps.bottom.tolist()) <= set(bottoms.tolist())
+    both = np.minimum(left, right)
+    for r in reps:
+        assert np.isfinite(both[r.start : r.end + 1]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.floats(-50, 200), st.just(float("nan"))), min_size=0, max_size=300),
+    fps=st.sampled_from([10.0, 30.0, 60.0]),
+)
+def test_arbitrary_signals_give_ordered_gap_free_reps(values, fps):
+    flex = np.repeat(np.array(values, dtype=np.float64), 4)
+    reps = detect_reps(flex, 0.01 * flex, np.arange(flex.size) / fps, fps)
+    assert np.all(reps.start <= reps.bottom) and np.all(reps.bottom <= reps.end)
+    assert np.all(reps.end[:-1] <= reps.start[1:])
+    for r in reps:
+        assert np.isfinite(flex[r.start : r.end + 1]).all()
