@@ -1,0 +1,148 @@
+"""Landmark cache: a :class:`~formcheck.sequence.PoseSequence` saved as ``.npz``, and a wide per-frame CSV.
+
+The ``.npz`` holds the arrays exactly (float64, NaN rows kept) with a format
+version and the sha256 of the model that produced them, so scoring can be re-run
+without the pose model. Files are written to a temporary file in the same folder
+and renamed into place, so a failed write never leaves half a file.
+
+CSV columns, one row per frame: ``frame``, ``time_s`` (seconds from the first
+frame), ``detected`` (1 or 0), then for each of the 33 landmarks (names from
+:mod:`formcheck.landmarks`): ``<name>_x``, ``<name>_y`` (image coordinates
+normalised to [0, 1] by width and height, y down), ``<name>_z`` (relative depth,
+scale of x), ``<name>_vis`` (visibility in [0, 1]), and ``<name>_wx``,
+``<name>_wy``, ``<name>_wz`` (world coordinates in metres, origin at the hip
+centre, y down). Frames with no person have empty cells.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from .errors import InputError
+from .landmarks import NAMES, NUM_LANDMARKS
+from .sequence import PoseSequence
+
+FORMAT = "formcheck.landmarks"
+FORMAT_VERSION = 1
+_ARRAYS = ("landmarks", "world", "visibility", "timestamps")
+_KEYS = ("format", "format_version", *_ARRAYS, "fps", "image_size", "source", "model_sha256", "meta")
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The parent folder is created if missing. On any error the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save(seq: PoseSequence, path: str | Path) -> Path:
+    """Write ``seq`` to ``path`` (``.npz``, compressed) atomically; returns ``path``."""
+    arrays = {
+        "format": np.array(FORMAT),
+        "format_version": np.array(FORMAT_VERSION),
+        "landmarks": seq.landmarks,
+        "world": seq.world,
+        "visibility": seq.visibility,
+        "timestamps": seq.timestamps,
+        "fps": np.array(seq.fps, dtype=np.float64),
+        "image_size": np.array(seq.image_size, dtype=np.int64),
+        "source": np.array(seq.source),
+        "model_sha256": np.array(seq.model_sha256),
+        "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
+    }
+    return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def load(path: str | Path) -> PoseSequence:
+    """Read a sequence written by :func:`save`; problems raise :class:`InputError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}, "
+                         f"expected a landmark cache (.npz)")  # fmt: skip
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise InputError(f"{path}: a single .npy array, expected a landmark cache (.npz)")
+            missing = [k for k in _KEYS if k not in data.files]
+            if "format" in missing or ("format" in data.files and str(data["format"]) != FORMAT):
+                raise InputError(f"{path}: not a formcheck landmark cache (no '{FORMAT}' format key)")
+            version = int(data["format_version"]) if "format_version" in data.files else None
+            if version != FORMAT_VERSION:
+                raise InputError(f"{path}: landmark cache format version {version}, "
+                                 f"expected {FORMAT_VERSION} (re-run `formcheck landmarks`)")  # fmt: skip
+            if missing:
+                raise InputError(f"{path}: landmark cache is missing {', '.join(missing)}")
+            fields = {k: data[k] for k in _KEYS}
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise InputError(f"{path}: not a readable landmark cache, expected a .npz ({exc})") from None
+    try:
+        return PoseSequence(
+            landmarks=fields["landmarks"],
+            world=fields["world"],
+            visibility=fields["visibility"],
+            timestamps=fields["timestamps"],
+            fps=float(fields["fps"]),
+            image_size=tuple(int(v) for v in fields["image_size"]),
+            source=str(fields["source"]),
+            model_sha256=str(fields["model_sha256"]),
+            meta={str(k): str(v) for k, v in json.loads(str(fields["meta"])).items()},
+        )
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: inconsistent landmark cache ({exc})") from None
+
+
+def csv_header() -> list[str]:
+    """Column names of :func:`save_csv` (see the module docstring for units)."""
+    cols = ["frame", "time_s", "detected"]
+    for name in NAMES:
+        cols += [f"{name}_{c}" for c in ("x", "y", "z", "vis", "wx", "wy", "wz")]
+    return cols
+
+
+def csv_table(seq: PoseSequence) -> np.ndarray:
+    """``(T, 3 + 33 * 7)`` float table in :func:`csv_header` order."""
+    n = len(seq)
+    per_landmark = np.concatenate(
+        [seq.landmarks, seq.visibility[..., None], seq.world], axis=2
+    ).reshape(n, NUM_LANDMARKS * 7)
+    head = np.column_stack([np.arange(n), seq.timestamps, seq.detected.astype(np.float64)])
+    return np.hstack([head, per_landmark])
+
+
+_NAN_CELL = re.compile(r"(?<![^,\n])nan(?![^,\n])")
+
+
+def save_csv(seq: PoseSequence, path: str | Path) -> Path:
+    """Write the wide per-frame table (see the module docstring) atomically; returns ``path``."""
+    buf = io.StringIO()
+    fmt = ["%d", "%.6f", "%d"] + ["%.9g"] * (NUM_LANDMARKS * 7)
+    np.savetxt(buf, csv_table(seq), fmt=fmt, delimiter=",", header=",".join(csv_header()), comments="")
+    text = _NAN_CELL.sub("", buf.getvalue())
+    return atomic_write(path, lambda fh: fh.write(text.encode()))
