@@ -1,0 +1,1 @@
+"""The outputs of ``formcheck analyze``: report dict and JSON schema, HTML page, CSV tables, plots."""

@@ -1,0 +1,97 @@
+"""``frames.csv`` (one row per video frame) and ``reps.csv`` (one row per repetition).
+
+Plain RFC 4180 CSV with ASCII headers that carry the unit (``knee_flexion_left_deg``,
+``heel_elevation_left_cm``), numbers with a dot decimal separator, and empty cells where a
+value is unknown or must not be judged (a frontal-plane angle seen from the side), so a
+spreadsheet opens them without an import dialog.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..metricset import VIEW_NAMES, MetricSet
+
+_UNIT_SUFFIX = {"deg": "deg", "degree": "deg", "degrees": "deg", "°": "deg", "cm": "cm", "m": "m", "s": "s",
+                "%": "pct", "percent": "pct", "ratio": "ratio", "x": "ratio", "": ""}  # fmt: skip
+
+
+def unit_suffix(unit: str) -> str:
+    """Column-name suffix for ``unit``: ``deg``, ``cm``, ``pct``... (ASCII, lower case)."""
+    key = unit.strip().lower()
+    if key in _UNIT_SUFFIX:
+        return _UNIT_SUFFIX[key]
+    return re.sub(r"[^a-z0-9]+", "_", key).strip("_")
+
+
+def column_name(name: str, unit: str) -> str:
+    """``name`` with its unit suffix, e.g. ``knee_flexion_left_deg``."""
+    suffix = unit_suffix(unit)
+    return f"{name}_{suffix}" if suffix and not name.endswith(f"_{suffix}") else name
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    v = float(value)
+    return f"{v:.{digits}f}" if np.isfinite(v) else ""
+
+
+def frames_csv(metrics: MetricSet, rep_spans: np.ndarray, detected: np.ndarray) -> str:
+    """One row per frame: time, whether a person was found, the camera view, the repetition
+    the frame belongs to (empty between reps) and every metric (empty where not valid).
+
+    ``rep_spans`` ``(N, 2)`` start and end frame (inclusive) of each repetition.
+    """
+    n = metrics.n_frames
+    spans = np.asarray(rep_spans, dtype=np.int64).reshape(-1, 2)
+    rep = np.zeros(n, dtype=np.int64)
+    for k, (a, b) in enumerate(spans):  # one slice per repetition, not per frame
+        rep[a : b + 1] = k + 1
+    names = list(metrics)
+    header = ["frame", "time_s", "person_found", "view", "rep"]
+    header += [column_name(m, metrics[m].unit) for m in names]
+    columns: list[Sequence[str]] = [
+        [str(i) for i in range(n)],
+        [f"{t:.4f}" for t in np.asarray(metrics.timestamps, dtype=float)],
+        ["1" if d else "0" for d in np.asarray(detected, dtype=bool)],
+        [VIEW_NAMES.get(int(v), "unknown") for v in np.asarray(metrics.view)],
+        [str(r) if r else "" for r in rep],
+    ]
+    for m in names:
+        values = metrics[m].masked
+        text = np.char.mod("%.3f", np.nan_to_num(values))
+        columns.append(np.where(np.isfinite(values), text, "").tolist())
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(zip(*columns, strict=True))
+    return buf.getvalue()
+
+
+def reps_csv(report: Mapping[str, Any]) -> str:
+    """One row per repetition of a report dict: times, score, and per rule its status and value."""
+    rule_units: dict[str, str] = {r["name"]: r.get("unit", "") for r in report.get("rules", [])}
+    for rep in report["reps"]:
+        for name, res in rep["rules"].items():
+            rule_units.setdefault(name, res.get("unit", ""))
+    header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score"]
+    for name, unit in rule_units.items():
+        header += [f"{name}_status", column_name(name, unit)]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for rep in report["reps"]:
+        row = [str(rep["index"]), _num(rep["start_s"], 3), _num(rep["bottom_s"], 3), _num(rep["end_s"], 3),
+               _num(rep["end_s"] - rep["start_s"], 3), _num(rep["score"], 1)]  # fmt: skip
+        for name in rule_units:
+            res = rep["rules"].get(name)
+            row += [res["status"], _num(res["value"])] if res else ["", ""]
+        writer.writerow(row)
+    return buf.getvalue()

@@ -1,0 +1,92 @@
+"""Pictures for the report: frames decoded again at chosen times, and bottom-of-rep stills.
+
+`frames_at` seeks to each wanted frame (the nearest keyframe before it, then decodes
+forward), so a handful of stills from a long 1080p video costs a few dozen decoded frames,
+not the whole video. Frames come out upright, as ``formcheck.video.read_frames`` gives them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
+
+#: Longest side of a still in the report, pixels.
+STILL_SIZE = 720
+
+
+def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndarray]:
+    """Upright RGB frames at ``times_s`` (seconds from the first frame, as in `PoseSequence`).
+
+    Each time maps to the frame whose timestamp is nearest to it.
+    """
+
+    from ..video import _open, _rotation, _upright
+
+    wanted = sorted(set(float(t) for t in times_s))
+    out: dict[float, np.ndarray] = {}
+    if not wanted:
+        return out
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        first = next(container.decode(stream))
+        t0 = float(first.time or 0.0)
+        rate = stream.average_rate or stream.guessed_rate
+        half = 0.5 / float(rate) if rate else 0.02
+        for t in wanted:
+            target = t0 + t
+            container.seek(int(target / float(stream.time_base)), stream=stream, backward=True)
+            best = None
+            for frame in container.decode(stream):
+                ft = float(frame.time) if frame.pts is not None else target
+                if ft >= target - half:
+                    best = frame
+                    break
+                best = frame
+            if best is not None:
+                out[t] = _upright(best.to_ndarray(format="rgb24"), _rotation(best))
+    return out
+
+
+def resize_longest(frame: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
+    """``frame`` scaled down so its longest side is at most ``longest``; returns it and the scale."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    scale = min(1.0, longest / max(h, w))
+    if scale >= 1.0:
+        return frame, 1.0
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    return np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA)), scale
+
+
+def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, str, bool]],
+              blur: np.ndarray | None = None) -> bytes:  # fmt: skip
+    """JPEG of a rep's bottom frame with the skeleton and each ``(metric, label, failed)`` mark drawn.
+
+    ``pixels`` ``(33, 2)`` landmark pixels in ``frame``'s full resolution; ``blur`` an optional
+    head ellipse (same resolution) to blur first.
+    """
+    import cv2
+
+    from ..annotate import blur_ellipse
+
+    img, scale = resize_longest(np.ascontiguousarray(frame), STILL_SIZE)
+    img = img.copy()
+    if blur is not None:
+        b = np.asarray(blur, dtype=float).copy()
+        b[:4] *= scale
+        blur_ellipse(img, b)
+    pts = pixels * scale
+    draw_skeleton(img, pts, max(2, img.shape[0] // 300))
+    for metric, label, failed in marks:
+        draw_measure(img, pts, metric, label, FAIL_COLOUR if failed else PASS_COLOUR)
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG still")
+    return jpeg.tobytes()

@@ -1,0 +1,99 @@
+"""Time-series plots for the HTML report, as inline SVG text (matplotlib's SVG backend).
+
+matplotlib is imported inside the function (it takes a moment to load), and figures are
+made with `matplotlib.figure.Figure` directly, never through pyplot, so no global state
+is touched. Text stays text in the SVG (``svg.fonttype = none``): smaller and sharp at any
+zoom. The root ``<svg>`` keeps its ``viewBox`` but loses its fixed width and height, so
+the page's CSS scales it to the screen.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Line colours (colour-blind safe pair) for the subject's left and right side.
+SIDE_COLOURS = {"left": "#0072B2", "right": "#E69F00"}
+THRESHOLD_COLOURS = ("#C0392B", "#6C3483", "#117A65")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: ``values`` ``(T,)`` (NaN = not drawn) with a legend ``label``."""
+
+    label: str
+    values: np.ndarray
+    colour: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal line at ``value`` with a ``label`` such as "depth: bend to at least 100°"."""
+
+    value: float
+    label: str
+
+
+def time_plot_svg(
+    timestamps: np.ndarray,
+    series: Sequence[Series],
+    *,
+    title: str,
+    ylabel: str,
+    reps: Sequence[tuple[float, float]] = (),
+    thresholds: Sequence[Threshold] = (),
+    empty_message: str = "",
+) -> str:
+    """An SVG line plot of ``series`` over ``timestamps`` (seconds) with repetitions shaded.
+
+    ``reps`` are ``(start_s, end_s)`` spans; ``thresholds`` are drawn as dashed lines. When
+    no series has a finite value, ``empty_message`` is written in the middle instead.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "formcheck", "font.size": 10}):
+        fig = Figure(figsize=(4.0, 2.9), layout="constrained")
+        ax = fig.add_subplot()
+        t = np.asarray(timestamps, dtype=float)
+        for k, (start, end) in enumerate(reps):
+            ax.axvspan(start, end, facecolor="#888888", alpha=0.15, edgecolor="#888888", lw=0.6)
+            ax.text((start + end) / 2, 1.0, str(k + 1), transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=8, color="#555555")  # fmt: skip
+        drawn = False
+        for s in series:
+            v = np.asarray(s.values, dtype=float)
+            if np.isfinite(v).any():
+                ax.plot(t, v, color=s.colour, lw=1.6, label=s.label)
+                drawn = True
+        for th, colour, dash in zip(thresholds, THRESHOLD_COLOURS, ("--", "-.", ":"), strict=False):
+            ax.axhline(th.value, color=colour, lw=1.3, ls=dash, label=th.label)
+        if not drawn:
+            message = textwrap.fill(empty_message or "no data", 38)
+            ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="#555555")
+            ax.set_yticks([])
+        if len(t):
+            ax.set_xlim(t[0], t[-1] if t[-1] > t[0] else t[0] + 1)
+        ax.set_title(title, loc="left", fontsize=11, pad=14)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, color="#dddddd", lw=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+        if drawn or thresholds:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=9.5, frameon=False)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return _responsive(buf.getvalue())
+
+
+def _responsive(svg: str) -> str:
+    """Drop the XML prolog and the fixed width/height of the root element (keep the viewBox)."""
+    svg = svg[svg.index("<svg") :]
+    head, rest = svg.split(">", 1)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'

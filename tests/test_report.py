@@ -1,0 +1,214 @@
+"""Report pieces on a hand-made report: schema checks, CSV columns and cells, plots, the HTML page."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from formcheck.metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
+from formcheck.report.csv import column_name, frames_csv, reps_csv
+from formcheck.report.html import format_value, render_html
+from formcheck.report.plots import Series, Threshold, time_plot_svg
+from formcheck.report.schema import errors, load_schema, validate
+
+
+def make_report(n_reps: int = 2) -> dict[str, Any]:
+    """A small valid report: a front view, knee tracking failing on rep 2, depth not judged."""
+    rules = [
+        {"name": "depth", "title": "Squat depth", "metric": "knee_flexion", "unit": "deg", "views": ["side"],
+         "cue": "Sink deeper", "target": "at least 110°", "source": "hamstrings touch your calves"},
+        {"name": "knees_over_feet", "title": "Knees over feet", "metric": "fppa", "unit": "deg",
+         "views": ["front"], "cue": "Push your knees out over your toes", "target": "at most 10° inward"},
+    ]  # fmt: skip
+    reps = [
+        {"index": k + 1, "start_s": 1.0 + 4 * k, "bottom_s": 2.5 + 4 * k, "end_s": 4.0 + 4 * k,
+         "start_frame": 30 + 120 * k, "bottom_frame": 75 + 120 * k, "end_frame": 120 + 120 * k,
+         "score": 100.0 if k == 0 else 55.0,
+         "rules": {"depth": {"status": "not_judged", "value": None, "unit": "deg"},
+                   "knees_over_feet": {"status": "pass" if k == 0 else "fail",
+                                       "value": 4.0 if k == 0 else 14.5, "unit": "deg"}}}
+        for k in range(n_reps)
+    ]  # fmt: skip
+    return {
+        "schema_version": "1.0",
+        "generated_at": "2026-11-25T13:00:00Z",
+        "status": "analysed",
+        "message": f"{n_reps} reps analysed",
+        "video": {
+            "path": "clips/a <b>.mp4",
+            "fps": 30.0,
+            "frames": 300,
+            "duration_s": 10.0,
+            "width": 720,
+            "height": 1280,
+        },  # fmt: skip
+        "view": "front",
+        "view_fractions": {"front": 1.0},
+        "summary": {
+            "rep_count": n_reps,
+            "score": 77.5,
+            "verdict": "Fair: 1 of 2 reps needs work.",
+            "top_cues": ["Push your knees out over your toes"],
+            "not_judged": [
+                {"rule": "depth", "title": "Squat depth", "hint": "Film from the side to check squat depth"}
+            ],
+        },  # fmt: skip
+        "rules": rules,
+        "reps": reps,
+        "versions": {
+            "formcheck": "0.1.0",
+            "mediapipe": "1.2.3",
+            "model_sha256": "ab" * 32,
+            "rule_set": "cyclist_squat 1",
+        },  # fmt: skip
+        "files": {"annotated_video": "annotated.mp4", "frames_csv": "frames.csv"},
+    }
+
+
+def test_schema_is_valid_json_with_the_required_top_level_keys() -> None:
+    schema = load_schema()
+    assert set(schema["required"]) >= {"schema_version", "video", "view", "summary", "reps", "versions"}
+    rep = schema["properties"]["reps"]["items"]
+    assert set(rep["required"]) == {"index", "start_s", "bottom_s", "end_s", "score", "rules"}
+    assert rep["properties"]["rules"]["additionalProperties"]["properties"]["status"]["enum"] == [
+        "pass", "fail", "not_judged"]  # fmt: skip
+
+
+def test_example_report_validates() -> None:
+    validate(make_report())
+    assert errors(json.loads(json.dumps(make_report()))) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("reps", 0, "rules", "depth", "status"), "maybe", "$.reps[0].rules.depth.status: expected one of"),
+        (("summary", "score"), 120.0, "$.summary.score: expected <= 100, got 120.0"),
+        (("video", "fps"), 0, "$.video.fps: expected > 0, got 0"),
+        (("summary", "rep_count"), 2.5, "$.summary.rep_count: expected integer, got float"),
+        (("summary", "top_cues"), ["a", "b", "c", "d"], "$.summary.top_cues: expected at most 3 items"),
+        (("view",), "above", "$.view: expected one of"),
+    ],
+)
+def test_schema_violations_are_named(path: tuple, value: Any, message: str) -> None:
+    report = copy.deepcopy(make_report())
+    node = report
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    assert any(e.startswith(message) for e in errors(report)), errors(report)
+    with pytest.raises(ValueError, match="report does not match its schema"):
+        validate(report)
+
+
+def test_schema_rejects_missing_and_unknown_keys() -> None:
+    report = make_report()
+    del report["versions"]
+    report["surprise"] = 1
+    assert set(errors(report)) == {"$: expected key 'versions'", "$: unexpected key 'surprise'"}
+
+
+def _metricset() -> MetricSet:
+    t = np.arange(6) / 30
+    view = np.array([VIEW_FRONT] * 4 + [VIEW_SIDE] * 2, dtype=np.int8)
+    fppa = Metric("fppa_left", np.array([1.0, 2.0, 3.5, np.nan, 5.0, 6.0]), view == VIEW_FRONT, "deg")
+    heel = Metric("heel_elevation_left", np.array([7.5, 7.5, 7.25, 7.0, 7.0, 7.0]), np.ones(6, bool), "cm")
+    return MetricSet(t, view, {"fppa_left": fppa, "heel_elevation_left": heel})
+
+
+def test_column_names_carry_units() -> None:
+    assert column_name("knee_flexion_left", "deg") == "knee_flexion_left_deg"
+    assert column_name("knee_flexion_left", "degrees") == "knee_flexion_left_deg"
+    assert column_name("heel_elevation_left", "cm") == "heel_elevation_left_cm"
+    assert column_name("stance_width", "ratio") == "stance_width_ratio"
+    assert column_name("medial_knee_shift_left", "%") == "medial_knee_shift_left_pct"
+    assert column_name("score", "") == "score"
+
+
+def test_frames_csv_has_named_unit_columns_and_blank_invalid_cells() -> None:
+    text = frames_csv(_metricset(), np.array([[1, 3]]), np.array([1, 1, 1, 0, 1, 1], bool))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == [
+        "frame",
+        "time_s",
+        "person_found",
+        "view",
+        "rep",
+        "fppa_left_deg",
+        "heel_elevation_left_cm",
+    ]
+    assert rows[1] == ["0", "0.0000", "1", "front", "", "1.000", "7.500"]
+    assert rows[3] == ["2", "0.0667", "1", "front", "1", "3.500", "7.250"]
+    assert rows[4] == ["3", "0.1000", "0", "front", "1", "", "7.000"]  # NaN -> empty
+    assert rows[5] == ["4", "0.1333", "1", "side", "", "", "7.000"]  # frontal angle from the side -> empty
+    assert len(rows) == 7
+    assert text.isascii()
+
+
+def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
+    rows = list(csv.reader(io.StringIO(reps_csv(make_report()))))
+    assert rows[0] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "depth_status",
+                       "depth_deg", "knees_over_feet_status", "knees_over_feet_deg"]  # fmt: skip
+    assert rows[1] == ["1", "1.000", "2.500", "4.000", "3.000", "100.0", "not_judged", "", "pass", "4.00"]
+    assert rows[2] == ["2", "5.000", "6.500", "8.000", "3.000", "55.0", "not_judged", "", "fail", "14.50"]
+
+
+def test_plot_svg_is_responsive_text_svg_with_thresholds_and_reps() -> None:
+    t = np.arange(90) / 30
+    svg = time_plot_svg(t, [Series("left knee", np.sin(t) * 90, "#0072B2")], title="Knee bend",
+                        ylabel="knee flexion (°)", reps=[(0.5, 1.5), (2.0, 2.8)],
+                        thresholds=[Threshold(110.0, "depth: at least 110°")])  # fmt: skip
+    head = svg[: svg.index(">")]
+    assert svg.startswith("<svg") and "viewBox" in head
+    assert " width=" not in head and " height=" not in head
+    assert "depth: at least 110°" in svg and "Knee bend" in svg and "left knee" in svg  # text stays text
+    assert "<image" not in svg
+
+
+def test_plot_without_data_says_why() -> None:
+    t = np.arange(10) / 30
+    svg = time_plot_svg(t, [Series("left", np.full(10, np.nan), "#000")], title="Foot angle", ylabel="deg",
+                        empty_message="Film from the front to see the foot angle")  # fmt: skip
+    assert "Film from the front to see the foot" in svg
+
+
+def test_format_value_in_plain_units() -> None:
+    assert format_value(112.4, "deg") == "112°"
+    assert format_value(4.06, "cm") == "4.1 cm"
+    assert format_value(1.234, "ratio") == "1.23×"
+    assert format_value(12.0, "%") == "12%"
+    assert format_value(None, "deg") == ""
+
+
+def test_html_is_self_contained_and_shows_everything() -> None:
+    page = render_html(make_report(), plots=[("Knee bend", "<svg viewBox='0 0 1 1'></svg>")],
+                       stills={2: b"\xff\xd8jpeg"}, video_href="annotated.mp4")  # fmt: skip
+    assert page.startswith("<!DOCTYPE html>")
+    assert 'name="viewport"' in page
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no network
+    assert "<script" not in page
+    assert "78<small>of 100</small>" in page
+    assert "Push your knees out over your toes" in page
+    assert "Film from the side to check squat depth" in page
+    assert '<video controls playsinline preload="metadata" src="annotated.mp4">' in page
+    assert "data:image/jpeg;base64,/9hqcGVn" in page
+    assert "✗ fail &middot; 14°" in page and "✓ pass &middot; 4°" in page and "– not judged" in page
+    assert 'class="table-wrap"' in page
+    assert "a &lt;b&gt;.mp4" in page and "<b>.mp4" not in page  # file name escaped
+    assert "cyclist_squat 1" in page and "ab" * 32 in page
+
+
+def test_html_for_no_squat_says_so_without_rep_sections() -> None:
+    report = make_report(0)
+    report.update(status="no_squat", message="A person was found but no squat repetition.")
+    report["summary"].update(rep_count=0, score=None, verdict="No squat found in this video.", top_cues=[])
+    page = render_html(report)
+    assert "No squat found in this video." in page
+    assert "Rep by rep" not in page and "<video" not in page
