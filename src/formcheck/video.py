@@ -140,15 +140,18 @@ def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
             stream.thread_type = "AUTO"
         rate = _rate(stream)
         period = 1.0 / float(rate) if rate else 1.0 / 30.0
-        t0: float | None = None
+        num, den = stream.time_base.numerator, stream.time_base.denominator
+        pts0: int | None = None
         last = -np.inf
         n = 0
         try:
             for frame in container.decode(stream):
-                t = float(frame.time) if frame.pts is not None else last + period
-                if t0 is None:
-                    t0 = t
-                t -= t0
+                if frame.pts is None:
+                    t = last + period if n else 0.0
+                else:
+                    if pts0 is None:
+                        pts0 = frame.pts
+                    t = (frame.pts - pts0) * num / den
                 if t <= last:  # broken containers repeat timestamps: keep them strictly increasing
                     t = last + period
                 last = t
