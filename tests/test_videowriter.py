@@ -16,7 +16,7 @@ def _frames(n: int, w: int, h: int) -> list[np.ndarray]:
     out = []
     for i in range(n):
         f = np.zeros((h, w, 3), np.uint8)
-        f[:, : w // 2] = 40 + 10 * i
+        f[:, : w // 2] = (40 + 10 * i) % 256
         out.append(f)
     return out
 
@@ -79,3 +79,13 @@ def test_wrong_frame_shape_is_rejected(tmp_path: Path) -> None:
 def test_bad_fps_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="fps: expected a positive number, got 0"):
         VideoWriter(tmp_path / "x.mp4", fps=0, size=(32, 32))
+
+
+def test_keyframe_every_two_seconds_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "gop.mp4"
+    with VideoWriter(path, fps=30, size=(32, 32)) as writer:
+        for _ in range(130):
+            writer.write(np.full((32, 32, 3), 90, np.uint8))  # static: no scene-cut keyframes
+    with av.open(str(path)) as c:
+        keys = [i for i, fr in enumerate(c.decode(video=0)) if fr.key_frame]
+    assert keys[:3] == [0, 60, 120]

@@ -16,12 +16,14 @@ from ..annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
 
 #: Longest side of a still in the report, pixels.
 STILL_SIZE = 720
+#: Wanted frames closer than this (seconds) to the last decoded one are reached by decoding on, not seeking.
+SEEK_AHEAD_S = 1.0
 
 
 def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndarray]:
     """Upright RGB frames at ``times_s`` (seconds from the first frame, as in `PoseSequence`).
 
-    Each time maps to the frame whose timestamp is nearest to it.
+    Each time maps to the first frame at or after it (within half a frame period).
     """
 
     from ..video import _open, _rotation, _upright
@@ -38,16 +40,19 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
         t0 = float(first.time or 0.0)
         rate = stream.average_rate or stream.guessed_rate
         half = 0.5 / float(rate) if rate else 0.02
+        frames = None
+        current = -np.inf
         for t in wanted:
             target = t0 + t
-            container.seek(int(target / float(stream.time_base)), stream=stream, backward=True)
+            if frames is None or target - current > SEEK_AHEAD_S:
+                container.seek(int(target / float(stream.time_base)), stream=stream, backward=True)
+                frames = container.decode(stream)
             best = None
-            for frame in container.decode(stream):
-                ft = float(frame.time) if frame.pts is not None else target
-                if ft >= target - half:
-                    best = frame
-                    break
+            for frame in frames:
                 best = frame
+                current = float(frame.time) if frame.pts is not None else current
+                if current >= target - half:
+                    break
             if best is not None:
                 out[t] = _upright(best.to_ndarray(format="rgb24"), _rotation(best))
     return out

@@ -1,0 +1,59 @@
+"""Report media: frames decoded again by seeking, and bottom-of-rep stills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from formcheck.report.media import frames_at, rep_still, resize_longest
+from formcheck.video import read_frames
+from formcheck.videowriter import VideoWriter
+
+
+def _level(i: int) -> int:
+    return (i * 7) % 250
+
+
+@pytest.fixture(scope="module")
+def numbered_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 frames at 30 fps; frame i is a flat grey of level ``_level(i)``; keyframes every 2 s."""
+    path = tmp_path_factory.mktemp("media") / "numbered.mp4"
+    with VideoWriter(path, fps=30, size=(64, 48), crf=10) as writer:
+        for i in range(300):
+            writer.write(np.full((48, 64, 3), _level(i), np.uint8))
+    return path
+
+
+def test_frames_at_returns_the_frames_at_those_times(numbered_video: Path) -> None:
+    times = [t for t, _ in read_frames(numbered_video)]
+    picks = [5, 100, 299, 37, 38, 150]  # unsorted, neighbours, the last frame, across keyframes
+    got = frames_at(numbered_video, [times[i] for i in picks])
+    assert sorted(got) == sorted(times[i] for i in picks)
+    for i in picks:
+        assert got[times[i]].shape == (48, 64, 3)
+        assert got[times[i]].mean() == pytest.approx(_level(i), abs=2.5), i
+
+
+def test_frames_at_nothing_wanted(numbered_video: Path) -> None:
+    assert frames_at(numbered_video, []) == {}
+
+
+def test_resize_longest_keeps_aspect() -> None:
+    small, scale = resize_longest(np.zeros((1920, 1080, 3), np.uint8), 720)
+    assert small.shape == (720, 405, 3) and scale == pytest.approx(0.375)
+    same, one = resize_longest(np.zeros((100, 50, 3), np.uint8), 720)
+    assert same.shape == (100, 50, 3) and one == 1.0
+
+
+def test_rep_still_is_a_jpeg_with_the_failing_angle_in_red() -> None:
+    frame = np.full((1440, 960, 3), 128, np.uint8)
+    pts = np.full((33, 2), np.nan)
+    pts[[23, 25, 27]] = [[600, 700], [640, 1000], [600, 1300]]  # left hip, knee, ankle
+    jpeg = rep_still(frame, pts, [("fppa_left", "Knees over feet 14 deg", True)])
+    img = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert img.shape == (720, 480, 3)  # scaled to STILL_SIZE
+    r, g, b = img[425, 310].astype(int)  # on the thigh line (640+600)/4, (1000+700)/4
+    assert r > 180 and g < 110 and b < 110
