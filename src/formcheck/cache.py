@@ -85,9 +85,10 @@ def load(path: str | Path) -> PoseSequence:
         raise InputError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}, "
                          f"expected a landmark cache (.npz)")  # fmt: skip
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise InputError(f"{path}: a single .npy array, expected a landmark cache (.npz)")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: a single .npy array, expected a landmark cache (.npz)")
+        with data:
             missing = [k for k in _KEYS if k not in data.files]
             if "format" in missing or ("format" in data.files and str(data["format"]) != FORMAT):
                 raise InputError(f"{path}: not a formcheck landmark cache (no '{FORMAT}' format key)")
