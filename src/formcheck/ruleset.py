@@ -1,0 +1,315 @@
+"""Rule sets as data: typed, validated dataclasses loaded from a TOML rule file.
+
+A rule file (see the shipped ``rules/cyclist_squat.toml``) has a few top-level
+keys (``name``, ``title``, ``source``, optional ``bottom_window_s`` and
+``min_coverage``) and one ``[[rule]]`` table per rule. A rule judges one
+*check*: a per-frame metric (or a per-rep measurement, ``rep.descent_s``,
+``rep.ascent_s``, ``rep.duration_s``), aggregated over a phase of the rep and
+compared with a threshold. ``[[rule.fallback]]`` tables give further checks
+(keys not given are inherited from the rule) used, in order, when the ones
+before cannot be judged (wrong camera view or no valid frames).
+
+Check keys
+----------
+- ``metric``: metric name; with ``bilateral = true`` the base name of a
+  ``<metric>_left`` / ``<metric>_right`` pair, combined by ``sides``: ``worst``
+  (the side that fares worse against the threshold; a side without data is
+  ignored), ``abs_diff`` (``|left - right|``, for symmetry) or ``mean``.
+- ``phase``: ``rep`` (start..end), ``descent`` (start..bottom), ``ascent``
+  (bottom..end), ``bottom`` (within ``bottom_window_s`` of the bottom) or
+  ``top`` (the two standing points, start and end).
+- ``aggregate``: ``max``, ``min``, ``mean`` or ``median`` over the valid
+  frames of the phase.
+- ``compare``: ``<=``, ``>=`` or ``within`` (``|value| <= threshold``);
+  ``threshold`` in ``unit``.
+- ``views``: camera views that can judge it, from ``front``, ``oblique``,
+  ``side``, or ``["any"]``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+PHASES = ("rep", "descent", "ascent", "bottom", "top")
+AGGREGATES = ("max", "min", "mean", "median")
+COMPARISONS = ("<=", ">=", "within")
+SIDES = ("worst", "abs_diff", "mean")
+VIEWS = ("front", "oblique", "side", "any")
+SEVERITY_WEIGHTS = {"low": 1.0, "medium": 2.0, "high": 3.0}
+#: Per-rep measurements a check can use instead of a per-frame metric (seconds).
+REP_MEASURES = ("rep.descent_s", "rep.ascent_s", "rep.duration_s")
+
+DEFAULT_RULES = "cyclist_squat"
+
+_CHECK_KEYS = {"metric", "bilateral", "sides", "phase", "aggregate", "compare", "threshold", "unit", "views"}
+_RULE_KEYS = _CHECK_KEYS | {"name", "title", "cue", "guidance", "severity", "weight", "hint", "fallback"}
+_TOP_KEYS = {"name", "title", "source", "version", "bottom_window_s", "min_coverage", "rule"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One way to measure a rule on a rep (see the module docstring)."""
+
+    metric: str
+    threshold: float
+    compare: str
+    unit: str
+    views: tuple[str, ...]
+    phase: str = "rep"
+    aggregate: str = "max"
+    bilateral: bool = False
+    sides: str = "worst"
+
+    @property
+    def is_rep_measure(self) -> bool:
+        return self.metric in REP_MEASURES
+
+    def judgeable_from(self, view: str) -> bool:
+        """Whether a rep seen from ``view`` (``front``/``oblique``/``side``/``unknown``) can be judged."""
+        return "any" in self.views or view in self.views
+
+    def passes(self, value: float) -> bool:
+        """``value`` (finite, in `unit`) satisfies the check."""
+        if self.compare == "<=":
+            return value <= self.threshold
+        if self.compare == ">=":
+            return value >= self.threshold
+        return abs(value) <= self.threshold
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rule: its checks (first judgeable one decides), weight and words."""
+
+    name: str
+    title: str
+    cue: str
+    guidance: str
+    severity: str
+    weight: float
+    checks: tuple[Check, ...]
+    hint: str = ""
+
+    @property
+    def primary(self) -> Check:
+        return self.checks[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.primary
+        return {
+            "name": self.name,
+            "title": self.title,
+            "metric": c.metric,
+            "unit": c.unit,
+            "cue": self.cue,
+            "views": list(c.views),
+            "threshold": c.threshold,
+            "compare": c.compare,
+            "severity": self.severity,
+            "weight": self.weight,
+            "source": self.guidance,
+            "hint": self.hint,
+            "checks": [asdict(k) | {"views": list(k.views)} for k in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A loaded rule file."""
+
+    name: str
+    title: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+    version: str = ""
+    bottom_window_s: float = 0.15
+    min_coverage: float = 0.5
+    path: str = field(default="", compare=False)
+
+    def __getitem__(self, name: str) -> Rule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(f"rule set {self.name!r}: expected a rule name from {[r.name for r in self.rules]}, "
+                       f"got {name!r}")  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "source": self.source,
+            "version": self.version,
+            "bottom_window_s": self.bottom_window_s,
+            "min_coverage": self.min_coverage,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+
+class _Where:
+    """Builds error messages that name the file and the key."""
+
+    def __init__(self, path: str, where: str = "") -> None:
+        self.path, self.where = path, where
+
+    def at(self, where: str) -> _Where:
+        return _Where(self.path, where)
+
+    def error(self, key: str, expected: str, got: Any) -> InputError:
+        place = f"{self.where}, key {key!r}" if self.where else f"key {key!r}"
+        return InputError(f"{self.path}: {place}: expected {expected}, got {got!r}")
+
+
+def _get(
+    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: _Where, default: Any = ...
+) -> Any:
+    if key not in table:
+        if default is ...:
+            raise where.error(key, "a value (missing key)", None) from None
+        return default
+    value = table[key]
+    if kind in (int, float, (int, float)) and isinstance(value, bool):
+        raise where.error(key, "a number", value)
+    if not isinstance(value, kind):
+        names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
+        raise where.error(key, names.replace("str", "a string").replace("float", "a number"), value)
+    return value
+
+
+def _choice(
+    table: dict[str, Any], key: str, options: tuple[str, ...], where: _Where, default: Any = ...
+) -> str:
+    value = _get(table, key, str, where, default)
+    if value not in options:
+        raise where.error(key, f"one of {list(options)}", value)
+    return value
+
+
+def _check(table: dict[str, Any], where: _Where) -> Check:
+    metric = _get(table, "metric", str, where)
+    if metric.startswith("rep.") and metric not in REP_MEASURES:
+        raise where.error("metric", f"a metric name or one of {list(REP_MEASURES)}", metric)
+    threshold = float(_get(table, "threshold", (int, float), where))
+    if threshold != threshold or threshold in (float("inf"), float("-inf")):
+        raise where.error("threshold", "a finite number", threshold)
+    views = _get(table, "views", list, where)
+    if not views or not all(isinstance(v, str) and v in VIEWS for v in views):
+        raise where.error("views", f"a non-empty list from {list(VIEWS)}", views)
+    compare = _choice(table, "compare", COMPARISONS, where)
+    if compare == "within" and threshold < 0:
+        raise where.error("threshold", "a number >= 0 for compare = 'within'", threshold)
+    return Check(
+        metric=metric,
+        threshold=threshold,
+        compare=compare,
+        unit=_get(table, "unit", str, where),
+        views=tuple(views),
+        phase=_choice(table, "phase", PHASES, where, "rep"),
+        aggregate=_choice(table, "aggregate", AGGREGATES, where, "max"),
+        bilateral=_get(table, "bilateral", bool, where, False),
+        sides=_choice(table, "sides", SIDES, where, "worst"),
+    )
+
+
+def _unknown_keys(table: dict[str, Any], allowed: set[str], where: _Where) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise where.error(extra[0], f"one of the keys {sorted(allowed)}", extra[0])
+
+
+def _rule(table: Any, index: int, where: _Where) -> Rule:
+    if not isinstance(table, dict):
+        raise where.at(f"rule #{index + 1}").error("rule", "a table ([[rule]])", table)
+    name = table.get("name")
+    w = where.at(f"rule {name!r}" if isinstance(name, str) else f"rule #{index + 1}")
+    _unknown_keys(table, _RULE_KEYS, w)
+    name = _get(table, "name", str, w)
+    severity = _choice(table, "severity", tuple(SEVERITY_WEIGHTS), w, "medium")
+    weight = float(_get(table, "weight", (int, float), w, SEVERITY_WEIGHTS[severity]))
+    if not weight > 0:
+        raise w.error("weight", "a number > 0", weight)
+    base = {k: v for k, v in table.items() if k in _CHECK_KEYS}
+    checks = [_check(base, w)]
+    fallbacks = _get(table, "fallback", list, w, [])
+    for j, fb in enumerate(fallbacks):
+        wf = w.at(f"{w.where} fallback #{j + 1}")
+        if not isinstance(fb, dict):
+            raise wf.error("fallback", "a table ([[rule.fallback]])", fb)
+        _unknown_keys(fb, _CHECK_KEYS, wf)
+        checks.append(_check(base | fb, wf))
+    return Rule(
+        name=name,
+        title=_get(table, "title", str, w, name.replace("_", " ").capitalize()),
+        cue=_get(table, "cue", str, w),
+        guidance=_get(table, "guidance", str, w),
+        severity=severity,
+        weight=weight,
+        checks=tuple(checks),
+        hint=_get(table, "hint", str, w, ""),
+    )
+
+
+def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
+    """A `RuleSet` from the parsed TOML ``data``; errors name ``path`` and the key."""
+    where = _Where(path)
+    _unknown_keys(data, _TOP_KEYS, where)
+    tables = _get(data, "rule", list, where)
+    if not tables:
+        raise where.error("rule", "at least one [[rule]] table", tables)
+    rules = tuple(_rule(t, i, where) for i, t in enumerate(tables))
+    names = [r.name for r in rules]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise where.at(f"rule {dupes[0]!r}").error("name", "a name used by one rule only", dupes[0])
+    bottom_window_s = float(_get(data, "bottom_window_s", (int, float), where, 0.15))
+    min_coverage = float(_get(data, "min_coverage", (int, float), where, 0.5))
+    if not 0 <= bottom_window_s <= 5:
+        raise where.error("bottom_window_s", "a number of seconds in [0, 5]", bottom_window_s)
+    if not 0 < min_coverage <= 1:
+        raise where.error("min_coverage", "a fraction in (0, 1]", min_coverage)
+    name = _get(data, "name", str, where)
+    return RuleSet(
+        name=name,
+        title=_get(data, "title", str, where, name),
+        rules=rules,
+        source=_get(data, "source", str, where, ""),
+        version=str(_get(data, "version", (str, int), where, "")),
+        bottom_window_s=bottom_window_s,
+        min_coverage=min_coverage,
+        path=path,
+    )
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load a rule file: ``path`` to a ``.toml`` file, or ``None`` / a shipped
+    rule set's name (``cyclist_squat``) for the rules in the package. Problems
+    raise `InputError` naming the file and the key."""
+    if path is None or (isinstance(path, str) and path in shipped_rule_sets()):
+        name = DEFAULT_RULES if path is None else str(path)
+        resource = files("formcheck").joinpath("rules", f"{name}.toml")
+        return parse_rules(tomllib.loads(resource.read_text(encoding="utf-8")), f"{name}.toml")
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(
+            f"{p}: {'is a directory' if p.is_dir() else 'no such file'}, expected a rule file (.toml)"
+        )
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{p}: expected a UTF-8 TOML rule file, got undecodable bytes ({exc.reason})"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: expected a TOML rule file, got a syntax error ({exc})") from None
+    return parse_rules(data, str(p))
+
+
+def shipped_rule_sets() -> list[str]:
+    """Names of the rule sets shipped in the package."""
+    folder = files("formcheck").joinpath("rules")
+    return sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml"))
