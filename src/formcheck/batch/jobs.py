@@ -1,0 +1,177 @@
+"""Batch jobs: identity by content hash, one output folder per video, a finished marker.
+
+A job is one video analysed with one set of settings. Its identity is the SHA-256 of the
+video's bytes plus a *settings key* (hash of the rules file's bytes and the options that
+change the outputs), so a renamed or moved video is still recognised and a new rules file
+makes every job due again. Outputs go to ``OUTDIR/videos/<stem>-<sha[:10]>/``; two videos
+with the same file name but different content never share a folder. The marker
+``batch-done.json`` is written last, atomically: a folder without a valid marker for the
+current settings is an unfinished job and is redone; ``landmarks.npz`` left by an earlier
+run is reused, so re-scoring never runs the pose model again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MARKER = "batch-done.json"
+LOG = "batch-log.jsonl"
+LANDMARKS = "landmarks.npz"
+VIDEOS_DIR = "videos"
+HASH_PREFIX = 10
+_CHUNK = 1 << 20
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_JOB_DIR = re.compile(rf"^(?P<stem>.*)-(?P<hash>[0-9a-f]{{{HASH_PREFIX}}})$")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (memory does not grow with size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def job_dirname(video: str | Path, sha256: str) -> str:
+    """Folder name ``<stem>-<sha[:10]>`` with the stem reduced to ``[A-Za-z0-9._-]`` (60 chars max)."""
+    stem = _UNSAFE.sub("_", Path(video).stem).strip("._")[:60] or "video"
+    return f"{stem}-{sha256[:HASH_PREFIX]}"
+
+
+def rules_sha256(rules: str | Path | None) -> str:
+    """SHA-256 of a rule file, or of the shipped rule set named ``rules`` (None: the default)."""
+    if rules is not None and Path(rules).is_file():
+        return file_sha256(rules)
+    from importlib.resources import files
+
+    from ..ruleset import DEFAULT_RULES
+
+    name = DEFAULT_RULES if rules is None else str(rules)
+    return hashlib.sha256(files("formcheck").joinpath("rules", f"{name}.toml").read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Analysis settings shared by every job of a batch (picklable, sent to workers).
+
+    ``rules`` is a TOML rule file or a shipped rule set's name (None: the default rules);
+    ``make_video`` writes ``annotated.mp4``; ``blur_faces`` blurs faces in it.
+    """
+
+    rules: str | None = None
+    blur_faces: bool = False
+    make_video: bool = True
+
+    def key(self) -> str:
+        """Hex digest naming these settings: the rule file's *content* counts, not its name
+        (so editing the shipped rules in a new version re-scores too)."""
+        rules_sha = rules_sha256(self.rules)
+        text = json.dumps({"rules": rules_sha, "blur_faces": self.blur_faces, "make_video": self.make_video},
+                          sort_keys=True)  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to analyse into ``outdir`` (absolute paths as strings: workers may be remote)."""
+
+    video: str
+    name: str
+    sha256: str
+    outdir: str
+    log: str
+    settings: Settings
+    settings_key: str
+
+
+@dataclass
+class JobResult:
+    """What a job left behind: ``status`` ``ok`` or ``failed``, the reason, and the
+    per-video summary (reps, score, rule pass rates, key metrics) when ``ok``.
+
+    ``final`` is False for failures that may pass on another try (a crashed worker, an
+    internal error): those are reported but leave no marker, so the next run retries.
+    ``pose_source`` is ``model`` or ``cache`` (where the landmarks came from).
+    """
+
+    sha256: str
+    settings_key: str
+    status: str
+    error: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    final: bool = True
+    pose_source: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, indent=1, allow_nan=False, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> JobResult:
+        data = json.loads(text)
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write UTF-8 ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    from ..cache import atomic_write
+
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def write_marker(outdir: str | Path, result: JobResult) -> None:
+    """Record a finished job (the last thing a job writes)."""
+    write_atomic(Path(outdir) / MARKER, result.to_json())
+
+
+def read_marker(outdir: str | Path) -> JobResult | None:
+    """The marker in ``outdir``, or None when absent or unreadable (= not finished)."""
+    try:
+        return JobResult.from_json((Path(outdir) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def finished(outdir: str | Path, sha256: str, settings_key: str) -> JobResult | None:
+    """The marker's result when ``outdir`` holds a finished job for this video and these settings."""
+    result = read_marker(outdir)
+    if result is None or result.sha256 != sha256 or result.settings_key != settings_key:
+        return None
+    return result
+
+
+def existing_job_dirs(outdir: str | Path) -> dict[str, list[Path]]:
+    """Job folders already under ``OUTDIR/videos``, by hash prefix (finds renamed videos' work)."""
+    found: dict[str, list[Path]] = {}
+    videos = Path(outdir) / VIDEOS_DIR
+    if videos.is_dir():
+        for d in sorted(videos.iterdir()):
+            m = _JOB_DIR.match(d.name)
+            if m and d.is_dir():
+                found.setdefault(m["hash"], []).append(d)
+    return found
+
+
+def _holds_video(d: Path, sha256: str) -> bool:
+    """An earlier marker (any settings) in ``d`` says it is this video's folder."""
+    marker = read_marker(d)
+    return marker is not None and marker.sha256 == sha256
+
+
+def plan_dir(outdir: str | Path, video: str | Path, sha256: str,
+             existing: dict[str, list[Path]]) -> Path:  # fmt: skip
+    """Folder for this video: an existing one holding the same content (the video may have
+    been renamed) -- preferring a finished one -- else ``OUTDIR/videos/<stem>-<sha[:10]>``."""
+    default = Path(outdir) / VIDEOS_DIR / job_dirname(video, sha256)
+    candidates: Iterable[Path] = existing.get(sha256[:HASH_PREFIX], [])
+    for d in candidates:
+        if _holds_video(d, sha256):
+            return d
+    return default

@@ -1,0 +1,301 @@
+"""Batch summary: ``summary.csv`` (one row per video) and ``index.html`` (sortable table,
+per-patient sessions over time).
+
+Per video, from its ``report.json`` (see ``formcheck/report/schema.json``): repetitions,
+score (0-100), and per rule the *pass rate* (passed / judged repetitions, 0-1) and the
+*median* measured value over judged repetitions, in the rule's unit. Every text that came
+from outside (file names, manifest notes, error messages) is HTML-escaped, and the page's
+Content-Security-Policy allows only its own inline script, so a file named
+``<script>...</script>.mp4`` is shown, never run.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import html
+import io
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .jobs import write_atomic
+
+#: Per-video statuses: the three of ``report.json`` plus ``failed`` (no report: bad input, crash).
+STATUSES = ("analysed", "no_person", "no_squat", "failed")
+BASE_COLUMNS = ("video", "patient_id", "session_date", "view", "notes", "status", "error", "reps", "score",
+                "detected_view", "report", "sha256")  # fmt: skip
+
+
+def video_summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The batch's digest of one ``report.json`` dict: status, reps, score, detected view,
+    and per rule ``{title, unit, judged, pass_rate, median}`` (None when no rep was judged)."""
+    reps = report.get("reps", [])
+    rules: dict[str, dict[str, Any]] = {}
+    for rule in report.get("rules", []):
+        name = rule["name"]
+        verdicts = [rep["rules"][name] for rep in reps if name in rep.get("rules", {})]
+        judged = [v for v in verdicts if v["status"] in ("pass", "fail")]
+        values = [v["value"] for v in judged if v.get("value") is not None]
+        rules[name] = {
+            "title": rule.get("title", name),
+            "unit": rule.get("unit", ""),
+            "judged": len(judged),
+            "pass_rate": sum(v["status"] == "pass" for v in judged) / len(judged) if judged else None,
+            "median": float(statistics.median(values)) if values else None,
+        }
+    summary = report.get("summary", {})
+    return {
+        "status": report.get("status", "analysed"),
+        "message": report.get("message", ""),
+        "reps": int(summary.get("rep_count", len(reps))),
+        "score": summary.get("score"),
+        "detected_view": report.get("view", ""),
+        "rules": rules,
+    }
+
+
+def _num(value: Any, digits: int) -> str:
+    return "" if value is None else f"{float(value):.{digits}f}"
+
+
+def _reason(error: str, path: Path) -> str:
+    """The error without the leading ``<video path>: `` (the row already names the video)."""
+    for prefix in (f"{path}: ", f"{Path(path).resolve()}: "):
+        if error.startswith(prefix):
+            return error[len(prefix):]
+    return error
+
+
+def rule_columns(outcomes: Sequence[Any]) -> list[tuple[str, str, str]]:
+    """``(rule, title, unit)`` of every rule seen in any video, in first-seen order."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for o in outcomes:
+        for name, r in o.result.summary.get("rules", {}).items():
+            seen.setdefault(name, (name, r.get("title", name), r.get("unit", "")))
+    return list(seen.values())
+
+
+def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Column names and one row of strings per video (sorted by video name).
+
+    ``outcomes`` are `formcheck.batch.run.Outcome`; ``report`` is relative to ``outdir``.
+    """
+    rules = rule_columns(outcomes)
+    columns = list(BASE_COLUMNS)
+    for name, _, _ in rules:
+        columns += [f"{name}_pass_rate", f"{name}_median"]
+    rows = []
+    for o in sorted(outcomes, key=lambda o: (o.entry.name, str(o.entry.path))):
+        s, e = o.result.summary, o.entry
+        status = s.get("status", "analysed") if o.result.status == "ok" else "failed"
+        report = ""
+        if o.job_dir is not None and (Path(o.job_dir) / "report.html").is_file() and status != "failed":
+            report = Path(o.job_dir).relative_to(outdir).joinpath("report.html").as_posix()
+        error = _reason(o.result.error, e.path) or ("" if status == "analysed" else s.get("message", ""))
+        row = {
+            "video": e.name, "patient_id": e.patient_id, "session_date": e.session_date, "view": e.view,
+            "notes": e.notes,
+            "status": status,
+            "error": error,
+            "reps": "" if status == "failed" else str(s.get("reps", "")), "score": _num(s.get("score"), 1),
+            "detected_view": s.get("detected_view", ""), "report": report, "sha256": o.result.sha256,
+        }  # fmt: skip
+        for name, _, _ in rules:
+            r = s.get("rules", {}).get(name, {})
+            row[f"{name}_pass_rate"] = _num(r.get("pass_rate"), 3)
+            row[f"{name}_median"] = _num(r.get("median"), 2)
+        rows.append(row)
+    return columns, rows
+
+
+def write_summary_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> None:
+    """``summary.csv`` (UTF-8, header row, written atomically)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buf.getvalue())
+
+
+# ---- index.html ---------------------------------------------------------------------------------
+
+_SCRIPT = """
+document.querySelectorAll('table.sortable').forEach(function (t) {
+  t.querySelectorAll('thead th').forEach(function (th, i) {
+    th.addEventListener('click', function () {
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      t.querySelectorAll('thead th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var body = t.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      function key(r) {
+        var c = r.cells[i], v = c.getAttribute('data-v'); v = v === null ? c.textContent : v;
+        var n = parseFloat(v); return v === '' ? null : (isNaN(n) ? v.toLowerCase() : n);
+      }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (x === null || y === null) { return x === y ? 0 : (x === null ? 1 : -1); }
+        if (typeof x !== typeof y) { x = String(x); y = String(y); }
+        return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+_CSS = """
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1d1d1f;
+ background:#f4f5f7}
+main{max-width:1400px;margin:0 auto;padding:16px}
+h1{font-size:1.4rem;margin:.2em 0}h2{font-size:1.15rem;margin:1.2em 0 .4em}
+h3{font-size:1rem;margin:1em 0 .3em}
+section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.wrap{overflow-x:auto}
+table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+th,td{padding:5px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+thead th{background:#fafafa;white-space:nowrap;cursor:pointer;user-select:none}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+.analysed{color:#1e8449}.failed{color:#c0392b;font-weight:600}.no_person,.no_squat{color:#b9770e}
+.err{color:#555;max-width:28rem;overflow-wrap:anywhere}
+.sub{color:#555}
+svg.spark{vertical-align:middle}
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _sparkline(values: Sequence[float | None], labels: Sequence[str], width: int = 140,
+               height: int = 30) -> str:  # fmt: skip
+    """Inline SVG polyline through the known ``values`` (gaps skipped), one dot per session."""
+    pts = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not pts:
+        return ""
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    n = max(len(values) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return 4 + (width - 8) * i / n, height - 4 - (height - 8) * (v - lo) / span
+
+    coords = [xy(i, v) for i, v in pts]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2"/>' for x, y in coords)
+    title = ", ".join(f"{labels[i]}: {v:g}" for i, v in pts)
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+            f"<title>{_esc(title)}</title>"
+            f'<polyline points="{line}" fill="none" stroke="#2c6fbb" stroke-width="1.5"/>'
+            f'<g fill="#2c6fbb">{dots}</g></svg>')  # fmt: skip
+
+
+def _cell(value: str, numeric: bool = False) -> str:
+    return f'<td class="n">{_esc(value)}</td>' if numeric else f"<td>{_esc(value)}</td>"
+
+
+def _status_cell(row: Mapping[str, str]) -> str:
+    return f'<td class="{_esc(row["status"])}">{_esc(row["status"])}</td>'
+
+
+def _video_cell(row: Mapping[str, str]) -> str:
+    if row["report"]:
+        return f'<td><a href="{_esc(quote(row["report"]))}">{_esc(row["video"])}</a></td>'
+    return _cell(row["video"])
+
+
+def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
+                with_patients: bool) -> str:  # fmt: skip
+    head = ["Video"] + (["Patient", "Session"] if with_patients else []) + ["Status", "Reps", "Score", "View"]
+    head += [f"{title} pass" for _, title, _ in rules] + ["Notes / error"]
+    out = ['<div class="wrap"><table class="sortable" id="videos"><thead><tr>']
+    out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        cells = [_video_cell(r)]
+        if with_patients:
+            cells += [_cell(r["patient_id"]), _cell(r["session_date"])]
+        cells.append(_status_cell(r))
+        cells += [_cell(r["reps"], True), _cell(r["score"], True), _cell(r["detected_view"] or r["view"])]
+        for name, _, _ in rules:
+            rate = r[f"{name}_pass_rate"]
+            shown = f"{float(rate) * 100:.0f}%" if rate else ""
+            cells.append(f'<td class="n" data-v="{_esc(rate)}">{_esc(shown)}</td>')
+        note = "; ".join(x for x in (r["notes"], r["error"]) if x)
+        cells.append(f'<td class="err">{_esc(note)}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+def _patients(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]) -> str:
+    by_patient: dict[str, list[Mapping[str, str]]] = {}
+    for r in rows:
+        if r["patient_id"]:
+            by_patient.setdefault(r["patient_id"], []).append(r)
+    if not by_patient:
+        return ""
+    out = ["<section><h2>Patients: sessions over time</h2>"]
+    for patient in sorted(by_patient):
+        sessions = sorted(by_patient[patient], key=lambda r: (r["session_date"], r["video"]))
+        labels = [r["session_date"] or r["video"] for r in sessions]
+
+        def series(col: str, sessions: list[Mapping[str, str]] = sessions) -> list[float | None]:
+            return [float(r[col]) if r[col] else None for r in sessions]
+
+        out.append(f"<h3>{_esc(patient)}</h3>")
+        trend = [("Score", series("score"))] + [
+            (f"{title} ({unit})" if unit else title, series(f"{name}_median")) for name, title, unit in rules
+        ]
+        lines = [f"{_esc(label)} {_sparkline(vals, labels)}" for label, vals in trend
+                 if any(v is not None for v in vals)]  # fmt: skip
+        out.append('<p class="sub">' + " &nbsp; ".join(lines) + "</p>")
+        head = ["Session", "Video", "Status", "Reps", "Score"]
+        head += [f"{title} ({unit})" if unit else title for _, title, unit in rules]
+        out.append('<div class="wrap"><table class="sortable"><thead><tr>')
+        out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
+        out.append("</tr></thead><tbody>")
+        for r in sessions:
+            cells = [_cell(r["session_date"]), _video_cell(r), _status_cell(r),
+                     _cell(r["reps"], True), _cell(r["score"], True)]  # fmt: skip
+            cells += [_cell(r[f"{name}_median"], True) for name, _, _ in rules]
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</tbody></table></div>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def render_index(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
+                 title: str = "formcheck batch") -> str:  # fmt: skip
+    """The whole ``index.html`` page: no network, one inline script allowed by its hash."""
+    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
+    counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    facts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
+    with_patients = any(r["patient_id"] for r in rows)
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<h1>{_esc(title)}</h1>",
+        f'<p class="sub">{len(rows)} videos: {_esc(facts)}. Click a column heading to sort; '
+        "pass = share of judged repetitions that passed the rule. Table also in "
+        '<a href="summary.csv">summary.csv</a>.</p>',
+        f"<section>{_main_table(rows, rules, with_patients)}</section>",
+        _patients(rows, rules),
+        f"</main><script>{_SCRIPT}</script></body></html>",
+    ]) + "\n"  # fmt: skip
+
+
+def write_summary(outdir: Path, outcomes: Sequence[Any]) -> tuple[Path, Path]:
+    """Write ``summary.csv`` and ``index.html`` into ``outdir``; returns both paths."""
+    columns, rows = summary_rows(outcomes, outdir)
+    csv_path, html_path = outdir / "summary.csv", outdir / "index.html"
+    write_summary_csv(csv_path, columns, rows)
+    write_atomic(html_path, render_index(rows, rule_columns(outcomes)))
+    return csv_path, html_path

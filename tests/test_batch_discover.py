@@ -1,0 +1,115 @@
+"""Batch input and job identity: folder discovery, manifest validation, content hashes, folder names."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from formcheck.batch.discover import discover_folder, read_manifest
+from formcheck.batch.jobs import (
+    JobResult,
+    Settings,
+    existing_job_dirs,
+    file_sha256,
+    finished,
+    job_dirname,
+    plan_dir,
+    write_marker,
+)
+from formcheck.errors import InputError
+
+
+def _touch(path: Path, data: bytes = b"x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_folder_is_searched_recursively_case_insensitively_skipping_hidden_and_output(tmp_path: Path) -> None:
+    for name in ["a/clip.mp4", "b/clip.MP4", "c/d/e.Mov", "top.mkv", "notes.txt", "a/.hidden.mp4",
+                 ".cache/x.mp4", "out/videos/clip-0123456789/annotated.mp4", "f.mp4.txt"]:  # fmt: skip
+        _touch(tmp_path / name)
+    entries = discover_folder(tmp_path, exclude=[tmp_path / "out"])
+    assert [e.name for e in entries] == ["a/clip.mp4", "b/clip.MP4", "c/d/e.Mov", "top.mkv"]
+    assert entries[0].path == tmp_path / "a" / "clip.mp4"
+
+
+def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no-such: expected a folder"):
+        discover_folder(tmp_path / "no-such")
+
+
+def test_manifest_rows_resolve_relative_to_the_manifest(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,patient_id,session_date,view,notes\n"
+                        "v/a.mp4,P1,2024-01-05,Front,\"first, knee pain\"\n"
+                        "\n"
+                        "/abs/b.mp4,P2,,,\n")  # fmt: skip
+    a, b = read_manifest(manifest)
+    assert (a.path, a.name, a.patient_id, a.session_date, a.view, a.notes) == (
+        tmp_path / "v" / "a.mp4", "v/a.mp4", "P1", "2024-01-05", "front", "first, knee pain")
+    assert (b.path, b.session_date, b.view) == (Path("/abs/b.mp4"), "", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"m\.csv:1: expected a header row"),
+        ("file,patient_id\nx.mp4,P1\n", r"m\.csv:1: expected a header .* got file, patient_id"),
+        ("path,patient_id\n,P1\n", r"m\.csv:2: expected a video path in column path, got an empty cell"),
+        ("path,patient_id\na.mp4,P1,extra\n", r"m\.csv:2: expected 2 fields, got 3"),
+        ("path,session_date\na.mp4,2024-01-05\nb.mp4,05/01/2024\n",
+         r"m\.csv:3: expected session_date as YYYY-MM-DD, got '05/01/2024'"),
+        ("path,view\na.mp4,top\n", r"m\.csv:2: expected view front, side, oblique or empty, got 'top'"),
+        ("path\na.mp4\n./a.mp4\n", r"m\.csv:3: expected each video once, got ./a.mp4 again \(first on"),
+        ("path,notes\n", r"m\.csv: expected at least one video row, got none"),
+    ],
+)  # fmt: skip
+def test_bad_manifest_names_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_manifest(manifest)
+
+
+def test_sha256_is_streamed_and_exact(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 9000  # 2.2 MiB: more than one read chunk
+    path = _touch(tmp_path / "v.mp4", data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_same_file_name_different_content_never_shares_a_folder(tmp_path: Path) -> None:
+    a = _touch(tmp_path / "a" / "clip.mp4", b"one")
+    b = _touch(tmp_path / "b" / "clip.mp4", b"two")
+    da, db = job_dirname(a, file_sha256(a)), job_dirname(b, file_sha256(b))
+    assert da != db and da.startswith("clip-") and len(da) == len("clip-") + 10
+    assert job_dirname("knee pain (P1) é.MOV", "ab" * 32) == "knee_pain_P1-ababababab"
+    assert job_dirname("<script>alert(1)</script>.mp4", "ab" * 32) == "script-ababababab"
+    assert job_dirname("....mp4", "ab" * 32) == "video-ababababab"
+
+
+def test_finished_marker_is_keyed_by_content_and_settings(tmp_path: Path) -> None:
+    rules = _touch(tmp_path / "r.toml", b"threshold = 1\n")
+    key, other = Settings().key(), Settings(rules=str(rules)).key()
+    assert key != other
+    assert Settings(make_video=False).key() != key
+    job_dir = tmp_path / "out" / "videos" / "clip-aaaaaaaaaa"
+    assert finished(job_dir, "a" * 64, key) is None  # nothing there yet
+    write_marker(job_dir, JobResult("a" * 64, key, "ok", summary={"reps": 3}))
+    assert finished(job_dir, "a" * 64, key).summary == {"reps": 3}
+    assert finished(job_dir, "a" * 64, other) is None  # new rules: due again
+    assert finished(job_dir, "b" * 64, key) is None
+    (job_dir / "batch-done.json").write_text("{trunc")  # damaged marker = unfinished
+    assert finished(job_dir, "a" * 64, key) is None
+
+
+def test_renamed_video_finds_its_earlier_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sha = "c" * 64
+    old = out / "videos" / f"old-name-{sha[:10]}"
+    write_marker(old, JobResult(sha, "k", "ok"))
+    assert plan_dir(out, "new-name.mp4", sha, existing_job_dirs(out)) == old
+    new = plan_dir(out, "other.mp4", "d" * 64, existing_job_dirs(out))
+    assert new == out / "videos" / f"other-{'d' * 10}"
