@@ -84,8 +84,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.0f}%"
     if u.lower() == "s":
         return f"{value:.1f} s"
-    digits = 1 if abs(value) < 100 else 0
-    return f"{value:.{digits}f} {_e(u)}".strip()
+    digits = 2 if abs(value) < 10 and u != "cm" else 1 if abs(value) < 100 else 0
+    return f"{value:.{digits}f} {u}".strip()
 
 
 def _verdict(report: Mapping[str, Any]) -> str:
@@ -165,7 +165,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
                 continue
             cls, mark = _STATUS[res["status"]]
             word = {"pass": "pass", "fail": "fail", "not_judged": "not judged"}[res["status"]]
-            value = format_value(res["value"], res["unit"])
+            value = _e(format_value(res["value"], res["unit"]))
             cells.append(f'<td class="{cls}">{mark} {word}{" &middot; " + value if value else ""}</td>')
         sub = f"<span>{_e(target)}</span>" if target else ""
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')

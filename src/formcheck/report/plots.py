@@ -97,3 +97,49 @@ def _responsive(svg: str) -> str:
     head, rest = svg.split(">", 1)
     head = re.sub(r'\s(width|height)="[^"]*"', "", head)
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'
+
+
+#: The report's plots: (title, metric base name, y label, message when nothing can be drawn).
+STANDARD_PLOTS = (
+    ("Knee bend", "knee_flexion", "knee flexion (°, 0 = straight)",
+     "No knee angle could be measured."),
+    ("Knees over feet (frontal plane projection angle)", "fppa", "knee inward (°, + = towards midline)",
+     "Not measurable from this view: film from the front to check knee tracking."),
+    ("Foot angle", "foot_progression", "toes out (°, + = outward)",
+     "Not measurable from this view: film from the front to check the foot angle."),
+)  # fmt: skip
+
+
+def rule_thresholds(rules: Sequence[dict], base: str) -> list[Threshold]:
+    """Threshold lines of every rule check on metric ``base`` (or its ``_left``/``_right``), from
+    the report's rule entries; a ``within`` limit is drawn at plus and minus the threshold."""
+    out: dict[float, Threshold] = {}
+    for rule in rules:
+        for check in rule.get("checks", [rule]):
+            metric = check.get("metric", "")
+            if metric not in (base, f"{base}_left", f"{base}_right"):
+                continue
+            value, compare = float(check["threshold"]), check.get("compare", "")
+            words = {">=": "at least", "<=": "at most", "within": "within ±"}.get(compare, compare)
+            label = f"{rule['title']}: {words}{'' if words.endswith('±') else ' '}{value:g}"
+            for v in (value, -value) if compare == "within" and value else (value,):
+                out.setdefault(v, Threshold(v, label))
+    return list(out.values())
+
+
+def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
+    """The report's time plots as ``(title, svg)``: knee flexion, FPPA and foot angle, left and
+    right, with the reps shaded and the rule set's thresholds drawn."""
+    spans = [(r["start_s"], r["end_s"]) for r in report["reps"]]
+    out = []
+    for title, base, ylabel, empty in STANDARD_PLOTS:
+        series = [
+            Series(f"{side} leg", metrics[f"{base}_{side}"].masked, SIDE_COLOURS[side])
+            for side in ("left", "right")
+            if f"{base}_{side}" in metrics
+        ]
+        limits = rule_thresholds(report["rules"], base)
+        svg = time_plot_svg(metrics.timestamps, series, title=title, ylabel=ylabel, reps=spans,
+                            thresholds=limits, empty_message=empty)  # fmt: skip
+        out.append((title, svg))
+    return out

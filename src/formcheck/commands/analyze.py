@@ -1,0 +1,71 @@
+"""``formcheck analyze``: video -> pose -> metrics -> reps -> scores -> report folder.
+
+Writes ``report.html``, ``report.json``, ``frames.csv``, ``reps.csv``, ``landmarks.npz`` and
+(unless ``--no-video``) ``annotated.mp4`` into OUTDIR, all at once: everything is made in a
+temporary folder beside OUTDIR and moved in only when all of it succeeded. Exit codes: 0
+analysed, 1 bad input, 2 no person or no squat found (a report saying so is still written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def default_outdir(video: Path) -> Path:
+    """``<stem>_formcheck/`` beside the video."""
+    return video.with_name(f"{video.stem}_formcheck")
+
+
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Video of a set of squats (mp4, mov, ...).",
+                                          show_default=False)],  # fmt: skip
+    outdir: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Folder for the report. Default: <stem>_formcheck/ beside VIDEO.",
+                     show_default=False),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option("--rules", help="Rule file (TOML) to score with. Default: the bundled "
+                     "cyclist_squat rules.", show_default=False),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
+                     "pose_landmarker_full.task.", show_default=False),
+    ] = None,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Do not write annotated.mp4.")] = False,
+    blur_faces: Annotated[
+        bool, typer.Option("--blur-faces", help="Blur faces in annotated.mp4 and in the report's stills.")
+    ] = False,
+    landmarks: Annotated[
+        Path | None,
+        typer.Option("--landmarks", help="Landmark cache (.npz, e.g. landmarks.npz of an earlier analyze) "
+                     "to score without running the pose model.", show_default=False),
+    ] = None,
+) -> None:
+    """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
+    from rich.console import Console
+
+    from ..report.pipeline import AnalyzeOptions, run
+
+    options = AnalyzeOptions(
+        video=video,
+        outdir=outdir or default_outdir(video),
+        rules=rules,
+        model=model,
+        write_video=not no_video,
+        blur_faces=blur_faces,
+        landmarks=landmarks,
+    )
+    result = run(options, console=Console(highlight=False))
+    if result.exit_code:
+        typer.echo(f"formcheck: {result.report['message']} (report written to {result.outdir})", err=True)
+        raise typer.Exit(code=result.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
