@@ -1,0 +1,476 @@
+"""Scoring: each repetition judged against a `RuleSet`, and a summary of the set.
+
+Per rep and rule the verdict is ``pass``, ``fail`` or ``not_judged`` (no check
+of the rule can be judged from the rep's camera view, or too few of the
+phase's frames are valid), with the measured value in the rule's unit. The rep
+score is ``100 x`` (weight of passed rules) / (weight of judged rules); ``None``
+when nothing was judged. Everything is computed on arrays of shape
+``(n_reps,)``: one pass per rule check, no per-frame Python loops.
+
+Per-rep measurements (always computed, whatever the rules): ``descent_s``,
+``ascent_s``, ``duration_s``, ``peak_knee_flexion_deg`` (deepest knee bend,
+the shallower leg), ``lockout_knee_flexion_deg`` (knee flexion at the standing
+points, the more bent leg), ``knee_flexion_asymmetry_deg`` (``|left - right|``
+at the bottom) and the rep's ``view``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .metricset import VIEW_FRONT, VIEW_NAMES, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN, MetricSet
+from .reps import Reps
+from .ruleset import Check, RuleSet, load_rules
+
+PASS, FAIL, NOT_JUDGED = "pass", "fail", "not_judged"
+_STATUS = (NOT_JUDGED, PASS, FAIL)  # codes 0, 1, 2 of SetScore.status
+MAX_CUES = 3
+
+
+def _num(x: float) -> float | None:
+    """JSON-safe float: NaN becomes None."""
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+# --- ragged windows over frames ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Frames of one phase of every rep, flattened: ``flat`` frame indices,
+    ``owner`` rep of each, ``first`` position in ``flat`` where each rep starts."""
+
+    flat: np.ndarray
+    owner: np.ndarray
+    first: np.ndarray
+    size: np.ndarray  # frames per rep
+
+    @classmethod
+    def of(cls, lo: np.ndarray, hi: np.ndarray, owner: np.ndarray, n_reps: int) -> _Windows:
+        """Ranges ``[lo_j, hi_j]`` (inclusive, ``hi >= lo``, sorted by ``owner``)."""
+        lengths = hi - lo + 1
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        range_of = np.repeat(np.arange(lo.shape[0]), lengths)
+        flat = np.arange(int(lengths.sum())) - starts[range_of] + lo[range_of]
+        owner_flat = owner[range_of]
+        first = np.searchsorted(owner_flat, np.arange(n_reps))
+        return cls(flat, owner_flat, first, np.bincount(owner_flat, minlength=n_reps))
+
+    def aggregate(self, values: np.ndarray, valid: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per rep ``how`` (max/min/mean/median) of the valid values, and the
+        fraction of the window's frames that are valid."""
+        n = self.first.shape[0]
+        if n == 0:
+            return np.empty(0), np.empty(0)
+        v = values[self.flat]
+        ok = valid[self.flat] & np.isfinite(v)
+        count = np.add.reduceat(ok.astype(np.int64), self.first)
+        coverage = count / self.size
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if how == "max":
+                out = np.fmax.reduceat(np.where(ok, v, np.nan), self.first)
+            elif how == "min":
+                out = np.fmin.reduceat(np.where(ok, v, np.nan), self.first)
+            elif how == "mean":
+                out = np.add.reduceat(np.where(ok, v, 0.0), self.first) / count
+            elif how == "median":
+                order = np.lexsort((np.where(ok, v, np.inf), self.owner))
+                ranked = np.where(ok, v, np.inf)[order]
+                lo = self.first + np.maximum(count - 1, 0) // 2
+                hi = self.first + count // 2
+                last = ranked.size - 1
+                out = (ranked[np.minimum(lo, last)] + ranked[np.minimum(hi, last)]) / 2
+            else:
+                raise ValueError(f"aggregate: expected one of max, min, mean, median, got {how!r}")
+        return np.where(count > 0, out, np.nan), coverage
+
+
+def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, bottom_window_s: float) -> _Windows:
+    n = len(reps)
+    idx = np.arange(n)
+    if phase == "rep":
+        return _Windows.of(reps.start, reps.end, idx, n)
+    if phase == "descent":
+        return _Windows.of(reps.start, reps.bottom, idx, n)
+    if phase == "ascent":
+        return _Windows.of(reps.bottom, reps.end, idx, n)
+    if phase == "bottom":
+        lo = np.searchsorted(timestamps, reps.t_bottom - bottom_window_s - 1e-9, side="left")
+        hi = np.searchsorted(timestamps, reps.t_bottom + bottom_window_s + 1e-9, side="right") - 1
+        lo = np.clip(lo, reps.start, reps.bottom)
+        hi = np.clip(hi, reps.bottom, reps.end)
+        return _Windows.of(lo, hi, idx, n)
+    if phase == "top":
+        ends = np.stack((reps.start, reps.end), axis=1).reshape(-1)
+        return _Windows.of(ends, ends, np.repeat(idx, 2), n)
+    raise ValueError(f"phase: expected one of rep, descent, ascent, bottom, top, got {phase!r}")
+
+
+def rep_views(metrics: MetricSet, reps: Reps) -> np.ndarray:
+    """``(n_reps,)`` int8: the view code of most frames of each rep (known
+    views preferred; `VIEW_UNKNOWN` when no frame has a known view)."""
+    n = len(reps)
+    if n == 0:
+        return np.empty(0, dtype=np.int8)
+    w = _Windows.of(reps.start, reps.end, np.arange(n), n)
+    codes = np.asarray(metrics.view, dtype=np.int64)[w.flat]
+    counts = np.bincount(w.owner * 4 + np.clip(codes, 0, 3), minlength=4 * n).reshape(n, 4)
+    known = counts[:, [VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE]]
+    best = np.array([VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE])[np.argmax(known, axis=1)]
+    return np.where(known.sum(axis=1) > 0, best, VIEW_UNKNOWN).astype(np.int8)
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's verdict on one rep. ``value`` in ``unit`` (None when not measured)."""
+
+    rule: str
+    status: str
+    value: float | None
+    unit: str
+    threshold: float
+    compare: str
+    metric: str
+    reason: str = ""
+    left: float | None = None
+    right: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "status": self.status,
+            "value": self.value,
+            "unit": self.unit,
+            "threshold": self.threshold,
+            "compare": self.compare,
+            "metric": self.metric,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        if self.left is not None or self.right is not None:
+            d["left"], d["right"] = self.left, self.right
+        return d
+
+
+@dataclass(frozen=True)
+class RepScore:
+    """One rep: frames, times (s), view, score 0-100 (None if nothing judged),
+    rule results by rule name and measurements."""
+
+    index: int  # 1-based
+    start: int
+    bottom: int
+    end: int
+    t_start: float
+    t_bottom: float
+    t_end: float
+    view: str
+    score: float | None
+    results: dict[str, RuleResult]
+    measurements: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start_s": self.t_start, "bottom_s": self.t_bottom, "end_s": self.t_end,
+            "start_frame": self.start, "bottom_frame": self.bottom, "end_frame": self.end,
+            "score": self.score,
+            "view": self.view,
+            "rules": {name: r.to_dict() for name, r in self.results.items()},
+            "measurements": dict(self.measurements),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    """How one rule fared over the set; ``pass_rate`` over judged reps (None if none)."""
+
+    rule: str
+    title: str
+    n_pass: int
+    n_fail: int
+    n_not_judged: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        judged = self.n_pass + self.n_fail
+        return self.n_pass / judged if judged else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "n_pass": self.n_pass, "n_fail": self.n_fail,
+                "n_not_judged": self.n_not_judged, "pass_rate": self.pass_rate}  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class SetScore:
+    """Scores of a set of reps, as arrays over reps (``R``) and rules (``K``);
+    `reps`, `summary` and `to_dict` give the per-rep objects and JSON."""
+
+    rules: RuleSet
+    reps_frames: Reps
+    views: np.ndarray  # (R,) int8 view codes
+    status: np.ndarray  # (R, K) int8: 0 not_judged, 1 pass, 2 fail
+    values: np.ndarray  # (R, K) measured values (NaN when not measured)
+    left: np.ndarray  # (R, K) per-side values of bilateral checks (NaN otherwise)
+    right: np.ndarray  # (R, K)
+    check: np.ndarray  # (R, K) index of the deciding check in the rule (-1 when not judged)
+    reasons: np.ndarray  # (R, K) object: why not judged ("" otherwise)
+    scores: np.ndarray  # (R,) 0-100, NaN when nothing judged
+    measurements: dict[str, np.ndarray] = field(default_factory=dict)
+    missing_metrics: tuple[str, ...] = ()
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.reps_frames)
+
+    @property
+    def score(self) -> float | None:
+        """Mean rep score (None when no rep could be scored)."""
+        s = self.scores[np.isfinite(self.scores)]
+        return float(s.mean()) if s.size else None
+
+    def rule_summaries(self) -> dict[str, RuleSummary]:
+        return {
+            rule.name: RuleSummary(rule.name, rule.title, int((self.status[:, k] == 1).sum()),
+                                   int((self.status[:, k] == 2).sum()), int((self.status[:, k] == 0).sum()))
+            for k, rule in enumerate(self.rules.rules)
+        }  # fmt: skip
+
+    def top_cues(self, limit: int = MAX_CUES) -> list[dict[str, Any]]:
+        """Failed rules, most failures x weight first (then weight, then file order)."""
+        fails = (self.status == 2).sum(axis=0)
+        weights = np.array([r.weight for r in self.rules.rules])
+        order = np.lexsort((np.arange(weights.size), -weights, -(fails * weights)))
+        return [
+            {"rule": self.rules.rules[k].name, "cue": self.rules.rules[k].cue, "n_fail": int(fails[k]),
+             "severity": self.rules.rules[k].severity}
+            for k in order[:limit] if fails[k] > 0
+        ]  # fmt: skip
+
+    def not_judged(self) -> list[dict[str, str]]:
+        """Rules no rep could be judged on, with a hint (what to film)."""
+        if self.rep_count == 0:
+            return []
+        never = ~(self.status > 0).any(axis=0)
+        out = []
+        for k in np.flatnonzero(never):
+            rule = self.rules.rules[k]
+            hint = rule.hint or str(self.reasons[0, k])
+            out.append({"rule": rule.name, "title": rule.title, "hint": hint})
+        return out
+
+    def verdict(self) -> str:
+        """One plain-language sentence about the set."""
+        n = self.rep_count
+        if n == 0:
+            return "No squat repetitions were found."
+        score = self.score
+        head = f"{n} rep{'s' if n != 1 else ''}" + (
+            f", average score {score:.0f} of 100" if score is not None else ""
+        )
+        cues = self.top_cues(1)
+        return (
+            f"{head}. Main thing to work on: {cues[0]['cue'].rstrip('.')}." if cues else f"{head}. Good form."
+        )
+
+    def rep(self, i: int) -> RepScore:
+        """Rep ``i`` (0-based) as an object."""
+        r = self.reps_frames[i]
+        results = {}
+        for k, rule in enumerate(self.rules.rules):
+            used = rule.checks[max(int(self.check[i, k]), 0)]
+            results[rule.name] = RuleResult(
+                rule=rule.name, status=_STATUS[int(self.status[i, k])], value=_num(self.values[i, k]),
+                unit=used.unit, threshold=used.threshold, compare=used.compare, metric=used.metric,
+                reason=str(self.reasons[i, k]), left=_num(self.left[i, k]), right=_num(self.right[i, k]),
+            )  # fmt: skip
+        return RepScore(
+            index=i + 1, start=r.start, bottom=r.bottom, end=r.end,
+            t_start=r.t_start, t_bottom=r.t_bottom, t_end=r.t_end,
+            view=VIEW_NAMES[int(self.views[i])], score=_num(self.scores[i]), results=results,
+            measurements={name: _num(v[i]) for name, v in self.measurements.items()},
+        )  # fmt: skip
+
+    @property
+    def reps(self) -> list[RepScore]:
+        return [self.rep(i) for i in range(self.rep_count)]
+
+    def summary(self) -> dict[str, Any]:
+        """``rep_count``, ``score``, ``verdict``, ``top_cues`` (cue strings), ``not_judged``."""
+        return {
+            "rep_count": self.rep_count,
+            "score": self.score,
+            "verdict": self.verdict(),
+            "top_cues": [c["cue"] for c in self.top_cues()],
+            "not_judged": self.not_judged(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rules.name,
+            "summary": self.summary(),
+            "cues": self.top_cues(),
+            "rule_stats": {name: s.to_dict() for name, s in self.rule_summaries().items()},
+            "missing_metrics": list(self.missing_metrics),
+            "reps": [r.to_dict() for r in self.reps],
+        }
+
+
+# --- evaluation --------------------------------------------------------------------------------------------
+
+_VIEW_CODES = {"front": VIEW_FRONT, "oblique": VIEW_OBLIQUE, "side": VIEW_SIDE}
+
+
+class _Evaluator:
+    """Evaluates checks on all reps at once, caching phase windows."""
+
+    def __init__(self, metrics: MetricSet, reps: Reps, rules: RuleSet) -> None:
+        self.metrics, self.reps, self.rules = metrics, reps, rules
+        self.ts = np.asarray(metrics.timestamps, dtype=np.float64)
+        self._windows: dict[str, _Windows] = {}
+
+    def windows(self, phase: str) -> _Windows:
+        if phase not in self._windows:
+            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules.bottom_window_s)
+        return self._windows[phase]
+
+    def side(self, name: str, phase: str, how: str) -> np.ndarray:
+        """Per-rep aggregate of metric ``name``; NaN where coverage is too low."""
+        m = self.metrics[name]
+        value, coverage = self.windows(phase).aggregate(m.values, m.valid, how)
+        return np.where(coverage >= self.rules.min_coverage, value, np.nan)
+
+    def check(self, c: Check) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(value, left, right)`` per rep for check ``c``; None if a metric is missing."""
+        n = len(self.reps)
+        nan = np.full(n, np.nan)
+        if c.is_rep_measure:
+            return getattr(self.reps, c.metric.removeprefix("rep.")), nan, nan
+        if not c.bilateral:
+            if c.metric not in self.metrics:
+                return None
+            return self.side(c.metric, c.phase, c.aggregate), nan, nan
+        names = (f"{c.metric}_left", f"{c.metric}_right")
+        if any(name not in self.metrics for name in names):
+            return None
+        left, right = (self.side(name, c.phase, c.aggregate) for name in names)
+        if c.sides == "abs_diff":
+            value = np.abs(left - right)
+        elif c.sides == "mean":
+            value = (left + right) / 2
+        elif c.compare == "<=":
+            value = np.fmax(left, right)
+        elif c.compare == ">=":
+            value = np.fmin(left, right)
+        else:  # within: the side farther from zero
+            value = np.where((np.abs(left) >= np.abs(right)) | np.isnan(right), left, right)
+        return value, left, right
+
+
+def _view_ok(c: Check, views: np.ndarray) -> np.ndarray:
+    """``(n_reps,)`` bool: the rep's view can judge check ``c``."""
+    if "any" in c.views:
+        return np.ones(views.shape, dtype=bool)
+    return np.isin(views, [_VIEW_CODES[v] for v in c.views])
+
+
+def _passes(c: Check, value: np.ndarray) -> np.ndarray:
+    if c.compare == "<=":
+        return value <= c.threshold
+    if c.compare == ">=":
+        return value >= c.threshold
+    return np.abs(value) <= c.threshold
+
+
+def _knee_flexion(metrics: MetricSet, side: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """World knee flexion of ``side`` (deg), image knee flexion where the world one is invalid."""
+    world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
+    if world is None and image is None:
+        return None
+    if world is None or image is None:
+        m = world if world is not None else image
+        return m.values, m.valid
+    return np.where(world.valid, world.values, image.values), world.valid | image.valid
+
+
+def rep_measurements(metrics: MetricSet, reps: Reps, bottom_window_s: float = 0.15) -> dict[str, np.ndarray]:
+    """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when unknown."""
+    n = len(reps)
+    out = {"descent_s": reps.descent_s, "ascent_s": reps.ascent_s, "duration_s": reps.duration_s}
+    knees = [_knee_flexion(metrics, s) for s in ("left", "right")]
+    nan = np.full(n, np.nan)
+    if n == 0 or any(k is None for k in knees):
+        peak = lockout = asym = nan
+    else:
+        ts = np.asarray(metrics.timestamps, dtype=np.float64)
+        rep_w = _phase_windows(reps, ts, "rep", bottom_window_s)
+        top_w = _phase_windows(reps, ts, "top", bottom_window_s)
+        bottom_w = _phase_windows(reps, ts, "bottom", bottom_window_s)
+        peaks = [rep_w.aggregate(v, ok, "max")[0] for v, ok in knees]
+        tops = [top_w.aggregate(v, ok, "max")[0] for v, ok in knees]
+        bottoms = [bottom_w.aggregate(v, ok, "median")[0] for v, ok in knees]
+        peak, lockout, asym = np.fmin(*peaks), np.fmax(*tops), np.abs(bottoms[0] - bottoms[1])
+    out |= {
+        "peak_knee_flexion_deg": peak,
+        "lockout_knee_flexion_deg": lockout,
+        "knee_flexion_asymmetry_deg": asym,
+    }
+    return out
+
+
+def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> SetScore:
+    """Judge every rep of ``reps`` (frames of ``metrics``) by ``rules`` (the
+    shipped cyclist-squat rules by default)."""
+    rules = rules or load_rules()
+    n, k_rules = len(reps), len(rules.rules)
+    if n and (reps.end.max() >= metrics.n_frames or reps.start.min() < 0):
+        raise ValueError(f"reps: expected frames within 0..{metrics.n_frames - 1}, "
+                         f"got {reps.start.min()}..{reps.end.max()}")  # fmt: skip
+    ev = _Evaluator(metrics, reps, rules)
+    views = rep_views(metrics, reps)
+    view_names = np.array([VIEW_NAMES[int(v)] for v in range(4)], dtype=object)[views]
+    status = np.zeros((n, k_rules), dtype=np.int8)
+    values, left, right = (np.full((n, k_rules), np.nan) for _ in range(3))
+    check = np.full((n, k_rules), -1, dtype=np.int64)
+    reasons = np.full((n, k_rules), "", dtype=object)
+    missing: list[str] = []
+    for k, rule in enumerate(rules.rules):
+        decided = np.zeros(n, dtype=bool)
+        any_view = np.zeros(n, dtype=bool)
+        any_metric = False
+        for j, c in enumerate(rule.checks):
+            view_ok = _view_ok(c, views)
+            any_view |= view_ok
+            got = ev.check(c)
+            if got is None:
+                missing.append(c.metric if not c.bilateral else f"{c.metric}_left/right")
+                continue
+            any_metric = True
+            value, lv, rv = got
+            judge = ~decided & view_ok & np.isfinite(value)
+            status[judge, k] = np.where(_passes(c, value[judge]), 1, 2)
+            values[judge, k], left[judge, k], right[judge, k] = value[judge], lv[judge], rv[judge]
+            check[judge, k] = j
+            decided |= judge
+        why_data = "too few valid frames" if any_metric else "the metric is not computed"
+        reasons[~decided, k] = np.where(
+            any_view[~decided], why_data, "not judgeable from the " + view_names[~decided] + " view"
+        )
+    weights = np.array([r.weight for r in rules.rules])
+    judged_w = ((status > 0) * weights).sum(axis=1)
+    passed_w = ((status == 1) * weights).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(judged_w > 0, 100.0 * passed_w / judged_w, np.nan)
+    return SetScore(
+        rules=rules, reps_frames=reps, views=views, status=status, values=values, left=left, right=right,
+        check=check, reasons=reasons, scores=scores,
+        measurements=rep_measurements(metrics, reps, rules.bottom_window_s),
+        missing_metrics=tuple(dict.fromkeys(missing)),
+    )  # fmt: skip
