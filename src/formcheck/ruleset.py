@@ -165,6 +165,9 @@ class _Where:
         return InputError(f"{self.path}: {place}: expected {expected}, got {got!r}")
 
 
+_KIND_WORDS = {int: "a number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+
+
 def _get(
     table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: _Where, default: Any = ...
 ) -> Any:
@@ -176,8 +179,9 @@ def _get(
     if kind in (int, float, (int, float)) and isinstance(value, bool):
         raise where.error(key, "a number", value)
     if not isinstance(value, kind):
-        names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
-        raise where.error(key, names.replace("str", "a string").replace("float", "a number"), value)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        words = dict.fromkeys(_KIND_WORDS[t] for t in kinds)
+        raise where.error(key, " or ".join(words), value)
     return value
 
 
