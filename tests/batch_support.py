@@ -76,3 +76,36 @@ def brightness_analysis(
     cache.atomic_write(Path(outdir) / "report.json", lambda fh: fh.write(text.encode()))
     cache.atomic_write(Path(outdir) / "report.html", lambda fh: fh.write(b"<p>report</p>"))
     return report
+
+
+def crash_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
+    """`brightness_analysis`, except that the worker process dies (as on a segfault) on files
+    whose name contains ``crash``."""
+    if "crash" in Path(video).name:
+        os._exit(70)
+    return brightness_analysis(video, outdir, **options)
+
+
+def make_videos(root: Path, names: list[str], frames: int = 10) -> list[Path]:
+    """Small lossless H.264 clips, each a different grey level (so each has its own content)."""
+    from conftest import write_video
+
+    paths = []
+    for i, name in enumerate(names):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        level = 40 + 30 * i
+        write_video(path, [np.full((48, 64, 3), min(level + 4 * k, 255), np.uint8) for k in range(frames)])
+        paths.append(path)
+    return paths
+
+
+def make_bad_files(root: Path, good: Path) -> dict[str, Path]:
+    """A zero-byte file, a text file named .mp4 and a corrupt video (header of ``good`` then noise)."""
+    root.mkdir(parents=True, exist_ok=True)
+    bad = {"empty": root / "empty.mp4", "text": root / "notes.mp4", "corrupt": root / "corrupt.mp4"}
+    bad["empty"].write_bytes(b"")
+    bad["text"].write_text("this is a text file, not a video\n")
+    noise = np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    bad["corrupt"].write_bytes(good.read_bytes()[:64] + noise)
+    return bad
