@@ -45,7 +45,7 @@ register(app)
 def main() -> None:
     """Entry point: run the app, turning formcheck errors into one line on stderr."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) typer.Exit codes in this mode
     except FormcheckError as exc:
         typer.echo(f"formcheck: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -64,3 +64,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
