@@ -110,6 +110,11 @@ class JobResult:
     pose_source: str = ""
     seconds: float = 0.0
 
+    @property
+    def outcome(self) -> str:
+        """The row's status: ``analysed``, ``no_person``, ``no_squat`` (from the report) or ``failed``."""
+        return str(self.summary.get("status", "analysed")) if self.status == "ok" else "failed"
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1, allow_nan=False, default=str)
 

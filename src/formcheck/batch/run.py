@@ -19,8 +19,10 @@ import json
 import math
 import multiprocessing as mp
 import os
+import shutil
 import sys
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormcheckError, InputError
+from ..errors import FormcheckError, InputError, NoPersonError
 from .discover import VideoEntry
 from .jobs import (
     LANDMARKS,
@@ -79,7 +81,8 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_SOME_FAILED if any(o.result.status != "ok" for o in self.outcomes) else EXIT_OK
+        """`EXIT_OK` when every video was analysed, else `EXIT_SOME_FAILED`."""
+        return EXIT_SOME_FAILED if any(o.result.outcome != "analysed" for o in self.outcomes) else EXIT_OK
 
 
 def resolve(analyzer: str) -> Analyzer:
@@ -142,11 +145,19 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _append_log(job: Job, result: JobResult) -> None:
+def _remove_stale_stages(job_dir: Path) -> None:
+    """Delete temporary folders an interrupted analysis of this job left beside its folder
+    (``.<name>.*.tmp``, see `formcheck.report.outputs.staged_outputs`)."""
+    for stale in job_dir.parent.glob(f".{job_dir.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _append_log(job: Job, result: JobResult, warned: list[str]) -> None:
     """One JSON line per job run in ``OUTDIR/batch-log.jsonl`` (single append: atomic on POSIX)."""
-    line = json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "video": job.name, "sha256": job.sha256,
-                       "status": result.status, "pose_source": result.pose_source,
-                       "seconds": round(result.seconds, 3), "error": result.error})  # fmt: skip
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "video": job.name, "sha256": job.sha256,
+              "status": result.outcome, "pose_source": result.pose_source,
+              "seconds": round(result.seconds, 3), "error": result.error, "warnings": warned}  # fmt: skip
+    line = json.dumps(record)
     fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.write(fd, (line + "\n").encode())
@@ -158,9 +169,10 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     """Analyse one video into ``job.outdir`` (in a local worker or on a Dask worker).
 
     Reuses ``landmarks.npz`` when an earlier run left one (the pose model is not run).
-    A `FormcheckError` (unreadable video, no person) is a final ``failed`` result; any
-    other exception is a ``failed`` result that is retried on the next run. Appends a
-    log line, then writes the finished marker (final results only).
+    An `InputError` (unreadable video) is a final ``failed`` result; a `ModelError` or
+    any other exception is a ``failed`` result retried on the next run (the video may
+    be fine). Python warnings are recorded in the log line instead of printed. Appends
+    a log line, then writes the finished marker (final results only).
     """
     if threads:
         limit_threads(threads)
@@ -169,24 +181,29 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     cache = out / LANDMARKS
     t0 = time.perf_counter()
     source = "cache" if cache.is_file() else "model"
-    try:
+    _remove_stale_stages(out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            summary = _analyze(job, analyzer, cache if source == "cache" else None)
-        except FormcheckError:
-            if source != "cache":
-                raise
-            source = "model"  # an unusable cache (older format, damaged): run the model instead
-            cache.unlink(missing_ok=True)
-            summary = _analyze(job, analyzer, None)
-        result = JobResult(job.sha256, job.settings_key, "ok", summary=summary)
-    except FormcheckError as exc:
-        result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 -- a batch must go on; reported and retried next run
-        result = JobResult(job.sha256, job.settings_key, "failed", final=False,
-                           error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
+            try:
+                summary = _analyze(job, analyzer, cache if source == "cache" else None)
+            except InputError:
+                if source != "cache":
+                    raise
+                source = "model"  # an unusable cache (older format, damaged): run the model instead
+                cache.unlink(missing_ok=True)
+                summary = _analyze(job, analyzer, None)
+            result = JobResult(job.sha256, job.settings_key, "ok", summary=summary)
+        except (InputError, NoPersonError) as exc:
+            result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc))
+        except FormcheckError as exc:  # the model or the machine, not the video: retried next run
+            result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc), final=False)
+        except Exception as exc:  # noqa: BLE001 -- a batch must go on; reported and retried next run
+            result = JobResult(job.sha256, job.settings_key, "failed", final=False,
+                               error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
     result.pose_source = source
     result.seconds = time.perf_counter() - t0
-    _append_log(job, result)
+    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
     if result.final:
         write_marker(out, result)
     return result
@@ -356,7 +373,7 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
 
         def on_done(job: Job, result: JobResult) -> None:
             results[job.sha256] = result
-            bar.advance(analysing, failed=result.status != "ok")
+            bar.advance(analysing, failed=result.outcome == "failed")
 
         if scheduler:
             run_dask(jobs, scheduler, analyzer, on_done)
@@ -366,7 +383,7 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
         if o.result.status == "pending":
             o.result = results[o.result.sha256]
     report = BatchReport(outcomes, ran=len(jobs), skipped=len(done))
-    report.counts.update(o.result.status for o in outcomes)
+    report.counts.update(o.result.outcome for o in outcomes)
     return report
 
 

@@ -91,7 +91,7 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
     rows = []
     for o in sorted(outcomes, key=lambda o: (o.entry.name, str(o.entry.path))):
         s, e = o.result.summary, o.entry
-        status = s.get("status", "analysed") if o.result.status == "ok" else "failed"
+        status = o.result.outcome
         report = ""
         if o.job_dir is not None and (Path(o.job_dir) / "report.html").is_file() and status != "failed":
             report = Path(o.job_dir).relative_to(outdir).joinpath("report.html").as_posix()

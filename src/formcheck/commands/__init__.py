@@ -10,3 +10,6 @@ def register(app: typer.Typer) -> None:
     from . import landmarks
 
     landmarks.register(app)
+    from . import batch
+
+    batch.register(app)
