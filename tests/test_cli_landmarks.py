@@ -115,3 +115,26 @@ def test_help_and_version_are_instant_and_import_no_heavy_library(flag: str) -> 
         subprocess.run([sys.executable, "-m", "formcheck", flag], capture_output=True, check=True, timeout=60)
         best = min(best, time.perf_counter() - start)
     assert best < 1.0
+
+
+def test_output_that_is_a_directory_or_the_video_itself_is_refused(noise_video: Path, tmp_path: Path) -> None:
+    for out, phrase in ((tmp_path, "is a directory"), (noise_video, "is the input video")):
+        before = noise_video.read_bytes()
+        proc = run_cli("landmarks", noise_video, "-o", out)
+        assert proc.returncode != 0
+        assert proc.stderr == f"formcheck: error: {out}: {phrase}, expected " + (
+            "an output file path\n" if out == tmp_path else "another output path\n"
+        )
+        assert noise_video.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_unwritable_output_leaves_no_file_of_this_run(noise_video: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    csv = tmp_path / "x.csv"
+    proc = run_cli("landmarks", noise_video, "-o", blocker / "x.npz", "--csv", csv)
+    assert proc.returncode != 0
+    assert len(proc.stderr.splitlines()) == 1 and "cannot write" in proc.stderr, proc.stderr
+    assert not csv.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "noise.mp4"]

@@ -7,6 +7,15 @@ from typing import Annotated
 
 import typer
 
+from ..errors import InputError
+
+
+def _check_output(target: Path, video: Path) -> None:
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory, expected an output file path")
+    if target.exists() and video.exists() and target.resolve() == video.resolve():
+        raise InputError(f"{target}: is the input video, expected another output path")
+
 
 def default_output(video: Path) -> Path:
     """``<stem>.landmarks.npz`` beside the video."""
@@ -37,18 +46,27 @@ def landmarks(
     from ..model import resolve_model
     from ..video import probe
 
+    out = output or default_output(video)
+    targets = [out] if csv is None else [out, csv]
+    for target in targets:
+        _check_output(target, video)
     probe(video)  # bad video: fail before loading the model
     model_file = resolve_model(model)
     from ..pose import extract
 
     seq = extract(video, model=model_file)
-    out = save(seq, output or default_output(video))
-    written = [str(out)]
-    if csv is not None:
-        written.append(str(save_csv(seq, csv)))
+    written = []
+    try:  # the CSV first: if either write fails, no output of this run is left
+        if csv is not None:
+            written.append(save_csv(seq, csv))
+        written.insert(0, save(seq, out))
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise InputError(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
     typer.echo(
         f"{video.name}: {len(seq)} frames, person on {100.0 * seq.detected.mean():.1f}%, "
-        f"{seq.fps:.2f} fps, {seq.duration:.2f} s -> {', '.join(written)}"
+        f"{seq.fps:.2f} fps, {seq.duration:.2f} s -> {', '.join(map(str, written))}"
     )
 
 
