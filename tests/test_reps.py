@@ -126,8 +126,20 @@ def test_invalid_frames_count_as_unknown():
     valid = np.ones(flex.size, dtype=bool)
     valid[bottoms[2] - 3] = False
     m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex, knee_flexion_right__valid=valid,
-                   hip_drop=0.004 * flex)  # fmt: skip
+                   knee_flexion_left__valid=valid, hip_drop=0.004 * flex)  # fmt: skip
     np.testing.assert_array_equal(find_reps(m).bottom, bottoms[:2])
+
+
+def test_one_unknown_leg_uses_the_other():
+    """A side view may hide the far leg: the near leg's flexion carries the rep."""
+    flex, bottoms, ts = squat_flexion(n_reps=3)
+    hidden = np.ones(flex.size, dtype=bool)
+    hidden[bottoms[1] - 20 : bottoms[1] + 20] = False
+    m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex + 5.0, knee_flexion_left__valid=hidden,
+                   hip_drop=0.004 * flex)  # fmt: skip
+    np.testing.assert_array_equal(find_reps(m).bottom, bottoms)
+    flexion, _ = rep_signals(m)
+    assert flexion[bottoms[1]] == 105.0 and flexion[bottoms[0]] == 100.0
 
 
 def test_missing_metrics_are_named():
@@ -256,9 +268,9 @@ def test_nan_gaps_never_crash_and_never_create_a_rep(gaps, side):
     reps = find_reps(squat_metrics(left, right, hip_drop=hip))
     # only reps that exist without gaps, and none with a gap inside its knee signal
     assert set(reps.bottom.tolist()) <= set(bottoms.tolist())
-    both = np.minimum(left, right)
+    known = np.fmin(left, right)
     for r in reps:
-        assert np.isfinite(both[r.start : r.end + 1]).all()
+        assert np.isfinite(known[r.start : r.end + 1]).all()
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,7 +8,8 @@ Definitions (all on whole arrays, no per-frame Python loops):
 
 - signal ``s``: per leg, world (3-D) knee flexion in degrees, falling back to
   the image knee flexion on frames where the world value is unknown; then the
-  minimum of the two legs. NaN where either leg is unknown.
+  minimum of the two legs (the known one where only one is known, as for the
+  far leg in a side view). NaN where both legs are unknown.
 - bottom: a peak of ``s`` (``scipy.signal.find_peaks``) at least
   ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
   prominence measured within ``max_duration_s`` on each side and never across
@@ -202,8 +203,9 @@ def estimate_fps(timestamps: np.ndarray) -> float:
 
 def rep_signals(metrics: MetricSet) -> tuple[np.ndarray, np.ndarray]:
     """``(flexion, hip_drop)``: bilateral knee flexion (degrees, the smaller of
-    the two legs, world value else image value, NaN where a leg is unknown)
-    and ``hip_drop`` (NaN where invalid), both ``(T,)``."""
+    the two legs; per leg the world value, else the image value; where one leg
+    is unknown, e.g. the far leg hidden in a side view, the other leg's; NaN
+    where both are) and ``hip_drop`` (NaN where invalid), both ``(T,)``."""
     legs = []
     for world_name, image_name in zip(FLEXION_WORLD, FLEXION_IMAGE, strict=True):
         world = metrics[world_name].masked if world_name in metrics else None
@@ -218,7 +220,8 @@ def rep_signals(metrics: MetricSet) -> tuple[np.ndarray, np.ndarray]:
             legs.append(np.where(np.isfinite(world), world, image))
     if HIP_DROP not in metrics:
         raise ValueError(f"metrics: expected {HIP_DROP!r}, got {sorted(metrics)}")
-    return np.minimum(legs[0], legs[1]), metrics[HIP_DROP].masked
+    with np.errstate(invalid="ignore"):
+        return np.fmin(legs[0], legs[1]), metrics[HIP_DROP].masked
 
 
 def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

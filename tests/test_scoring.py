@@ -1,0 +1,313 @@
+"""Scoring: exact verdicts, values and scores on hand-built metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from synthetic_metrics import metric_set, squat_flexion
+
+from formcheck.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
+from formcheck.reps import Reps, find_reps
+from formcheck.ruleset import load_rules, parse_rules
+from formcheck.scoring import _phase_windows, _Windows, rep_views, score_reps
+
+RULES = load_rules()
+WEIGHTS = {r.name: r.weight for r in RULES.rules}
+
+
+def good_squat(view=VIEW_FRONT, n_reps=3, peak=120.0, **overrides):
+    """A textbook cyclist squat: every judgeable rule passes. ``overrides`` replace metrics."""
+    flex, bottoms, ts = squat_flexion(n_reps=n_reps, peak=peak, descent_s=1.5, ascent_s=1.0)
+    depth = flex / peak  # 0 standing .. 1 at the bottom
+    values = {
+        "knee_flexion_left": flex, "knee_flexion_right": flex,
+        "knee_flexion_image_left": flex, "knee_flexion_image_right": flex,
+        "fppa_left": 6.0 * depth, "fppa_right": 4.0 * depth,
+        "medial_knee_shift_left": 2.0 * depth, "medial_knee_shift_right": 2.0 * depth,
+        "foot_progression_left": 3.0, "foot_progression_right": -2.0,
+        "stance_width": 1.0,
+        "heel_elevation_left": 8.0, "heel_elevation_right": 8.5,
+        "foot_pitch_left": 24.0, "foot_pitch_right": 24.0,
+        "trunk_lean": 15.0 + 15.0 * depth,
+        "hip_above_knee": 1.0 - 1.2 * depth,
+        "hip_drop": 1.0 * depth,
+    }  # fmt: skip
+    values.update(overrides)
+    return metric_set(ts, view=view, **values), bottoms
+
+
+def verdicts(result, i=0):
+    return {name: r.status for name, r in result.rep(i).results.items()}
+
+
+def test_good_front_view_squat_passes_every_judgeable_rule():
+    m, bottoms = good_squat()
+    reps = find_reps(m)
+    np.testing.assert_array_equal(reps.bottom, bottoms)
+    result = score_reps(m, reps)
+    for i in range(3):
+        v = verdicts(result, i)
+        assert v.pop("high_chest") == "not_judged"  # trunk lean needs a side or oblique view
+        assert set(v.values()) == {"pass"}
+    rep = result.rep(0)
+    assert rep.score == 100.0 and rep.view == "front"
+    assert rep.results["high_chest"].reason == "not judgeable from the front view"
+    assert rep.results["high_chest"].value is None
+    # heels: foot pitch is side-only, so the 3-D heel elevation judged it
+    heels = rep.results["heels_elevated"]
+    assert (heels.metric, heels.value, heels.unit, heels.left, heels.right) == (
+        "heel_elevation",
+        8.0,
+        "cm",
+        8.0,
+        8.5,
+    )
+    assert rep.results["knees_over_feet"].value == pytest.approx(6.0)
+    assert rep.results["depth"].value == pytest.approx(120.0)
+    assert rep.results["feet_parallel"].value == 3.0  # the foot farther from parallel
+    assert result.score == 100.0 and result.top_cues() == []
+    assert result.verdict() == "3 reps, average score 100 of 100. Good form."
+
+
+def test_side_view_judges_trunk_and_foot_pitch_but_not_the_knees():
+    m, _ = good_squat(view=VIEW_SIDE, trunk_lean=50.0)
+    result = score_reps(m, find_reps(m))
+    rep = result.rep(1)
+    v = verdicts(result, 1)
+    for name in ("narrow_stance", "feet_parallel", "knees_over_feet", "symmetry"):
+        assert v[name] == "not_judged"
+        assert rep.results[name].reason == "not judgeable from the side view"
+    assert v["high_chest"] == "fail" and rep.results["high_chest"].value == 50.0
+    assert (rep.results["heels_elevated"].metric, rep.results["heels_elevated"].value) == ("foot_pitch", 24.0)
+    judged = [
+        "heels_elevated",
+        "depth",
+        "high_chest",
+        "full_extension",
+        "controlled_descent",
+        "controlled_ascent",
+    ]
+    total = sum(WEIGHTS[n] for n in judged)
+    assert rep.score == pytest.approx(100 * (total - WEIGHTS["high_chest"]) / total)
+    assert result.top_cues() == [
+        {"rule": "high_chest", "cue": "Keep your chest up", "n_fail": 3, "severity": "medium"}
+    ]
+    hints = {d["rule"]: d["hint"] for d in result.not_judged()}
+    assert hints["knees_over_feet"] == "Film from the front to check whether your knees cave in."
+    assert "high_chest" not in hints
+
+
+def test_each_fault_fails_its_rule_with_the_measured_value():
+    flex, bottoms, _ = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
+    bottom_median = np.median(flex[bottoms[0] - 4 : bottoms[0] + 5])  # +-0.15 s at 30 fps
+    faults = {
+        "narrow_stance": ({"stance_width": 1.8}, 1.8),
+        "feet_parallel": ({"foot_progression_right": 25.0}, 25.0),
+        "heels_elevated": ({"heel_elevation_left": 1.0, "heel_elevation_right": 1.0}, 1.0),
+        "knees_over_feet": ({"fppa_right": 20.0 * flex / 120.0}, 20.0),
+        "symmetry": (
+            {"knee_flexion_left": flex * 1.1, "knee_flexion_right": flex * 0.92},
+            0.18 * bottom_median,
+        ),
+    }
+    for rule, (override, value) in faults.items():
+        m, _ = good_squat(**override)
+        result = score_reps(m, find_reps(m))
+        v = verdicts(result)
+        assert v.pop(rule) == "fail", rule
+        assert result.rep(0).results[rule].value == pytest.approx(value), rule
+        assert "fail" not in v.values(), (rule, v)
+        judged_w = sum(WEIGHTS[n] for n in WEIGHTS if n != "high_chest")
+        assert result.rep(0).score == pytest.approx(100 * (judged_w - WEIGHTS[rule]) / judged_w)
+
+
+def test_toes_in_fails_feet_parallel():
+    m, _ = good_squat(foot_progression_left=-14.0)
+    r = score_reps(m, find_reps(m)).rep(0).results["feet_parallel"]
+    assert (r.status, r.value) == ("fail", -14.0)
+
+
+def test_shallow_soft_fast_reps():
+    """Depth, lockout and tempo from the knee flexion curve itself."""
+    flex, _, ts = squat_flexion(n_reps=2, peak=95.0, top=14.0, descent_s=0.6, ascent_s=0.4)
+    m, _ = good_squat()
+    values = {name: m[name].values[: flex.size] for name in m}
+    values |= {"knee_flexion_left": flex, "knee_flexion_right": flex, "hip_drop": flex / 95.0}
+    m2 = metric_set(ts, **values)
+    result = score_reps(m2, find_reps(m2))
+    rep = result.rep(0)
+    assert verdicts(result)["depth"] == "fail" and rep.results["depth"].value == pytest.approx(95.0)
+    assert verdicts(result)["full_extension"] == "fail" and rep.results["full_extension"].value == 14.0
+    assert rep.results["controlled_descent"].value == pytest.approx(0.6)
+    assert verdicts(result)["controlled_descent"] == "fail"
+    assert verdicts(result)["controlled_ascent"] == "fail"
+    assert rep.measurements["lockout_knee_flexion_deg"] == 14.0
+    assert rep.measurements["peak_knee_flexion_deg"] == pytest.approx(95.0)
+    assert rep.measurements["descent_s"] == pytest.approx(0.6)
+    assert rep.measurements["ascent_s"] == pytest.approx(0.4)
+    assert [c["rule"] for c in result.top_cues()] == ["full_extension", "depth", "controlled_descent"]
+
+
+def test_depth_falls_back_to_hip_below_knee_without_knee_angles():
+    m, bottoms = good_squat()
+    ts = m.timestamps
+    hidden = np.zeros(ts.size, dtype=bool)
+    values = {name: m[name].values for name in m}
+    reps = find_reps(m)
+    for name in (
+        "knee_flexion_left",
+        "knee_flexion_right",
+        "knee_flexion_image_left",
+        "knee_flexion_image_right",
+    ):
+        values[f"{name}__valid"] = hidden
+    result = score_reps(metric_set(ts, **values), reps)
+    depth = result.rep(0).results["depth"]
+    assert (depth.status, depth.metric, depth.unit) == ("pass", "hip_above_knee", "shank lengths")
+    assert depth.value == pytest.approx(-0.2)
+    assert result.rep(0).results["full_extension"].status == "not_judged"
+    assert result.rep(0).results["full_extension"].reason == "too few valid frames"
+    assert np.isnan(result.measurements["peak_knee_flexion_deg"]).all()
+
+
+def test_invalid_and_missing_metrics_are_not_judged():
+    m, _ = good_squat()
+    values = {name: m[name].values for name in m if not name.startswith("fppa")}
+    values["stance_width__valid"] = np.arange(m.n_frames) % 3 == 0  # a third of the frames valid
+    m2 = metric_set(m.timestamps, **values)
+    result = score_reps(m2, find_reps(m2))
+    rep = result.rep(0)
+    assert rep.results["knees_over_feet"].status == "not_judged"
+    assert rep.results["knees_over_feet"].reason == "the metric is not computed"
+    assert rep.results["narrow_stance"].status == "not_judged"
+    assert rep.results["narrow_stance"].reason == "too few valid frames"
+    assert "fppa_left/right" in result.missing_metrics
+
+
+def test_one_side_missing_worst_uses_the_other_but_symmetry_needs_both():
+    m, _ = good_squat()
+    values = {name: m[name].values for name in m}
+    values["fppa_left__valid"] = False
+    values["knee_flexion_left__valid"] = False
+    values["knee_flexion_image_left__valid"] = False
+    m2 = metric_set(m.timestamps, **values)
+    rep = score_reps(m2, find_reps(m2)).rep(0)
+    assert rep.results["knees_over_feet"].status == "pass"
+    assert rep.results["knees_over_feet"].value == pytest.approx(4.0)
+    assert rep.results["knees_over_feet"].left is None
+    assert rep.results["symmetry"].status == "not_judged"
+
+
+def test_rep_view_is_the_majority_of_known_views():
+    m, _ = good_squat()
+    reps = Reps.from_indices([0, 10, 20], [2, 12, 22], [4, 14, 24], m.timestamps)
+    view = np.full(m.n_frames, VIEW_UNKNOWN, dtype=np.int8)
+    view[0:3], view[3:5] = VIEW_SIDE, VIEW_FRONT
+    view[13:15] = VIEW_OBLIQUE
+    m2 = metric_set(m.timestamps, view=view, **{name: m[name].values for name in m})
+    np.testing.assert_array_equal(rep_views(m2, reps), [VIEW_SIDE, VIEW_OBLIQUE, VIEW_UNKNOWN])
+
+
+def test_no_reps_gives_an_empty_summary():
+    m, _ = good_squat()
+    result = score_reps(m, Reps.empty())
+    assert result.rep_count == 0 and result.score is None and result.reps == []
+    assert result.summary() == {"rep_count": 0, "score": None, "verdict": "No squat repetitions were found.",
+                                "top_cues": [], "not_judged": []}  # fmt: skip
+
+
+def test_reps_outside_the_metrics_are_rejected():
+    m, _ = good_squat()
+    with pytest.raises(ValueError, match="expected frames within"):
+        score_reps(m, Reps.from_indices([0], [5], [m.n_frames], np.arange(m.n_frames + 1.0)))
+
+
+def test_to_dict_is_strict_json_with_report_keys():
+    m, _ = good_squat(view=VIEW_SIDE, stance_width=2.0)
+    d = score_reps(m, find_reps(m)).to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert json.loads(text) == d
+    assert set(d["summary"]) == {"rep_count", "score", "verdict", "top_cues", "not_judged"}
+    rep = d["reps"][0]
+    assert rep["index"] == 1 and rep["start_frame"] < rep["bottom_frame"] < rep["end_frame"]
+    for res in rep["rules"].values():
+        assert res["status"] in {"pass", "fail", "not_judged"} and "value" in res and "unit" in res
+    assert d["rule_stats"]["depth"] == {"title": "Depth: hamstrings towards calves", "n_pass": 3, "n_fail": 0,
+                                        "n_not_judged": 0, "pass_rate": 1.0}  # fmt: skip
+    assert d["rule_stats"]["narrow_stance"]["pass_rate"] is None  # not judged from the side
+
+
+def test_custom_rules_change_the_verdict():
+    m, _ = good_squat()
+    rule = {"name": "very_deep", "metric": "knee_flexion", "bilateral": True, "compare": ">=",
+            "threshold": 130, "unit": "deg", "views": ["front"], "cue": "Deeper", "guidance": "g",
+            "severity": "high"}  # fmt: skip
+    strict = parse_rules({"name": "strict", "rule": [rule]})
+    result = score_reps(m, find_reps(m), strict)
+    assert verdicts(result) == {"very_deep": "fail"} and result.rep(0).score == 0.0
+    assert result.summary()["top_cues"] == ["Deeper"]
+
+
+# --- properties -------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(peak_fppa=st.floats(12.01, 60.0), side=st.sampled_from(["left", "right"]), rep=st.integers(0, 2))
+def test_valgus_above_threshold_fails_that_rule_and_only_that_rule(peak_fppa, side, rep):
+    m, bottoms = good_squat()
+    reps = find_reps(m)
+    base = score_reps(m, reps)
+    fppa = m[f"fppa_{side}"].values.copy()
+    lo, hi = reps.start[rep], reps.end[rep] + 1
+    fppa[lo:hi] *= peak_fppa / fppa[lo:hi].max()  # scale this rep's valgus curve
+    values = {name: m[name].values for name in m} | {f"fppa_{side}": fppa}
+    result = score_reps(metric_set(m.timestamps, **values), reps)
+    for i in range(3):
+        before, after = verdicts(base, i), verdicts(result, i)
+        if i == rep:
+            assert after.pop("knees_over_feet") == "fail" and before.pop("knees_over_feet") == "pass"
+            assert result.rep(i).results["knees_over_feet"].value == pytest.approx(peak_fppa)
+        assert before == after
+
+
+def _reference(values, valid, windows, how):
+    out = []
+    for rows in windows:
+        v = values[rows][valid[rows] & np.isfinite(values[rows])]
+        out.append(np.nan if v.size == 0 else {"max": np.max, "min": np.min, "mean": np.mean,
+                                               "median": np.median}[how](v))  # fmt: skip
+    return np.array(out)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.lists(st.one_of(st.floats(-1e3, 1e3), st.just(float("nan"))), min_size=1, max_size=60),
+    cuts=st.lists(st.tuples(st.integers(0, 59), st.integers(0, 20)), min_size=1, max_size=8),
+    how=st.sampled_from(["max", "min", "mean", "median"]),
+    seed=st.integers(0, 1000),
+)
+def test_window_aggregates_match_a_per_rep_loop(data, cuts, how, seed):
+    values = np.array(data)
+    valid = np.random.default_rng(seed).random(values.size) > 0.3
+    lo = np.array([min(a, values.size - 1) for a, _ in cuts])
+    hi = np.minimum(lo + np.array([b for _, b in cuts]), values.size - 1)
+    w = _Windows.of(lo, hi, np.arange(lo.size), lo.size)
+    got, coverage = w.aggregate(values, valid, how)
+    want = _reference(values, valid, [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)], how)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.all((coverage >= 0) & (coverage <= 1))
+
+
+def test_bottom_and_top_phases():
+    ts = np.arange(100) / 10.0  # 10 fps
+    reps = Reps.from_indices([10, 50], [20, 70], [40, 90], ts)
+    bottom = _phase_windows(reps, ts, "bottom", 0.15)  # +-1 frame
+    np.testing.assert_array_equal(bottom.flat, [19, 20, 21, 69, 70, 71])
+    top = _phase_windows(reps, ts, "top", 0.15)
+    np.testing.assert_array_equal(top.flat, [10, 40, 50, 90])
+    np.testing.assert_array_equal(top.first, [0, 2])
