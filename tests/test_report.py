@@ -199,7 +199,10 @@ def test_html_is_self_contained_and_shows_everything() -> None:
     assert "Film from the side to check squat depth" in page
     assert '<video controls playsinline preload="metadata" src="annotated.mp4">' in page
     assert "data:image/jpeg;base64,/9hqcGVn" in page
-    assert "✗ fail &middot; 14°" in page and "✓ pass &middot; 4°" in page and "– not judged" in page
+    assert '<td class="fail" title="fail">✗ 14°</td>' in page
+    assert '<td class="pass" title="pass">✓ 4°</td>' in page
+    assert '<td class="nj" title="not judged">– </td>' in page
+    assert "Knees over feet (14°)" in page  # the failing check named under rep 2's still
     assert 'class="table-wrap"' in page
     assert "a &lt;b&gt;.mp4" in page and "<b>.mp4" not in page  # file name escaped
     assert "cyclist_squat 1" in page and "ab" * 32 in page

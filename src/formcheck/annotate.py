@@ -273,15 +273,22 @@ class Annotator:
                 x = int(p[0] + 12) if p[0] >= pts[[LEFT_KNEE, RIGHT_KNEE], 0].mean() else int(p[0] - 12 - tw)
                 _text(frame, label, (int(np.clip(x, 2, w - tw - 2)), int(p[1])), scale,
                       LEFT_COLOUR if side == 0 else RIGHT_COLOUR)  # fmt: skip
+        if ov.n_reps:
+            self._counter(frame, f"Rep {ov.rep[i]}/{ov.n_reps}")
+        if ov.cue[i] >= 0:
+            self._cue(frame, _plain(ov.cues[ov.cue[i]]), scale)
+        return frame
+
+    @staticmethod
+    def _counter(frame: np.ndarray, counter: str) -> None:
+        import cv2
+
+        h, w = frame.shape[:2]
         big = max(min(h, w) / 600, 0.7)
-        counter = f"Rep {ov.rep[i]}/{ov.n_reps}"
         (tw, th), _ = cv2.getTextSize(counter, cv2.FONT_HERSHEY_SIMPLEX, big, 3)
         pad = int(th * 0.6)
         _panel(frame, 0, 0, tw + 3 * pad, th + 3 * pad)
         _text(frame, counter, (pad + pad // 2, th + pad + pad // 2), big, WHITE, 3)
-        if ov.cue[i] >= 0:
-            self._cue(frame, _plain(ov.cues[ov.cue[i]]), scale)
-        return frame
 
     @staticmethod
     def _cue(frame: np.ndarray, text: str, scale: float) -> None:

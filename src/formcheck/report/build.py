@@ -66,29 +66,6 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _hint(rule: Mapping[str, Any]) -> str:
-    if rule.get("hint"):
-        return str(rule["hint"])
-    views = [v for v in rule.get("views", []) if v != "any"]
-    where = "the front" if "front" in views else "the side" if "side" in views else "another angle"
-    return f"Film from {where} to check {rule['title'].lower()}"
-
-
-def verdict_text(score: float | None, reps: list[dict[str, Any]], cues: list[str]) -> str:
-    """One plain sentence on the whole set."""
-    n = len(reps)
-    if n == 0 or score is None:
-        return "Nothing could be judged from this video."
-    failing = sum(any(r["status"] == "fail" for r in rep["rules"].values()) for rep in reps)
-    label = "Good" if score >= 80 else "Fair" if score >= 60 else "Needs work"
-    if failing == 0:
-        plural = "s" if n != 1 else ""
-        return f"{label}: all {n} rep{plural} passed every check that could be judged from this view."
-    main = f" Main fix: {cues[0][0].lower()}{cues[0][1:].rstrip('.')}." if cues else ""
-    verb = "needs" if failing == 1 else "need"
-    return f"{label}: {failing} of {n} rep{'s' if n != 1 else ''} {verb} work.{main}"
-
-
 def build_report(
     *,
     video_path: str | Path,
@@ -102,18 +79,13 @@ def build_report(
     message: str,
     files: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    """The report dict. ``scored`` is the scoring result's ``to_dict()``; ``status`` one of
-    ``analysed``, ``no_person``, ``no_squat``."""
+    """The report dict. ``scored`` is `formcheck.scoring.SetScore.to_dict()`; ``status`` one of
+    ``analysed``, ``no_person``, ``no_squat`` (then ``message`` is the verdict)."""
     rules = rules_section(ruleset)
     view, fractions = view_summary(metrics, seq.detected)
-    reps = [_rep_entry(k, rep) for k, rep in enumerate(scored.get("reps", []))]
-    score = scored.get("score")
-    score = None if score is None or not np.isfinite(score) or not reps else round(float(score), 1)
-    cues = [str(c) for c in scored.get("top_cues", [])][:3]
-    never_judged = [
-        r for r in rules
-        if reps and all(rep["rules"].get(r["name"], {}).get("status") == "not_judged" for rep in reps)
-    ]  # fmt: skip
+    summary = scored["summary"]
+    reps = [_rep_entry(rep) for rep in scored["reps"]]
+    score = _number(summary["score"], 1) if reps else None
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -133,9 +105,11 @@ def build_report(
         "summary": {
             "rep_count": len(reps),
             "score": score,
-            "verdict": verdict_text(score, reps, cues) if status == "analysed" else message,
-            "top_cues": cues,
-            "not_judged": [{"rule": r["name"], "title": r["title"], "hint": _hint(r)} for r in never_judged],
+            "verdict": summary["verdict"] if status == "analysed" else message,
+            "top_cues": [str(c) for c in summary["top_cues"]][:3],
+            "not_judged": [
+                {k: str(item[k]) for k in ("rule", "title", "hint")} for item in summary["not_judged"]
+            ],
         },
         "rules": rules,
         "reps": reps,
@@ -150,28 +124,35 @@ def build_report(
     }
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any, digits: int = 3) -> float | None:
     if value is None:
         return None
     v = float(value)
-    return round(v, 3) if np.isfinite(v) else None
+    return round(v, digits) if np.isfinite(v) else None
 
 
-def _rep_entry(k: int, rep: Mapping[str, Any]) -> dict[str, Any]:
-    rules = {
-        name: {"status": r["status"], "value": _number(r.get("value")), "unit": str(r.get("unit", ""))}
-        | ({"reason": str(r["reason"])} if r.get("reason") else {})
-        for name, r in rep["rules"].items()
-    }
-    score = rep.get("score")
+def _rep_entry(rep: Mapping[str, Any]) -> dict[str, Any]:
+    """A scored rep as the report has it: times rounded, NaN as null."""
+    rules = {}
+    for name, r in rep["rules"].items():
+        entry = {"status": r["status"], "value": _number(r.get("value")), "unit": str(r.get("unit", ""))}
+        for key in ("threshold", "left", "right"):
+            if key in r:
+                entry[key] = _number(r[key])
+        for key in ("compare", "metric", "reason"):
+            if r.get(key):
+                entry[key] = str(r[key])
+        rules[name] = entry
     return {
-        "index": k + 1,
-        "start_s": round(float(rep["t_start"]), 4),
-        "bottom_s": round(float(rep["t_bottom"]), 4),
-        "end_s": round(float(rep["t_end"]), 4),
-        "start_frame": int(rep["start"]),
-        "bottom_frame": int(rep["bottom"]),
-        "end_frame": int(rep["end"]),
-        "score": None if score is None or not np.isfinite(score) else round(float(score), 1),
+        "index": int(rep["index"]),
+        "start_s": round(float(rep["start_s"]), 4),
+        "bottom_s": round(float(rep["bottom_s"]), 4),
+        "end_s": round(float(rep["end_s"]), 4),
+        "start_frame": int(rep["start_frame"]),
+        "bottom_frame": int(rep["bottom_frame"]),
+        "end_frame": int(rep["end_frame"]),
+        "score": _number(rep.get("score"), 1),
+        "view": str(rep.get("view", "unknown")),
+        "measurements": {k: _number(v) for k, v in rep.get("measurements", {}).items()},
         "rules": rules,
     }

@@ -44,6 +44,7 @@ th[scope=row] span{display:block;font-weight:400;color:#666;font-size:.82rem}
 td{white-space:nowrap}
 .pass{color:#1e8449}.fail{color:#c0392b;font-weight:600}.nj{color:#888}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(135px,1fr));gap:12px}
+@media (min-width:700px){.grid{grid-template-columns:repeat(auto-fill,minmax(210px,1fr))}}
 figure{margin:0}
 figure img{display:block;width:100%;height:auto;border-radius:8px;background:#ddd}
 figcaption{font-size:.88rem;color:#333;margin-top:4px}
@@ -165,12 +166,14 @@ def _rep_table(report: Mapping[str, Any]) -> str:
                 continue
             cls, mark = _STATUS[res["status"]]
             word = {"pass": "pass", "fail": "fail", "not_judged": "not judged"}[res["status"]]
-            value = _e(format_value(res["value"], res["unit"]))
-            cells.append(f'<td class="{cls}">{mark} {word}{" &middot; " + value if value else ""}</td>')
+            value = _e(format_value(res["value"], res["unit"])) if res["status"] != "not_judged" else ""
+            cells.append(f'<td class="{cls}" title="{word}">{mark} {value}</td>')
         sub = f"<span>{_e(target)}</span>" if target else ""
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')
     return (
         "<section><h2>Rep by rep</h2>"
+        '<p class="sub"><span class="pass">\u2713 pass</span> &nbsp; <span class="fail">\u2717 fail</span> '
+        '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
         '<div class="table-wrap" tabindex="0" role="region" aria-label="rep by rep results">'
         f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table>'
@@ -184,9 +187,12 @@ def _stills(report: Mapping[str, Any], stills: Mapping[int, bytes]) -> str:
         jpeg = stills.get(rep["index"])
         if jpeg is None:
             continue
-        failing = [n for n, r in rep["rules"].items() if r["status"] == "fail"]
         titles = {r["name"]: r["title"] for r in report["rules"]}
-        what = ", ".join(titles.get(n, n) for n in failing) if failing else "all checks passed"
+        failing = [
+            f"{titles.get(n, n)} ({format_value(r['value'], r['unit'])})"
+            for n, r in rep["rules"].items() if r["status"] == "fail"
+        ]  # fmt: skip
+        what = "; ".join(failing) if failing else "every check that could be judged passed"
         uri = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         figs.append(
             f'<figure><img src="{uri}" alt="Rep {rep["index"]} at its lowest point" loading="lazy">'

@@ -63,11 +63,11 @@ def _check_cache_matches(seq: PoseSequence, cache: Path, width: int, height: int
         )
 
 
-def _mark_label(rule: dict[str, Any], res: dict[str, Any]) -> str:
+def _mark_label(res: dict[str, Any]) -> str:
+    """The measured value as drawn on a still (ASCII for OpenCV's fonts)."""
     from .html import format_value
 
-    value = format_value(res["value"], res["unit"]).replace("°", " deg").replace("×", "x")
-    return f"{rule['title']} {value}".strip()
+    return format_value(res["value"], res["unit"]).replace("°", " deg").replace("×", "x")
 
 
 def _still_marks(
@@ -77,16 +77,23 @@ def _still_marks(
     pair), or the knee bend when everything passed."""
     by_name = {r["name"]: r for r in rules}
     marks = []
-    frame = rep["bottom_frame"]
     for name, res in rep["rules"].items():
         if res["status"] != "fail" or name not in by_name:
             continue
-        metric = by_name[name]["metric"]
+        metric = res.get("metric") or by_name[name]["metric"]
         if f"{metric}_left" in metrics and f"{metric}_right" in metrics:
-            vals = [abs(np.nan_to_num(metrics[f"{metric}_{s}"].values[frame], nan=-1.0))
-                    for s in ("left", "right")]  # fmt: skip
-            metric = f"{metric}_{'left' if vals[0] >= vals[1] else 'right'}"
-        marks.append((metric, _mark_label(by_name[name], res), True))
+            # the side whose value decided the rule
+            sides = [res.get(s) for s in ("left", "right")]
+            gaps = [abs(v - res["value"]) if v is not None else np.inf for v in sides]
+            metric = f"{metric}_{'left' if gaps[0] <= gaps[1] else 'right'}"
+        marks.append((metric, _mark_label(res), True))
+    if not marks:
+        knees = [f"knee_flexion_{s}" for s in ("left", "right") if f"knee_flexion_{s}" in metrics]
+        values = {k: metrics[k].masked[rep["bottom_frame"]] for k in knees}
+        values = {k: v for k, v in values.items() if np.isfinite(v)}
+        if values:
+            best = max(values, key=values.get)  # type: ignore[arg-type]
+            marks.append((best, f"Knee bend {values[best]:.0f} deg", False))
     return marks[:2]
 
 

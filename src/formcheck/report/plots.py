@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .build import target_text
+
 #: Line colours (colour-blind safe pair) for the subject's left and right side.
 SIDE_COLOURS = {"left": "#0072B2", "right": "#E69F00"}
 THRESHOLD_COLOURS = ("#C0392B", "#6C3483", "#117A65")
@@ -57,8 +59,13 @@ def time_plot_svg(
     import matplotlib
     from matplotlib.figure import Figure
 
+    labels = [textwrap.fill(s.label, 34) for s in series if np.isfinite(np.asarray(s.values, float)).any()]
+    if labels:  # threshold lines only beside data
+        labels += list(dict.fromkeys(textwrap.fill(th.label, 34) for th in thresholds))
+    ncol = 2 if all(len(lb) <= 16 for lb in labels) else 1
+    rows = sum(max(lb.count("\n") + 1 for lb in labels[i : i + ncol]) for i in range(0, len(labels), ncol))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "formcheck", "font.size": 10}):
-        fig = Figure(figsize=(4.0, 2.9), layout="constrained")
+        fig = Figure(figsize=(4.0, 2.5 + 0.19 * rows), layout="constrained")
         ax = fig.add_subplot()
         t = np.asarray(timestamps, dtype=float)
         for k, (start, end) in enumerate(reps):
@@ -69,10 +76,17 @@ def time_plot_svg(
         for s in series:
             v = np.asarray(s.values, dtype=float)
             if np.isfinite(v).any():
-                ax.plot(t, v, color=s.colour, lw=1.6, label=s.label)
+                ax.plot(t, v, color=s.colour, lw=1.6, label=textwrap.fill(s.label, 34))
                 drawn = True
-        for th, colour, dash in zip(thresholds, THRESHOLD_COLOURS, ("--", "-.", ":"), strict=False):
-            ax.axhline(th.value, color=colour, lw=1.3, ls=dash, label=th.label)
+        styles: dict[str, tuple[str, str]] = {}
+        for th in thresholds if drawn else ():
+            label = textwrap.fill(th.label, 34)
+            first = label not in styles
+            if first:
+                k = len(styles) % len(THRESHOLD_COLOURS)
+                styles[label] = (THRESHOLD_COLOURS[k], ("--", "-.", ":")[k])
+            colour, dash = styles[label]
+            ax.axhline(th.value, color=colour, lw=1.3, ls=dash, label=label if first else "_nolegend_")
         if not drawn:
             message = textwrap.fill(empty_message or "no data", 38)
             ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="#555555")
@@ -84,8 +98,8 @@ def time_plot_svg(
         ax.set_ylabel(ylabel)
         ax.grid(True, color="#dddddd", lw=0.6)
         ax.spines[["top", "right"]].set_visible(False)
-        if drawn or thresholds:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=9.5, frameon=False)
+        if labels:
+            fig.legend(loc="outside lower center", ncol=ncol, fontsize=9.5, frameon=False)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return _responsive(buf.getvalue())
@@ -101,11 +115,11 @@ def _responsive(svg: str) -> str:
 
 #: The report's plots: (title, metric base name, y label, message when nothing can be drawn).
 STANDARD_PLOTS = (
-    ("Knee bend", "knee_flexion", "knee flexion (°, 0 = straight)",
+    ("Knee bend (0° = straight leg)", "knee_flexion", "knee flexion (°)",
      "No knee angle could be measured."),
-    ("Knees over feet (frontal plane projection angle)", "fppa", "knee inward (°, + = towards midline)",
+    ("Knees over feet (+ = knee drifts inward)", "fppa", "FPPA (°)",
      "Not measurable from this view: film from the front to check knee tracking."),
-    ("Foot angle", "foot_progression", "toes out (°, + = outward)",
+    ("Foot angle (+ = toes out)", "foot_progression", "foot angle (°)",
      "Not measurable from this view: film from the front to check the foot angle."),
 )  # fmt: skip
 
@@ -120,8 +134,7 @@ def rule_thresholds(rules: Sequence[dict], base: str) -> list[Threshold]:
             if metric not in (base, f"{base}_left", f"{base}_right"):
                 continue
             value, compare = float(check["threshold"]), check.get("compare", "")
-            words = {">=": "at least", "<=": "at most", "within": "within ±"}.get(compare, compare)
-            label = f"{rule['title']}: {words}{'' if words.endswith('±') else ' '}{value:g}"
+            label = f"{rule['title']}: {target_text(compare, value, check.get('unit', ''))}"
             for v in (value, -value) if compare == "within" and value else (value,):
                 out.setdefault(v, Threshold(v, label))
     return list(out.values())
