@@ -122,3 +122,42 @@ def test_phone_rotation_metadata_gives_the_same_pose_as_upright(shared_footage: 
     assert b.meta["rotation"] == "90"
     assert a.detected.all() and b.detected.all()
     np.testing.assert_allclose(b.landmarks[:, :, :2], a.landmarks[:, :, :2], atol=0.01)
+
+
+@pytest.mark.slow
+def test_progress_bar_only_on_a_terminal(noise_video: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    code = (
+        "import formcheck.pose as pose\n"
+        "pose.PROGRESS_MIN_FRAMES = 1\n"
+        f"pose.extract({str(noise_video)!r})\n"
+    )
+
+    def stderr_of(on_terminal: bool) -> str:
+        if not on_terminal:
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            return proc.stderr
+        master, slave = pty.openpty()
+        child = subprocess.Popen([sys.executable, "-c", code], stderr=slave, stdout=subprocess.DEVNULL)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        assert child.wait(timeout=60) == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    assert stderr_of(on_terminal=False) == ""
+    shown = stderr_of(on_terminal=True)
+    assert "pose noise.mp4" in shown
+    assert "INFO" not in shown and "W0000" not in shown
