@@ -54,6 +54,19 @@ def test_rep_still_is_a_jpeg_with_the_failing_angle_in_red() -> None:
     pts[[23, 25, 27]] = [[600, 700], [640, 1000], [600, 1300]]  # left hip, knee, ankle
     jpeg = rep_still(frame, pts, [("fppa_left", "Knees over feet 14 deg", True)])
     img = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    assert img.shape == (720, 480, 3)  # scaled to STILL_SIZE
-    r, g, b = img[425, 310].astype(int)  # on the thigh line (640+600)/4, (1000+700)/4
+    # cropped around the points (40x600 box + 15 % margins, widened to 3:4: 585x780 from x=327, y=610),
+    # then scaled to STILL_SIZE (720 / 780)
+    assert img.shape == (720, 540, 3)
+    s = 720 / 780
+    r, g, b = img[round((850 - 610) * s), round((620 - 327) * s)].astype(int)  # thigh, halfway hip-knee
     assert r > 180 and g < 110 and b < 110
+
+
+def test_person_box_keeps_aspect_and_frame() -> None:
+    from formcheck.report.media import person_box
+
+    pts = np.full((33, 2), np.nan)
+    pts[[0, 28]] = [[100, 100], [200, 500]]
+    # box 100x400 -> 130x520 with margins -> 390x520 at 3:4 around (150, 300), clipped at x = 0
+    assert person_box(pts, 1000, 1000) == (0, 40, 345, 560)
+    assert person_box(np.full((33, 2), np.nan), 640, 480) == (0, 0, 640, 480)

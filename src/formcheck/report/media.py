@@ -70,9 +70,30 @@ def resize_longest(frame: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA)), scale
 
 
+def person_box(pixels: np.ndarray, width: int, height: int, margin: float = 0.15,
+               aspect: float = 0.75) -> tuple[int, int, int, int]:  # fmt: skip
+    """``(x0, y0, x1, y1)`` crop around the landmarks ``pixels`` ``(33, 2)``: their bounding box
+    grown by ``margin`` of its size on each side and widened or heightened towards ``width /
+    height = aspect``, clipped to the frame. The whole frame when no landmark is known."""
+    known = pixels[np.isfinite(pixels).all(axis=1)]
+    if len(known) < 2:
+        return 0, 0, width, height
+    (lx, ly), (hx, hy) = known.min(axis=0), known.max(axis=0)
+    cx, cy = (lx + hx) / 2, (ly + hy) / 2
+    w = (hx - lx) * (1 + 2 * margin)
+    h = (hy - ly) * (1 + 2 * margin)
+    w, h = max(w, h * aspect, 32.0), max(h, w / aspect, 32.0)
+    x0, x1 = int(max(cx - w / 2, 0)), int(min(cx + w / 2, width))
+    y0, y1 = int(max(cy - h / 2, 0)), int(min(cy + h / 2, height))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return 0, 0, width, height
+    return x0, y0, x1, y1
+
+
 def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, str, bool]],
               blur: np.ndarray | None = None) -> bytes:  # fmt: skip
-    """JPEG of a rep's bottom frame with the skeleton and each ``(metric, label, failed)`` mark drawn.
+    """JPEG of a rep's bottom frame, cropped to the person, with the skeleton and each
+    ``(metric, label, failed)`` mark drawn.
 
     ``pixels`` ``(33, 2)`` landmark pixels in ``frame``'s full resolution; ``blur`` an optional
     head ellipse (same resolution) to blur first.
@@ -81,13 +102,17 @@ def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, 
 
     from ..annotate import blur_ellipse
 
-    img, scale = resize_longest(np.ascontiguousarray(frame), STILL_SIZE)
+    x0, y0, x1, y1 = person_box(pixels, frame.shape[1], frame.shape[0])
+    crop = frame[y0:y1, x0:x1]
+    offset = np.array([x0, y0], dtype=float)
+    img, scale = resize_longest(np.ascontiguousarray(crop), STILL_SIZE)
     img = img.copy()
     if blur is not None:
         b = np.asarray(blur, dtype=float).copy()
+        b[:2] -= offset
         b[:4] *= scale
         blur_ellipse(img, b)
-    pts = pixels * scale
+    pts = (pixels - offset) * scale
     draw_skeleton(img, pts, max(2, img.shape[0] // 300))
     for metric, label, failed in marks:
         draw_measure(img, pts, metric, label, FAIL_COLOUR if failed else PASS_COLOUR)
