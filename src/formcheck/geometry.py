@@ -1,0 +1,113 @@
+"""Vectorised angle and projection helpers (degrees), on whole arrays of vectors.
+
+Every function takes vectors with their components along ``axis`` (default the
+last axis; formcheck's metrics pass ``axis=0`` with time on the last axis so
+each component is a contiguous array) and broadcasts over all other axes.
+NaN components give NaN results, never errors.
+
+Angles use ``arctan2(|cross|, dot)``, which is accurate at 0° and 180° where
+``arccos`` of a normalised dot product loses precision.
+
+Image coordinates have **y down**: a positive 2-D cross product ``u x v`` then
+means ``v`` is turned *clockwise* from ``u`` as seen on screen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _components(v: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    v = np.asarray(v, dtype=np.float64)
+    n = v.shape[axis]
+    if n not in (2, 3):
+        raise ValueError(f"expected 2 or 3 vector components along axis {axis}, got {n}")
+    moved = np.moveaxis(v, axis, 0)  # a view: components are views too, no copies
+    return tuple(moved[i] for i in range(n))
+
+
+def cross2(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Scalar 2-D cross product ``u_x v_y - u_y v_x`` (z of the 3-D cross product)."""
+    ux, uy = _components(u, axis)
+    vx, vy = _components(v, axis)
+    return ux * vy - uy * vx
+
+
+def dot(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Dot product of 2-D or 3-D vectors."""
+    return sum(a * b for a, b in zip(_components(u, axis), _components(v, axis), strict=True))
+
+
+def norm(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Euclidean length of 2-D or 3-D vectors."""
+    return np.sqrt(sum(c * c for c in _components(v, axis)))
+
+
+def angle_between(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Unsigned angle between vectors ``u`` and ``v`` in degrees, in ``[0, 180]``.
+
+    2-D or 3-D; ``arctan2(|u x v|, u . v)``. Zero-length vectors give 0.
+    """
+    uc, vc = _components(u, axis), _components(v, axis)
+    if len(uc) != len(vc):
+        raise ValueError(f"expected vectors of the same dimension, got {len(uc)} and {len(vc)}")
+    d = sum(a * b for a, b in zip(uc, vc, strict=True))
+    if len(uc) == 2:
+        c = np.abs(uc[0] * vc[1] - uc[1] * vc[0])
+    else:
+        cx = uc[1] * vc[2] - uc[2] * vc[1]
+        cy = uc[2] * vc[0] - uc[0] * vc[2]
+        cz = uc[0] * vc[1] - uc[1] * vc[0]
+        c = np.sqrt(cx * cx + cy * cy + cz * cz)
+    return np.degrees(np.arctan2(c, d))
+
+
+def signed_angle_2d(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Signed angle from ``u`` to ``v`` in degrees, in ``(-180, 180]``.
+
+    ``arctan2(u x v, u . v)``. In image coordinates (y down) positive means
+    ``v`` is turned clockwise from ``u`` on screen.
+    """
+    return np.degrees(np.arctan2(cross2(u, v, axis), dot(u, v, axis)))
+
+
+def joint_flexion(proximal: np.ndarray, joint: np.ndarray, distal: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Flexion at ``joint`` in degrees: 0 = segments in line, 90 = a right angle.
+
+    ``180 - angle(proximal, joint, distal)`` = the angle between the vectors
+    proximal->joint and joint->distal (e.g. hip->knee and knee->ankle).
+    """
+    p, j, d = (np.asarray(a, dtype=np.float64) for a in (proximal, joint, distal))
+    return angle_between(j - p, d - j, axis)
+
+
+def angle_from_vertical(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Angle of ``v`` from straight up in degrees, for y-down coordinates (image or
+    MediaPipe world): 0 = pointing up (``-y``), 90 = horizontal."""
+    c = _components(v, axis)
+    horizontal = np.abs(c[0]) if len(c) == 2 else np.sqrt(c[0] * c[0] + c[2] * c[2])
+    return np.degrees(np.arctan2(horizontal, -c[1]))
+
+
+def horizontal(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The floor-plane ``(x, z)`` components of MediaPipe world vectors (y is vertical)."""
+    v = np.asarray(v, dtype=np.float64)
+    return np.take(v, [0, 2], axis=axis)
+
+
+def project_onto_plane(v: np.ndarray, normal: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``v`` minus its component along ``normal`` (need not be unit length)."""
+    v = np.asarray(v, dtype=np.float64)
+    n = np.asarray(normal, dtype=np.float64)
+    k = dot(v, n, axis) / dot(n, n, axis)
+    return v - np.expand_dims(k, axis) * n
+
+
+def signed_distance_2d(point: np.ndarray, start: np.ndarray, end: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Signed perpendicular distance of ``point`` from the line ``start -> end``
+    (same units as the input): ``(end - start) x (point - start) / |end - start|``;
+    positive = clockwise side on screen for y-down image coordinates."""
+    s = np.asarray(start, dtype=np.float64)
+    line = np.asarray(end, dtype=np.float64) - s
+    rel = np.asarray(point, dtype=np.float64) - s
+    return cross2(line, rel, axis) / norm(line, axis)

@@ -1,0 +1,297 @@
+"""Per-frame squat metrics of a `PoseSequence`: `compute_metrics`.
+
+Every metric is a ``(T,)`` float array (NaN where unknown) with a validity mask
+(False where it must not be judged, e.g. a frontal-plane angle seen from the
+side). "Left" and "right" are the subject's own, as MediaPipe labels them.
+
+Coordinates
+-----------
+- World: MediaPipe world landmarks in metres, x right in the image, **y down**,
+  z away from the camera, origin the hip centre. The camera is assumed level,
+  so world -y is "up" and the (x, z) plane is the floor plane.
+- Image: pixels (normalised landmarks x image width / height, so the pixel
+  aspect is right), x right, **y down**.
+
+Metrics (name: unit, definition, validity)
+------------------------------------------
+- ``knee_flexion_left/right``: deg, 0 = straight leg. World hip->knee vs
+  knee->ankle 3-D angle (= 180 - the angle at the knee). Valid where known.
+- ``knee_flexion_image_left/right``: deg, the same from image pixels. A 2-D
+  angle is only true when the leg moves parallel to the image plane: valid in
+  side view only.
+- ``fppa_left/right``: deg, frontal plane projection angle: the 2-D angle in the
+  image between hip->knee and knee->ankle, **+ = knee medial (valgus)**,
+  - = lateral (varus). The medial side is towards the other hip in the image,
+  which holds whether the subject faces the camera or turns their back.
+  Valid in front/back view with the knee flexed >= ``FPPA_MIN_FLEXION_DEG``.
+- ``medial_knee_shift_left/right``: % of the hip-ankle length, + = medial: the
+  knee's horizontal image distance from the hip-ankle line (at the knee's
+  height). Same validity as the FPPA.
+- ``foot_progression_left/right``: deg, **+ = toes out**: heel->foot index vs
+  the subject's forward direction in the world floor plane. Forward is
+  perpendicular to the hip line, on the side the labels say the subject faces
+  ((x, z) of left-minus-right hip turned clockwise by 90 deg seen from above).
+  Valid where heel and toe are visible (visibility >= 0.5).
+- ``stance_width``: ratio, ankle distance / hip width, both in the world floor plane.
+- ``heel_elevation_left/right``: cm, heel above the foot index along world
+  vertical: ``100 * (toe_y - heel_y)`` (y down), **+ = heel higher**. Valid
+  where heel and toe are visible.
+- ``foot_pitch_left/right``: deg, **+ = heel raised**: image heel->toe line vs
+  the horizontal (the floor for a level camera). Valid in side view only.
+- ``trunk_lean``: deg from vertical, 0 = upright: hip centre -> shoulder
+  centre. World landmarks (any view: in a front view the lean points at the
+  camera and only the world depth sees it); where world landmarks are missing,
+  the image angle in side view (exact for a profile).
+- ``hip_above_knee``: body-scale units, **<= 0 = hip at or below the knee**:
+  ``(knee_y - hip_y)`` in pixels (centres of the two sides, or the one seen)
+  over the body scale. Valid where known. See `formcheck.depth`.
+- ``hip_drop``: body-scale units, **+ = lower**: hip-centre y minus its
+  standing (5th percentile) y, in pixels over the body scale.
+- ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
+- ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
+  +-180 = back to the camera (see `formcheck.view.body_yaw`). Not smoothed.
+
+Body scale: the standing shank (knee-ankle) length in pixels, taken as the 90th
+percentile of the per-frame length over the sequence. The shank is vertical
+when standing and the hips and knees keep it in view; the thigh foreshortens at
+depth in a front view and the torso when leaning, so neither is stable.
+
+With ``clean=True`` the landmarks are gated, leg swaps repaired and short gaps
+bridged (`formcheck.filtering`), then each metric series is low-pass filtered
+(zero phase, 6 Hz). Filtering the ~20 metric series rather than the ~60
+coordinate series they come from costs a third and, for jitter small against
+segment lengths, gives the same result (the angles are smooth functions of the
+coordinates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import filtering as flt
+from .geometry import angle_from_vertical, joint_flexion, norm, signed_angle_2d
+from .landmarks import INDEX
+from .metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
+from .sequence import PoseSequence
+from .view import body_yaw, estimate_view
+
+#: Below this knee flexion the knee sits close to the hip-ankle line: its frontal-plane offset
+#: (knee offset x sin of the valgus rotation) is then a centimetre or less, the size of landmark
+#: jitter, so the FPPA is mostly noise. Clinical FPPA is read at 45-60 deg of flexion.
+FPPA_MIN_FLEXION_DEG = 20.0
+#: Without world landmarks the flexion gate uses the hip drop; 0.05 shank lengths is what a
+#: ~20 deg knee flexion lowers the hips by (`formcheck.testing` body, shank 0.40 m).
+FPPA_MIN_HIP_DROP = 0.05
+SCALE_PERCENTILE = 90.0
+STANDING_PERCENTILE = 5.0
+
+_NAMES = (
+    "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+_SLOT = {name: i for i, name in enumerate(_NAMES)}
+_LEGS = ("knee", "ankle", "heel", "foot_index")
+
+UNITS: dict[str, str] = {
+    **{f"{m}_{s}": u for m, u in (("knee_flexion", "deg"), ("knee_flexion_image", "deg"), ("fppa", "deg"),
+                                  ("medial_knee_shift", "%"), ("foot_progression", "deg"),
+                                  ("heel_elevation", "cm"), ("foot_pitch", "deg"))
+       for s in ("left", "right")},
+    "stance_width": "ratio", "trunk_lean": "deg", "hip_above_knee": "body scale", "hip_drop": "body scale",
+    "view_yaw": "deg", "body_yaw": "deg",
+}  # fmt: skip
+
+
+_CHUNK = 1024  # frames per block when gathering landmarks: a block of (T, 33, 3) stays in cache
+
+
+def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``(K, 2, T)``, world ``(K, 3, T)``, visibility ``(K, T)`` of the landmarks used.
+
+    Time goes last so every coordinate series is contiguous. The gather copies
+    blocks of frames through slices of consecutive landmarks (a cache-friendly
+    transpose; the loop runs over ~T/1024 blocks, not frames).
+    """
+    n = len(seq)
+    k = len(_NAMES)
+    idx = [INDEX[name] for name in _NAMES]
+    bounds = [0, *(i for i in range(1, k) if idx[i] != idx[i - 1] + 1), k]
+    groups = [(a, b, slice(idx[a], idx[a] + b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    w, h = seq.image_size
+    size = np.array([w, h], dtype=np.float64)[None, :, None]
+    pix, world, vis = np.empty((k, 2, n)), np.empty((k, 3, n)), np.empty((k, n))
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        for a, b, sl in groups:
+            np.multiply(seq.landmarks[s:e, sl, :2].transpose(1, 2, 0), size, out=pix[a:b, :, s:e])
+            world[a:b, :, s:e] = seq.world[s:e, sl].transpose(1, 2, 0)
+            vis[a:b, s:e] = seq.visibility[s:e, sl].T
+    return pix, world, vis
+
+
+def _pair_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of two sides where both are known, else the one that is."""
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    return np.where(fa & fb, (a + b) / 2, np.where(fa, a, b))
+
+
+def _percentile(x: np.ndarray, q: float) -> float:
+    finite = x[np.isfinite(x)]
+    return float(np.percentile(finite, q)) if finite.size else float("nan")
+
+
+def _clean(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float, threshold: float) -> None:
+    """Gate, repair leg swaps and bridge short gaps, in place, time on the last axis."""
+    low = vis < threshold
+    if low.any():
+        np.copyto(pix, np.nan, where=low[:, None, :])
+        np.copyto(world, np.nan, where=low[:, None, :])
+    _repair_swaps(pix, world, vis, fps)
+    gap = flt.max_gap_frames(fps)
+    for arr in (pix, world):
+        flat = arr.reshape(-1, arr.shape[-1])
+        rows = np.flatnonzero(np.isnan(flat).any(axis=1))
+        if rows.size and flat.shape[1] > 2:
+            flat[rows] = flt.interpolate_rows(flat[rows], gap)
+
+
+def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float) -> None:
+    """`formcheck.filtering.find_leg_swaps` on knees and ankles; swap the legs back in place."""
+    knees, ankles = [_SLOT["left_knee"], _SLOT["right_knee"]], [_SLOT["left_ankle"], _SLOT["right_ankle"]]
+    shank = norm(pix[knees] - pix[ankles], axis=1).ravel()
+    scale = _percentile(shank[:: max(1, shank.size // 20000)], 50.0)  # a subsample is plenty for a median
+    if not (np.isfinite(scale) and scale > 0):
+        return
+    legs = [_SLOT[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle")]
+    spaces = [pix[legs] / scale]
+    if np.isfinite(world[legs[0], 0]).any():
+        spaces.append(world[legs] / flt.SHANK_M)
+    feats = np.concatenate(spaces, axis=1)  # (4, C, T): left knee, left ankle, right knee, right ankle
+    swapped = flt.find_leg_swaps(feats[:2].transpose(2, 0, 1), feats[2:].transpose(2, 0, 1), fps)
+    if swapped.any():
+        for part in _LEGS:
+            a, b = _SLOT[f"left_{part}"], _SLOT[f"right_{part}"]
+            for arr in (pix, world, vis):
+                tmp = arr[a][..., swapped].copy()
+                arr[a][..., swapped] = arr[b][..., swapped]
+                arr[b][..., swapped] = tmp
+
+
+def body_scale_px(pix: np.ndarray) -> float:
+    """Standing shank length in pixels: the 90th percentile over frames of the
+    knee-ankle length (mean of the sides seen). ``pix`` is ``(K, 2, T)`` in `_NAMES` order."""
+    lk, rk, la, ra = (pix[_SLOT[n]] for n in ("left_knee", "right_knee", "left_ankle", "right_ankle"))
+    return _percentile(_pair_mean(norm(lk - la, axis=0), norm(rk - ra, axis=0)), SCALE_PERCENTILE)
+
+
+def _leg_metrics(side: str, other: str, p: dict[str, np.ndarray], w: dict[str, np.ndarray]) -> dict:
+    """Per-leg metric values (time last) for one side."""
+    hip, knee, ankle, heel, toe = (p[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index"))
+    out = {
+        f"knee_flexion_{side}": joint_flexion(*(w[f"{side}_{n}"] for n in ("hip", "knee", "ankle")), axis=0),
+        f"knee_flexion_image_{side}": joint_flexion(hip, knee, ankle, axis=0),
+    }
+    # Medial = towards the other hip in the image: +1 when that is +x.
+    medial = np.sign(p[f"{other}_hip"][0] - hip[0])
+    medial[medial == 0] = np.nan
+    out[f"fppa_{side}"] = medial * signed_angle_2d(knee - hip, ankle - knee, axis=0)
+    leg = ankle - hip
+    dy = leg[1]
+    length = norm(leg, axis=0)
+    steep = np.abs(dy) >= 0.2 * length  # the horizontal shift is defined for a leg that is not lying down
+    x_line = hip[0] + leg[0] * (knee[1] - hip[1]) / np.where(steep, dy, np.nan)
+    out[f"medial_knee_shift_{side}"] = 100.0 * medial * (knee[0] - x_line) / length
+    # Foot progression in the world floor plane (x, z).
+    hl = w["left_hip"] - w["right_hip"]
+    hx, hz = hl[0], hl[2]
+    hn = np.sqrt(hx * hx + hz * hz)
+    hx, hz = hx / hn, hz / hn  # unit towards the subject's left; forward = (hz, -hx)
+    foot = w[f"{side}_foot_index"] - w[f"{side}_heel"]
+    ux, uz = foot[0], foot[2]
+    outward = ux * hx + uz * hz if side == "left" else -(ux * hx + uz * hz)
+    out[f"foot_progression_{side}"] = np.degrees(np.arctan2(outward, ux * hz - uz * hx))
+    out[f"heel_elevation_{side}"] = 100.0 * (w[f"{side}_foot_index"][1] - w[f"{side}_heel"][1])
+    d = toe - heel
+    out[f"foot_pitch_{side}"] = np.degrees(np.arctan2(d[1], np.abs(d[0])))
+    return out
+
+
+def compute_metrics(
+    seq: PoseSequence,
+    *,
+    clean: bool = True,
+    cutoff_hz: float | None = flt.CUTOFF_HZ,
+    visibility_threshold: float = flt.VISIBILITY_THRESHOLD,
+    scale_px: float | None = None,
+    standing_hip_px: float | None = None,
+) -> MetricSet:
+    """Every per-frame squat metric of ``seq`` (see the module docstring for conventions).
+
+    ``clean`` gates low-visibility landmarks, repairs leg swaps, bridges gaps up
+    to 0.2 s and low-passes the metric series at ``cutoff_hz`` (None: no
+    low-pass). ``scale_px`` (body scale, standing shank pixels) and
+    ``standing_hip_px`` (standing hip-centre image y, pixels) default to values
+    estimated from the whole sequence; a live caller passes fixed ones.
+    """
+    if not isinstance(seq, PoseSequence):
+        raise TypeError(f"expected a PoseSequence, got {type(seq).__name__}")
+    n = len(seq)
+    pix, world, vis = _select(seq)
+    if clean and n:
+        _clean(pix, world, vis, seq.fps, visibility_threshold)
+    p = {name: pix[i] for i, name in enumerate(_NAMES)}
+    w = {name: world[i] for i, name in enumerate(_NAMES)}
+    v = {name: vis[i] for i, name in enumerate(_NAMES)}
+
+    values: dict[str, np.ndarray] = {}
+    for side, other in (("left", "right"), ("right", "left")):
+        values.update(_leg_metrics(side, other, p, w))
+    ankles = w["left_ankle"] - w["right_ankle"]
+    hips = w["left_hip"] - w["right_hip"]
+    values["stance_width"] = np.hypot(ankles[0], ankles[2]) / np.hypot(hips[0], hips[2])
+    shoulder_c = (w["left_shoulder"] + w["right_shoulder"]) / 2
+    hip_c = (w["left_hip"] + w["right_hip"]) / 2
+    lean_world = angle_from_vertical(shoulder_c - hip_c, axis=0)
+    lean_image = angle_from_vertical(
+        np.stack([_pair_mean(p["left_shoulder"][i], p["right_shoulder"][i]) -
+                  _pair_mean(p["left_hip"][i], p["right_hip"][i]) for i in (0, 1)]), axis=0)  # fmt: skip
+    world_lean_ok = np.isfinite(lean_world)
+    values["trunk_lean"] = np.where(world_lean_ok, lean_world, lean_image)
+    hip_y = _pair_mean(p["left_hip"][1], p["right_hip"][1])
+    knee_y = _pair_mean(p["left_knee"][1], p["right_knee"][1])
+    scale = body_scale_px(pix) if scale_px is None else float(scale_px)
+    top = _percentile(hip_y, STANDING_PERCENTILE) if standing_hip_px is None else float(standing_hip_px)
+    values["hip_above_knee"] = (knee_y - hip_y) / scale
+    values["hip_drop"] = (hip_y - top) / scale
+
+    keys = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    has_world = bool(n) and bool(np.isfinite(world[_SLOT["left_hip"], 0]).any())
+    view, view_yaw = estimate_view({k: p[k] for k in keys}, {k: w[k] for k in keys} if has_world else None,
+                                   seq.fps, axis=0)  # fmt: skip
+    if clean and cutoff_hz is not None and n:
+        names = list(values)
+        values = dict(zip(names, flt.lowpass_rows(np.stack([values[k] for k in names]), seq.fps, cutoff_hz),
+                          strict=True))  # fmt: skip
+
+    side_view = view == VIEW_SIDE
+    front = view == VIEW_FRONT
+    values["view_yaw"] = view_yaw
+    values["body_yaw"] = body_yaw(*(w[k] for k in keys), axis=0)
+    seen = {s: (v[f"{s}_heel"] >= visibility_threshold) & (v[f"{s}_foot_index"] >= visibility_threshold)
+            for s in ("left", "right")}  # fmt: skip
+    valid: dict[str, np.ndarray] = {}
+    for s in ("left", "right"):
+        flex = values[f"knee_flexion_{s}"]
+        drop = values["hip_drop"]
+        flexed = np.where(np.isfinite(flex), flex >= FPPA_MIN_FLEXION_DEG, drop >= FPPA_MIN_HIP_DROP)
+        valid[f"knee_flexion_image_{s}"] = side_view
+        valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
+        valid[f"foot_progression_{s}"] = valid[f"heel_elevation_{s}"] = seen[s]
+        valid[f"foot_pitch_{s}"] = side_view
+    valid["trunk_lean"] = world_lean_ok | side_view
+    metrics = {
+        name: Metric(name, values[name], valid.get(name, np.ones(n, dtype=bool)), UNITS[name])
+        for name in UNITS
+    }
+    return MetricSet(timestamps=seq.timestamps, view=view, metrics=metrics)
+
