@@ -138,8 +138,8 @@ def face_ellipses(pixels: np.ndarray) -> np.ndarray | None:
     shoulders = pixels[:, [LEFT_SHOULDER, RIGHT_SHOULDER]].mean(axis=1)
     hips = pixels[:, [LEFT_HIP, RIGHT_HIP]].mean(axis=1)
     torso = np.nan_to_num(np.linalg.norm(shoulders - hips, axis=1), nan=0.0)
-    half_w = np.maximum(1.6 * spread, 0.2 * torso)
-    half_h = np.maximum(2.1 * spread, 0.27 * torso)
+    half_w = np.maximum(1.9 * spread, 0.22 * torso)
+    half_h = np.maximum(2.6 * spread, 0.3 * torso)
     ell = np.column_stack([centre[:, 0], centre[:, 1] - 0.25 * half_h, half_w, half_h, np.zeros(len(face))])
     good = has_face & np.isfinite(ell).all(axis=1)
     if not good.any():

@@ -129,8 +129,10 @@ def _annotate_and_stills(
 
     cue_texts = [c for c in dict.fromkeys(r["cue"] for r in report["rules"])]
     rule_cue = {r["name"]: cue_texts.index(r["cue"]) for r in report["rules"]}
-    rep_cue = np.array([next((rule_cue[n] for n, res in rep["rules"].items() if res["status"] == "fail"
-                              and n in rule_cue), -1) for rep in reps], dtype=np.int64)  # fmt: skip
+    weight = {r["name"]: float(r.get("weight", 1.0)) for r in report["rules"]}
+    worst = [max((n for n, res in rep["rules"].items() if res["status"] == "fail" and n in rule_cue),
+                 key=lambda n: weight[n], default=None) for rep in reps]  # fmt: skip
+    rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
     spans = np.array([[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
     knee = np.column_stack([metrics[f"knee_flexion_{s}"].masked if f"knee_flexion_{s}" in metrics
