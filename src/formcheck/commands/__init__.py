@@ -10,6 +10,9 @@ def register(app: typer.Typer) -> None:
     from . import landmarks
 
     landmarks.register(app)
+    from . import analyze
+
+    analyze.register(app)
     from . import batch
 
     batch.register(app)
