@@ -16,3 +16,6 @@ def register(app: typer.Typer) -> None:
     from . import batch
 
     batch.register(app)
+    from . import synth
+
+    synth.register(app)

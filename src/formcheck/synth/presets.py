@@ -1,0 +1,64 @@
+"""Named squats: the good cyclist squat and one fault each, and the named camera views."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .motion import Squat
+
+#: Camera yaw of each named view, degrees (0 = facing the subject, 90 = the subject's left side).
+VIEWS: dict[str, float] = {"front": 0.0, "oblique": 45.0, "side": 90.0}
+
+#: The cyclist squat of the guidance: narrow parallel stance (ankles a little inside the hip
+#: joints), heels on an ~8 cm block, high chest, deep knee bend, knees over the feet, full
+#: extension at the top.
+GOOD = Squat(
+    reps=3,
+    descent_s=1.4,
+    pause_s=0.3,
+    ascent_s=1.1,
+    stand_s=0.8,
+    knee_flexion_deg=120.0,
+    lockout_deg=0.0,
+    knee_valgus_deg=0.0,
+    foot_angle_left_deg=3.0,
+    foot_angle_right_deg=3.0,
+    stance_width_m=0.17,
+    heel_block_cm=8.0,
+    trunk_lean_deg=22.0,
+    trunk_lean_top_deg=2.0,
+)
+
+PRESETS: dict[str, tuple[Squat, str]] = {
+    "good-cyclist-squat": (GOOD, "narrow parallel stance, heels on an 8 cm block, upright chest, "
+                                 "120 deg knee bend, knees over toes, full lockout"),
+    "knee-valgus": (replace(GOOD, knee_valgus_deg=14.0),
+                    "as good, but the knees cave in at depth (14 deg rotation about the hip-ankle line)"),
+    "feet-turned-out": (replace(GOOD, foot_angle_left_deg=30.0, foot_angle_right_deg=30.0,
+                                stance_width_m=0.24),
+                        "as good, but the toes point out 30 deg and the knees follow them"),
+    "shallow": (replace(GOOD, knee_flexion_deg=65.0, trunk_lean_deg=14.0),
+                "as good, but only 65 deg of knee bend (hips well above the knees)"),
+    "no-heel-block": (replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=110.0, trunk_lean_deg=38.0),
+                      "heels flat on the floor: less knee bend (110 deg), more forward lean (38 deg)"),
+    "incomplete-lockout": (replace(GOOD, lockout_deg=22.0),
+                           "as good, but the knees stay bent 22 deg at the top"),
+    "chest-dropping": (replace(GOOD, trunk_lean_deg=52.0),
+                       "as good, but the chest drops: 52 deg forward trunk lean at depth"),
+}  # fmt: skip
+
+
+def preset(name: str) -> Squat:
+    """The `Squat` of a named preset; ``ValueError`` naming the choices for an unknown name."""
+    try:
+        return PRESETS[name][0]
+    except KeyError:
+        raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {name!r}") from None
+
+
+def view_yaw(view: str) -> float:
+    """Camera yaw in degrees of a named view."""
+    try:
+        return VIEWS[view]
+    except KeyError:
+        raise ValueError(f"view: expected one of {', '.join(VIEWS)}, got {view!r}") from None
