@@ -171,8 +171,8 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     Reuses ``landmarks.npz`` when an earlier run left one (the pose model is not run).
     An `InputError` (unreadable video) is a final ``failed`` result; a `ModelError` or
     any other exception is a ``failed`` result retried on the next run (the video may
-    be fine). Python warnings are recorded in the log line instead of printed. Appends
-    a log line, then writes the finished marker (final results only).
+    be fine). Writes the finished marker (final results only), then a log line; Python
+    warnings go into the log line instead of the terminal.
     """
     if threads:
         limit_threads(threads)
@@ -203,9 +203,9 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
                                error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
     result.pose_source = source
     result.seconds = time.perf_counter() - t0
-    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
     if result.final:
         write_marker(out, result)
+    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
     return result
 
 
