@@ -72,6 +72,31 @@ def test_duration_and_depth_limits(kwargs, expected):
     assert len(find_reps(squat_metrics(flex))) == expected
 
 
+def test_narrow_spike_is_not_a_squat():
+    """Slow 30-degree bends around a 0.2 s spike to 90 degrees (a tracking glitch, a take-off)."""
+    ramp = np.linspace(0.0, 30.0, 30)
+    spike = 30.0 + 60.0 * np.sin(np.linspace(0.0, np.pi, 8))  # half-prominence width ~0.13 s
+    flex = np.concatenate((np.zeros(30), ramp, spike, ramp[::-1], np.zeros(30)))
+    assert len(find_reps(squat_metrics(flex))) == 0
+    assert len(find_reps(squat_metrics(flex), RepParams(min_width_s=0.1))) == 1
+
+
+def test_standing_points_must_be_upright():
+    """Going down into a plank: the knees straighten again but the trunk ends horizontal."""
+    flex, bottoms, _ = squat_flexion(n_reps=3)
+    upright = np.full(flex.size, 15.0)
+    plank = upright.copy()
+    plank[bottoms[2] + 15 :] = 95.0
+    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=upright)).bottom, bottoms)
+    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=plank)).bottom, bottoms[:2])
+    unknown = upright.copy()
+    unknown[bottoms[0] - 40 : bottoms[0] - 20] = np.nan
+    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms[1:])
+    # leaning at the bottom is fine: only the standing points count
+    lean = 15.0 + 0.5 * flex
+    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=lean)).bottom, bottoms)
+
+
 def test_bounce_at_the_bottom():
     """Half-way up and down again: two reps if the rise is prominent, else one."""
     fps = 30.0
@@ -138,7 +163,7 @@ def test_one_unknown_leg_uses_the_other():
     m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex + 5.0, knee_flexion_left__valid=hidden,
                    hip_drop=0.004 * flex)  # fmt: skip
     np.testing.assert_array_equal(find_reps(m).bottom, bottoms)
-    flexion, _ = rep_signals(m)
+    flexion = rep_signals(m).flexion
     assert flexion[bottoms[1]] == 105.0 and flexion[bottoms[0]] == 100.0
 
 
@@ -181,12 +206,13 @@ def test_reps_list_round_trip():
 
 
 def _stream(counter: RepCounter, m, sizes) -> Reps:
-    flex, hip = rep_signals(m)
+    flex, hip, trunk = rep_signals(m)
     ts = np.asarray(m.timestamps)
     out, i, k = [], 0, 0
     while i < ts.size:
         step = sizes[k % len(sizes)]
-        out.append(counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step]))
+        part = None if trunk is None else trunk[i : i + step]
+        out.append(counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], part))
         i, k = i + step, k + 1
     out.append(counter.flush())
     return Reps.concat(out)
@@ -203,7 +229,9 @@ def _noisy_session(seed: int, fps: float = 30.0):
     flex, _, _ = squat_flexion(n_reps=12, fps=fps, stand_s=0.4, descent_s=1.1, ascent_s=0.8)
     flex = flex + rng.normal(0.0, 2.0, flex.size)
     flex[rng.integers(0, flex.size, 6)] = np.nan
-    return squat_metrics(flex, fps=fps)
+    trunk = 20.0 + 0.3 * flex + rng.normal(0.0, 3.0, flex.size)
+    trunk[rng.integers(0, flex.size, 3)] = 90.0  # a few bent-over frames
+    return squat_metrics(flex, fps=fps, trunk_lean=trunk)
 
 
 def test_incremental_frame_by_frame_equals_offline():
@@ -220,12 +248,16 @@ def test_incremental_frame_by_frame_equals_offline():
 
 def test_incremental_reps_arrive_before_the_end():
     m = _noisy_session(3)
-    counter = RepCounter(30.0, RepParams(max_duration_s=3.0))
-    flex, hip = rep_signals(m)
+    params = RepParams(max_duration_s=3.0)
+    counter = RepCounter(30.0, params)
+    flex, hip, trunk = rep_signals(m)
     ts = np.asarray(m.timestamps)
-    first = counter.push(ts[:300], flex[:300], hip[:300])
+    first = counter.push(ts[:300], flex[:300], hip[:300], trunk[:300])
     assert len(first) >= 2  # emitted live, not only at flush
-    assert np.all(first.bottom + 2 * 90 + 1 <= 299)
+    assert params.radius(30.0) == 2 * 90 + 1 + 3
+    assert np.all(first.bottom + params.radius(30.0) <= 299)
+    with pytest.raises(ValueError, match="trunk_lean: expected values as in the first frames, got None"):
+        counter.push(ts[300:301], flex[300:301], hip[300:301])
 
 
 def test_incremental_update_takes_metric_chunks():
@@ -240,6 +272,8 @@ def test_incremental_update_takes_metric_chunks():
     _assert_same(Reps.concat(got), find_reps(m, RepParams(max_duration_s=3.0), fps=30.0))
     with pytest.raises(ValueError, match="expected times after"):
         counter.push(ts[:1], flex[:1], flex[:1])
+    with pytest.raises(ValueError, match="of one shape"):
+        counter.push(ts[-1] + np.arange(1, 3), flex[:2], flex[:3])
 
 
 @settings(max_examples=25, deadline=None)

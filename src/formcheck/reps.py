@@ -13,7 +13,8 @@ Definitions (all on whole arrays, no per-frame Python loops):
 - bottom: a peak of ``s`` (``scipy.signal.find_peaks``) at least
   ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
   prominence measured within ``max_duration_s`` on each side and never across
-  a NaN gap (gaps act as walls), so a rep lies inside one run of valid frames.
+  a NaN gap (gaps act as walls), so a rep lies inside one run of valid frames;
+  its width at half prominence is at least ``min_width_s``.
 - start / end: the standing points either side of the bottom: the last local
   minimum before (first after) the bottom where ``s`` is back within
   ``top_tolerance`` of the prominence's reference level (the higher of the two
@@ -21,12 +22,15 @@ Definitions (all on whole arrays, no per-frame Python loops):
   neighbouring bottom, the boundary is the lowest point between the two
   bottoms instead.
 - confirmation: hips at their lowest in the rep are at least ``min_hip_drop``
-  lower (metric ``hip_drop``) than at the start and at the end; the rep lasts
-  ``min_duration_s`` to ``max_duration_s``; descent and ascent each last at
-  least ``min_phase_s``.
+  lower (metric ``hip_drop``) than at the start and at the end; the trunk is
+  upright at the start and at the end (median ``trunk_lean`` within
+  ``standing_window_s`` at most ``max_standing_trunk_deg``; skipped when the
+  metric is absent); the rep lasts ``min_duration_s`` to ``max_duration_s``;
+  descent and ascent each last at least ``min_phase_s``.
 
 Every decision about a rep with bottom ``b`` depends only on frames within
-``2 H + 1`` of ``b`` (``H`` = ``max_duration_s`` in frames). `RepCounter` uses that
+``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` =
+``standing_window_s`` in frames). `RepCounter` uses that
 to give exactly the offline result from a bounded trailing buffer.
 """
 
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,6 +48,7 @@ from .metricset import MetricSet
 FLEXION_WORLD = ("knee_flexion_left", "knee_flexion_right")
 FLEXION_IMAGE = ("knee_flexion_image_left", "knee_flexion_image_right")
 HIP_DROP = "hip_drop"
+TRUNK_LEAN = "trunk_lean"
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,15 @@ class RepParams:
       a standing 0-15; walking keeps the *smaller* knee angle of the two legs
       under about 25 degrees (one leg is always in stance).
     - ``min_hip_drop`` 0.10: the hips must sink by a tenth of the unit of
-      ``hip_drop`` (leg length); a 60-degree knee bend lowers them far more, a
-      jump's tuck in the air raises them.
+      ``hip_drop`` (standing shank lengths): ~25 degrees of knee bend does
+      that, real squats sink them 0.6-1.4; a jump's tuck in the air raises them.
+    - ``min_width_s`` 0.35: the knee angle stays above half its excursion
+      for 0.65-2.2 s in real squats (fast air squats to slow reps) and for
+      0.2 s in the spike of a take-off or a leg-tracking glitch.
+    - ``max_standing_trunk_deg`` 50 within ``standing_window_s`` 0.1: people
+      stand between squats with the trunk within ~25 degrees of vertical; going
+      down to the floor into a plank (100 degrees), a forward reach or a flip
+      ends bent over.
     - ``min_duration_s`` 0.8 and ``min_phase_s`` 0.25: a fast bodyweight squat
       takes 1-2 s; a jump's countermovement is quicker and ends in take-off.
     - ``max_duration_s`` 12: slow tempo squats take 4-8 s.
@@ -69,6 +82,9 @@ class RepParams:
     min_prominence_deg: float = 40.0
     min_bottom_deg: float = 50.0
     min_hip_drop: float = 0.10
+    min_width_s: float = 0.35
+    max_standing_trunk_deg: float = 50.0
+    standing_window_s: float = 0.1
     min_duration_s: float = 0.8
     max_duration_s: float = 12.0
     min_phase_s: float = 0.25
@@ -89,6 +105,14 @@ class RepParams:
     def half_window(self, fps: float) -> int:
         """``H``: ``max_duration_s`` in frames (at least 2)."""
         return max(2, int(round(self.max_duration_s * fps)))
+
+    def standing_frames(self, fps: float) -> int:
+        """``W``: ``standing_window_s`` in frames."""
+        return int(round(self.standing_window_s * fps))
+
+    def radius(self, fps: float) -> int:
+        """``R``: a rep with bottom ``b`` depends only on frames ``b - R .. b + R``."""
+        return 2 * self.half_window(fps) + 1 + self.standing_frames(fps)
 
 
 @dataclass(frozen=True)
@@ -201,11 +225,20 @@ def estimate_fps(timestamps: np.ndarray) -> float:
     return 1.0 / dt
 
 
-def rep_signals(metrics: MetricSet) -> tuple[np.ndarray, np.ndarray]:
-    """``(flexion, hip_drop)``: bilateral knee flexion (degrees, the smaller of
-    the two legs; per leg the world value, else the image value; where one leg
-    is unknown, e.g. the far leg hidden in a side view, the other leg's; NaN
-    where both are) and ``hip_drop`` (NaN where invalid), both ``(T,)``."""
+class RepSignals(NamedTuple):
+    """The per-frame inputs of the segmentation, ``(T,)`` each, NaN where unknown."""
+
+    flexion: np.ndarray  # bilateral knee flexion, deg
+    hip_drop: np.ndarray  # shank lengths, + = lower
+    trunk_lean: np.ndarray | None  # deg from vertical; None when not computed
+
+
+def rep_signals(metrics: MetricSet) -> RepSignals:
+    """The segmentation's inputs from ``metrics``: bilateral knee flexion
+    (degrees, the smaller of the two legs; per leg the world value, else the
+    image value; where one leg is unknown, e.g. the far leg hidden in a side
+    view, the other leg's; NaN where both are), ``hip_drop`` and
+    ``trunk_lean`` (NaN where invalid; ``trunk_lean`` None when absent)."""
     legs = []
     for world_name, image_name in zip(FLEXION_WORLD, FLEXION_IMAGE, strict=True):
         world = metrics[world_name].masked if world_name in metrics else None
@@ -220,8 +253,9 @@ def rep_signals(metrics: MetricSet) -> tuple[np.ndarray, np.ndarray]:
             legs.append(np.where(np.isfinite(world), world, image))
     if HIP_DROP not in metrics:
         raise ValueError(f"metrics: expected {HIP_DROP!r}, got {sorted(metrics)}")
+    trunk = metrics[TRUNK_LEAN].masked if TRUNK_LEAN in metrics else None
     with np.errstate(invalid="ignore"):
-        return np.fmin(legs[0], legs[1]), metrics[HIP_DROP].masked
+        return RepSignals(np.fmin(legs[0], legs[1]), metrics[HIP_DROP].masked, trunk)
 
 
 def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -279,20 +313,25 @@ def detect_reps(
     timestamps: np.ndarray,
     fps: float,
     params: RepParams | None = None,
+    trunk_lean: np.ndarray | None = None,
 ) -> Reps:
     """Repetitions in the bilateral knee flexion ``flexion`` (degrees, ``(T,)``),
-    confirmed by ``hip_drop``; see the module docstring for the definitions."""
+    confirmed by ``hip_drop`` and, if given, ``trunk_lean`` (degrees); see the
+    module docstring for the definitions."""
     from scipy.signal import find_peaks
 
     p = params or RepParams()
     flex = np.asarray(flexion, dtype=np.float64)
     hip = np.asarray(hip_drop, dtype=np.float64)
     ts = np.asarray(timestamps, dtype=np.float64)
+    trunk = None if trunk_lean is None else np.asarray(trunk_lean, dtype=np.float64)
     if flex.ndim != 1 or hip.shape != flex.shape or ts.shape != flex.shape:
         raise ValueError(
             f"expected flexion, hip_drop and timestamps of one shape (T,), got {flex.shape}, "
             f"{hip.shape} and {ts.shape}"
         )
+    if trunk is not None and trunk.shape != flex.shape:
+        raise ValueError(f"trunk_lean: expected shape {flex.shape}, got {trunk.shape}")
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps: expected a positive number, got {fps}")
     n = flex.shape[0]
@@ -303,7 +342,9 @@ def detect_reps(
     # bound), and prominence / base searches stop at them.
     x = np.where(np.isfinite(flex), flex, np.inf)
     height = (p.min_bottom_deg, np.finfo(np.float64).max)
-    peaks, props = find_peaks(x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1)
+    peaks, props = find_peaks(
+        x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
+    )
     if peaks.size == 0:
         return Reps.empty()
     prom = props["prominences"]
@@ -333,6 +374,7 @@ def detect_reps(
         hip_ok = lowest_hips - np.maximum(hip[start], hip[end]) >= p.min_hip_drop
     keep = (
         hip_ok
+        & _upright(trunk, start, end, p.standing_frames(fps), p.max_standing_trunk_deg)
         & (reps.duration_s >= p.min_duration_s)
         & (reps.duration_s <= p.max_duration_s)
         & (reps.descent_s >= p.min_phase_s)
@@ -341,26 +383,48 @@ def detect_reps(
     return reps.select(keep)
 
 
+def _upright(
+    trunk: np.ndarray | None, start: np.ndarray, end: np.ndarray, w: int, limit: float
+) -> np.ndarray:
+    """Per rep: the median trunk lean within ``w`` frames of the start and of
+    the end is at most ``limit`` degrees (all True without a trunk signal;
+    False where it is unknown)."""
+    if trunk is None:
+        return np.ones(start.shape, dtype=bool)
+    n = trunk.shape[0]
+    points = np.stack((start, end), axis=1).reshape(-1)
+    flat, owner, offsets = _ragged(np.maximum(points - w, 0), np.minimum(points + w, n - 1))
+    v = trunk[flat]
+    ok = np.isfinite(v)
+    order = np.lexsort((np.where(ok, v, np.inf), owner))
+    ranked = np.where(ok, v, np.inf)[order]
+    count = np.add.reduceat(ok.astype(np.int64), offsets)
+    mid = (ranked[offsets + np.maximum(count - 1, 0) // 2] + ranked[offsets + count // 2]) / 2
+    upright = (count > 0) & (mid <= limit)
+    return upright.reshape(-1, 2).all(axis=1)
+
+
 def find_reps(metrics: MetricSet, params: RepParams | None = None, fps: float | None = None) -> Reps:
     """Repetitions of a whole `MetricSet` (offline). ``fps`` defaults to the
     estimate from the timestamps."""
     ts = np.asarray(metrics.timestamps, dtype=np.float64)
     if ts.shape[0] < 3:
         return Reps.empty()
-    flex, hip = rep_signals(metrics)
-    return detect_reps(flex, hip, ts, estimate_fps(ts) if fps is None else fps, params)
+    sig = rep_signals(metrics)
+    fps = estimate_fps(ts) if fps is None else fps
+    return detect_reps(sig.flexion, sig.hip_drop, ts, fps, params, sig.trunk_lean)
 
 
 class RepCounter:
     """Incremental `find_reps` for live mode: feed frames in chunks of any size,
     get each repetition once, as soon as it is final.
 
-    It keeps a trailing buffer of ``4 H + 4`` frames (``H`` = ``max_duration_s``
-    in frames) and re-runs `detect_reps` on it after every update. A rep with
-    bottom ``b`` depends only on frames ``b - R .. b + R`` (``R = 2 H + 1``), so
-    it is emitted once frame ``b + R`` has arrived (or at `flush`), and the reps emitted over
-    a whole stream are exactly those of `find_reps` on the whole sequence with
-    the same ``fps``.
+    It keeps a trailing buffer of ``2 R + 2`` frames (``R``: see
+    `RepParams.radius`) and re-runs `detect_reps` on it after every update. A
+    rep with bottom ``b`` depends only on frames ``b - R .. b + R``, so it is
+    emitted once frame ``b + R`` has arrived (or at `flush`), and the reps
+    emitted over a whole stream are exactly those of `find_reps` on the whole
+    sequence with the same ``fps``.
     """
 
     def __init__(self, fps: float, params: RepParams | None = None) -> None:
@@ -368,12 +432,10 @@ class RepCounter:
             raise ValueError(f"fps: expected a positive number, got {fps}")
         self.fps = float(fps)
         self.params = params or RepParams()
-        self._h = self.params.half_window(self.fps)
-        self._radius = 2 * self._h + 1
+        self._radius = self.params.radius(self.fps)
         self._keep = 2 * self._radius + 2
-        self._flex = np.empty(0)
-        self._hip = np.empty(0)
-        self._ts = np.empty(0)
+        self._buf = np.empty((0, 4))  # columns: timestamp, flexion, hip_drop, trunk_lean
+        self._with_trunk: bool | None = None  # fixed by the first frames
         self._offset = 0  # stream index of the buffer's first frame
         self._last_bottom = -1
         self._emitted: list[Reps] = []
@@ -381,7 +443,7 @@ class RepCounter:
     @property
     def n_frames(self) -> int:
         """Frames seen so far."""
-        return self._offset + self._flex.shape[0]
+        return self._offset + self._buf.shape[0]
 
     @property
     def reps(self) -> Reps:
@@ -391,29 +453,35 @@ class RepCounter:
     def update(self, chunk: MetricSet) -> Reps:
         """Add the frames of ``chunk`` (the next frames of the stream); return
         the repetitions completed by them."""
-        flex, hip = rep_signals(chunk)
-        return self.push(chunk.timestamps, flex, hip)
+        sig = rep_signals(chunk)
+        return self.push(chunk.timestamps, sig.flexion, sig.hip_drop, sig.trunk_lean)
 
-    def push(self, timestamps, flexion, hip_drop) -> Reps:
+    def push(self, timestamps, flexion, hip_drop, trunk_lean=None) -> Reps:
         """Like `update`, from per-frame values: timestamps (s), bilateral knee
-        flexion (deg) and ``hip_drop``; scalars for one frame or ``(k,)`` arrays."""
+        flexion (deg), ``hip_drop`` and optionally trunk lean (deg; give it
+        always or never); scalars for one frame or ``(k,)`` arrays."""
         ts = np.atleast_1d(np.asarray(timestamps, dtype=np.float64))
-        flex = np.atleast_1d(np.asarray(flexion, dtype=np.float64))
-        hip = np.atleast_1d(np.asarray(hip_drop, dtype=np.float64))
-        if ts.ndim != 1 or flex.shape != ts.shape or hip.shape != ts.shape:
+        cols = [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (flexion, hip_drop)]
+        with_trunk = trunk_lean is not None
+        if self._with_trunk is not None and with_trunk != self._with_trunk:
+            raise ValueError(f"trunk_lean: expected {'values' if self._with_trunk else 'None'} as in the "
+                             f"first frames, got {'values' if with_trunk else 'None'}")  # fmt: skip
+        self._with_trunk = with_trunk
+        cols.append(
+            np.atleast_1d(np.asarray(trunk_lean, dtype=np.float64)) if with_trunk else np.zeros(ts.shape)
+        )
+        if ts.ndim != 1 or any(c.shape != ts.shape for c in cols):
             raise ValueError(
-                f"expected timestamps, flexion and hip_drop of one shape (k,), got {ts.shape}, "
-                f"{flex.shape} and {hip.shape}"
+                f"expected timestamps, flexion, hip_drop (and trunk_lean) of one shape (k,), got "
+                f"{ts.shape}, {', '.join(str(c.shape) for c in cols)}"
             )
-        if ts.size and self._ts.size and ts[0] <= self._ts[-1]:
-            raise ValueError(f"timestamps: expected times after {self._ts[-1]}, got {ts[0]}")
-        self._flex = np.concatenate((self._flex, flex))
-        self._hip = np.concatenate((self._hip, hip))
-        self._ts = np.concatenate((self._ts, ts))
+        if ts.size and self._buf.shape[0] and ts[0] <= self._buf[-1, 0]:
+            raise ValueError(f"timestamps: expected times after {self._buf[-1, 0]}, got {ts[0]}")
+        self._buf = np.concatenate((self._buf, np.column_stack([ts, *cols])))
         new = self._emit(final_only=True)
-        drop = max(0, self._flex.shape[0] - self._keep)
+        drop = max(0, self._buf.shape[0] - self._keep)
         if drop:
-            self._flex, self._hip, self._ts = self._flex[drop:], self._hip[drop:], self._ts[drop:]
+            self._buf = self._buf[drop:]
             self._offset += drop
         return new
 
@@ -422,7 +490,9 @@ class RepCounter:
         return self._emit(final_only=False)
 
     def _emit(self, final_only: bool) -> Reps:
-        found = detect_reps(self._flex, self._hip, self._ts, self.fps, self.params)
+        b = self._buf
+        trunk = b[:, 3] if self._with_trunk else None
+        found = detect_reps(b[:, 1], b[:, 2], b[:, 0], self.fps, self.params, trunk)
         bottom = found.bottom + self._offset
         ok = bottom > self._last_bottom
         if self._offset > 0:
