@@ -119,12 +119,14 @@ class MetricStore:
         self._view[self.n : need] = np.asarray(chunk.view)[start:stop]
         self.n = need
 
-    def metric_set(self) -> MetricSet:
-        """Everything held, as a `MetricSet` (copies)."""
-        n = self.n
+    def metric_set(self, start: int = 0, stop: int | None = None,
+                   names: tuple[str, ...] | None = None) -> MetricSet:  # fmt: skip
+        """Frames ``start:stop`` of the metrics ``names`` (default: all) as a `MetricSet` (copies)."""
+        s = np.s_[start : self.n if stop is None else min(stop, self.n)]
+        wanted = self._columns if names is None else [m for m in names if m in self._columns]
         metrics = {
-            name: Metric(name, self._values[name][:n].copy(), self._valid[name][:n].copy(),
-                         col.unit, col.description)  # fmt: skip
-            for name, col in self._columns.items()
+            name: Metric(name, self._values[name][s].copy(), self._valid[name][s].copy(),
+                         self._columns[name].unit, self._columns[name].description)  # fmt: skip
+            for name in wanted
         }
-        return MetricSet(timestamps=self._ts[:n].copy(), view=self._view[:n].copy(), metrics=metrics)
+        return MetricSet(timestamps=self._ts[s].copy(), view=self._view[s].copy(), metrics=metrics)
