@@ -1,0 +1,85 @@
+"""Repetition counts on real footage (``../shared/footage``; skipped when absent).
+
+Pose landmarks are extracted once per clip with the bundled model and cached
+in ``benchmarks/.cache/<clip>.npz`` (gitignored); a cache made by another
+model is re-extracted. Uncached, the seven clips take ~25 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.metrics import compute_metrics
+from formcheck.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
+
+CACHE = Path(__file__).resolve().parents[1] / "benchmarks" / ".cache"
+
+#: Clips with no squat in them (walking, a backflip, balancing and lunging, two people).
+NONSQUAT = [
+    "nonsquat/sports2d_demo_backflip_walk.mp4",
+    "nonsquat/pose2sim_single_cam01_portrait.mp4",
+    "nonsquat/pose2sim_single_cam03_back.mp4",
+    "nonsquat/pose2sim_two_people_cam01.mp4",
+]
+#: Short squat clips and their repetition counts made by eye (footage README).
+SQUATS = {
+    "squats/front_barbell_portrait_1.mp4": 1,
+    "squats/side_shallow_2_plus_partial.mp4": 2,  # the partial rep at the start is not counted
+    "squats/side_deep_forward_lean_3.mp4": 3,
+}
+
+
+def landmarks(footage: Path, clip: str):
+    """The clip's `PoseSequence`, from the cache or extracted (and cached)."""
+    from formcheck import cache, pose
+    from formcheck.model import resolve_model
+
+    model = resolve_model()
+    path = CACHE / f"{Path(clip).stem}.npz"
+    if path.is_file():
+        seq = cache.load(path)
+        if seq.model_sha256 == model.sha256 and Path(seq.source).name == Path(clip).name:
+            return seq
+    seq = pose.extract(footage / clip, model=model, progress=False)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.save(seq, path)
+    return seq
+
+
+@pytest.mark.footage
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", NONSQUAT)
+def test_no_reps_in_clips_without_squats(shared_footage: Path, clip: str) -> None:
+    seq = landmarks(shared_footage, clip)
+    assert seq.detected.mean() > 0.9  # the person was tracked: zero reps is a finding, not a blank
+    reps = find_reps(compute_metrics(seq, clean=True))
+    assert len(reps) == 0, reps.to_list()
+
+
+@pytest.mark.footage
+@pytest.mark.slow
+@pytest.mark.parametrize(("clip", "count"), SQUATS.items())
+def test_rep_counts_on_real_squats(shared_footage: Path, clip: str, count: int) -> None:
+    metrics = compute_metrics(landmarks(shared_footage, clip), clean=True)
+    reps = find_reps(metrics)
+    assert len(reps) == count, reps.to_list()
+    assert np.all(reps.duration_s > 1.0) and np.all(reps.end[:-1] <= reps.start[1:])
+
+
+@pytest.mark.footage
+@pytest.mark.slow
+def test_live_counter_agrees_with_offline_on_real_footage(shared_footage: Path) -> None:
+    metrics = compute_metrics(landmarks(shared_footage, "squats/side_deep_forward_lean_3.mp4"), clean=True)
+    fps = estimate_fps(metrics.timestamps)
+    offline = find_reps(metrics, fps=fps)
+    flex, hip, trunk = rep_signals(metrics)
+    counter = RepCounter(fps)
+    ts = np.asarray(metrics.timestamps)
+    live = [counter.push(ts[i], flex[i], hip[i], trunk[i]) for i in range(ts.size)]
+    got = Reps.concat([*live, counter.flush()])
+    assert len(got) == len(offline) == 3
+    for name in ("start", "bottom", "end"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(offline, name))
