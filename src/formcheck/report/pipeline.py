@@ -255,8 +255,9 @@ def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: 
         console.print(f"[bold]{score}[/bold]  {s['verdict']}")
         for k, cue in enumerate(s["top_cues"], 1):
             console.print(f"  {k}. {cue}")
-        for item in s["not_judged"]:
-            console.print(f"  [dim]not judged: {item['title']} ({item['hint']})[/dim]")
+        if s["not_judged"]:
+            names = ", ".join(item["title"] for item in s["not_judged"])
+            console.print(f"[dim]Not judged from the {report['view']} view: {names} (see the report).[/dim]")
     for w in warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(f"report: {outdir / REPORT_HTML}")

@@ -106,8 +106,10 @@ def time_plot_svg(
 
 
 def _responsive(svg: str) -> str:
-    """Drop the XML prolog and the fixed width/height of the root element (keep the viewBox)."""
+    """Drop the XML prolog, the metadata and the fixed width/height of the root element (keep
+    the viewBox)."""
     svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)  # RDF boilerplate
     head, rest = svg.split(">", 1)
     head = re.sub(r'\s(width|height)="[^"]*"', "", head)
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'

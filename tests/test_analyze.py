@@ -1,0 +1,211 @@
+"""`formcheck analyze` on synthetic landmarks (no pose model): outputs, exit codes, atomicity.
+
+A squat set with known angles (`formcheck.testing`) is saved as a landmark cache beside a
+plain video of the same size and length, so ``--landmarks`` runs the whole pipeline after
+the model in about a second. The rendered samples with the real model are in
+``test_analyze_samples.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from formcheck.cache import save
+from formcheck.report.pipeline import AnalyzeOptions, run
+from formcheck.report.schema import validate
+from formcheck.testing import squat_sequence_with_truth
+from formcheck.videowriter import VideoWriter
+
+SIZE = (360, 640)  # width, height: portrait, like a phone
+
+
+def _video(path: Path, n: int, size: tuple[int, int] = SIZE, fps: float = 30.0) -> Path:
+    w, h = size
+    frame = np.full((h, w, 3), 200, np.uint8)
+    with VideoWriter(path, fps=fps, size=size) as writer:
+        for _ in range(n):
+            writer.write(frame)
+    return path
+
+
+@pytest.fixture(scope="module")
+def valgus_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, np.ndarray]:
+    """A front-view set of 3 reps with 15° of knee valgus at depth: (video, landmark cache, true reps)."""
+    folder = tmp_path_factory.mktemp("valgus")
+    seq, truth = squat_sequence_with_truth(n_reps=3, image_size=SIZE, valgus_deg=15.0,
+                                           peak_knee_flexion=120.0, heel_height_cm=8.0)  # fmt: skip
+    video = _video(folder / "valgus set.mp4", len(seq))
+    cache = save(seq, folder / "valgus.npz")
+    return video, cache, truth.reps
+
+
+@pytest.fixture(scope="module")
+def valgus_out(valgus_set, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The valgus set analysed once from its landmark cache, with the annotated video."""
+    video, cache, _ = valgus_set
+    parent = tmp_path_factory.mktemp("valgus_out")
+    result = run(AnalyzeOptions(video=video, outdir=parent / "out", landmarks=cache, progress=False))
+    assert result.exit_code == 0
+    assert [p.name for p in parent.iterdir()] == ["out"]  # no staging folder left
+    return parent / "out", result.report
+
+
+def _formcheck(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "formcheck", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_analyze_from_landmarks_writes_every_output(valgus_set, valgus_out) -> None:
+    _, _, true_reps = valgus_set
+    out, returned = valgus_out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "annotated.mp4", "frames.csv", "landmarks.npz", "report.html", "report.json", "reps.csv"]  # fmt: skip
+    report = json.loads((out / "report.json").read_text())
+    validate(report)
+    assert report == json.loads(json.dumps(returned))
+    assert report["status"] == "analysed" and report["view"] == "front"
+    assert report["summary"]["rep_count"] == 3
+    bottoms = [r["bottom_frame"] for r in report["reps"]]
+    assert np.all(np.abs(np.array(bottoms) - true_reps[:, 1]) <= 6)
+    for rep in report["reps"]:
+        assert rep["rules"]["knees_over_feet"]["status"] == "fail"
+        assert rep["rules"]["knees_over_feet"]["value"] > 12
+        assert rep["rules"]["feet_parallel"]["status"] == "pass"
+    assert report["summary"]["top_cues"][0] == "Push your knees out over your toes"
+    assert report["video"]["frames"] == 391 and (report["video"]["width"], report["video"]["height"]) == SIZE
+    assert report["versions"]["rule_set"].startswith("cyclist_squat")
+    assert report["files"]["annotated_video"] == "annotated.mp4"
+
+
+def test_csv_outputs_match_the_report(valgus_out) -> None:
+    out, report = valgus_out
+    frames = list(csv.DictReader(io.StringIO((out / "frames.csv").read_text())))
+    assert len(frames) == 391
+    columns = {"time_s", "knee_flexion_left_deg", "fppa_right_deg", "heel_elevation_left_cm", "rep"}
+    assert columns <= set(frames[0])
+    in_rep = [int(r["rep"]) for r in frames if r["rep"]]
+    assert sorted(set(in_rep)) == [1, 2, 3]
+    reps = list(csv.DictReader(io.StringIO((out / "reps.csv").read_text())))
+    assert [int(r["rep"]) for r in reps] == [1, 2, 3]
+    assert [r["knees_over_feet_status"] for r in reps] == ["fail"] * 3
+    assert float(reps[0]["knees_over_feet_deg"]) == pytest.approx(
+        report["reps"][0]["rules"]["knees_over_feet"]["value"], abs=0.01)  # fmt: skip
+
+
+def test_html_links_video_and_embeds_everything_else(valgus_out) -> None:
+    out, _ = valgus_out
+    page = (out / "report.html").read_text()
+    assert '<video controls playsinline preload="metadata" src="annotated.mp4">' in page
+    assert page.count("data:image/jpeg;base64,") == 3  # one still per rep
+    assert page.count("<svg") == 3  # knee flexion, FPPA, foot angle
+    assert "Knees track over the feet: at most" in page and ">12°<" in page  # rule set threshold in the plot
+    assert "Push your knees out over your toes" in page
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+
+
+def test_annotated_video_is_browser_h264_with_every_frame(valgus_out) -> None:
+    out, _ = valgus_out
+    with av.open(str(out / "annotated.mp4")) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.name, s.codec_context.pix_fmt) == ("h264", "yuv420p")
+        assert (s.width, s.height) == SIZE
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(s)]
+    assert len(frames) == 391
+    assert not np.array_equal(frames[200], np.full_like(frames[200], 200))  # something was drawn
+
+
+def test_failure_leaves_no_output(valgus_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    video, cache, _ = valgus_set
+    out = tmp_path / "out"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("formcheck.report.html.render_html", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(AnalyzeOptions(video=video, outdir=out, landmarks=cache))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_rerun_from_cache_defaults_outdir_beside_the_video(valgus_set, tmp_path: Path) -> None:
+    video, cache, _ = valgus_set
+    local = tmp_path / video.name
+    local.write_bytes(video.read_bytes())
+    proc = _formcheck("analyze", local, "--landmarks", cache, "--no-video")
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "valgus set_formcheck"
+    assert (out / "report.html").is_file() and not (out / "annotated.mp4").exists()
+    assert "Knees track over the feet" in proc.stdout and "report.html" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_cli_missing_video_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    proc = _formcheck("analyze", tmp_path / "nope.mp4", "-o", tmp_path / "out")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"formcheck: error: {tmp_path / 'nope.mp4'}: no such file"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_not_a_video_is_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    proc = _formcheck("analyze", bad, "-o", tmp_path / "out")
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1 and "notes.mp4" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+def test_cli_bad_rule_file_is_exit_1_before_the_model(valgus_set, tmp_path: Path) -> None:
+    video, _, _ = valgus_set
+    rules = tmp_path / "rules.toml"
+    rules.write_text("name = 3\n")
+    proc = _formcheck("analyze", video, "--rules", rules, "-o", tmp_path / "out")
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1 and "rules.toml" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_landmarks_of_another_video_is_exit_1(valgus_set, tmp_path: Path) -> None:
+    _, cache, _ = valgus_set
+    other = _video(tmp_path / "other.mp4", 30, size=(320, 240))
+    proc = _formcheck("analyze", other, "--landmarks", cache, "-o", tmp_path / "out")
+    assert proc.returncode == 1
+    assert "landmarks are for a 360x640 video, expected 320x240" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_squat_is_exit_2_with_a_report_saying_so(tmp_path: Path) -> None:
+    seq, _ = squat_sequence_with_truth(n_reps=1, image_size=SIZE, peak_knee_flexion=15.0)  # barely bends
+    video = _video(tmp_path / "standing.mp4", len(seq))
+    cache = save(seq, tmp_path / "standing.npz")
+    proc = _formcheck("analyze", video, "--landmarks", cache, "-o", tmp_path / "out", "--no-video")
+    assert proc.returncode == 2
+    assert "no squat repetition" in proc.stderr and str(tmp_path / "out") in proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    validate(report)
+    assert report["status"] == "no_squat" and report["summary"]["rep_count"] == 0
+    assert "no squat repetition" in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_no_person_runs_the_model_and_exits_2(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    video = tmp_path / "empty room.mp4"
+    with VideoWriter(video, fps=15, size=(160, 120)) as writer:
+        for _ in range(15):
+            writer.write(rng.integers(90, 110, (120, 160, 3), dtype=np.uint8))
+    proc = _formcheck("analyze", video, "-o", tmp_path / "out")
+    assert proc.returncode == 2, proc.stderr
+    assert "No person was found in empty room.mp4" in proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["status"] == "no_person" and report["video"]["person_found_fraction"] == 0.0
+    assert (tmp_path / "out" / "landmarks.npz").is_file()
