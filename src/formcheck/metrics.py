@@ -24,6 +24,16 @@ Metrics (name: unit, definition, validity)
   - = lateral (varus). The medial side is towards the other hip in the image,
   which holds whether the subject faces the camera or turns their back.
   Valid in front/back view with the knee flexed >= ``FPPA_MIN_FLEXION_DEG``.
+  **Yaw sensitivity**: a flexed knee sits well in front of the hip-ankle line
+  (~0.2 m at 90 deg), so when the body turns by a few degrees that forward
+  offset shows up sideways in the image: at 70 deg of flexion each degree of
+  yaw moves one knee's FPPA by ~1.5 deg towards varus and the other's towards
+  valgus (`formcheck.testing` body). The mean of the two knees is unchanged to
+  first order; ``fppa_world_*`` removes the yaw altogether.
+- ``fppa_world_left/right``: deg, the same angle with world landmarks projected
+  onto the body's own frontal plane (spanned by the horizontal hip line and the
+  vertical), so it does not depend on where the camera stands; it relies on
+  MediaPipe's depth estimate. Valid outside side view with the knee flexed.
 - ``medial_knee_shift_left/right``: % of the hip-ankle length, + = medial: the
   knee's horizontal image distance from the hip-ankle line (at the knee's
   height). Same validity as the FPPA.
@@ -94,6 +104,7 @@ _LEGS = ("knee", "ankle", "heel", "foot_index")
 
 UNITS: dict[str, str] = {
     **{f"{m}_{s}": u for m, u in (("knee_flexion", "deg"), ("knee_flexion_image", "deg"), ("fppa", "deg"),
+                                  ("fppa_world", "deg"),
                                   ("medial_knee_shift", "%"), ("foot_progression", "deg"),
                                   ("heel_elevation", "cm"), ("foot_pitch", "deg"))
        for s in ("left", "right")},
@@ -195,6 +206,14 @@ def _leg_metrics(side: str, other: str, p: dict[str, np.ndarray], w: dict[str, n
     medial = np.sign(p[f"{other}_hip"][0] - hip[0])
     medial[medial == 0] = np.nan
     out[f"fppa_{side}"] = medial * signed_angle_2d(knee - hip, ankle - knee, axis=0)
+    # The same in the body's frontal plane: (lateral towards the subject's left, down) coordinates.
+    hl = w["left_hip"] - w["right_hip"]
+    hn = np.sqrt(hl[0] * hl[0] + hl[2] * hl[2])
+    lx, lz = hl[0] / hn, hl[2] / hn
+    wh, wk, wa = (w[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
+    thigh = np.stack([(wk[0] - wh[0]) * lx + (wk[2] - wh[2]) * lz, wk[1] - wh[1]])
+    shank = np.stack([(wa[0] - wk[0]) * lx + (wa[2] - wk[2]) * lz, wa[1] - wk[1]])
+    out[f"fppa_world_{side}"] = (-1.0 if side == "left" else 1.0) * signed_angle_2d(thigh, shank, axis=0)
     leg = ankle - hip
     dy = leg[1]
     length = norm(leg, axis=0)
@@ -286,6 +305,7 @@ def compute_metrics(
         flexed = np.where(np.isfinite(flex), flex >= FPPA_MIN_FLEXION_DEG, drop >= FPPA_MIN_HIP_DROP)
         valid[f"knee_flexion_image_{s}"] = side_view
         valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
+        valid[f"fppa_world_{s}"] = ~side_view & flexed
         valid[f"foot_progression_{s}"] = valid[f"heel_elevation_{s}"] = seen[s]
         valid[f"foot_pitch_{s}"] = side_view
     valid["trunk_lean"] = world_lean_ok | side_view
