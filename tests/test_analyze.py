@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import av
@@ -26,6 +28,57 @@ from formcheck.testing import squat_sequence_with_truth
 from formcheck.videowriter import VideoWriter
 
 SIZE = (360, 640)  # width, height: portrait, like a phone
+CHROMIUM = shutil.which("chromium")
+_HARNESS = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="%s" style="width:%dpx;height:900px;border:0"></iframe><script>
+var f = document.getElementById("f");
+f.onload = function () {
+  var d = f.contentDocument.documentElement;
+  console.log("FC-OVERFLOW " + (d.scrollWidth - d.clientWidth));
+  var v = f.contentDocument.querySelector("video");
+  if (!v) { console.log("FC-VIDEO none"); return; }
+  var said = false;
+  function ready() {
+    if (said || v.readyState < 2) return;
+    said = true;
+    console.log("FC-VIDEO " + v.readyState + " " + v.videoWidth);
+  }
+  v.addEventListener("loadeddata", ready);
+  v.addEventListener("error", function () { console.log("FC-VIDEO-ERROR " + v.error.code); });
+  ready();
+};
+</script></body></html>"""
+
+
+def chromium(url: str, *extra: str) -> list[str]:
+    """Console lines Chromium logs while loading ``url`` headless (no network, throwaway profile)."""
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, "--dump-dom", url],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def check_in_chromium(report_html: Path, video: bool) -> None:
+    """The page loads with no console message at all (CSP violations and errors are logged
+    there), does not scroll sideways at phone width (390 px), and its video decodes."""
+    assert chromium(report_html.as_uri()) == []
+    with tempfile.TemporaryDirectory() as tmp:
+        harness = Path(tmp) / "harness.html"
+        harness.write_text(_HARNESS % (report_html.as_uri(), 390))
+        lines = chromium(harness.as_uri(), "--allow-file-access-from-files", "--timeout=15000")
+    messages = [line.split('"')[1] for line in lines]
+    assert "FC-OVERFLOW 0" in messages, lines
+    assert not [m for m in messages if m.startswith("FC-VIDEO-ERROR")], lines
+    shown = [m for m in messages if m.startswith("FC-VIDEO ")]
+    if video:  # readyState >= 2 (HAVE_CURRENT_DATA): Chromium decoded a frame of the H.264 video
+        assert len(shown) == 1 and int(shown[0].split()[2]) > 0, lines
+    else:
+        assert shown == ["FC-VIDEO none"], lines
 
 
 def _video(path: Path, n: int, size: tuple[int, int] = SIZE, fps: float = 30.0) -> Path:
@@ -110,6 +163,12 @@ def test_html_links_video_and_embeds_everything_else(valgus_out) -> None:
     assert "Knees track over the feet: at most" in page and ">12°<" in page  # rule set threshold in the plot
     assert "Push your knees out over your toes" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_report_loads_in_chromium_without_console_messages(valgus_out) -> None:
+    out, _ = valgus_out
+    check_in_chromium(out / "report.html", video=True)
 
 
 def test_annotated_video_is_browser_h264_with_every_frame(valgus_out) -> None:
