@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from .jobs import (
     file_sha256,
     finished,
     plan_dir,
+    read_marker,
     write_marker,
 )
 from .summary import video_summary
@@ -152,11 +154,13 @@ def _remove_stale_stages(job_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _append_log(job: Job, result: JobResult, warned: list[str]) -> None:
+def _append_log(job: Job, result: JobResult, warned: list[str], trace: str = "") -> None:
     """One JSON line per job run in ``OUTDIR/batch-log.jsonl`` (single append: atomic on POSIX)."""
     record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "video": job.name, "sha256": job.sha256,
               "status": result.outcome, "pose_source": result.pose_source,
               "seconds": round(result.seconds, 3), "error": result.error, "warnings": warned}  # fmt: skip
+    if trace:
+        record["traceback"] = trace
     line = json.dumps(record)
     fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
@@ -172,7 +176,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     An `InputError` (unreadable video) is a final ``failed`` result; a `ModelError` or
     any other exception is a ``failed`` result retried on the next run (the video may
     be fine). Writes the finished marker (final results only), then a log line; Python
-    warnings go into the log line instead of the terminal.
+    warnings (and the traceback of an internal error) go into the log line, not the terminal.
     """
     if threads:
         limit_threads(threads)
@@ -182,6 +186,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     t0 = time.perf_counter()
     source = "cache" if cache.is_file() else "model"
     _remove_stale_stages(out)
+    trace = ""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -201,11 +206,12 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
         except Exception as exc:  # noqa: BLE001 -- a batch must go on; reported and retried next run
             result = JobResult(job.sha256, job.settings_key, "failed", final=False,
                                error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
+            trace = traceback.format_exc()
     result.pose_source = source
     result.seconds = time.perf_counter() - t0
     if result.final:
         write_marker(out, result)
-    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
+    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}), trace)
     return result
 
 
@@ -308,6 +314,11 @@ def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) 
             raise
 
 
+def _needs_model(job: Job) -> bool:
+    """A job never run before: no landmark cache and no earlier result in its folder."""
+    return not (Path(job.outdir) / LANDMARKS).is_file() and read_marker(job.outdir) is None
+
+
 Plan = tuple[list[Job], dict[str, JobResult], list[Outcome]]
 
 
@@ -352,6 +363,9 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
               progress: bool = True) -> BatchReport:  # fmt: skip
     """Analyse every entry into ``outdir`` (skipping finished jobs) and return the outcomes.
 
+    When some video is new (no landmark cache, no earlier result), the pose model is
+    checked first: a missing model raises `ModelError` instead of failing every video.
+
     Writes nothing but the per-video folders and ``batch-log.jsonl``; the caller writes
     the summary (see `formcheck.batch.summary`).
     """
@@ -369,6 +383,10 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
         jobs, done, outcomes = plan(entries, outdir, settings, on_hashed=lambda: bar.advance(hashing))
         bar.finish(hashing)
         results.update(done)
+        if not scheduler and any(_needs_model(j) for j in jobs):
+            from ..model import resolve_model
+
+            resolve_model(None)  # a missing or broken model stops the batch before any video is touched
         analysing = bar.start("analysing", len(jobs)) if jobs else None
 
         def on_done(job: Job, result: JobResult) -> None:

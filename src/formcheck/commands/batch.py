@@ -59,14 +59,11 @@ def batch(
     from ..batch.jobs import Settings
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
-    from ..model import resolve_model
     from ..ruleset import load_rules
 
     entries = _entries(input, outdir, manifest)
     if rules is not None:
-        load_rules(str(rules))  # a bad rule file or model stops the batch before any video is touched
-    if scheduler is None:
-        resolve_model(None)
+        load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)
     settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
     report = run_batch(entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress)
