@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,50 @@ def test_renamed_video_finds_its_earlier_folder(tmp_path: Path) -> None:
     assert plan_dir(out, "new-name.mp4", sha, existing_job_dirs(out)) == old
     new = plan_dir(out, "other.mp4", "d" * 64, existing_job_dirs(out))
     assert new == out / "videos" / f"other-{'d' * 10}"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "formcheck", "batch", *args, "--no-progress"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
+    """Manifest rows pointing at unusable files: failed rows that keep patient, session and notes."""
+    _touch(tmp_path / "v" / "empty.mp4", b"")
+    _touch(tmp_path / "v" / "text.mp4", b"not a video\n")
+    manifest = tmp_path / "clinic.csv"
+    manifest.write_text("path,patient_id,session_date,view,notes\n"
+                        "v/empty.mp4,P7,2024-02-01,side,copied from phone\n"
+                        "v/text.mp4,P7,2024-01-03,,\n"
+                        "v/missing.mp4,P8,2024-01-04,front,<b>lost</b>\n")  # fmt: skip
+    out = tmp_path / "out"
+    done = _cli(str(manifest), "-o", str(out))
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.startswith("3 videos: 3 failed (2 run, 0 already done)")
+    rows = {r["video"]: r for r in csv.DictReader((out / "summary.csv").open(newline=""))}
+    empty = rows["v/empty.mp4"]
+    assert (empty["patient_id"], empty["session_date"], empty["view"], empty["notes"]) == (
+        "P7", "2024-02-01", "side", "copied from phone")  # fmt: skip
+    assert rows["v/missing.mp4"]["error"] == "no such file"
+    page = (out / "index.html").read_text()
+    patients = page[page.index("Patients: sessions over time"):]
+    assert patients.index("2024-01-03") < patients.index("2024-02-01")  # sessions in date order
+    assert "&lt;b&gt;lost&lt;/b&gt;" in page
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda d: (d / "m.csv").write_text("path,when\nx.mp4,today\n"), "m.csv:1: expected a header"),
+        (lambda d: (d / "m.csv").write_text("path,view\nx.mp4,top\n"), "m.csv:2: expected view front"),
+        (lambda d: (d / "v").mkdir(), "v: expected video files"),
+        (lambda d: (d / "clip.mp4").write_bytes(b""), "clip.mp4: expected a folder of videos or a manifest"),
+    ],
+)
+def test_cli_bad_batch_input_is_one_line_and_no_output(tmp_path: Path, setup, message: str) -> None:
+    setup(tmp_path)
+    target = next(p for p in tmp_path.iterdir())
+    done = _cli(str(target), "-o", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
