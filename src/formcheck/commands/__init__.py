@@ -19,3 +19,6 @@ def register(app: typer.Typer) -> None:
     from . import synth
 
     synth.register(app)
+    from . import live
+
+    live.register(app)

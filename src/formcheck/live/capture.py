@@ -141,6 +141,10 @@ class Capture:
         self._thread.start()
         return self
 
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def get(self, timeout: float | None = None) -> Frame | None:
         """The newest unread frame (see `LatestFrame.get`)."""
         return self.mailbox.get(timeout)

@@ -4,7 +4,8 @@ incremental repetitions -> scores -> feedback; and `run`, the processing loop.
 Per processed frame (the metric, rep and scoring code is formcheck's vectorised core):
 
 1. the pose (`PoseEstimator`) is appended to the `PoseBuffer`;
-2. `compute_metrics` runs on the trailing ``window_s`` seconds, with the body scale and
+2. every ``metrics_every_s`` (0.1 s: every 3rd frame at 30 fps, a few ms each time),
+   `compute_metrics` runs on the trailing ``window_s`` seconds, with the body scale and
    standing hip height fixed once calibrated (so values pushed at different times share
    one baseline);
 3. frames ``settle_s`` seconds old are *settled*: their metric values are final (the
@@ -50,9 +51,11 @@ from .cues import CueBoard, LatencyLog, RateMeter
 from .estimator import Pose
 from .events import NEW, REVISED, WITHDRAWN, Feedback, RepEvent, Summary
 from .readiness import SETUP_WINDOW_S, heel_checks, setup_problem
+from .record import Recorder
 
 WINDOW_S = 4.0  # metrics are recomputed over this many trailing seconds
 SETTLE_S = 1.0  # a frame's metrics are final this long after it (filter + leg-swap repair context)
+METRICS_EVERY_S = 0.1  # metrics, reps and the setup check are updated this often (s of source time)
 LEAD_S = 2.0  # the window reaches at least this far before the oldest unsettled frame
 CALIBRATION_S = 2.0  # body scale and standing hip height: from this many seconds of detected frames
 SETUP_OK_S = 1.0  # the setup check must pass this long before "Ready" is shown
@@ -93,7 +96,8 @@ class LiveSession:
     def __init__(self, estimator: Callable[[Frame], Pose | None], *, fps: float, image_size: tuple[int, int],
                  rules: RuleSet | None = None, source: str = "", model_sha256: str = "",
                  rep_params: RepParams | None = None, window_s: float = WINDOW_S,
-                 settle_s: float = SETTLE_S, process_delay_s: float = 0.0,
+                 settle_s: float = SETTLE_S, metrics_every_s: float = METRICS_EVERY_S,
+                 process_delay_s: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         if not window_s >= settle_s + 1.0:
             raise ValueError(f"window_s: expected at least settle_s + 1 s ({settle_s + 1.0}), got {window_s}")
@@ -106,6 +110,7 @@ class LiveSession:
         self.rep_params = rep_params or RepParams()
         self.window_s = window_s
         self.settle_s = settle_s
+        self.metrics_every_s = metrics_every_s
         self.process_delay_s = process_delay_s  # test hook: a slower model
         self.clock = clock
         self._heel_checks = heel_checks(self.rules)
@@ -114,6 +119,8 @@ class LiveSession:
         self.revisions = 0
         self.processed = 0
         self.reset()
+        import scipy.ndimage
+        import scipy.signal  # noqa: F401  (imported now, not in the middle of the first frames)
 
     def reset(self) -> None:
         """Start over: empty buffers, no reps, setup check again (the pose model keeps running)."""
@@ -131,6 +138,8 @@ class LiveSession:
         self._setup_ok_since: float | None = None
         self._ready = False
         self._last_latency = float("nan")
+        self._metrics_at = -np.inf
+        self._knee = np.full(2, np.nan)
 
     # --- per frame ---------------------------------------------------------------------------------------
 
@@ -145,13 +154,17 @@ class LiveSession:
             raise ValueError(f"frame {frame.index}: expected a time after {self.buffer.timestamps[-1]} s, "
                              f"got {frame.timestamp} s")  # fmt: skip
         index = self.buffer.append(frame.timestamp, pose)
-        window, metrics = self._window()
-        events = self._settle(window, metrics, end=False)
-        self._coach(frame.timestamp, window, metrics, events)
+        events: list[RepEvent] = []
+        if frame.timestamp - self._metrics_at >= self.metrics_every_s:
+            self._metrics_at = frame.timestamp
+            window, metrics = self._window()
+            events = self._settle(window, metrics, end=False)
+            self._coach(frame.timestamp, window, metrics, events)
+            self._knee = np.array([metrics[f"knee_flexion_{s}"].masked[-1] for s in ("left", "right")])
         w, h = self.image_size
         size = np.array([w, h], dtype=np.float64)
         pixels = np.full((33, 2), np.nan) if pose is None else pose[0][:, :2] * size
-        knee = np.array([metrics[f"knee_flexion_{s}"].masked[-1] for s in ("left", "right")])
+        knee = self._knee if pose is not None else np.full(2, np.nan)
         reps = self.reps
         last = reps[-1].score if reps else None
         return Feedback(frame=frame, index=index, pixels=pixels, knee_angle=knee, rep_count=len(reps),
@@ -342,9 +355,10 @@ def _metric_slice(metrics: MetricSet, start: int, stop: int) -> MetricSet:
 
 
 def run(capture: Capture, session: LiveSession, display: Display, stop: threading.Event,
-        max_seconds: float | None = None) -> Summary:  # fmt: skip
+        max_seconds: float | None = None, recorder: Recorder | None = None) -> Summary:  # fmt: skip
     """Process the newest frame of ``capture`` until the source ends, ``stop`` is set (Ctrl-C),
-    the display asks to quit or ``max_seconds`` of wall time pass; then finish the session."""
+    the display asks to quit or ``max_seconds`` of wall time pass; then finish the session.
+    ``recorder`` gets every processed frame (and is reset with the session)."""
     clock = session.clock
     t0 = clock()
     paused = False
@@ -371,11 +385,15 @@ def run(capture: Capture, session: LiveSession, display: Display, stop: threadin
             last = session.process(frame)
             action = display.show(last)
             session.shown(frame)
+            if recorder is not None:
+                recorder.add(frame.image)
         if action == "quit":
             reason = "quit"
         elif action == "reset":
             session.reset()
             last = None
+            if recorder is not None:
+                recorder.reset()
         elif action == "pause":
             paused = not paused
     capture.stop()
