@@ -127,6 +127,27 @@ def make_bad_input(kind: str, folder: Path) -> Path:
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
+    elif kind == "audio_with_cover_art":  # a music file's picture is a one-frame "video" stream
+        with av.open(str(path), "w") as container:
+            audio = container.add_stream("aac", rate=44100)
+            cover = container.add_stream("mjpeg")
+            cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+            cover.disposition = av.stream.Disposition.attached_pic
+            for packet in cover.encode(av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), "rgb24")):
+                container.mux(packet)
+            for packet in cover.encode():
+                container.mux(packet)
+            for i in range(5):
+                silence = np.zeros((1, 1024), np.float32)
+                frame = av.AudioFrame.from_ndarray(silence, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = 44100, i * 1024
+                for packet in audio.encode(frame):
+                    container.mux(packet)
+            for packet in audio.encode():
+                container.mux(packet)
+    elif kind == "ansi_text":  # FFmpeg would play a .ans text file as ANSI-art video
+        path = folder / "notes.ans"
+        path.write_text("hello\nworld\n")
     elif kind in ("image_png", "image_jpg"):
         import cv2
 
@@ -162,6 +183,8 @@ BAD_INPUTS: dict[str, str] = {
     "corrupt": "corrupt video data",
     "no_decodable_frames": "no decodable video frames",
     "no_video_stream": "no video stream",
+    "audio_with_cover_art": "no video stream (found audio, cover art)",
+    "ansi_text": "is a text file",
     "image_png": "is an image",
     "image_jpg": "is an image",
 }

@@ -53,22 +53,27 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: empty file (0 bytes), expected a video")
 
 
-def _open(path: Path) -> av.container.InputContainer:
-    """Open ``path`` for reading, with its first video stream checked."""
+def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """Open ``path`` for reading; returns the container and its first real video stream (not cover art)."""
     _check_file(path)
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
     fmt = container.format.name
+    if fmt == "tty":  # FFmpeg plays .txt/.ans files as ANSI art
+        container.close()
+        raise InputError(f"{path}: is a text file, expected a video")
     if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
         container.close()
         raise InputError(f"{path}: is an image ({fmt.removesuffix('_pipe')}), expected a video")
-    if not container.streams.video:
-        kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
+    cover_art = av.stream.Disposition.attached_pic
+    videos = [s for s in container.streams.video if not s.disposition & cover_art]
+    if not videos:
+        found = ", ".join(sorted({"cover art" if s.type == "video" else s.type for s in container.streams}))
         container.close()
-        raise InputError(f"{path}: contains no video stream (found {kinds}), expected a video")
-    return container
+        raise InputError(f"{path}: contains no video stream (found {found or 'nothing'}), expected a video")
+    return container, videos[0]
 
 
 def _reason(exc: BaseException) -> str:
@@ -99,8 +104,8 @@ def _rate(stream: av.video.stream.VideoStream) -> Fraction | None:
 def probe(path: str | Path) -> VideoInfo:
     """Read a video's size, frame rate, length, rotation and codec (decodes the first frame only)."""
     path = Path(path)
-    with _open(path) as container:
-        stream = container.streams.video[0]
+    container, stream = _open(path)
+    with container:
         try:
             first = next(container.decode(stream), None)
         except av.FFmpegError as exc:
@@ -134,8 +139,8 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
-    with _open(path) as container:
-        stream = container.streams.video[0]
+    container, stream = _open(path)
+    with container:
         if threads:
             stream.thread_type = "AUTO"
         rate = _rate(stream)
