@@ -319,3 +319,30 @@ def test_arbitrary_signals_give_ordered_gap_free_reps(values, fps):
     assert np.all(reps.end[:-1] <= reps.start[1:])
     for r in reps:
         assert np.isfinite(flex[r.start : r.end + 1]).all()
+
+
+# --- end to end on synthetic pose sequences -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("yaw", "fps", "peak", "tempo"),
+    [
+        (0.0, 30.0, 100.0, (1.5, 0.3, 1.5, 0.7)),  # front view
+        (90.0, 60.0, 125.0, (2.0, 0.5, 1.0, 0.2)),  # side view, deep, barely a pause at the top
+        (35.0, 25.0, 75.0, (0.7, 0.0, 0.6, 1.0)),  # oblique, shallow and quick
+        (180.0, 30.0, 110.0, (3.0, 1.0, 3.0, 2.0)),  # from behind, slow
+    ],
+)
+def test_exact_count_on_synthetic_pose_sequences(yaw, fps, peak, tempo):
+    from formcheck.metrics import compute_metrics
+    from formcheck.testing import squat_sequence_with_truth
+
+    noise = {"noise_px": 1.5, "noise_world_m": 0.005, "seed": 7}
+    seq, truth = squat_sequence_with_truth(6, fps, peak, yaw_deg=yaw, tempo=tempo, **noise)
+    reps = find_reps(compute_metrics(seq, clean=True))
+    assert len(reps) == 6
+    hold = round(tempo[1] * fps / 2) + round(0.1 * fps)  # anywhere on the bottom hold, +-0.1 s of noise
+    assert np.all(np.abs(reps.bottom - truth.reps[:, 1]) <= hold)
+    # standing points: back within 5 % of the excursion, i.e. the first / last ~15 % of a cosine phase
+    assert np.all(np.abs(reps.start - truth.reps[:, 0]) <= round((0.15 * tempo[0] + 0.1) * fps))
+    assert np.all(np.abs(reps.end - truth.reps[:, 2]) <= round((0.15 * tempo[2] + 0.1) * fps))

@@ -350,22 +350,7 @@ def detect_reps(
     prom = props["prominences"]
     ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
     thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
-    # Standing point: the nearest local minimum within tolerance (the onset of
-    # the movement on a flat or noisy standing phase), else the nearest frame
-    # within tolerance.
-    lo, hi = np.maximum(peaks - h, 0), np.minimum(peaks + h, n - 1)
-    minima = _local_minima(x)
-    start = _last_below(x, lo, peaks, thr, minima)
-    start = np.where(start >= 0, start, _last_below(x, lo, peaks, thr))
-    end = _first_below(x, peaks, hi, thr, minima)
-    end = np.where(end < n, end, _first_below(x, peaks, hi, thr))
-    # A boundary beyond a neighbouring bottom becomes the lowest point between them.
-    if peaks.size > 1:
-        gap_low = _argmin_between(x, peaks[:-1], peaks[1:])
-        late_end = end[:-1] > peaks[1:]
-        end[:-1] = np.where(late_end, gap_low, end[:-1])
-        early_start = start[1:] < peaks[:-1]
-        start[1:] = np.where(early_start, gap_low, start[1:])
+    start, end = _standing_points(x, peaks, thr, h)
     reps = Reps.from_indices(start, peaks, end, ts)
     # Hip confirmation: lowest hips in the rep versus the standing points.
     flat, _, offsets = _ragged(start, end)
@@ -381,6 +366,47 @@ def detect_reps(
         & (reps.ascent_s >= p.min_phase_s)
     )
     return reps.select(keep)
+
+
+def _standing_points(
+    x: np.ndarray, peaks: np.ndarray, thr: np.ndarray, h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end frame of the rep at each peak (see the module docstring).
+
+    The standing point is the nearest local minimum within tolerance (the onset
+    of the movement on a flat or noisy standing phase), else the nearest frame
+    within tolerance, searched up to ``h`` frames away. One that would lie
+    beyond a neighbouring bottom is the lowest point between the two instead;
+    so the search stops at the neighbours: between two bottoms the lowest point
+    is a local minimum, found whenever it is within tolerance.
+    """
+    n = x.shape[0]
+    big = np.iinfo(np.int64).max
+    prev = np.concatenate(([-big], peaks[:-1]))
+    nxt = np.concatenate((peaks[1:], [big]))
+    lo = np.maximum(peaks - h, 0)
+    hi = np.minimum(peaks + h, n - 1)
+    left_cut, right_cut = prev > lo, nxt < hi  # the search window reaches a neighbouring bottom
+    lo, hi = np.where(left_cut, prev, lo), np.where(right_cut, nxt, hi)
+    minima = _local_minima(x)
+    start = _last_below(x, lo, peaks, thr, minima)
+    end = _first_below(x, peaks, hi, thr, minima)
+    gap_low = _argmin_between(x, peaks[:-1], peaks[1:]) if peaks.size > 1 else np.empty(0, dtype=np.int64)
+    missing = start < 0
+    if missing.any():
+        cut = missing & left_cut
+        start[cut] = gap_low[np.flatnonzero(cut) - 1]
+        rest = missing & ~left_cut
+        if rest.any():
+            start[rest] = _last_below(x, lo[rest], peaks[rest], thr[rest])
+    missing = end >= n
+    if missing.any():
+        cut = missing & right_cut
+        end[cut] = gap_low[np.flatnonzero(cut)]
+        rest = missing & ~right_cut
+        if rest.any():
+            end[rest] = _first_below(x, peaks[rest], hi[rest], thr[rest])
+    return start, end
 
 
 def _upright(
