@@ -66,7 +66,12 @@ def batch(
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)
     settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
-    report = run_batch(entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress)
+    try:
+        report = run_batch(entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress)
+    except KeyboardInterrupt:
+        typer.echo("formcheck: batch interrupted; finished videos are kept: run the same command again to "
+                   "finish the rest", err=True)  # fmt: skip
+        raise typer.Exit(130) from None
     csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items()))
     typer.echo(f"{len(report.outcomes)} videos: {counts} ({report.ran} run, {report.skipped} already done); "
