@@ -61,7 +61,8 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
     out = []
     for rule in ruleset.rules:
         d = rule.to_dict()
-        d["target"] = target_text(d["compare"], d["threshold"], d["unit"])
+        targets = [target_text(c["compare"], c["threshold"], c["unit"]) for c in d.get("checks", [d])]
+        d["target"] = " or ".join(dict.fromkeys(targets))  # fallback checks when the first cannot judge
         out.append(d)
     return out
 

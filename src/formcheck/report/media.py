@@ -33,8 +33,8 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
     if not wanted:
         return out
     path = Path(path)
-    with _open(path) as container:
-        stream = container.streams.video[0]
+    container, stream = _open(path)
+    with container:
         stream.thread_type = "AUTO"
         first = next(container.decode(stream))
         t0 = float(first.time or 0.0)

@@ -81,12 +81,16 @@ def _still_marks(
         if res["status"] != "fail" or name not in by_name:
             continue
         metric = res.get("metric") or by_name[name]["metric"]
+        phases = {c.get("phase") for c in by_name[name].get("checks", []) if c.get("metric") == metric}
+        if phases and phases <= {"top"}:  # judged at the standing points, not visible at the bottom
+            continue
         if f"{metric}_left" in metrics and f"{metric}_right" in metrics:
             # the side whose value decided the rule
             sides = [res.get(s) for s in ("left", "right")]
             gaps = [abs(v - res["value"]) if v is not None else np.inf for v in sides]
             metric = f"{metric}_{'left' if gaps[0] <= gaps[1] else 'right'}"
-        marks.append((metric, _mark_label(res), True))
+        if all(m[0] != metric for m in marks):
+            marks.append((metric, _mark_label(res), True))
     if not marks:
         knees = [f"knee_flexion_{s}" for s in ("left", "right") if f"knee_flexion_{s}" in metrics]
         values = {k: metrics[k].masked[rep["bottom_frame"]] for k in knees}
