@@ -268,3 +268,75 @@ def test_no_person_runs_the_model_and_exits_2(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["status"] == "no_person" and report["video"]["person_found_fraction"] == 0.0
     assert (tmp_path / "out" / "landmarks.npz").is_file()
+
+
+# --- the rendered samples, through the real pose model ------------------------------------------------------
+
+SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples").glob("*.mp4"))
+#: The rule each faulty preset of `formcheck synth` must fail.
+FAULT_RULE = {
+    "knee-valgus": "knees_over_feet",
+    "feet-turned-out": "feet_parallel",
+    "shallow": "depth",
+    "incomplete-lockout": "full_extension",
+    "no-heel-block": "heels_elevated",
+    "chest-dropping": "high_chest",
+}
+VIDEO_SAMPLE = next((s for s in SAMPLES if s.stem.startswith("good")), SAMPLES[0] if SAMPLES else None)
+
+
+@pytest.fixture(scope="session")
+def analysed_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict, dict, float]]:
+    """Every sample analysed once per session (pose model included; the annotated video for one
+    of them only): stem -> (outdir, report, ground truth, seconds)."""
+    import time
+
+    root = tmp_path_factory.mktemp("samples")
+    out = {}
+    for sample in SAMPLES:
+        truth = json.loads(sample.with_suffix(".json").read_text())
+        t = time.perf_counter()
+        options = AnalyzeOptions(video=sample, outdir=root / sample.stem, write_video=sample == VIDEO_SAMPLE,
+                                 progress=False)  # fmt: skip
+        result = run(options)
+        out[sample.stem] = (root / sample.stem, result.report, truth, time.perf_counter() - t)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SAMPLES, reason="no rendered samples in samples/")
+@pytest.mark.parametrize("stem", [s.stem for s in SAMPLES])
+def test_sample_rep_count_and_verdicts(analysed_samples, stem: str) -> None:
+    out, report, truth, _ = analysed_samples[stem]
+    validate(report)
+    assert report["summary"]["rep_count"] == len(truth["reps"])
+    preset = truth["preset"]
+    failed = {name for rep in report["reps"] for name, r in rep["rules"].items() if r["status"] == "fail"}
+    if preset in FAULT_RULE:
+        rule = FAULT_RULE[preset]
+        assert all(rep["rules"][rule]["status"] == "fail" for rep in report["reps"]), report["reps"]
+        cues = {r["name"]: r["cue"] for r in report["rules"]}
+        assert cues[rule] in report["summary"]["top_cues"]
+    else:
+        assert preset.startswith("good")
+        assert failed == set(), failed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None or VIDEO_SAMPLE is None, reason="needs chromium and a rendered sample")
+def test_sample_report_in_chromium(analysed_samples) -> None:
+    out, _, _, _ = analysed_samples[VIDEO_SAMPLE.stem]
+    check_in_chromium(out / "report.html", video=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(VIDEO_SAMPLE is None, reason="no rendered samples in samples/")
+def test_sample_rescored_from_its_landmarks_is_identical_and_quick(analysed_samples, tmp_path: Path) -> None:
+    out, report, _, seconds = analysed_samples[VIDEO_SAMPLE.stem]
+    again = run(AnalyzeOptions(video=VIDEO_SAMPLE, outdir=tmp_path / "again", landmarks=out / "landmarks.npz",
+                               write_video=False))  # fmt: skip
+    assert again.timings["pose"] == 0.0
+    strip = ("generated_at", "files")
+    assert {k: v for k, v in again.report.items() if k not in strip} == {
+        k: v for k, v in report.items() if k not in strip}  # fmt: skip
+    assert again.timings["total"] < seconds
