@@ -79,15 +79,18 @@ def make_slice(video: Path, frames: int, cache: Path) -> Path:
     return out
 
 
-def run_extract(clip: Path) -> tuple[int, float, float]:
+Run = tuple[int, float, float, float]  # frames, wall seconds, CPU seconds (all threads), fraction detected
+
+
+def run_extract(clip: Path) -> Run:
     from formcheck.pose import extract
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     seq = extract(clip, progress=False)
-    return len(seq), time.perf_counter() - start, float(seq.detected.mean())
+    return len(seq), time.perf_counter() - start, time.process_time() - cpu, float(seq.detected.mean())
 
 
-def run_bare(clip: Path) -> tuple[int, float, float]:
+def run_bare(clip: Path) -> Run:
     import mediapipe as mp
 
     from formcheck.model import open_landmarker, resolve_model
@@ -96,44 +99,45 @@ def run_bare(clip: Path) -> tuple[int, float, float]:
     frames = list(read_frames(clip))  # decoded beforehand, upright, C-contiguous: not timed
     found = 0
     with open_landmarker(resolve_model(), mode="video") as landmarker:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for t, rgb in frames:
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
             result = landmarker.detect_for_video(image, round(t * 1000))
             found += bool(result.pose_landmarks)
-        seconds = time.perf_counter() - start
-    return len(frames), seconds, found / len(frames)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return len(frames), seconds, cpu, found / len(frames)
 
 
-def run_decode(clip: Path) -> tuple[int, float, float]:
+def run_decode(clip: Path) -> Run:
     from formcheck.video import read_frames
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     n = sum(1 for _ in read_frames(clip))
-    return n, time.perf_counter() - start, float("nan")
+    return n, time.perf_counter() - start, time.process_time() - cpu, float("nan")
 
 
-def run_legacy(python: Path, clip: Path) -> tuple[int, float, float]:
+def run_legacy(python: Path, clip: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.run(
         [str(python), str(HERE / "legacy_squat_loop.py"), str(clip)],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out["frames"], out["seconds"], out["detected"] / out["frames"]
+    return out["frames"], out["seconds"], out["cpu_seconds"], out["detected"] / out["frames"]
 
 
-def report(clip: Path, source: Path, results: dict[str, list[tuple[int, float, float]]], runs: int,
+def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
            load: tuple[tuple[float, ...], tuple[float, ...]], command: str) -> str:  # fmt: skip
     from importlib.metadata import version
 
     from formcheck.video import probe
 
     info = probe(clip)
-    rates = {name: [n / s for n, s, _ in rows] for name, rows in results.items()}
+    rates = {name: [n / s for n, s, _, _ in rows] for name, rows in results.items()}
     fps = {name: statistics.median(r) for name, r in rates.items()}
     spread = {name: (min(r), max(r)) for name, r in rates.items()}
-    det = {name: rows[0][2] for name, rows in results.items()}
+    cpu_ms = {name: statistics.median(1000 * c / n for n, _, c, _ in rows) for name, rows in results.items()}
+    det = {name: rows[0][3] for name, rows in results.items()}
     frames = results["extract"][0][0]
     ratio_bare = fps["extract"] / fps["bare"]
     lines = [
@@ -147,8 +151,8 @@ def report(clip: Path, source: Path, results: dict[str, list[tuple[int, float, f
         f"mediapipe {version('mediapipe')} (legacy: 0.10.21), PyAV {version('av')}. Shared with other "
         f"engineers during the run: load average {load[0][0]:.2f} before, {load[1][0]:.2f} after.",
         "",
-        "| loop | frames/s | min-max | person found |",
-        "| --- | ---: | ---: | ---: |",
+        "| loop | frames/s (wall) | min-max | CPU ms/frame (all threads) | person found |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     names = {
         "extract": "`formcheck.pose.extract` (end to end: probe, model load, decode, inference, arrays)",
@@ -160,7 +164,8 @@ def report(clip: Path, source: Path, results: dict[str, list[tuple[int, float, f
         if name in fps:
             found = "" if det[name] != det[name] else f"{100 * det[name]:.1f}%"
             low, high = spread[name]
-            lines.append(f"| {names[name]} | {fps[name]:.1f} | {low:.1f}-{high:.1f} | {found} |")
+            cells = f"{fps[name]:.1f} | {low:.1f}-{high:.1f} | {cpu_ms[name]:.1f} | {found}"
+            lines.append(f"| {names[name]} | {cells} |")
     lines += [
         "",
         f"- extraction / bare model: **{ratio_bare:.2f}x** (target >= 0.9x: "
@@ -205,7 +210,7 @@ def main() -> None:
         sys.exit(f"bench_extract: {args.video}: no such file (the shared footage is needed)")
     clip = make_slice(args.video, args.frames, HERE / ".cache")
     load_before = os.getloadavg()
-    results: dict[str, list[tuple[int, float, float]]] = {"extract": [], "bare": [], "decode": []}
+    results: dict[str, list[Run]] = {"extract": [], "bare": [], "decode": []}
     if python is not None:
         results["legacy"] = []
     for i in range(args.runs):
