@@ -57,6 +57,11 @@ Metrics (name: unit, definition, validity)
   over the body scale. Valid where known. See `formcheck.depth`.
 - ``hip_drop``: body-scale units, **+ = lower**: hip-centre y minus its
   standing (5th percentile) y, in pixels over the body scale.
+- ``hip_below_axis``: tan of the angle of the hip centre below the image centre
+  as seen from the camera, ``(hip_y - H / 2) / f`` with the focal length ``f``
+  from an assumed ``FIELD_OF_VIEW_DEG`` = 70 deg across the image's long side (a
+  phone's main camera). A camera above the hips sees a forward-pointing thigh's
+  near end (the knee) lower than it is; `formcheck.depth` corrects for it.
 - ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
 - ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
   +-180 = back to the camera (see `formcheck.view.body_yaw`). Not smoothed.
@@ -92,6 +97,8 @@ FPPA_MIN_FLEXION_DEG = 20.0
 #: Without world landmarks the flexion gate uses the hip drop; 0.05 shank lengths is what a
 #: ~20 deg knee flexion lowers the hips by (`formcheck.testing` body, shank 0.40 m).
 FPPA_MIN_HIP_DROP = 0.05
+#: Horizontal field of view across the long side of the image assumed for `hip_below_axis`.
+FIELD_OF_VIEW_DEG = 70.0
 SCALE_PERCENTILE = 90.0
 STANDING_PERCENTILE = 5.0
 
@@ -109,7 +116,7 @@ UNITS: dict[str, str] = {
                                   ("heel_elevation", "cm"), ("foot_pitch", "deg"))
        for s in ("left", "right")},
     "stance_width": "ratio", "trunk_lean": "deg", "hip_above_knee": "body scale", "hip_drop": "body scale",
-    "view_yaw": "deg", "body_yaw": "deg",
+    "view_yaw": "deg", "body_yaw": "deg", "hip_below_axis": "tan",
 }  # fmt: skip
 
 
@@ -255,6 +262,7 @@ def compute_metrics(
     if not isinstance(seq, PoseSequence):
         raise TypeError(f"expected a PoseSequence, got {type(seq).__name__}")
     n = len(seq)
+    w_px, h_px = seq.image_size
     pix, world, vis = _select(seq)
     if clean and n:
         _clean(pix, world, vis, seq.fps, visibility_threshold)
@@ -282,6 +290,8 @@ def compute_metrics(
     top = _percentile(hip_y, STANDING_PERCENTILE) if standing_hip_px is None else float(standing_hip_px)
     values["hip_above_knee"] = (knee_y - hip_y) / scale
     values["hip_drop"] = (hip_y - top) / scale
+    focal = 0.5 * max(w_px, h_px) / np.tan(np.radians(FIELD_OF_VIEW_DEG / 2))
+    values["hip_below_axis"] = (hip_y - h_px / 2) / focal
 
     keys = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     has_world = bool(n) and bool(np.isfinite(world[_SLOT["left_hip"], 0]).any())

@@ -1,0 +1,66 @@
+"""Below-parallel depth verdict: is the hip crease below the top of the knee?
+
+The powerlifting standard. From image landmarks only (so it works without
+world landmarks), per repetition:
+
+``level = hip_above_knee - PERSPECTIVE_GAIN * THIGH_OVER_SHANK * cos(view_yaw) * hip_below_axis``
+
+- ``hip_above_knee``: (knee y - hip y) / standing shank length, image pixels
+  (`formcheck.metrics`).
+- Perspective: at depth, seen from the front, the thigh points at the camera
+  and the knee is a thigh length nearer than the hip. A camera above the hips
+  then sees the knee lower than the hip by about ``(hip_y - cy) / f`` x thigh
+  length, i.e. ``THIGH_OVER_SHANK * hip_below_axis`` shank lengths. Seen from
+  the side the thigh lies across the view and the term vanishes, hence the
+  ``cos(view_yaw)``. ``PERSPECTIVE_GAIN`` absorbs the unknown focal length
+  (``hip_below_axis`` assumes a 70 deg field of view).
+- MediaPipe's hip landmark is the joint centre, above and behind the crease;
+  the knee landmark is the knee's centre, not its top. Both offsets are in
+  the single threshold: depth is reached when the rep's minimum level is at
+  or below ``DEPTH_THRESHOLD``.
+
+``PERSPECTIVE_GAIN`` and ``DEPTH_THRESHOLD`` were fitted on the 120
+human-labelled front-view squats of ``frontsquat_depth_dev.npz``; see
+``benchmarks/bench_depth.py`` and ``benchmarks/RESULTS.md`` for the
+cross-validated agreement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .metricset import MetricSet
+
+THIGH_OVER_SHANK = 1.05
+PERSPECTIVE_GAIN = 1.1
+DEPTH_THRESHOLD = -0.063
+
+
+def level_hip_above_knee(metrics: MetricSet, gain: float = PERSPECTIVE_GAIN) -> np.ndarray:
+    """``(T,)`` perspective-corrected hip-above-knee (shank lengths, <= 0 = hip at or
+    below the knee); NaN where ``hip_above_knee`` is not valid."""
+    hak = metrics["hip_above_knee"].masked
+    below = metrics["hip_below_axis"].values
+    yaw = metrics["view_yaw"].values
+    cos = np.cos(np.radians(np.where(np.isfinite(yaw), yaw, 0.0)))
+    return hak - gain * THIGH_OVER_SHANK * cos * below
+
+
+def depth_margin(
+    metrics: MetricSet, start: int = 0, stop: int | None = None, *, gain: float = PERSPECTIVE_GAIN,
+    threshold: float = DEPTH_THRESHOLD,
+) -> float:
+    """The deepest level over frames ``start:stop`` minus the threshold (shank lengths):
+    <= 0 = depth reached. NaN when no frame of the range can be judged."""
+    level = level_hip_above_knee(metrics, gain)[start:stop]
+    level = level[np.isfinite(level)]
+    return float(level.min() - threshold) if level.size else float("nan")
+
+
+def reached_depth(
+    metrics: MetricSet, start: int = 0, stop: int | None = None, *, gain: float = PERSPECTIVE_GAIN,
+    threshold: float = DEPTH_THRESHOLD,
+) -> bool | None:
+    """True if the hips got below parallel in frames ``start:stop``, None if not judgeable."""
+    margin = depth_margin(metrics, start, stop, gain=gain, threshold=threshold)
+    return None if np.isnan(margin) else bool(margin <= 0.0)
