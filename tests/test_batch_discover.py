@@ -104,6 +104,8 @@ def test_finished_marker_is_keyed_by_content_and_settings(tmp_path: Path) -> Non
     assert finished(job_dir, "a" * 64, key).summary == {"reps": 3}
     assert finished(job_dir, "a" * 64, other) is None  # new rules: due again
     assert finished(job_dir, "b" * 64, key) is None
+    write_marker(job_dir, JobResult("a" * 64, key, "ok", summary={"rules": {"z": 1, "a": 2}}))
+    assert list(finished(job_dir, "a" * 64, key).summary["rules"]) == ["z", "a"]  # column order kept
     (job_dir / "batch-done.json").write_text("{trunc")  # damaged marker = unfinished
     assert finished(job_dir, "a" * 64, key) is None
 

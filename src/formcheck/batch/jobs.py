@@ -116,7 +116,7 @@ class JobResult:
         return str(self.summary.get("status", "analysed")) if self.status == "ok" else "failed"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, indent=1, allow_nan=False, default=str)
+        return json.dumps(asdict(self), indent=1, allow_nan=False, default=str)  # keeps the rule order
 
     @classmethod
     def from_json(cls, text: str) -> JobResult:
