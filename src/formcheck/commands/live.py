@@ -73,7 +73,7 @@ def live(
     from ..live.capture import CameraSource, Capture, FileSource
     from ..live.display import HeadlessDisplay, WindowDisplay
     from ..live.estimator import PoseEstimator
-    from ..live.record import Recorder, write_record
+    from ..live.record import Recorder, write_live_json, write_record
     from ..live.session import LiveSession, run
 
     src = FileSource(source) if source is not None else CameraSource(camera or 0)
@@ -91,6 +91,8 @@ def live(
             session = LiveSession(estimator, fps=src.fps, image_size=src.size, rules=ruleset, source=src.name,
                                   model_sha256=model_file.sha256)  # fmt: skip
             capture.start()
+            typer.echo(f"formcheck live: {src.name}, {src.size[0]}x{src.size[1]} at {src.fps:g} fps "
+                       f"(Ctrl-C to stop)", err=True)  # fmt: skip
             summary = run(capture, session, display, stop, max_seconds, recorder)
     finally:
         if capture.started:
@@ -106,6 +108,7 @@ def live(
             summary.warnings.append("nothing recorded: no frame was processed")
         else:
             write_record(record, session.sequence(), video, rules)
+            write_live_json(record, summary, session.log)
             summary.record = str(record / "report.html")
     for line in summary.lines():
         typer.echo(line)

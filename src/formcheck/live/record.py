@@ -6,7 +6,8 @@ row) to ``OUTDIR/session.mp4`` in a background thread, so encoding stays off the
 processing loop. `write_record` hands that video and the session's pose sequence (as a
 landmark cache) to the ``analyze`` pipeline (`formcheck.report.pipeline.run`), which
 computes metrics, reps and scores and writes report.html, report.json, CSVs, landmarks.npz
-and annotated.mp4 exactly as ``analyze --landmarks`` does.
+and annotated.mp4 exactly as ``analyze --landmarks`` does. `write_live_json` adds
+``live.json``: what the person was told live (each rep event) and how the session ran.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..sequence import PoseSequence
+from .events import RepEvent, Summary
 
 SESSION_MP4 = "session.mp4"
+LIVE_JSON = "live.json"
 _QUEUE_FRAMES = 64
 _DONE = object()
 
@@ -108,3 +111,33 @@ def write_record(outdir: Path, seq: PoseSequence, video: Path, rules: Path | Non
         cache = save(seq, Path(tmp) / "landmarks.npz")
         result = run(AnalyzeOptions(video=video, outdir=outdir, rules=rules, landmarks=cache, progress=False))
     return result.report
+
+
+def write_live_json(outdir: Path, summary: Summary, events: list[RepEvent]) -> Path:
+    """``outdir/live.json``: the reps as counted live (frames index session.mp4 and landmarks.npz),
+    every rep event in order, and the session's figures (fps, latency in seconds, dropped frames)."""
+    import json
+    from dataclasses import asdict
+
+    from ..cache import atomic_write
+
+    doc = {
+        "reps": [asdict(r) for r in summary.reps],
+        "events": [asdict(e) for e in events],
+        "score": summary.score,
+        "verdict": summary.verdict,
+        "top_cues": summary.top_cues,
+        "frames_processed": summary.frames_processed,
+        "frames_dropped": summary.frames_dropped,
+        "processed_fps": _num(summary.fps),
+        "latency_p50_s": _num(summary.latency_p50_s),
+        "latency_p95_s": _num(summary.latency_p95_s),
+        "end_reason": summary.end_reason,
+        "revisions": summary.revisions,
+    }
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    return atomic_write(outdir / LIVE_JSON, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None

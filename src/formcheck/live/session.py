@@ -129,6 +129,7 @@ class LiveSession:
         self.store = MetricStore()
         self.counter = RepCounter(self.fps, self.rep_params)
         self.n_settled = 0
+        self.log: list[RepEvent] = []  # every rep event since the last reset, in order
         self.final: list[RepEvent] = []
         self.provisional: list[RepEvent] = []
         self.cues = CueBoard()
@@ -159,6 +160,7 @@ class LiveSession:
             self._metrics_at = frame.timestamp
             window, metrics = self._window()
             events = self._settle(window, metrics, end=False)
+            self.log += events
             self._coach(frame.timestamp, window, metrics, events)
             self._knee = np.array([metrics[f"knee_flexion_{s}"].masked[-1] for s in ("left", "right")])
         w, h = self.image_size
@@ -182,7 +184,9 @@ class LiveSession:
         if len(self.buffer) == 0:
             return []
         window, metrics = self._window(to_end=True)
-        return self._settle(window, metrics, end=True)
+        events = self._settle(window, metrics, end=True)
+        self.log += events
+        return events
 
     # --- internals ---------------------------------------------------------------------------------------
 
