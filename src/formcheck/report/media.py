@@ -18,6 +18,9 @@ from ..annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
 STILL_SIZE = 720
 #: Wanted frames closer than this (seconds) to the last decoded one are reached by decoding on, not seeking.
 SEEK_AHEAD_S = 1.0
+#: Frames other frames do not reference are skipped until this close (seconds) to a wanted one,
+#: which roughly halves the frames decoded to reach it from its keyframe.
+NEAR_S = 0.3
 
 
 def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndarray]:
@@ -36,6 +39,7 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
     container, stream = _open(path)
     with container:
         stream.thread_type = "AUTO"
+        ctx = stream.codec_context
         first = next(container.decode(stream))
         t0 = float(first.time or 0.0)
         rate = stream.average_rate or stream.guessed_rate
@@ -48,9 +52,12 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
                 container.seek(int(target / float(stream.time_base)), stream=stream, backward=True)
                 frames = container.decode(stream)
             best = None
+            ctx.skip_frame = "NONREF" if target - current > NEAR_S else "DEFAULT"
             for frame in frames:
                 best = frame
                 current = float(frame.time) if frame.pts is not None else current
+                if current >= target - NEAR_S:
+                    ctx.skip_frame = "DEFAULT"  # decode every frame near the wanted one
                 if current >= target - half:
                     break
             if best is not None:

@@ -6,7 +6,10 @@ the report dict and how long each stage took (seconds), which the benchmark read
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,24 @@ class AnalyzeResult:
     outdir: Path
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+#: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine).
+PRELOAD = ("scipy.signal", "matplotlib.figure", "matplotlib.backends.backend_svg")
+
+
+def _preload() -> threading.Thread:
+    """Import `PRELOAD` in a background thread, overlapping the pose model (which releases the GIL),
+    so the stages after it start warm."""
+
+    def work() -> None:
+        for name in PRELOAD:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=work, name="formcheck-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_cache_matches(seq: PoseSequence, cache: Path, width: int, height: int, frames: int) -> None:
@@ -186,12 +207,16 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         timings["pose"] = 0.0
     else:
         from ..model import resolve_model
-        from ..pose import extract
 
         model_file = resolve_model(options.model)
         t = time.perf_counter()
+        preload = _preload()
+        from ..pose import extract  # mediapipe
+
         seq = extract(options.video, model=model_file, progress=options.progress)
+        preload.join()
         timings["pose"] = time.perf_counter() - t
+    timings["setup"] = time.perf_counter() - t0 - timings["pose"]
     t = time.perf_counter()
     metrics = compute_metrics(seq)
     reps = find_reps(metrics)
