@@ -109,3 +109,12 @@ def make_bad_files(root: Path, good: Path) -> dict[str, Path]:
     noise = np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
     bad["corrupt"].write_bytes(good.read_bytes()[:64] + noise)
     return bad
+
+
+def affinity_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
+    """`brightness_analysis` whose report message records the worker's CPUs and thread caps."""
+    report = brightness_analysis(video, outdir, **options)
+    report["message"] = json.dumps({"cpus": sorted(os.sched_getaffinity(0)), "pid": os.getpid(),
+                                    "omp": os.environ.get("OMP_NUM_THREADS"),
+                                    "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM")})  # fmt: skip
+    return report

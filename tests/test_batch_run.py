@@ -5,6 +5,7 @@ a crashing worker does not stop the batch."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -14,7 +15,7 @@ from batch_support import make_bad_files, make_videos
 
 from formcheck.batch.discover import discover_folder
 from formcheck.batch.jobs import MARKER, Settings
-from formcheck.batch.run import EXIT_OK, EXIT_SOME_FAILED, run_batch
+from formcheck.batch.run import EXIT_OK, EXIT_SOME_FAILED, run_batch, usable_cpus
 from formcheck.batch.summary import write_summary
 
 ANALYZER = "batch_support:brightness_analysis"
@@ -121,3 +122,22 @@ def test_summary_files_are_written_from_the_outcomes(folder: Path, tmp_path: Pat
     empty = next(line for line in lines if line.startswith("bad/empty.mp4"))
     assert ",failed,\"empty file (0 bytes), expected a video\"," in empty
     assert "videos/clip-" in html_path.read_text()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or usable_cpus() < 2, reason="needs 2 CPUs")
+def test_workers_get_cpus_of_their_own_and_capped_threads(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    make_videos(root, [f"v{i}.mp4" for i in range(4)], frames=5)
+    report = run_batch(discover_folder(root), tmp_path / "out", workers=2,
+                       analyzer="batch_support:affinity_analysis", progress=False)  # fmt: skip
+    seen = [json.loads(o.result.summary["message"]) for o in report.outcomes]
+    per = usable_cpus() // 2
+    assert {s["omp"] for s in seen} == {str(per)} and {s["opencv"] for s in seen} == {str(per)}
+    by_pid = {s["pid"]: frozenset(s["cpus"]) for s in seen}
+    assert all(len(cpus) == per for cpus in by_pid.values())
+    if len(by_pid) == 2:  # both workers got work: their CPU sets do not overlap
+        a, b = by_pid.values()
+        assert not a & b
+    one = run_batch(discover_folder(root), tmp_path / "out1", workers=1,
+                    analyzer="batch_support:affinity_analysis", progress=False)  # fmt: skip
+    assert {len(json.loads(o.result.summary["message"])["cpus"]) for o in one.outcomes} == {usable_cpus()}

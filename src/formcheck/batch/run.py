@@ -116,9 +116,35 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _init_worker(threads: int) -> None:
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask; all of them where there is none)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cpu_slots(workers: int, pin: bool = True) -> list[set[int]] | None:
+    """Disjoint CPU sets, one per worker (``cores // workers`` CPUs each), or None when
+    pinning is off, impossible (more workers than CPUs) or pointless (one worker)."""
+    if not pin or not hasattr(os, "sched_getaffinity") or workers < 2:
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    per = len(cpus) // workers
+    if per < 1:
+        return None
+    return [set(cpus[i * per:(i + 1) * per]) for i in range(workers)]
+
+
+def _init_worker(threads: int, slots: list[set[int]] | None, counter: Any) -> None:
+    """Worker start-up: die with the batch, cap library threads, take the next free CPU set.
+
+    Pinning a worker to its own CPUs also caps the threads that size themselves from the
+    CPUs a process may use (FFmpeg's and x264's automatic thread counts, OpenCV)."""
     _die_with_parent()
     limit_threads(threads)
+    if slots:
+        with counter.get_lock():
+            slot = counter.value % len(slots)
+            counter.value += 1
+        os.sched_setaffinity(0, slots[slot])
 
 
 def analyze_video(video: Path, outdir: Path, *, rules: Path | None = None, blur_faces: bool = False,
@@ -232,19 +258,22 @@ def _crashed(job: Job, why: str) -> JobResult:
     return JobResult(job.sha256, job.settings_key, "failed", error=why, final=False)
 
 
-def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone) -> None:
-    """Run ``jobs`` in ``workers`` spawned processes, at most ``workers`` in flight.
+def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone, pin: bool = True) -> None:
+    """Run ``jobs`` in ``workers`` spawned processes, at most ``workers`` in flight, each
+    limited to ``cores // workers`` threads and (``pin``) CPUs of its own.
 
     A worker that dies (segfault, out of memory) breaks the pool: the jobs in flight are
     retried in a fresh pool, and a job caught in two crashes becomes a ``failed`` row.
     """
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, usable_cpus() // workers)
     ctx = mp.get_context("spawn")
+    slots = cpu_slots(workers, pin)
     pending: deque[Job] = deque(jobs)
     crashes: Counter[str] = Counter()
     with _thread_env(threads):
         while pending:
-            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+            initargs = (threads, slots, ctx.Value("i", 0))
+            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
             running: dict[Any, Job] = {}
             broken = False
             try:
@@ -360,7 +389,7 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
 
 def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Settings | None = None, *,
               workers: int | None = None, scheduler: str | None = None, analyzer: str = DEFAULT_ANALYZER,
-              progress: bool = True) -> BatchReport:  # fmt: skip
+              progress: bool = True, pin: bool = True) -> BatchReport:  # fmt: skip
     """Analyse every entry into ``outdir`` (skipping finished jobs) and return the outcomes.
 
     When some video is new (no landmark cache, no earlier result), the pose model is
@@ -374,7 +403,7 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
     settings = settings or Settings()
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or usable_cpus()
     if workers < 1:
         raise InputError(f"--workers: expected a positive number, got {workers}")
     results: dict[str, JobResult] = {}
@@ -396,7 +425,7 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
         if scheduler:
             run_dask(jobs, scheduler, analyzer, on_done)
         elif jobs:
-            run_local(jobs, workers, analyzer, on_done)
+            run_local(jobs, workers, analyzer, on_done, pin=pin)
     for o in outcomes:
         if o.result.status == "pending":
             o.result = results[o.result.sha256]
