@@ -316,7 +316,10 @@ def _thread_env(threads: int) -> Iterator[None]:
 
 
 def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) -> None:
-    """Run ``jobs`` on the Dask cluster at ``address``; workers write to the jobs' own paths."""
+    """Run ``jobs`` on the Dask cluster at ``address``; workers write to the jobs' own paths.
+
+    Thread caps are the cluster's business (``dask worker --nthreads 1 --nworkers N`` on
+    N cores suits the pose model); tasks do not change a worker's environment."""
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
@@ -327,7 +330,7 @@ def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) 
         raise InputError(f"{address}: cannot connect to the Dask scheduler ({exc})") from None
     with client:
         futures = {
-            client.submit(run_job, job, analyzer, 1, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"): job
+            client.submit(run_job, job, analyzer, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"): job
             for i, job in enumerate(jobs)
         }
         try:
