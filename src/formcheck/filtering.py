@@ -128,6 +128,9 @@ def lowpass_rows(
     if wn >= 0.9 or x.shape[1] < MIN_RUN:
         return x.copy()
     sos = butter(order, wn, output="sos")
+    full = np.isfinite(np.add.reduce(x, axis=1))  # one pass, no (M, T) temporary
+    if full.all():
+        return _filtfilt(sos, x)
     finite = np.isfinite(x)
     full = finite.all(axis=1)
     out = x.copy()
@@ -198,15 +201,31 @@ def find_leg_swaps(
     if left.shape != right.shape or left.ndim != 3:
         raise ValueError(f"expected left, right of one shape (T, J, C), got {left.shape} and {right.shape}")
     n = left.shape[0]
+    lf = np.moveaxis(left, 0, -1).reshape(-1, n)  # (J*C, T): a view when the caller's layout is time-last
+    rf = np.moveaxis(right, 0, -1).reshape(-1, n)
+    return swaps_from_sum_and_difference(lf + rf, lf - rf, fps, max_swap_s=max_swap_s, ratio=ratio,
+                                         margin=margin)  # fmt: skip
+
+
+def swaps_from_sum_and_difference(
+    total: np.ndarray,
+    diff: np.ndarray,
+    fps: float,
+    *,
+    max_swap_s: float = MAX_SWAP_S,
+    ratio: float = 0.5,
+    margin: float = 0.5,
+) -> np.ndarray:
+    """`find_leg_swaps` from ``(F, T)`` features ``L + R`` and ``L - R`` (time last).
+
+    With S = L + R and D = L - R, ``d^2 = (|dS|^2 + |D_t - D_p|^2) / 2`` and
+    ``d_swap^2 = (|dS|^2 + |D_t + D_p|^2) / 2``; any float dtype (float32 is plenty).
+    """
+    n = total.shape[1]
     swapped = np.zeros(n, dtype=bool)
     if n < 2:
         return swapped
-    lf = np.moveaxis(left, 0, -1).reshape(-1, n)  # (J*C, T): a view when the caller's layout is time-last
-    rf = np.moveaxis(right, 0, -1).reshape(-1, n)
-    # With S = L + R and D = L - R:
-    # d^2 = (|dS|^2 + |D_t - D_p|^2) / 2 and d_swap^2 = (|dS|^2 + |D_t + D_p|^2) / 2.
-    total, diff = lf + rf, lf - rf
-    known = np.isfinite(diff).all(axis=0)
+    known = np.isfinite(np.add.reduce(diff, axis=0))
     if known.all():
         t = np.arange(1, n)
         st, sp, dt, dp = total[:, 1:], total[:, :-1], diff[:, 1:], diff[:, :-1]

@@ -168,7 +168,7 @@ def _clean(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float, thre
     gap = flt.max_gap_frames(fps)
     for arr in (pix, world):
         flat = arr.reshape(-1, arr.shape[-1])
-        rows = np.flatnonzero(np.isnan(flat).any(axis=1))
+        rows = np.flatnonzero(np.isnan(np.add.reduce(flat, axis=1)))  # rows with a NaN, without a bool copy
         if rows.size and flat.shape[1] > 2:
             flat[rows] = flt.interpolate_rows(flat[rows], gap)
 
@@ -180,12 +180,20 @@ def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: floa
     scale = _percentile(shank[:: max(1, shank.size // 20000)], 50.0)  # a subsample is plenty for a median
     if not (np.isfinite(scale) and scale > 0):
         return
-    legs = [_SLOT[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle")]
-    spaces = [pix[legs] / scale]
-    if np.isfinite(world[legs[0], 0]).any():
-        spaces.append(world[legs] / flt.SHANK_M)
-    feats = np.concatenate(spaces, axis=1)  # (4, C, T): left knee, left ankle, right knee, right ankle
-    swapped = flt.find_leg_swaps(feats[:2].transpose(2, 0, 1), feats[2:].transpose(2, 0, 1), fps)
+    # Sum and difference of the left and right knee + ankle, image / shank pixels and world / 0.4 m, float32.
+    use_world = bool(np.isfinite(world[knees[0], 0]).any())
+    rows = 4 + (6 if use_world else 0)  # 2 landmarks x (x, y) [+ 2 x (x, y, z)]
+    total, diff = np.empty((rows, pix.shape[-1]), np.float32), np.empty((rows, pix.shape[-1]), np.float32)
+    r = 0
+    for arr, unit in ((pix, scale), (world, flt.SHANK_M)) if use_world else ((pix, scale),):
+        for lj, rj in zip(knees[:1] + ankles[:1], knees[1:] + ankles[1:], strict=True):
+            c = arr.shape[1]
+            np.add(arr[lj], arr[rj], out=total[r : r + c], casting="same_kind")
+            np.subtract(arr[lj], arr[rj], out=diff[r : r + c], casting="same_kind")
+            total[r : r + c] /= unit
+            diff[r : r + c] /= unit
+            r += c
+    swapped = flt.swaps_from_sum_and_difference(total, diff, fps)
     if swapped.any():
         for part in _LEGS:
             a, b = _SLOT[f"left_{part}"], _SLOT[f"right_{part}"]
@@ -202,44 +210,51 @@ def body_scale_px(pix: np.ndarray) -> float:
     return _percentile(_pair_mean(norm(lk - la, axis=0), norm(rk - ra, axis=0)), SCALE_PERCENTILE)
 
 
-def _leg_metrics(side: str, other: str, p: dict[str, np.ndarray], w: dict[str, np.ndarray]) -> dict:
-    """Per-leg metric values (time last) for one side."""
+def _leg_metrics(
+    side: str, other: str, p: dict[str, np.ndarray], w: dict[str, np.ndarray],
+    lateral: tuple[np.ndarray, np.ndarray],
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Per-leg metric values (time last) for one side; ``lateral`` = world (x, z) unit vector
+    of the hip line, towards the subject's left."""
     hip, knee, ankle, heel, toe = (p[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index"))
+    wh, wk, wa = (w[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
     out = {
-        f"knee_flexion_{side}": joint_flexion(*(w[f"{side}_{n}"] for n in ("hip", "knee", "ankle")), axis=0),
+        f"knee_flexion_{side}": joint_flexion(wh, wk, wa, axis=0),
         f"knee_flexion_image_{side}": joint_flexion(hip, knee, ankle, axis=0),
     }
     # Medial = towards the other hip in the image: +1 when that is +x.
     medial = np.sign(p[f"{other}_hip"][0] - hip[0])
     medial[medial == 0] = np.nan
-    out[f"fppa_{side}"] = medial * signed_angle_2d(knee - hip, ankle - knee, axis=0)
-    # The same in the body's frontal plane: (lateral towards the subject's left, down) coordinates.
-    hl = w["left_hip"] - w["right_hip"]
-    hn = np.sqrt(hl[0] * hl[0] + hl[2] * hl[2])
-    lx, lz = hl[0] / hn, hl[2] / hn
-    wh, wk, wa = (w[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
-    thigh = np.stack([(wk[0] - wh[0]) * lx + (wk[2] - wh[2]) * lz, wk[1] - wh[1]])
-    shank = np.stack([(wa[0] - wk[0]) * lx + (wa[2] - wk[2]) * lz, wa[1] - wk[1]])
-    out[f"fppa_world_{side}"] = (-1.0 if side == "left" else 1.0) * signed_angle_2d(thigh, shank, axis=0)
+    thigh, shank = knee - hip, ankle - knee
+    out[f"fppa_{side}"] = medial * signed_angle_2d(thigh, shank, axis=0)
+    # The same in the body's frontal plane: (lateral towards the subject's left, down) coordinates;
+    # the medial side is -lateral for the left leg.
+    lx, lz = lateral
+    t_lat, s_lat = (wk[0] - wh[0]) * lx + (wk[2] - wh[2]) * lz, (wa[0] - wk[0]) * lx + (wa[2] - wk[2]) * lz
+    t_y, s_y = wk[1] - wh[1], wa[1] - wk[1]
+    sign = -1.0 if side == "left" else 1.0
+    cross, dot_ = t_lat * s_y - t_y * s_lat, t_lat * s_lat + t_y * s_y
+    out[f"fppa_world_{side}"] = np.degrees(np.arctan2(sign * cross, dot_))
     leg = ankle - hip
     dy = leg[1]
     length = norm(leg, axis=0)
     steep = np.abs(dy) >= 0.2 * length  # the horizontal shift is defined for a leg that is not lying down
-    x_line = hip[0] + leg[0] * (knee[1] - hip[1]) / np.where(steep, dy, np.nan)
+    x_line = hip[0] + leg[0] * thigh[1] / np.where(steep, dy, np.nan)
     out[f"medial_knee_shift_{side}"] = 100.0 * medial * (knee[0] - x_line) / length
-    # Foot progression in the world floor plane (x, z).
-    hl = w["left_hip"] - w["right_hip"]
-    hx, hz = hl[0], hl[2]
-    hn = np.sqrt(hx * hx + hz * hz)
-    hx, hz = hx / hn, hz / hn  # unit towards the subject's left; forward = (hz, -hx)
+    # Foot progression in the world floor plane (x, z): forward = (lz, -lx).
     foot = w[f"{side}_foot_index"] - w[f"{side}_heel"]
     ux, uz = foot[0], foot[2]
-    outward = ux * hx + uz * hz if side == "left" else -(ux * hx + uz * hz)
-    out[f"foot_progression_{side}"] = np.degrees(np.arctan2(outward, ux * hz - uz * hx))
-    out[f"heel_elevation_{side}"] = 100.0 * (w[f"{side}_foot_index"][1] - w[f"{side}_heel"][1])
+    outward = -sign * (ux * lx + uz * lz)
+    out[f"foot_progression_{side}"] = np.degrees(np.arctan2(outward, ux * lz - uz * lx))
+    out[f"heel_elevation_{side}"] = 100.0 * foot[1]  # toe y - heel y (y down)
     d = toe - heel
     out[f"foot_pitch_{side}"] = np.degrees(np.arctan2(d[1], np.abs(d[0])))
     return out
+
+
+#: Metrics judged only from the side or only from the front: not low-passed when no frame has that view.
+_SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
+_FRONT_ONLY = {f"{m}_{s}" for m in ("fppa", "medial_knee_shift") for s in ("left", "right")}
 
 
 def compute_metrics(
@@ -271,11 +286,13 @@ def compute_metrics(
     v = {name: vis[i] for i, name in enumerate(_NAMES)}
 
     values: dict[str, np.ndarray] = {}
-    for side, other in (("left", "right"), ("right", "left")):
-        values.update(_leg_metrics(side, other, p, w))
-    ankles = w["left_ankle"] - w["right_ankle"]
     hips = w["left_hip"] - w["right_hip"]
-    values["stance_width"] = np.hypot(ankles[0], ankles[2]) / np.hypot(hips[0], hips[2])
+    hip_width = np.hypot(hips[0], hips[2])
+    lateral = (hips[0] / hip_width, hips[2] / hip_width)
+    for side, other in (("left", "right"), ("right", "left")):
+        values.update(_leg_metrics(side, other, p, w, lateral))
+    ankles = w["left_ankle"] - w["right_ankle"]
+    values["stance_width"] = np.hypot(ankles[0], ankles[2]) / hip_width
     shoulder_c = (w["left_shoulder"] + w["right_shoulder"]) / 2
     hip_c = (w["left_hip"] + w["right_hip"]) / 2
     lean_world = angle_from_vertical(shoulder_c - hip_c, axis=0)
@@ -298,9 +315,11 @@ def compute_metrics(
     view, view_yaw = estimate_view({k: p[k] for k in keys}, {k: w[k] for k in keys} if has_world else None,
                                    seq.fps, axis=0)  # fmt: skip
     if clean and cutoff_hz is not None and n:
-        names = list(values)
-        values = dict(zip(names, flt.lowpass_rows(np.stack([values[k] for k in names]), seq.fps, cutoff_hz),
-                          strict=True))  # fmt: skip
+        skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (set() if (view == VIEW_FRONT).any()
+                                                                       else _FRONT_ONLY)  # fmt: skip
+        names = [k for k in values if k not in skip]
+        smooth = flt.lowpass_rows(np.stack([values[k] for k in names]), seq.fps, cutoff_hz)
+        values.update(zip(names, smooth, strict=True))
 
     side_view = view == VIEW_SIDE
     front = view == VIEW_FRONT
