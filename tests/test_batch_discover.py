@@ -12,6 +12,7 @@ import pytest
 
 from formcheck.batch.discover import discover_folder, read_manifest
 from formcheck.batch.jobs import (
+    HashCache,
     JobResult,
     Settings,
     existing_job_dirs,
@@ -165,3 +166,16 @@ def test_cli_bad_batch_input_is_one_line_and_no_output(tmp_path: Path, setup, me
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_hash_cache_reads_a_file_again_only_when_it_changed(tmp_path: Path) -> None:
+    video = _touch(tmp_path / "v.mp4", b"first version")
+    first = HashCache(tmp_path / "hashes.json")
+    assert first.sha256(video) == hashlib.sha256(b"first version").hexdigest() and first.hashed == 1
+    first.save()
+    again = HashCache(tmp_path / "hashes.json")
+    assert again.sha256(video) == hashlib.sha256(b"first version").hexdigest() and again.hashed == 0
+    video.write_bytes(b"second, longer version")
+    assert again.sha256(video) == hashlib.sha256(b"second, longer version").hexdigest() and again.hashed == 1
+    (tmp_path / "hashes.json").write_text("{not json")
+    assert HashCache(tmp_path / "hashes.json").sha256(video) == file_sha256(video)  # damaged cache: re-read

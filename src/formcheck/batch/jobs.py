@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 MARKER = "batch-done.json"
 LOG = "batch-log.jsonl"
+HASHES = "batch-hashes.json"
 LANDMARKS = "landmarks.npz"
 VIDEOS_DIR = "videos"
 HASH_PREFIX = 10
@@ -37,6 +39,40 @@ def file_sha256(path: str | Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class HashCache:
+    """SHA-256 of files hashed by an earlier run (``OUTDIR/batch-hashes.json``), trusted while
+    a file's size, modification time (ns) and inode are unchanged; so resuming a batch does
+    not read every video again. Identity is still the content hash."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.hashed = 0  # files actually read by this instance
+        try:
+            self._known: dict[str, list[Any]] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._known = {}
+        self._dirty = False
+
+    def sha256(self, file: str | Path) -> str:
+        """The file's SHA-256 (hex), from the cache when the file has not changed."""
+        st = os.stat(file)
+        key = str(Path(file).resolve())
+        signature = [st.st_size, st.st_mtime_ns, st.st_ino]
+        known = self._known.get(key)
+        if isinstance(known, list) and known[:3] == signature and len(known) == 4:
+            return str(known[3])
+        sha = file_sha256(file)
+        self.hashed += 1
+        self._known[key] = [*signature, sha]
+        self._dirty = True
+        return sha
+
+    def save(self) -> None:
+        if self._dirty:
+            write_atomic(self.path, json.dumps(self._known, indent=0))
+            self._dirty = False
 
 
 def job_dirname(video: str | Path, sha256: str) -> str:

@@ -35,13 +35,14 @@ from typing import Any
 from ..errors import FormcheckError, InputError, NoPersonError
 from .discover import VideoEntry
 from .jobs import (
+    HASHES,
     LANDMARKS,
     LOG,
+    HashCache,
     Job,
     JobResult,
     Settings,
     existing_job_dirs,
-    file_sha256,
     finished,
     plan_dir,
     read_marker,
@@ -365,12 +366,13 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
     outdir = outdir.resolve()
     key = settings.key()
     existing = existing_job_dirs(outdir)
+    hashes = HashCache(outdir / HASHES)
     jobs: dict[str, Job] = {}
     done: dict[str, JobResult] = {}
     outcomes: list[Outcome] = []
     for entry in entries:
         try:
-            sha = file_sha256(entry.path)
+            sha = hashes.sha256(entry.path)
         except OSError as exc:
             why = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read ({exc.strerror})"
             outcomes.append(Outcome(entry, JobResult("", key, "failed", error=f"{entry.path}: {why}")))
@@ -387,6 +389,7 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
                             log=str(outdir / LOG), settings=settings, settings_key=key)  # fmt: skip
         job_dir = Path(jobs[sha].outdir) if sha in jobs else job_dir
         outcomes.append(Outcome(entry, JobResult(sha, key, "pending"), job_dir))
+    hashes.save()
     return list(jobs.values()), done, outcomes
 
 
