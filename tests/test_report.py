@@ -215,3 +215,35 @@ def test_html_for_no_squat_says_so_without_rep_sections() -> None:
     page = render_html(report)
     assert "No squat found in this video." in page
     assert "Rep by rep" not in page and "<video" not in page
+
+
+def test_target_text_in_words() -> None:
+    from formcheck.report.build import target_text
+
+    assert target_text(">=", 110.0, "deg") == "at least 110°"
+    assert target_text("<=", 1.25, "hip widths") == "at most 1.25 hip widths"
+    assert target_text("within", 10.0, "deg") == "within ±10°"
+    assert target_text(">=", 7.0, "cm") == "at least 7 cm"
+
+
+def test_view_summary_counts_frames_with_a_person_only() -> None:
+    from formcheck.report.build import view_summary
+
+    ms = _metricset()  # 4 front frames then 2 side frames
+    assert view_summary(ms, np.ones(6, bool)) == ("front", {"front": 0.6667, "side": 0.3333})
+    assert view_summary(ms, np.array([0, 0, 0, 1, 1, 1], bool)) == ("side", {"front": 0.3333, "side": 0.6667})
+    assert view_summary(ms, np.zeros(6, bool)) == ("unknown", {})
+
+
+def test_rule_thresholds_come_from_the_rules_with_both_signs_for_within() -> None:
+    from formcheck.report.plots import rule_thresholds
+
+    feet = {"metric": "foot_progression", "threshold": 10.0, "compare": "within", "unit": "deg"}
+    bend = {"metric": "knee_flexion", "threshold": 110.0, "compare": ">=", "unit": "deg"}
+    hips = {"metric": "hip_above_knee", "threshold": 0.0, "compare": "<=", "unit": "leg lengths"}
+    rules = [{"title": "Feet parallel", "checks": [feet]}, {"title": "Depth", "checks": [bend, hips]}]
+    lines = [(t.value, t.label) for t in rule_thresholds(rules, "foot_progression")]
+    assert lines == [(10.0, "Feet parallel: within ±10°"), (-10.0, "Feet parallel: within ±10°")]
+    lines = [(t.value, t.label) for t in rule_thresholds(rules, "knee_flexion")]
+    assert lines == [(110.0, "Depth: at least 110°")]
+    assert rule_thresholds(rules, "fppa") == []
