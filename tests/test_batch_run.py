@@ -15,8 +15,9 @@ from batch_support import make_bad_files, make_videos
 
 from formcheck.batch.discover import discover_folder
 from formcheck.batch.jobs import MARKER, Settings
-from formcheck.batch.run import EXIT_OK, EXIT_SOME_FAILED, run_batch, usable_cpus
+from formcheck.batch.run import EXIT_OK, EXIT_SOME_FAILED, run_batch
 from formcheck.batch.summary import write_summary
+from formcheck.batch.worker import usable_cpus
 
 ANALYZER = "batch_support:brightness_analysis"
 

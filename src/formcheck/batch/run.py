@@ -4,35 +4,23 @@ Exit codes of a finished batch: `EXIT_OK` (0) every video analysed, `EXIT_SOME_F
 at least one video is a ``failed`` row. Bad input to the batch itself (no videos, a bad
 manifest) raises `InputError` before any work starts (exit 1).
 
-Threads: each local worker is limited to ``max(1, cores // workers)`` threads for the
-libraries that honour it (OpenMP/BLAS through the environment, OpenCV through
-``cv2.setNumThreads``). MediaPipe's
-XNNPACK delegate already runs one inference thread on Linux desktops, so N single-threaded
-workers fill N cores without oversubscribing them (see ``benchmarks/RESULTS.md``).
+Local workers are spawned processes, each with ``cores // workers`` threads and CPUs of its
+own (see `formcheck.batch.worker`); at most ``workers`` jobs are in flight, so a crash
+implicates only those.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import json
-import math
 import multiprocessing as mp
-import os
-import shutil
-import sys
-import time
-import traceback
-import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormcheckError, InputError, NoPersonError
+from ..errors import InputError
 from .discover import VideoEntry
 from .jobs import (
     HASHES,
@@ -46,21 +34,12 @@ from .jobs import (
     finished,
     plan_dir,
     read_marker,
-    write_marker,
 )
-from .summary import video_summary
+from .worker import DEFAULT_ANALYZER, cpu_slots, init_worker, run_job, thread_env, usable_cpus
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 3
 
-#: The per-video analysis, as "module:function" so spawned and remote workers can import it.
-DEFAULT_ANALYZER = "formcheck.batch.run:analyze_video"
-
-#: Environment variables that cap the thread pools of numeric and video libraries.
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-              "VECLIB_MAXIMUM_THREADS", "OPENCV_FOR_THREADS_NUM")  # fmt: skip
-
-Analyzer = Callable[..., dict[str, Any]]
 OnDone = Callable[[Job, JobResult], None]
 
 
@@ -88,173 +67,6 @@ class BatchReport:
         return EXIT_SOME_FAILED if any(o.result.outcome != "analysed" for o in self.outcomes) else EXIT_OK
 
 
-def resolve(analyzer: str) -> Analyzer:
-    """Import ``"package.module:function"``."""
-    module, _, name = analyzer.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def limit_threads(threads: int) -> None:
-    """Cap this process's library thread pools at ``threads`` (call before heavy imports)."""
-    for var in THREAD_ENV:
-        os.environ[var] = str(threads)
-    if "cv2" in sys.modules:
-        sys.modules["cv2"].setNumThreads(threads)
-
-
-def _die_with_parent() -> None:
-    """Linux: ask the kernel to kill this worker when the batch process dies (kill -9 included),
-    so a killed batch leaves no orphan finishing a video the next run would redo."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask; all of them where there is none)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def cpu_slots(workers: int, pin: bool = True) -> list[set[int]] | None:
-    """Disjoint CPU sets, one per worker (``cores // workers`` CPUs each), or None when
-    pinning is off, impossible (more workers than CPUs) or pointless (one worker)."""
-    if not pin or not hasattr(os, "sched_getaffinity") or workers < 2:
-        return None
-    cpus = sorted(os.sched_getaffinity(0))
-    per = len(cpus) // workers
-    if per < 1:
-        return None
-    return [set(cpus[i * per:(i + 1) * per]) for i in range(workers)]
-
-
-def _init_worker(threads: int, slots: list[set[int]] | None, counter: Any) -> None:
-    """Worker start-up: die with the batch, cap library threads, take the next free CPU set.
-
-    Pinning a worker to its own CPUs also caps the threads that size themselves from the
-    CPUs a process may use (FFmpeg's and x264's automatic thread counts, OpenCV)."""
-    _die_with_parent()
-    limit_threads(threads)
-    if slots:
-        with counter.get_lock():
-            slot = counter.value % len(slots)
-            counter.value += 1
-        os.sched_setaffinity(0, slots[slot])
-
-
-def analyze_video(video: Path, outdir: Path, *, rules: Path | None = None, blur_faces: bool = False,
-                  make_video: bool = True, landmarks: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """What ``formcheck analyze VIDEO -o OUTDIR`` does (`formcheck.report.pipeline.run`), without
-    a progress bar; returns the report dict (``status`` analysed, no_person or no_squat)."""
-    from ..report.pipeline import AnalyzeOptions, run
-
-    options = AnalyzeOptions(video=Path(video), outdir=Path(outdir), rules=rules, write_video=make_video,
-                             blur_faces=blur_faces, landmarks=landmarks, progress=False)  # fmt: skip
-    return run(options).report
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays to Python, NaN and inf to None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _remove_stale_stages(job_dir: Path) -> None:
-    """Delete temporary folders an interrupted analysis of this job left beside its folder
-    (``.<name>.*.tmp``, see `formcheck.report.outputs.staged_outputs`)."""
-    for stale in job_dir.parent.glob(f".{job_dir.name}.*.tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _append_log(job: Job, result: JobResult, warned: list[str], trace: str = "") -> None:
-    """One JSON line per job run in ``OUTDIR/batch-log.jsonl`` (single append: atomic on POSIX)."""
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "video": job.name, "sha256": job.sha256,
-              "status": result.outcome, "pose_source": result.pose_source,
-              "seconds": round(result.seconds, 3), "error": result.error, "warnings": warned}  # fmt: skip
-    if trace:
-        record["traceback"] = trace
-    line = json.dumps(record)
-    fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, (line + "\n").encode())
-    finally:
-        os.close(fd)
-
-
-def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = None) -> JobResult:
-    """Analyse one video into ``job.outdir`` (in a local worker or on a Dask worker).
-
-    Reuses ``landmarks.npz`` when an earlier run left one (the pose model is not run).
-    An `InputError` (unreadable video) is a final ``failed`` result; a `ModelError` or
-    any other exception is a ``failed`` result retried on the next run (the video may
-    be fine). Writes the finished marker (final results only), then a log line; Python
-    warnings (and the traceback of an internal error) go into the log line, not the terminal.
-    """
-    if threads:
-        limit_threads(threads)
-    out = Path(job.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    cache = out / LANDMARKS
-    t0 = time.perf_counter()
-    source = "cache" if cache.is_file() else "model"
-    _remove_stale_stages(out)
-    trace = ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            try:
-                summary = _analyze(job, analyzer, cache if source == "cache" else None)
-            except InputError:
-                if source != "cache":
-                    raise
-                source = "model"  # an unusable cache (older format, damaged): run the model instead
-                cache.unlink(missing_ok=True)
-                summary = _analyze(job, analyzer, None)
-            result = JobResult(job.sha256, job.settings_key, "ok", summary=summary)
-        except (InputError, NoPersonError) as exc:
-            result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc))
-        except FormcheckError as exc:  # the model or the machine, not the video: retried next run
-            result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc), final=False)
-        except Exception as exc:  # noqa: BLE001 -- a batch must go on; reported and retried next run
-            result = JobResult(job.sha256, job.settings_key, "failed", final=False,
-                               error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
-            trace = traceback.format_exc()
-    result.pose_source = source
-    result.seconds = time.perf_counter() - t0
-    if result.final:
-        write_marker(out, result)
-    _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}), trace)
-    return result
-
-
-def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
-    """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
-    s = job.settings
-    rules = Path(s.rules) if s.rules else None
-    returned = resolve(analyzer)(Path(job.video), Path(job.outdir), rules=rules, blur_faces=s.blur_faces,
-                                 make_video=s.make_video, landmarks=landmarks)  # fmt: skip
-    if isinstance(returned, dict) and "schema_version" in returned:
-        report = returned
-    else:
-        report = json.loads((Path(job.outdir) / "report.json").read_text(encoding="utf-8"))
-    return _jsonable(video_summary(report))
-
-
 def _crashed(job: Job, why: str) -> JobResult:
     return JobResult(job.sha256, job.settings_key, "failed", error=why, final=False)
 
@@ -271,10 +83,10 @@ def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone,
     slots = cpu_slots(workers, pin)
     pending: deque[Job] = deque(jobs)
     crashes: Counter[str] = Counter()
-    with _thread_env(threads):
+    with thread_env(threads):
         while pending:
             initargs = (threads, slots, ctx.Value("i", 0))
-            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
+            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=initargs)
             running: dict[Any, Job] = {}
             broken = False
             try:
@@ -298,22 +110,6 @@ def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone,
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
             pool.shutdown(wait=True)
-
-
-@contextlib.contextmanager
-def _thread_env(threads: int) -> Iterator[None]:
-    """Set the thread-capping variables for spawned workers; restore the caller's afterwards."""
-    saved = {var: os.environ.get(var) for var in THREAD_ENV}
-    try:
-        for var in THREAD_ENV:
-            os.environ[var] = str(threads)
-        yield
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
 
 
 def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) -> None:
