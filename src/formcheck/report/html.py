@@ -250,7 +250,7 @@ def render_html(report: Mapping[str, Any], *, plots: Sequence[tuple[str, str]] =
     ]
     if report["reps"]:
         body += [_video(video_href), _rep_table(report), _stills(report, stills or {}), _plots(plots)]
-    else:
+    elif report["status"] != "no_person":  # show what was seen: the knee bend over time
         body += [_video(video_href), _plots(plots)]
     body.append(_about(report))
     return (

@@ -224,10 +224,14 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     timings["core"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    name = options.video.name
     if not seq.detected.any():
-        status, message = "no_person", f"No person was found in {options.video.name}."
+        status = "no_person"
+        message = f"No person was found in {name}. Film the whole body, head to feet, in good light."
     elif len(reps) == 0:
-        status, message = "no_squat", f"A person was found in {options.video.name}, but no squat repetition."
+        status = "no_squat"
+        message = (f"A person was found in {name}, but no squat repetition. Film a set of full squats "
+                   "with hips, knees and feet in the picture.")  # fmt: skip
     else:
         plural = "s" if len(reps) != 1 else ""
         status, message = "analysed", f"{len(reps)} squat repetition{plural} analysed."
