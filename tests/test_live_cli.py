@@ -79,6 +79,16 @@ def test_bad_options_are_one_line(args: list[str], phrase: str) -> None:
     assert len(proc.stderr.splitlines()) == 1 and phrase in proc.stderr
 
 
+def test_a_video_that_breaks_midway_stops_cleanly_with_the_summary(tmp_path: Path) -> None:
+    from conftest import make_bad_input
+
+    video = make_bad_input("corrupt", tmp_path)  # 20 frames, the second half zeroed
+    proc = formcheck("live", "--source", str(video), "--headless")
+    assert proc.returncode == 0, proc.stderr
+    assert f"ended: source failed: {video}: corrupt video data after frame" in proc.stdout
+    assert "session: 0 reps" in proc.stdout and "Traceback" not in proc.stderr
+
+
 def test_no_display_for_the_window_says_use_headless(noise_video: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = formcheck("live", "--source", str(noise_video), env=env)

@@ -15,13 +15,13 @@ from formcheck.errors import InputError
 from formcheck.live import readiness
 from formcheck.live.capture import Capture, Frame
 from formcheck.live.display import HeadlessDisplay, WindowDisplay, render
-from formcheck.live.events import REVISED, RepEvent
+from formcheck.live.events import NEW, REVISED, WITHDRAWN, RepEvent
 from formcheck.live.readiness import FEET
 from formcheck.live.session import READY, SETTLE_S, LiveSession, run
 from formcheck.metrics import compute_metrics
 from formcheck.reps import find_reps
 from formcheck.scoring import score_reps
-from formcheck.testing import squat_sequence
+from formcheck.testing import pose_from_angles, squat_sequence
 
 
 def live(seq, realtime=False, delay_s=0.0, actions=None, stop=None, max_seconds=None):
@@ -164,3 +164,34 @@ def test_window_needs_a_display_and_rendering_draws(valgus_set, monkeypatch, cap
     assert drawn.shape == image.shape and (drawn != 0).any() and not image.any()
     HeadlessDisplay().events([RepEvent(1, 0, 5, 9, 0.0, 1.0, 100.0)])
     assert capsys.readouterr().out == "rep 1: score 100, good rep\n"
+
+
+def knee_profile(times: list[float], degrees: list[float], fps: float = 30.0):
+    """A squatter whose knee flexion follows the piecewise-linear profile (s, deg), trunk leaning with it."""
+    t = np.arange(int(times[-1] * fps) + 1) / fps
+    flex = np.interp(t, times, degrees)
+    return pose_from_angles(flex, trunk_lean=0.2 * flex, fps=fps)
+
+
+def test_a_provisional_rep_is_revised_when_the_final_data_move_its_end() -> None:
+    # Up from the bottom to 12 deg, held 1.7 s (the rep is counted), then the knees straighten:
+    # the standing reference drops to 0 deg, so the offline segmentation ends the rep later.
+    seq = knee_profile([0, 1.0, 2.5, 2.8, 4.3, 6.0, 6.5, 8.0], [0, 0, 100, 100, 12, 12, 0, 0])
+    summary, _, display, _, _ = live(seq)
+    offline = find_reps(compute_metrics(seq))
+    assert [r.frames for r in summary.reps] == [(offline.start[0], offline.bottom[0], offline.end[0])]
+    (at, first), (_, second) = display.rep_events
+    assert first.kind == NEW and not first.final and first.end < offline.end[0] and at < 6.0
+    assert second.kind == REVISED and second.final and second.frames == summary.reps[0].frames
+    assert second.line().startswith("rep 1 (revised): score ") and summary.revisions == 1
+
+
+def test_a_provisional_rep_the_final_data_reject_is_withdrawn() -> None:
+    # A 4 s descent and a long half-stand: with the final standing point the "rep" lasts over
+    # max_duration_s (12 s), so offline there is no rep at all.
+    seq = knee_profile([0, 1.0, 5.0, 5.3, 7.0, 12.5, 13.2, 15.0], [0, 0, 100, 100, 12, 12, 0, 0])
+    summary, session, display, _, _ = live(seq)
+    assert len(find_reps(compute_metrics(seq))) == 0
+    kinds = [e.kind for _, e in display.rep_events]
+    assert kinds == [NEW, WITHDRAWN] and summary.reps == [] and session.reps == []
+    assert display.rep_events[1][1].line() == "rep 1 withdrawn: not a full repetition on the final data"

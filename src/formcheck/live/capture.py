@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import FormcheckError, InputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +190,7 @@ class Capture:
                     break
         except Exception as exc:  # reported by the consumer as a clean stop, never a traceback
             self.error = exc
-            reason = f"{self.source.name}: {exc}"
+            reason = str(exc) if isinstance(exc, FormcheckError) else f"{self.source.name}: {exc}"
         finally:
             try:
                 self.source.close()
