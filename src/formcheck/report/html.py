@@ -232,6 +232,8 @@ def _about(report: Mapping[str, Any]) -> str:
         "<section><h2>How this was measured</h2>"
         "<p class='sub'>Angles come from a pose model that estimates body landmarks in each frame; "
         "they are estimates from one camera, not lab measurements.</p>"
+        f"<p class='sub'>Rule set <b>{_e(v['rule_set'])}</b> &middot; formcheck {_e(v['formcheck'])} &middot; "
+        f"MediaPipe {_e(v['mediapipe'])} &middot; pose model {_e((v['model_sha256'] or 'unknown')[:12])}</p>"
         f"<details><summary>The checks and where they come from</summary>{rules}</details>"
         f"<details><summary>Versions</summary><dl>{dl}</dl></details></section>"
     )
