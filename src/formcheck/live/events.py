@@ -94,9 +94,7 @@ class Summary:
         return self.frames_processed / self.wall_s if self.wall_s > 0 else 0.0
 
     def lines(self) -> list[str]:
-        score = "-" if self.score is None else f"{self.score:.0f}/100"
-        n = len(self.reps)
-        out = [f"session: {n} rep{'s' if n != 1 else ''}, score {score}. {self.verdict}"]
+        out = [f"session: {self.verdict}"]  # "3 reps, average score 82 of 100. Main thing to work on: ..."
         out += [f"  {k}. {cue}" for k, cue in enumerate(self.top_cues, 1)]
         lat = (f"latency median {1000 * self.latency_p50_s:.0f} ms, p95 {1000 * self.latency_p95_s:.0f} ms"
                if np.isfinite(self.latency_p50_s) else "latency -")  # fmt: skip
