@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -152,8 +153,8 @@ def test_real_model_slowed_down_drops_frames_and_stays_on_time(sample: Path) -> 
 
         session = LiveSession(estimator, fps=source.fps, image_size=source.size, process_delay_s=delay)
         capture = Capture(source, realtime=True).start()
-        summary = run(capture, session, HeadlessDisplay(out=open(os.devnull, "w")), threading.Event(),  # noqa: SIM115
-                      max_seconds=3.0)  # fmt: skip
+        quiet = HeadlessDisplay(out=io.StringIO())
+        summary = run(capture, session, quiet, threading.Event(), max_seconds=3.0)
     assert summary.frames_dropped > summary.frames_processed > 5
     lags = np.array([(called - capture.started_at) - t for called, t in calls])
     assert np.median(lags) < 1 / source.fps + 0.03 and lags.max() < 1 / source.fps + 0.15
