@@ -93,7 +93,7 @@ def _aligned_zip(members: dict[str, bytes], out: Path) -> None:
             info.external_attr = 0o644 << 16
             header_len = 30 + len(name.encode())
             pad = (-(zf.fp.tell() + header_len)) % ALIGNMENT
-            info.extra = b"\x00" * pad if pad == 0 else _pad_extra(pad)
+            info.extra = _pad_extra(pad) if pad else b""
             zf.writestr(info, data)
 
 
@@ -132,7 +132,8 @@ def build(wheel: Path, out: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("wheel", type=Path, help="mediapipe-0.10.21 wheel file")
-    parser.add_argument("-o", "--output", type=Path, default=Path(__file__).with_name("pose_landmarker_full.task"))
+    default = Path(__file__).with_name("pose_landmarker_full.task")
+    parser.add_argument("-o", "--output", type=Path, default=default)
     args = parser.parse_args(argv)
     for name, digest in build(args.wheel, args.output).items():
         print(f"{digest}  {name}")

@@ -28,7 +28,9 @@ class Metric:
         values = np.asarray(self.values, dtype=np.float64)
         valid = np.asarray(self.valid, dtype=bool) & np.isfinite(values)
         if values.ndim != 1 or valid.shape != values.shape:
-            raise ValueError(f"{self.name}: expected values and valid of shape (T,), got {values.shape} and {valid.shape}")
+            raise ValueError(
+                f"{self.name}: expected values and valid of shape (T,), got {values.shape} and {valid.shape}"
+            )
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "valid", valid)
 
