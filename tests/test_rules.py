@@ -44,13 +44,11 @@ def test_shipped_rule_set_has_every_required_rule():
     assert rules["knees_over_feet"].primary.threshold == 12.0
     assert rules["knees_over_feet"].primary.views == ("front",)
     assert rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
-    assert [c.metric for c in rules["heels_elevated"].checks] == ["foot_pitch", "heel_elevation"]
+    assert [c.metric for c in rules["depth"].checks] == ["knee_flexion_image", "knee_flexion"]
     # fallbacks inherit the rule's keys they do not set
-    assert (
-        rules["heels_elevated"].checks[1].bilateral
-        and rules["heels_elevated"].checks[1].aggregate == "median"
-    )
-    assert rules["heels_elevated"].checks[1].threshold == 7.0
+    fallback = rules["depth"].checks[1]
+    assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="
+    assert (fallback.threshold, fallback.views) == (100.0, ("oblique",))
     assert load_rules("cyclist_squat") == rules
 
 

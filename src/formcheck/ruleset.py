@@ -1,8 +1,8 @@
 """Rule sets as data: typed, validated dataclasses loaded from a TOML rule file.
 
 A rule file (see the shipped ``rules/cyclist_squat.toml``) has a few top-level
-keys (``name``, ``title``, ``source``, optional ``bottom_window_s`` and
-``min_coverage``) and one ``[[rule]]`` table per rule. A rule judges one
+keys (``name``, ``title``, ``source``, optional ``bottom_window_s``,
+``top_window_s`` and ``min_coverage``) and one ``[[rule]]`` table per rule. A rule judges one
 *check*: a per-frame metric (or a per-rep measurement, ``rep.descent_s``,
 ``rep.ascent_s``, ``rep.duration_s``), aggregated over a phase of the rep and
 compared with a threshold. ``[[rule.fallback]]`` tables give further checks
@@ -17,7 +17,9 @@ Check keys
   ignored), ``abs_diff`` (``|left - right|``, for symmetry) or ``mean``.
 - ``phase``: ``rep`` (start..end), ``descent`` (start..bottom), ``ascent``
   (bottom..end), ``bottom`` (within ``bottom_window_s`` of the bottom) or
-  ``top`` (the two standing points, start and end).
+  ``top`` (the standing before and after the rep: ``top_window_s`` up to the
+  start and from the end; the aggregate is taken over each and the one that
+  fares worse against the threshold is judged).
 - ``aggregate``: ``max``, ``min``, ``mean`` or ``median`` over the valid
   frames of the phase.
 - ``compare``: ``<=``, ``>=`` or ``within`` (``|value| <= threshold``);
@@ -49,7 +51,7 @@ DEFAULT_RULES = "cyclist_squat"
 
 _CHECK_KEYS = {"metric", "bilateral", "sides", "phase", "aggregate", "compare", "threshold", "unit", "views"}
 _RULE_KEYS = _CHECK_KEYS | {"name", "title", "cue", "guidance", "severity", "weight", "hint", "fallback"}
-_TOP_KEYS = {"name", "title", "source", "version", "bottom_window_s", "min_coverage", "rule"}
+_TOP_KEYS = {"name", "title", "source", "version", "bottom_window_s", "top_window_s", "min_coverage", "rule"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class RuleSet:
     source: str = ""
     version: str = ""
     bottom_window_s: float = 0.15
+    top_window_s: float = 0.5
     min_coverage: float = 0.5
     path: str = field(default="", compare=False)
 
@@ -146,6 +149,7 @@ class RuleSet:
             "source": self.source,
             "version": self.version,
             "bottom_window_s": self.bottom_window_s,
+            "top_window_s": self.top_window_s,
             "min_coverage": self.min_coverage,
             "rules": [r.to_dict() for r in self.rules],
         }
@@ -271,6 +275,9 @@ def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
     if dupes:
         raise where.at(f"rule {dupes[0]!r}").error("name", "a name used by one rule only", dupes[0])
     bottom_window_s = float(_get(data, "bottom_window_s", (int, float), where, 0.15))
+    top_window_s = float(_get(data, "top_window_s", (int, float), where, 0.5))
+    if not 0 <= top_window_s <= 5:
+        raise where.error("top_window_s", "a number of seconds in [0, 5]", top_window_s)
     min_coverage = float(_get(data, "min_coverage", (int, float), where, 0.5))
     if not 0 <= bottom_window_s <= 5:
         raise where.error("bottom_window_s", "a number of seconds in [0, 5]", bottom_window_s)
@@ -284,6 +291,7 @@ def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
         source=_get(data, "source", str, where, ""),
         version=str(_get(data, "version", (str, int), where, "")),
         bottom_window_s=bottom_window_s,
+        top_window_s=top_window_s,
         min_coverage=min_coverage,
         path=path,
     )

@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .metricset import VIEW_FRONT, VIEW_NAMES, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN, MetricSet
+from .metricset import VIEW_FRONT, VIEW_NAMES, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN, Metric, MetricSet
 from .reps import Reps
 from .ruleset import Check, RuleSet, load_rules
 
 PASS, FAIL, NOT_JUDGED = "pass", "fail", "not_judged"
 _STATUS = (NOT_JUDGED, PASS, FAIL)  # codes 0, 1, 2 of SetScore.status
+MEASUREMENTS = ("descent_s", "ascent_s", "duration_s", "peak_knee_flexion_deg", "lockout_knee_flexion_deg",
+                "knee_flexion_asymmetry_deg")  # fmt: skip
 MAX_CUES = 3
 
 
@@ -79,18 +81,25 @@ class _Windows:
             elif how == "mean":
                 out = np.add.reduceat(np.where(ok, v, 0.0), self.first) / count
             elif how == "median":
-                order = np.lexsort((np.where(ok, v, np.inf), self.owner))
-                ranked = np.where(ok, v, np.inf)[order]
-                lo = self.first + np.maximum(count - 1, 0) // 2
-                hi = self.first + count // 2
-                last = ranked.size - 1
-                out = (ranked[np.minimum(lo, last)] + ranked[np.minimum(hi, last)]) / 2
+                out = self._median(v, ok, count)
             else:
                 raise ValueError(f"aggregate: expected one of max, min, mean, median, got {how!r}")
         return np.where(count > 0, out, np.nan), coverage
 
+    def _median(self, v: np.ndarray, ok: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Per-rep median of the valid ``v``: rows of a (reps, longest window)
+        table padded with +inf, sorted along the rows."""
+        n, width = self.first.shape[0], int(self.size.max())
+        table = np.full((n, width), np.inf)
+        table[self.owner, np.arange(self.flat.shape[0]) - self.first[self.owner]] = np.where(ok, v, np.inf)
+        table.sort(axis=1)
+        rows = np.arange(n)
+        lo, hi = np.maximum(count - 1, 0) // 2, np.minimum(count // 2, width - 1)
+        return (table[rows, lo] + table[rows, hi]) / 2
 
-def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, bottom_window_s: float) -> _Windows:
+
+def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, rules: RuleSet) -> _Windows:
+    """Frames of ``phase`` of every rep (``top_start`` / ``top_end``: the two halves of ``top``)."""
     n = len(reps)
     idx = np.arange(n)
     if phase == "rep":
@@ -100,15 +109,26 @@ def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, bottom_window
     if phase == "ascent":
         return _Windows.of(reps.bottom, reps.end, idx, n)
     if phase == "bottom":
-        lo = np.searchsorted(timestamps, reps.t_bottom - bottom_window_s - 1e-9, side="left")
-        hi = np.searchsorted(timestamps, reps.t_bottom + bottom_window_s + 1e-9, side="right") - 1
-        lo = np.clip(lo, reps.start, reps.bottom)
-        hi = np.clip(hi, reps.bottom, reps.end)
-        return _Windows.of(lo, hi, idx, n)
-    if phase == "top":
-        ends = np.stack((reps.start, reps.end), axis=1).reshape(-1)
-        return _Windows.of(ends, ends, np.repeat(idx, 2), n)
+        w = rules.bottom_window_s + 1e-9
+        lo = np.searchsorted(timestamps, reps.t_bottom - w, side="left")
+        hi = np.searchsorted(timestamps, reps.t_bottom + w, side="right") - 1
+        return _Windows.of(np.clip(lo, reps.start, reps.bottom), np.clip(hi, reps.bottom, reps.end), idx, n)
+    if phase == "top_start":
+        lo = np.searchsorted(timestamps, reps.t_start - rules.top_window_s - 1e-9, side="left")
+        return _Windows.of(np.minimum(lo, reps.start), reps.start, idx, n)
+    if phase == "top_end":
+        hi = np.searchsorted(timestamps, reps.t_end + rules.top_window_s + 1e-9, side="right") - 1
+        return _Windows.of(reps.end, np.maximum(hi, reps.end), idx, n)
     raise ValueError(f"phase: expected one of rep, descent, ascent, bottom, top, got {phase!r}")
+
+
+def _worse(a: np.ndarray, b: np.ndarray, compare: str) -> np.ndarray:
+    """Elementwise, the value that fares worse against a threshold (NaN ignored)."""
+    if compare == "<=":
+        return np.fmax(a, b)
+    if compare == ">=":
+        return np.fmin(a, b)
+    return np.where((np.abs(a) >= np.abs(b)) | np.isnan(b), a, b)  # within: farther from zero
 
 
 def rep_views(metrics: MetricSet, reps: Reps) -> np.ndarray:
@@ -335,17 +355,26 @@ class _Evaluator:
         self.metrics, self.reps, self.rules = metrics, reps, rules
         self.ts = np.asarray(metrics.timestamps, dtype=np.float64)
         self._windows: dict[str, _Windows] = {}
+        self._values: dict[tuple[str, str, str, str], np.ndarray] = {}
 
     def windows(self, phase: str) -> _Windows:
         if phase not in self._windows:
-            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules.bottom_window_s)
+            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules)
         return self._windows[phase]
 
-    def side(self, name: str, phase: str, how: str) -> np.ndarray:
-        """Per-rep aggregate of metric ``name``; NaN where coverage is too low."""
-        m = self.metrics[name]
-        value, coverage = self.windows(phase).aggregate(m.values, m.valid, how)
-        return np.where(coverage >= self.rules.min_coverage, value, np.nan)
+    def side(self, name: str, phase: str, how: str, compare: str = "<=") -> np.ndarray:
+        """Per-rep aggregate of metric ``name`` over ``phase``; NaN where too few
+        frames are valid. ``top`` combines its two halves by the worse (``compare``)."""
+        key = (name, phase, how, compare if phase == "top" else "")
+        if key not in self._values:
+            if phase == "top":
+                halves = (self.side(name, half, how) for half in ("top_start", "top_end"))
+                self._values[key] = _worse(*halves, compare)
+            else:
+                m = self.metrics[name]
+                value, coverage = self.windows(phase).aggregate(m.values, m.valid, how)
+                self._values[key] = np.where(coverage >= self.rules.min_coverage, value, np.nan)
+        return self._values[key]
 
     def check(self, c: Check) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(value, left, right)`` per rep for check ``c``; None if a metric is missing."""
@@ -356,21 +385,17 @@ class _Evaluator:
         if not c.bilateral:
             if c.metric not in self.metrics:
                 return None
-            return self.side(c.metric, c.phase, c.aggregate), nan, nan
+            return self.side(c.metric, c.phase, c.aggregate, c.compare), nan, nan
         names = (f"{c.metric}_left", f"{c.metric}_right")
         if any(name not in self.metrics for name in names):
             return None
-        left, right = (self.side(name, c.phase, c.aggregate) for name in names)
+        left, right = (self.side(name, c.phase, c.aggregate, c.compare) for name in names)
         if c.sides == "abs_diff":
             value = np.abs(left - right)
         elif c.sides == "mean":
             value = (left + right) / 2
-        elif c.compare == "<=":
-            value = np.fmax(left, right)
-        elif c.compare == ">=":
-            value = np.fmin(left, right)
-        else:  # within: the side farther from zero
-            value = np.where((np.abs(left) >= np.abs(right)) | np.isnan(right), left, right)
+        else:
+            value = _worse(left, right, c.compare)
         return value, left, right
 
 
@@ -389,40 +414,42 @@ def _passes(c: Check, value: np.ndarray) -> np.ndarray:
     return np.abs(value) <= c.threshold
 
 
-def _knee_flexion(metrics: MetricSet, side: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """World knee flexion of ``side`` (deg), image knee flexion where the world one is invalid."""
-    world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
-    if world is None and image is None:
-        return None
-    if world is None or image is None:
-        m = world if world is not None else image
-        return m.values, m.valid
-    return np.where(world.valid, world.values, image.values), world.valid | image.valid
+def _knee_flexion(metrics: MetricSet) -> MetricSet:
+    """``metrics`` plus ``knee_bend_left/right``: world knee flexion (deg), the
+    image one where the world one is invalid."""
+    extra = {}
+    for side in ("left", "right"):
+        world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
+        if world is None and image is None:
+            continue
+        if world is None or image is None:
+            m = world if world is not None else image
+            values, valid = m.values, m.valid
+        else:
+            values = np.where(world.valid, world.values, image.values)
+            valid = world.valid | image.valid
+        extra[f"knee_bend_{side}"] = Metric(f"knee_bend_{side}", values, valid, "deg")
+    return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 
 
-def rep_measurements(metrics: MetricSet, reps: Reps, bottom_window_s: float = 0.15) -> dict[str, np.ndarray]:
-    """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when unknown."""
-    n = len(reps)
+def rep_measurements(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> dict[str, np.ndarray]:
+    """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when
+    unknown; the bottom and top windows are ``rules``' (the shipped rules' by default)."""
+    return _measurements(_Evaluator(_knee_flexion(metrics), reps, rules or load_rules()))
+
+
+def _measurements(ev: _Evaluator) -> dict[str, np.ndarray]:
+    reps = ev.reps
     out = {"descent_s": reps.descent_s, "ascent_s": reps.ascent_s, "duration_s": reps.duration_s}
-    knees = [_knee_flexion(metrics, s) for s in ("left", "right")]
-    nan = np.full(n, np.nan)
-    if n == 0 or any(k is None for k in knees):
-        peak = lockout = asym = nan
-    else:
-        ts = np.asarray(metrics.timestamps, dtype=np.float64)
-        rep_w = _phase_windows(reps, ts, "rep", bottom_window_s)
-        top_w = _phase_windows(reps, ts, "top", bottom_window_s)
-        bottom_w = _phase_windows(reps, ts, "bottom", bottom_window_s)
-        peaks = [rep_w.aggregate(v, ok, "max")[0] for v, ok in knees]
-        tops = [top_w.aggregate(v, ok, "max")[0] for v, ok in knees]
-        bottoms = [bottom_w.aggregate(v, ok, "median")[0] for v, ok in knees]
-        peak, lockout, asym = np.fmin(*peaks), np.fmax(*tops), np.abs(bottoms[0] - bottoms[1])
-    out |= {
-        "peak_knee_flexion_deg": peak,
-        "lockout_knee_flexion_deg": lockout,
-        "knee_flexion_asymmetry_deg": asym,
-    }
-    return out
+    nan = np.full(len(reps), np.nan)
+    if len(reps) == 0 or not all(f"knee_bend_{s}" in ev.metrics for s in ("left", "right")):
+        return out | {name: nan for name in MEASUREMENTS[3:]}
+    legs = ("knee_bend_left", "knee_bend_right")
+    peak = np.fmin(*(ev.side(name, "rep", "max") for name in legs))
+    lockout = np.fmax(*(ev.side(name, "top", "min", "<=") for name in legs))
+    bottom = [ev.side(name, "bottom", "median") for name in legs]
+    return out | {"peak_knee_flexion_deg": peak, "lockout_knee_flexion_deg": lockout,
+                  "knee_flexion_asymmetry_deg": np.abs(bottom[0] - bottom[1])}  # fmt: skip
 
 
 def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> SetScore:
@@ -433,7 +460,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     if n and (reps.end.max() >= metrics.n_frames or reps.start.min() < 0):
         raise ValueError(f"reps: expected frames within 0..{metrics.n_frames - 1}, "
                          f"got {reps.start.min()}..{reps.end.max()}")  # fmt: skip
-    ev = _Evaluator(metrics, reps, rules)
+    ev = _Evaluator(_knee_flexion(metrics), reps, rules)
     views = rep_views(metrics, reps)
     view_names = np.array([VIEW_NAMES[int(v)] for v in range(4)], dtype=object)[views]
     status = np.zeros((n, k_rules), dtype=np.int8)
@@ -471,6 +498,6 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     return SetScore(
         rules=rules, reps_frames=reps, views=views, status=status, values=values, left=left, right=right,
         check=check, reasons=reasons, scores=scores,
-        measurements=rep_measurements(metrics, reps, rules.bottom_window_s),
+        measurements=_measurements(ev),
         missing_metrics=tuple(dict.fromkeys(missing)),
     )  # fmt: skip
