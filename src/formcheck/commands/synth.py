@@ -31,7 +31,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Seed for rep-to-rep variation and sensor noise.")] = 0,
     size: Annotated[str, typer.Option(help="Image size WIDTHxHEIGHT in pixels.")] = "640x360",
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
-    pitch: Annotated[float | None, _opt("--pitch", help="Camera pitch, degrees down (default 5).")] = None,
+    pitch: Annotated[float | None, _opt("--pitch", help="Camera pitch, degrees down (default 0).")] = None,
     distance: Annotated[float | None, _opt("--distance", help="Camera distance, m (default 3.4).")] = None,
     vfov: Annotated[float | None, _opt("--vfov", help="Vertical field of view, deg (default 42).")] = None,
     noise: Annotated[float, typer.Option(help="Sensor noise sigma in 8-bit grey levels.")] = 0.0,

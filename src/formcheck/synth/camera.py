@@ -19,9 +19,9 @@ class Camera:
     """
 
     yaw_deg: float = 0.0
-    pitch_deg: float = 5.0
+    pitch_deg: float = 0.0
     distance_m: float = 3.4
-    aim_height_m: float = 0.85
+    aim_height_m: float = 0.9
     vfov_deg: float = 42.0
     width: int = 640
     height: int = 360

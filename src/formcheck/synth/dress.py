@@ -44,16 +44,20 @@ _HEAD = np.array([
     (0.121, 0.000, 0.000, -0.016),
 ])  # fmt: skip
 
-# Shoe sections along the foot (z from the back of the heel): (z, half-width, half-height)
+# Shoe upper sections along the foot (z from the back of the heel): (z, half-width, height above the
+# sole); the collar stays below the ankle bone.
 _SHOE = np.array([
-    (-0.006, 0.022, 0.030),
-    (0.006, 0.038, 0.048),
-    (0.045, 0.044, 0.056),
-    (0.115, 0.050, 0.044),
-    (0.185, 0.052, 0.034),
-    (0.232, 0.043, 0.026),
-    (0.256, 0.022, 0.014),
+    (-0.003, 0.024, 0.040),
+    (0.010, 0.037, 0.056),
+    (0.050, 0.042, 0.056),
+    (0.110, 0.048, 0.050),
+    (0.180, 0.050, 0.038),
+    (0.226, 0.043, 0.030),
+    (0.250, 0.024, 0.018),
 ])  # fmt: skip
+# Sole outline: (z, half-width)
+_SOLE = np.array([(-0.008, 0.026), (0.005, 0.040), (0.110, 0.049), (0.190, 0.054), (0.240, 0.045),
+                  (0.256, 0.026)])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def body_faces(skel: Skeleton, i: int, body: Body, look: Look,
         palm = np.cross(fingers - wr, p(f"{name}_thumb") - p(f"{name}_pinky"))
         parts.append(limb(wr, hand_end, [0, 0.45, 1], [r * k for r in (0.027, 0.036, 0.026)],
                           [look.skin, look.skin], palm, n=8, flat=0.5))  # fmt: skip
-        parts.append(_shoe(skel, 0 if side > 0 else 1, look, k))
+        parts.append(_shoe(skel, 0 if side > 0 else 1, look, k, body.shoe_sole))
         if heel_block_m > 0:
             parts.append(_block(skel, 0 if side > 0 else 1, look, heel_block_m, k))
     neck_top = skel.head_center[i] + skel.head_rot[i] @ np.array([0.0, -0.07, -0.02]) * k
@@ -135,14 +139,23 @@ def body_faces(skel: Skeleton, i: int, body: Body, look: Look,
     return Faces.concat(parts), _head(skel.head_center[i], skel.head_rot[i], look, k)
 
 
-def _shoe(skel: Skeleton, f: int, look: Look, k: float) -> Faces:
+def _shoe(skel: Skeleton, f: int, look: Look, k: float, sole: float) -> Faces:
+    """Upper (elliptical sections) on a flat sole slab (rectangular sections)."""
     rot = skel.foot_rot[f]
-    z, hw, hh = (_SHOE[:, c] * k for c in range(3))
-    centers = skel.heel_sole[f] + z[:, None] * rot[:, 2] + hh[:, None] * rot[:, 1]
+    lat, up, fwd = rot[:, 0], rot[:, 1], rot[:, 2]
+    z, hw, h = (_SHOE[:, c] * k for c in range(3))
     s = len(z)
-    colors = np.broadcast_to(np.asarray(look.shoes, float), (s - 1, 3))
-    return loft(centers, np.broadcast_to(rot[:, 0], (s, 3)), np.broadcast_to(rot[:, 1], (s, 3)), hw, hh,
-                colors, n=12)  # fmt: skip
+    centers = skel.heel_sole[f] + z[:, None] * fwd + (sole + h[:, None] / 2) * up
+    upper = loft(centers, np.broadcast_to(lat, (s, 3)), np.broadcast_to(up, (s, 3)), hw, h / 2,
+                 np.broadcast_to(np.asarray(look.shoes, float), (s - 1, 3)), n=12)  # fmt: skip
+    zs, ws = _SOLE[:, 0] * k, _SOLE[:, 1] * k
+    m = len(zs)
+    centers = skel.heel_sole[f] + zs[:, None] * fwd + sole / 2 * up
+    r2 = np.sqrt(2.0)
+    slab = loft(centers, np.broadcast_to(lat, (m, 3)), np.broadcast_to(up, (m, 3)), ws * r2,
+                np.full(m, sole / 2 * r2), np.broadcast_to(np.asarray(look.soles, float), (m - 1, 3)), n=4,
+                phase=np.pi / 4)  # fmt: skip
+    return Faces.concat([upper, slab])
 
 
 def _block(skel: Skeleton, f: int, look: Look, h: float, k: float) -> Faces:

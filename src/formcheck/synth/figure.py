@@ -49,6 +49,11 @@ class Body:
         return self._h(0.039)
 
     @property
+    def shoe_sole(self) -> float:
+        """Thickness of the shoe's sole (not scaled with height)."""
+        return 0.025
+
+    @property
     def heel_to_ankle(self) -> float:
         """Ankle joint centre in front of the back of the heel, along the sole."""
         return self._h(0.03)
@@ -195,7 +200,7 @@ def feet(body: Body, stance: Stance) -> tuple[np.ndarray, np.ndarray, np.ndarray
         fwd = np.array([np.sin(yaw) * np.cos(pitch), -np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
         up = np.array([np.sin(yaw) * np.sin(pitch), np.cos(pitch), np.cos(yaw) * np.sin(pitch)])
         lat = np.cross(up, fwd)  # foot x
-        ankle_offset = body.heel_to_ankle * fwd + body.ankle_height * up
+        ankle_offset = body.heel_to_ankle * fwd + (body.ankle_height + body.shoe_sole) * up
         ankle = np.array([side * stance.width_m / 2, 0.0, 0.0])
         heel = ankle - ankle_offset
         heel[1] = h  # back of the heel rests on the block
@@ -206,6 +211,10 @@ def feet(body: Body, stance: Stance) -> tuple[np.ndarray, np.ndarray, np.ndarray
         toes.append(heel + sole * fwd)
     return np.array(ankles), np.array(rots), np.array(heels), np.array(toes)
 
+
+#: Shoulder joint travel with the arms reaching forward (arm_raise = 1), metres in the trunk frame:
+#: scapular protraction and elevation, a few centimetres in adults.
+PROTRACTION_FWD, PROTRACTION_UP = 0.03, 0.01
 
 # Segment mass fractions (Dempster via Winter) and centre-of-mass positions along the segment.
 _MASS = {"trunk": 0.497, "head": 0.081, "thigh": 0.100, "shank": 0.0465, "upper_arm": 0.028, "forearm": 0.022}
@@ -247,9 +256,12 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
             fwd_h = foot_rot[i][:, 2] * np.array([1.0, 0.0, 1.0])
             pole = _rotate(np.broadcast_to(fwd_h, (n, 3)), e, -side * valgus[:, i])  # medial = -side * x
             knees[:, i] = two_link(ankles[i], hips[:, i], l2, l1, pole)
+        # reaching forward protracts the shoulder girdle: the joints slide forward and up a little
+        girdle = np.stack([np.zeros(n), body.trunk + PROTRACTION_UP * raise_, PROTRACTION_FWD * raise_], -1)
         shoulders = pelvis[:, None] + np.stack(
-            [trunk_rot @ np.array([s * body.shoulder_width / 2, body.trunk, 0.0]) for s in SIDES], 1
-        )
+            [(trunk_rot @ (girdle + np.array([s * body.shoulder_width / 2, 0.0, 0.0]))[..., None])[..., 0]
+             for s in SIDES], 1
+        )  # fmt: skip
         elbows, wrists = _arms(body, trunk_rot, pelvis, shoulders, raise_)
         head = pelvis + trunk_rot @ np.array([0.0, body.trunk + body.neck, 0.02])
         com = (
@@ -333,8 +345,9 @@ def _assemble(body: Body, state: PoseState, s: dict[str, np.ndarray], ankles: np
         j[:, INDEX[f"{name}_knee"]] = s["knees"][:, i]
         j[:, INDEX[f"{name}_ankle"]] = ankles[i]
         up = foot_rot[i][:, 1]
-        j[:, INDEX[f"{name}_heel"]] = heel_sole[i] + 0.02 * up
-        j[:, INDEX[f"{name}_foot_index"]] = toe_sole[i] + 0.02 * up
+        # both at the top of the sole: the heel-toe height difference is the sole's pitch
+        j[:, INDEX[f"{name}_heel"]] = heel_sole[i] + body.shoe_sole * up
+        j[:, INDEX[f"{name}_foot_index"]] = toe_sole[i] + body.shoe_sole * up
     return Skeleton(
         joints=j, pelvis=s["pelvis"], trunk_rot=trunk_rot, head_center=head_center, head_rot=head_rot,
         neck_base=neck_base, foot_rot=foot_rot, heel_sole=heel_sole, toe_sole=toe_sole,

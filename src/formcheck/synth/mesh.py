@@ -40,15 +40,16 @@ class Faces:
 
 
 def loft(centers: np.ndarray, ax_u: np.ndarray, ax_w: np.ndarray, half_u: np.ndarray, half_w: np.ndarray,
-         band_colors: np.ndarray, n: int = 12, caps: tuple[bool, bool] = (True, True)) -> Faces:  # fmt: skip
+         band_colors: np.ndarray, n: int = 12, caps: tuple[bool, bool] = (True, True),
+         phase: float = 0.0) -> Faces:  # fmt: skip
     """Tube through ``S`` elliptical sections.
 
     Section ``i`` is centred at ``centers[i]`` with semi-axes ``half_u[i]`` along unit
     ``ax_u[i]`` and ``half_w[i]`` along unit ``ax_w[i]``. ``band_colors (S-1, 3)`` colours
     the band between sections ``i`` and ``i + 1``; a cap closing an end takes the colour
-    of its band.
+    of its band. ``phase`` turns the vertices round the section (pi/4 with n = 4: a rectangle).
     """
-    theta = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    theta = np.linspace(0, 2 * np.pi, n, endpoint=False) + phase
     ring = (half_u[:, None, None] * np.cos(theta)[None, :, None] * ax_u[:, None, :]
             + half_w[:, None, None] * np.sin(theta)[None, :, None] * ax_w[:, None, :])  # fmt: skip
     v = centers[:, None, :] + ring  # (S, n, 3)

@@ -123,11 +123,12 @@ def timeline(squat: Squat, fps: float, rng: np.random.Generator) -> Timeline:
     valgus = squat.knee_valgus_deg + np.array([0.5, -0.5]) * squat.valgus_asymmetry_deg
     depth_c = np.clip(depth, 0, None)[:, None]
     lean_top = squat.trunk_lean_top_deg
+    arms_top = min(0.1, squat.arm_raise)  # hands a little forward of the thighs when standing
     state = PoseState(
         knee_flexion=lock + depth_c * (peaks - lock),
         knee_valgus=depth_c * valgus,
         trunk_lean=lean_top + depth_c[:, 0] * (squat.trunk_lean_deg - lean_top),
-        arm_raise=np.clip(0.1 + depth_c[:, 0] * (squat.arm_raise - 0.1), 0, 1),
+        arm_raise=np.clip(arms_top + depth_c[:, 0] * (squat.arm_raise - arms_top), 0, 1),
         head_pitch=4.0 + 6.0 * depth_c[:, 0],
     )
     return Timeline(state=state, depth=depth, reps=tuple(reps), times=times)

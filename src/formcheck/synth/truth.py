@@ -38,9 +38,8 @@ IMAGE_AXES = "image_points: pixel / image size, x right, y down, (0, 0) = top-le
 
 
 def _angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Unsigned angle between vectors (last axis), degrees."""
-    cross = np.cross(u, v)
-    c = np.abs(cross) if cross.ndim == u.ndim - 1 else np.linalg.norm(cross, axis=-1)
+    """Unsigned angle between 2-D or 3-D vectors (last axis), degrees: ``arctan2(|u x v|, u . v)``."""
+    c = np.abs(_cross2(u, v)) if u.shape[-1] == 2 else np.linalg.norm(np.cross(u, v), axis=-1)
     return np.degrees(np.arctan2(c, np.sum(u * v, axis=-1)))
 
 
