@@ -247,3 +247,8 @@ def test_rule_thresholds_come_from_the_rules_with_both_signs_for_within() -> Non
     lines = [(t.value, t.label) for t in rule_thresholds(rules, "knee_flexion")]
     assert lines == [(110.0, "Depth: at least 110°")]
     assert rule_thresholds(rules, "fppa") == []
+    sym = {"metric": "knee_flexion", "threshold": 15.0, "compare": "<=", "unit": "deg", "sides": "abs_diff"}
+    assert rule_thresholds([{"title": "Symmetry", "checks": [sym]}], "knee_flexion") == []
+    side_only = [{"title": "Depth", "checks": [bend | {"views": ["side"]}]}]
+    assert rule_thresholds(side_only, "knee_flexion", "front") == []
+    assert len(rule_thresholds(side_only, "knee_flexion", "side")) == 1

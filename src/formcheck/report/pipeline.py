@@ -102,9 +102,9 @@ def _still_marks(
         if res["status"] != "fail" or name not in by_name:
             continue
         metric = res.get("metric") or by_name[name]["metric"]
-        phases = {c.get("phase") for c in by_name[name].get("checks", []) if c.get("metric") == metric}
-        if phases and phases <= {"top"}:  # judged at the standing points, not visible at the bottom
-            continue
+        checks = [c for c in by_name[name].get("checks", []) if c.get("metric") == metric]
+        if checks and all(c.get("phase") == "top" or c.get("sides") == "abs_diff" for c in checks):
+            continue  # judged at the standing points, or a left-right difference: no angle to draw
         if f"{metric}_left" in metrics and f"{metric}_right" in metrics:
             # the side whose value decided the rule
             sides = [res.get(s) for s in ("left", "right")]

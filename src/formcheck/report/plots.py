@@ -126,14 +126,18 @@ STANDARD_PLOTS = (
 )  # fmt: skip
 
 
-def rule_thresholds(rules: Sequence[dict], base: str) -> list[Threshold]:
-    """Threshold lines of every rule check on metric ``base`` (or its ``_left``/``_right``), from
-    the report's rule entries; a ``within`` limit is drawn at plus and minus the threshold."""
+def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list[Threshold]:
+    """Threshold lines of the rule checks on metric ``base`` (or its ``_left``/``_right``) that can
+    judge from ``view``, from the report's rule entries; a ``within`` limit is drawn at plus and
+    minus the threshold. Left-right differences (``sides = abs_diff``) are not levels: skipped."""
     out: dict[float, Threshold] = {}
     for rule in rules:
         for check in rule.get("checks", [rule]):
             metric = check.get("metric", "")
-            if metric not in (base, f"{base}_left", f"{base}_right"):
+            if metric not in (base, f"{base}_left", f"{base}_right") or check.get("sides") == "abs_diff":
+                continue
+            views = check.get("views", ["any"])
+            if view != "any" and "any" not in views and view not in views:
                 continue
             value, compare = float(check["threshold"]), check.get("compare", "")
             label = f"{rule['title']}: {target_text(compare, value, check.get('unit', ''))}"
@@ -153,7 +157,7 @@ def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
             for side in ("left", "right")
             if f"{base}_{side}" in metrics
         ]
-        limits = rule_thresholds(report["rules"], base)
+        limits = rule_thresholds(report["rules"], base, report["view"])
         svg = time_plot_svg(metrics.timestamps, series, title=title, ylabel=ylabel, reps=spans,
                             thresholds=limits, empty_message=empty)  # fmt: skip
         out.append((title, svg))
