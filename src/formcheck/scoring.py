@@ -7,11 +7,14 @@ score is ``100 x`` (weight of passed rules) / (weight of judged rules); ``None``
 when nothing was judged. Everything is computed on arrays of shape
 ``(n_reps,)``: one pass per rule check, no per-frame Python loops.
 
-Per-rep measurements (always computed, whatever the rules): ``descent_s``,
-``ascent_s``, ``duration_s``, ``peak_knee_flexion_deg`` (deepest knee bend,
-the shallower leg), ``lockout_knee_flexion_deg`` (knee flexion at the standing
-points, the more bent leg), ``knee_flexion_asymmetry_deg`` (``|left - right|``
-at the bottom) and the rep's ``view``.
+Per-rep measurements (always computed, whatever the rules), from the 3-D knee
+flexion (the 2-D image one on frames without it; rules may also name this
+combination ``knee_bend``): ``descent_s``, ``ascent_s``, ``duration_s``,
+``peak_knee_flexion_deg`` (deepest knee bend, the shallower leg),
+``lockout_knee_flexion_deg`` (the straightest knee within ``top_window_s`` of
+each standing point, the worse of the two and of the legs) and
+``knee_flexion_asymmetry_deg`` (``|left - right|`` median over the bottom
+window); and the rep's ``view`` (that of most of its frames).
 """
 
 from __future__ import annotations
