@@ -169,7 +169,8 @@ def test_ctrl_c_ends_with_a_summary_and_a_valid_record(sample: Path, tmp_path: P
                              "--record", str(rec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
     started = time.monotonic()
     seen = []
     while time.monotonic() - started < 60:  # until the first rep is announced (~4.5 s into the video)
@@ -180,8 +181,9 @@ def test_ctrl_c_ends_with_a_summary_and_a_valid_record(sample: Path, tmp_path: P
         if seen[-1].startswith("rep 1:"):
             break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    time.sleep(0.3)  # the reader thread drains the rest of stdout
+    proc.wait(timeout=120)
+    reader.join(timeout=10)  # it has read stdout to its end
+    err = proc.stderr.read()
     while not lines.empty():
         seen.append(lines.get())
     out = "".join(seen)

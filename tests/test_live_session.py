@@ -124,9 +124,10 @@ def setup_messages(seq, seconds: float = 2.0) -> list[str]:
     ("kwargs", "message"),
     [
         ({"heel_height_cm": 8.0}, READY),
-        ({"heel_height_cm": 0.0}, readiness.NO_BLOCK),
+        ({"heel_height_cm": 0.0, "yaw_deg": 90.0}, readiness.NO_BLOCK),  # heels are judged from the side
         ({"heel_height_cm": 8.0, "yaw_deg": 90.0}, readiness.TURN),
         ({"heel_height_cm": 8.0, "hidden_feet": True}, readiness.FEET_HIDDEN),
+        ({"heel_height_cm": 0.0}, READY),  # ... and not guessed from the front (the shipped rules)
     ],
 )
 def test_setup_check_names_the_first_problem(kwargs: dict, message: str) -> None:

@@ -1,21 +1,23 @@
-"""The setup check before squatting: whole body in view, facing the camera, heels on a block.
+"""The setup check before squatting: whole body in view, heels on a block, facing the camera.
 
 Judged on the last ``SETUP_WINDOW_S`` seconds of pose and metrics, from visibility and
 the same metrics and rule thresholds the scoring uses; returns one message naming the
-first problem, in the order a person fixes them (get in the picture, step back, turn,
-put the block under the heels), or an empty string when the setup is good.
+first problem, in the order a person fixes them (get in the picture, step back, put the
+block under the heels, turn), or an empty string when the setup is good.
 
 Notes
 -----
 - Feet: the ankles, heels and toes (6 landmarks) count as seen with visibility >= 0.5
   (`formcheck.filtering.VISIBILITY_THRESHOLD`) inside the image; the feet are "not
   visible" when fewer than ``MIN_FEET_SEEN`` of them are seen on the median frame.
-- Facing: knee tracking (the knee's frontal-plane projection angle) is only judged in
-  front view (`formcheck.metrics`); the view of most frames with a known view decides.
 - Heel block: the rule that checks heel height (a rule with a ``heel_elevation`` or
   ``foot_pitch`` check) judged on the window like on a rep: the first of its checks
-  judgeable from the view decides, on the median of the worse foot. Rule sets without
-  such a rule skip this check.
+  judgeable from the view decides, on the median of the worse foot. Where none is
+  judgeable (the shipped rules judge heels from the side only: from the front, MediaPipe
+  reads heels on an 8 cm block and flat heels within a centimetre of each other), or the
+  rule set has no such rule, the block is not checked rather than guessed.
+- Facing: knee tracking (the knee's frontal-plane projection angle) is only judged in
+  front view (`formcheck.metrics`); the view of most frames with a known view decides.
 """
 
 from __future__ import annotations
@@ -81,10 +83,17 @@ def setup_problem(seq: PoseSequence, metrics: MetricSet, checks: tuple[Check, ..
     views = np.asarray(metrics.view)[detected]
     known = views[views != VIEW_UNKNOWN]
     view = int(np.bincount(known, minlength=4).argmax()) if known.size else VIEW_UNKNOWN
+    if not heels_ok(metrics, checks, VIEW_NAMES[view]):
+        return NO_BLOCK
     if view != VIEW_FRONT and view != VIEW_UNKNOWN:
         return TURN
+    return ""
+
+
+def heels_ok(metrics: MetricSet, checks: tuple[Check, ...], view: str) -> bool:
+    """False only when the first heel check judgeable from ``view`` fails on ``metrics``."""
     for check in checks:
-        if not check.judgeable_from(VIEW_NAMES[view]):
+        if not check.judgeable_from(view):
             continue
         if check.bilateral:
             left, right = (_median(metrics, f"{check.metric}_{side}") for side in ("left", "right"))
@@ -92,5 +101,5 @@ def setup_problem(seq: PoseSequence, metrics: MetricSet, checks: tuple[Check, ..
         else:
             value = _median(metrics, check.metric)
         if np.isfinite(value):
-            return "" if check.passes(value) else NO_BLOCK
-    return ""
+            return check.passes(value)
+    return True
