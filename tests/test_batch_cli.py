@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,10 +27,10 @@ EVIL = "<script>alert(1)</script>.mp4"  # a folder "<script>alert(1)<" holding "
 
 
 def _samples() -> list[Path]:
-    """The two smallest rendered samples (short clips: a few seconds of pose model each)."""
-    found = sorted(SAMPLES.glob("*.mp4"), key=lambda p: p.stat().st_size)
-    assert len(found) >= 2, f"expected rendered samples in {SAMPLES}"
-    return found[:2]
+    """Two rendered samples (8 s each), a side and a front view."""
+    found = [SAMPLES / "good-cyclist-squat_side.mp4", SAMPLES / "knee-valgus_front.mp4"]
+    assert all(p.is_file() for p in found), f"expected rendered samples in {SAMPLES}"
+    return found
 
 
 def _batch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -57,7 +58,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(b, root / "p2" / "clip.mp4")
     make_bad_files(root / "broken", a)
     (root / EVIL).parent.mkdir()
-    (root / EVIL).write_bytes(b.read_bytes()[: b.stat().st_size // 3])  # truncated copy
+    (root / EVIL).write_text("<script>alert(1)</script>\n")
     return root
 
 
@@ -77,7 +78,7 @@ def test_every_good_video_analysed_every_bad_one_a_failed_row(uninterrupted: Pat
     for name in ("p1/clip.mp4", "p2/clip.mp4"):
         row = rows[name]
         assert row["status"] == "analysed" and int(row["reps"]) >= 1 and row["error"] == ""
-        assert 0 <= float(row["score"]) <= 100 and row["depth_pass_rate"] != ""
+        assert 0 <= float(row["score"]) <= 100 and row["controlled_descent_pass_rate"] != ""
         folder = uninterrupted / Path(row["report"]).parent
         assert {p.name for p in folder.iterdir()} == {"report.html", "report.json", "frames.csv", "reps.csv",
                                                       "landmarks.npz", "batch-done.json"}  # fmt: skip
@@ -156,9 +157,10 @@ def test_new_rules_rescore_every_video_without_the_pose_model(uninterrupted: Pat
     out = tmp_path / "out"
     shutil.copytree(uninterrupted, out)
     shipped = (ROOT / "src" / "formcheck" / "rules" / "cyclist_squat.toml").read_text()
-    assert shipped.count("threshold = 110.0") == 1  # the depth rule (>= 110 deg knee flexion)
-    rules = tmp_path / "deep.toml"
-    rules.write_text(shipped.replace("threshold = 110.0", "threshold = 179.0"))
+    slow, n = re.subn(r'(name = "controlled_descent"[^[]*?\nthreshold = )1\.0\n', r"\g<1>60.0\n", shipped)
+    assert n == 1  # descend over at least 60 s instead of 1 s: every rep fails
+    rules = tmp_path / "slow.toml"
+    rules.write_text(slow)
     before = _rows(out)
     lines_before = len(_log(out))
     # a model path that cannot load: any pose extraction would fail the video
@@ -171,10 +173,11 @@ def test_new_rules_rescore_every_video_without_the_pose_model(uninterrupted: Pat
     assert {r["pose_source"] for r in rescored} == {"cache"}
     for name in ("p1/clip.mp4", "p2/clip.mp4"):
         assert after[name]["status"] == "analysed" and after[name]["reps"] == before[name]["reps"]
-        assert after[name]["depth_median"] == before[name]["depth_median"]  # same landmarks
-        assert after[name]["depth_pass_rate"] == "0.000"  # nobody bends the knee 179 deg
-    # only the truncated video reached the (missing) model, a failure that is retried, not final
-    assert after[EVIL]["error"].startswith("model ") and after[EVIL]["status"] == "failed"
+        assert before[name]["controlled_descent_pass_rate"] == "1.000"
+        assert after[name]["controlled_descent_pass_rate"] == "0.000"
+        assert after[name]["controlled_descent_median"] == before[name]["controlled_descent_median"]
+        assert float(after[name]["score"]) < float(before[name]["score"])
+        same = [c for c in before[name] if c.endswith(("_median", "_pass_rate")) and "descent" not in c]
+        assert [after[name][c] for c in same] == [before[name][c] for c in same]  # same landmarks
     again = _batch(str(clinic), "-o", str(out), "--rules", str(rules))
-    assert "(1 run, 5 already done)" in again.stdout
-    assert _rows(out)[EVIL]["error"] == _rows(uninterrupted)[EVIL]["error"]
+    assert "(0 run, 6 already done)" in again.stdout
