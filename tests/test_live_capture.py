@@ -112,3 +112,51 @@ def test_a_failing_source_ends_cleanly_with_the_reason() -> None:
 def test_missing_camera_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"camera 7: cannot be opened"):
         CameraSource(7)
+
+
+class FakeCamera:
+    """Stands in for ``cv2.VideoCapture``: ``n`` BGR frames (blue = frame index), then unplugged."""
+
+    n = 5
+
+    def __init__(self, index: int) -> None:
+        self.index, self.sent, self.released = index, 0, False
+
+    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+        return True
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.sent >= self.n:
+            return False, None
+        self.sent += 1
+        frame = np.zeros((6, 8, 3), np.uint8)
+        frame[..., 0] = self.sent - 1  # blue, in OpenCV's BGR order
+        return True, frame
+
+    def get(self, prop: int) -> float:
+        return 0.0  # a driver that reports neither fps nor size
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_a_lost_camera_ends_the_capture_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
+    source = CameraSource(0)
+    assert source.size == (8, 6) and source.fps == 30.0 and not source.paced
+    capture = Capture(source, realtime=False).start()  # every frame, to check each one
+    got = drain(capture)
+    assert [int(f.image[0, 0, 2]) for f, _ in got] == list(range(5))  # RGB: blue is the last channel
+    assert all(f.image.flags.c_contiguous for f, _ in got)
+    assert capture.end_reason == "camera stopped sending frames" and source._cap.released
+
+
+def test_a_camera_that_gives_no_frames_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    monkeypatch.setattr(FakeCamera, "n", 0)
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
+    with pytest.raises(InputError, match=r"camera 2: opened, but it gives no frames"):
+        CameraSource(2)

@@ -199,7 +199,8 @@ class Capture:
 
 
 class CameraSource:
-    """Frames from ``cv2.VideoCapture(index)``, timestamped in seconds since opening."""
+    """Frames from ``cv2.VideoCapture(index)``, timestamped in seconds since opening (the
+    camera paces itself; when it stops giving frames, e.g. unplugged, the stream ends)."""
 
     paced = False
 
@@ -217,19 +218,27 @@ class CameraSource:
         if not ok:
             cap.release()
             raise InputError(f"camera {index}: cannot be opened (no such camera, or it is in use)")
+        ok, first = cap.read()  # the true frame size (some drivers report 0 until the first frame)
+        if not ok or first is None:
+            cap.release()
+            raise InputError(f"camera {index}: opened, but it gives no frames")
+        self._t0 = time.monotonic()
+        self._first: np.ndarray | None = first
         self._cap: Any = cap
         self.fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0  # a camera that does not say: nominal 30
-        self.size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        self.size = (int(first.shape[1]), int(first.shape[0]))
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
         import cv2
 
-        t0 = time.monotonic()
         while True:
-            ok, bgr = self._cap.read()
-            if not ok or bgr is None:
-                return  # camera lost or unplugged: the capture ends cleanly
-            yield time.monotonic() - t0, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            if self._first is not None:
+                bgr, self._first = self._first, None
+            else:
+                ok, bgr = self._cap.read()
+                if not ok or bgr is None:
+                    return  # camera lost or unplugged: the capture ends cleanly
+            yield time.monotonic() - self._t0, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
     def close(self) -> None:
         self._cap.release()
