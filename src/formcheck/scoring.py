@@ -379,6 +379,13 @@ class _Evaluator:
                 self._values[key] = np.where(coverage >= self.rules.min_coverage, value, np.nan)
         return self._values[key]
 
+    def available(self, c: Check) -> bool:
+        """The metrics of check ``c`` are computed."""
+        if c.is_rep_measure:
+            return True
+        names = (f"{c.metric}_left", f"{c.metric}_right") if c.bilateral else (c.metric,)
+        return all(name in self.metrics for name in names)
+
     def check(self, c: Check) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(value, left, right)`` per rep for check ``c``; None if a metric is missing."""
         n = len(self.reps)
@@ -478,12 +485,13 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         for j, c in enumerate(rule.checks):
             view_ok = _view_ok(c, views)
             any_view |= view_ok
-            got = ev.check(c)
-            if got is None:
+            if not ev.available(c):
                 missing.append(c.metric if not c.bilateral else f"{c.metric}_left/right")
                 continue
             any_metric = True
-            value, lv, rv = got
+            if not (view_ok & ~decided).any():
+                continue  # no rep left that this check may judge: skip computing it
+            value, lv, rv = ev.check(c)
             judge = ~decided & view_ok & np.isfinite(value)
             status[judge, k] = np.where(_passes(c, value[judge]), 1, 2)
             values[judge, k], left[judge, k], right[judge, k] = value[judge], lv[judge], rv[judge]
