@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,9 +122,9 @@ def test_renamed_video_finds_its_earlier_folder(tmp_path: Path) -> None:
     assert new == out / "videos" / f"other-{'d' * 10}"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "formcheck", "batch", *args, "--no-progress"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
 def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
@@ -179,3 +180,11 @@ def test_hash_cache_reads_a_file_again_only_when_it_changed(tmp_path: Path) -> N
     assert again.sha256(video) == hashlib.sha256(b"second, longer version").hexdigest() and again.hashed == 1
     (tmp_path / "hashes.json").write_text("{not json")
     assert HashCache(tmp_path / "hashes.json").sha256(video) == file_sha256(video)  # damaged cache: re-read
+
+
+def test_cli_missing_model_stops_before_anything_is_written(tmp_path: Path) -> None:
+    _touch(tmp_path / "in" / "a.mp4", b"x" * 100)
+    model = {"FORMCHECK_MODEL": str(tmp_path / "no.task")}
+    done = _cli(str(tmp_path / "in"), "-o", str(tmp_path / "out"), env=model)
+    assert done.returncode == 1 and "no.task: no such file" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()

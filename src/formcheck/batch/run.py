@@ -11,9 +11,10 @@ implicates only those.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -112,13 +113,11 @@ def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone,
             pool.shutdown(wait=True)
 
 
-def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) -> None:
-    """Run ``jobs`` on the Dask cluster at ``address``; workers write to the jobs' own paths.
-
-    Thread caps are the cluster's business (``dask worker --nthreads 1 --nworkers N`` on
-    N cores suits the pose model); tasks do not change a worker's environment."""
+@contextlib.contextmanager
+def dask_client(address: str) -> Iterator[Any]:
+    """A connected `dask.distributed.Client` (import and connection errors are `InputError`)."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:
         raise InputError("--scheduler needs Dask: pip install 'formcheck[cluster]'") from None
     try:
@@ -126,21 +125,31 @@ def run_dask(jobs: Sequence[Job], address: str, analyzer: str, on_done: OnDone) 
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"{address}: cannot connect to the Dask scheduler ({exc})") from None
     with client:
-        futures = {
-            client.submit(run_job, job, analyzer, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"): job
-            for i, job in enumerate(jobs)
-        }
-        try:
-            for fut in as_completed(list(futures)):
-                job = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as exc:  # noqa: BLE001 -- a lost or killed worker: report, retry next run
-                    result = _crashed(job, f"cluster error: {type(exc).__name__}: {exc}")
-                on_done(job, result)
-        except BaseException:
-            client.cancel(list(futures))
-            raise
+        yield client
+
+
+def run_dask(jobs: Sequence[Job], client: Any, analyzer: str, on_done: OnDone) -> None:
+    """Run ``jobs`` on the Dask cluster of ``client``; workers write to the jobs' own paths.
+
+    Thread caps are the cluster's business (``dask worker --nthreads 1 --nworkers N`` on
+    N cores suits the pose model); tasks do not change a worker's environment."""
+    from dask.distributed import as_completed
+
+    futures = {
+        client.submit(run_job, job, analyzer, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"): job
+        for i, job in enumerate(jobs)
+    }
+    try:
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 -- a lost or killed worker: report, retry next run
+                result = _crashed(job, f"cluster error: {type(exc).__name__}: {exc}")
+            on_done(job, result)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
 
 
 def _needs_model(job: Job) -> bool:
@@ -151,9 +160,9 @@ def _needs_model(job: Job) -> bool:
 Plan = tuple[list[Job], dict[str, JobResult], list[Outcome]]
 
 
-def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
+def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings, hashes: HashCache,
          on_hashed: Callable[[], None] | None = None) -> Plan:  # fmt: skip
-    """Hash every video and decide what to run.
+    """Hash every video (through ``hashes``) and decide what to run; writes nothing.
 
     Returns the jobs still to run (one per distinct content), the results of jobs already
     finished under these settings (by sha256), and one `Outcome` per entry whose ``result``
@@ -162,7 +171,6 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
     outdir = outdir.resolve()
     key = settings.key()
     existing = existing_job_dirs(outdir)
-    hashes = HashCache(outdir / HASHES)
     jobs: dict[str, Job] = {}
     done: dict[str, JobResult] = {}
     outcomes: list[Outcome] = []
@@ -185,7 +193,6 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings,
                             log=str(outdir / LOG), settings=settings, settings_key=key)  # fmt: skip
         job_dir = Path(jobs[sha].outdir) if sha in jobs else job_dir
         outcomes.append(Outcome(entry, JobResult(sha, key, "pending"), job_dir))
-    hashes.save()
     return list(jobs.values()), done, outcomes
 
 
@@ -194,38 +201,43 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
               progress: bool = True, pin: bool = True) -> BatchReport:  # fmt: skip
     """Analyse every entry into ``outdir`` (skipping finished jobs) and return the outcomes.
 
-    When some video is new (no landmark cache, no earlier result), the pose model is
-    checked first: a missing model raises `ModelError` instead of failing every video.
+    The Dask scheduler (``scheduler``) is reached, and when some video is new (no landmark
+    cache, no earlier result) the pose model is checked, before anything is written: an
+    unreachable cluster or a missing model stops the batch instead of failing every video.
 
-    Writes nothing but the per-video folders and ``batch-log.jsonl``; the caller writes
-    the summary (see `formcheck.batch.summary`).
+    Writes nothing but the per-video folders, ``batch-log.jsonl`` and ``batch-hashes.json``;
+    the caller writes the summary (see `formcheck.batch.summary`).
     """
     from .progress import BatchProgress
 
     settings = settings or Settings()
     outdir = Path(outdir).resolve()
-    outdir.mkdir(parents=True, exist_ok=True)
     workers = workers or usable_cpus()
     if workers < 1:
         raise InputError(f"--workers: expected a positive number, got {workers}")
     results: dict[str, JobResult] = {}
-    with BatchProgress(enabled=progress) as bar:
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(dask_client(scheduler)) if scheduler else None
+        bar = stack.enter_context(BatchProgress(enabled=progress))
         hashing = bar.start("hashing", len(entries), rate=False)
-        jobs, done, outcomes = plan(entries, outdir, settings, on_hashed=lambda: bar.advance(hashing))
+        hashes = HashCache(outdir / HASHES)
+        jobs, done, outcomes = plan(entries, outdir, settings, hashes, on_hashed=lambda: bar.advance(hashing))
         bar.finish(hashing)
         results.update(done)
-        if not scheduler and any(_needs_model(j) for j in jobs):
+        if client is None and any(_needs_model(j) for j in jobs):
             from ..model import resolve_model
 
             resolve_model(None)  # a missing or broken model stops the batch before any video is touched
+        outdir.mkdir(parents=True, exist_ok=True)
+        hashes.save()
         analysing = bar.start("analysing", len(jobs)) if jobs else None
 
         def on_done(job: Job, result: JobResult) -> None:
             results[job.sha256] = result
             bar.advance(analysing, failed=result.outcome == "failed")
 
-        if scheduler:
-            run_dask(jobs, scheduler, analyzer, on_done)
+        if client is not None:
+            run_dask(jobs, client, analyzer, on_done)
         elif jobs:
             run_local(jobs, workers, analyzer, on_done, pin=pin)
     for o in outcomes:
