@@ -115,13 +115,14 @@ def _responsive(svg: str) -> str:
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'
 
 
-#: The report's plots: (title, metric base name, y label, message when nothing can be drawn).
+#: The report's plots: (title, metric base names (the same quantity measured in different ways),
+#: y label, message when nothing can be drawn).
 STANDARD_PLOTS = (
-    ("Knee bend (0° = straight leg)", "knee_flexion", "knee flexion (°)",
+    ("Knee bend (0° = straight leg)", ("knee_flexion", "knee_flexion_image"), "knee flexion (°)",
      "No knee angle could be measured."),
-    ("Knees over feet (+ = knee drifts inward)", "fppa", "FPPA (°)",
+    ("Knees over feet (+ = knee drifts inward)", ("fppa",), "FPPA (°)",
      "Not measurable from this view: film from the front to check knee tracking."),
-    ("Foot angle (+ = toes out)", "foot_progression", "foot angle (°)",
+    ("Foot angle (+ = toes out)", ("foot_progression",), "foot angle (°)",
      "Not measurable from this view: film from the front to check the foot angle."),
 )  # fmt: skip
 
@@ -146,18 +147,33 @@ def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list
     return list(out.values())
 
 
+def _judging(rules: Sequence[dict], base: str, view: str) -> bool:
+    """Some rule check on ``base`` judges from ``view``."""
+    return any(
+        c.get("metric") in (base, f"{base}_left", f"{base}_right")
+        and ("any" in c.get("views", ["any"]) or view in c.get("views", []))
+        for r in rules for c in r.get("checks", [r])
+    )  # fmt: skip
+
+
 def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
     """The report's time plots as ``(title, svg)``: knee flexion, FPPA and foot angle, left and
-    right, with the reps shaded and the rule set's thresholds drawn."""
+    right, with the reps shaded and the rule set's thresholds drawn. Where a quantity is measured
+    two ways (knee flexion in 3-D and in the image), the plot shows the one the rules judge by
+    from the detected view; a quantity no rule judges from that view is not drawn."""
     spans = [(r["start_s"], r["end_s"]) for r in report["reps"]]
+    rules, view = report["rules"], report["view"]
     out = []
-    for title, base, ylabel, empty in STANDARD_PLOTS:
+    for title, bases, ylabel, empty in STANDARD_PLOTS:
+        base = next((b for b in bases if _judging(rules, b, view)), bases[0])
         series = [
             Series(f"{side} leg", metrics[f"{base}_{side}"].masked, SIDE_COLOURS[side])
             for side in ("left", "right")
             if f"{base}_{side}" in metrics
         ]
-        limits = rule_thresholds(report["rules"], base, report["view"])
+        if view != "unknown" and not any(_judging(rules, b, view) for b in bases):
+            series = []  # the rules do not trust this quantity from this view: say so, draw nothing
+        limits = [t for b in bases for t in rule_thresholds(rules, b, view)]
         svg = time_plot_svg(metrics.timestamps, series, title=title, ylabel=ylabel, reps=spans,
                             thresholds=limits, empty_message=empty)  # fmt: skip
         out.append((title, svg))
