@@ -252,3 +252,30 @@ def test_rule_thresholds_come_from_the_rules_with_both_signs_for_within() -> Non
     side_only = [{"title": "Depth", "checks": [bend | {"views": ["side"]}]}]
     assert rule_thresholds(side_only, "knee_flexion", "front") == []
     assert len(rule_thresholds(side_only, "knee_flexion", "side")) == 1
+
+
+def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
+    from formcheck.report.plots import standard_plots
+
+    t = np.arange(60) / 30
+    ones = np.ones(60, bool)
+    view = np.full(60, VIEW_FRONT, np.int8)
+    ms = MetricSet(t, view, {
+        f"{base}_{side}": Metric(f"{base}_{side}", np.full(60, value), ones, "deg")
+        for base, value in (("knee_flexion", 90.0), ("knee_flexion_image", 95.0), ("foot_progression", 5.0))
+        for side in ("left", "right")
+    })  # fmt: skip
+    deg = {"unit": "deg"}
+    feet = deg | {"metric": "foot_progression", "threshold": 10.0, "compare": "within", "views": ["front"]}
+    image = deg | {"metric": "knee_flexion_image", "threshold": 110.0, "compare": ">=", "views": ["side"]}
+    world = deg | {"metric": "knee_flexion", "threshold": 100.0, "compare": ">=", "views": ["front"]}
+    rules = [{"title": "Feet parallel", "checks": [feet]}, {"title": "Depth", "checks": [image, world]}]
+    front = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "front"}))
+    side = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "side"}))
+    assert list(front) == ["Knee bend (0° = straight leg)", "Knees over feet (+ = knee drifts inward)",
+                           "Foot angle (+ = toes out)"]  # fmt: skip
+    assert "Depth: at least 100°" in front["Knee bend (0° = straight leg)"]
+    assert "Depth: at least 110°" in side["Knee bend (0° = straight leg)"]
+    assert "Feet parallel: within ±10°" in front["Foot angle (+ = toes out)"]
+    assert "Not measurable from this view" in side["Foot angle (+ = toes out)"]
+    assert "left leg" not in side["Foot angle (+ = toes out)"]
