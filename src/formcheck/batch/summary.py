@@ -157,7 +157,8 @@ section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow
 .wrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:.9rem;min-width:100%}
 th,td{padding:5px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.d{white-space:nowrap}
+table.trend{min-width:0}table.trend th{font-weight:400;color:#333}
 thead th{background:#fafafa;white-space:nowrap;cursor:pointer;user-select:none}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 .analysed{color:#1e8449}.failed{color:#c0392b;font-weight:600}.no_person,.no_squat{color:#b9770e}
@@ -194,8 +195,9 @@ def _sparkline(values: Sequence[float | None], labels: Sequence[str], width: int
             f'<g fill="#2c6fbb">{dots}</g></svg>')  # fmt: skip
 
 
-def _cell(value: str, numeric: bool = False) -> str:
-    return f'<td class="n">{_esc(value)}</td>' if numeric else f"<td>{_esc(value)}</td>"
+def _cell(value: str, numeric: bool = False, cls: str = "") -> str:
+    cls = "n" if numeric else cls
+    return f'<td class="{cls}">{_esc(value)}</td>' if cls else f"<td>{_esc(value)}</td>"
 
 
 def _status_cell(row: Mapping[str, str]) -> str:
@@ -211,22 +213,51 @@ def _video_cell(row: Mapping[str, str]) -> str:
 def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
                 with_patients: bool) -> str:  # fmt: skip
     head = ["Video"] + (["Patient", "Session"] if with_patients else []) + ["Status", "Reps", "Score", "View"]
-    head += [f"{title} pass" for _, title, _ in rules] + ["Notes / error"]
+    head += ["Notes / error"] + [f"{title} pass" for _, title, _ in rules]
     out = ['<div class="wrap"><table class="sortable" id="videos"><thead><tr>']
     out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
     out.append("</tr></thead><tbody>")
     for r in rows:
         cells = [_video_cell(r)]
         if with_patients:
-            cells += [_cell(r["patient_id"]), _cell(r["session_date"])]
+            cells += [_cell(r["patient_id"]), _cell(r["session_date"], cls="d")]
         cells.append(_status_cell(r))
         cells += [_cell(r["reps"], True), _cell(r["score"], True), _cell(r["detected_view"] or r["view"])]
+        note = "; ".join(x for x in (r["notes"], r["error"]) if x)
+        cells.append(f'<td class="err">{_esc(note)}</td>')
         for name, _, _ in rules:
             rate = r[f"{name}_pass_rate"]
             shown = f"{float(rate) * 100:.0f}%" if rate else ""
             cells.append(f'<td class="n" data-v="{_esc(rate)}">{_esc(shown)}</td>')
-        note = "; ".join(x for x in (r["notes"], r["error"]) if x)
-        cells.append(f'<td class="err">{_esc(note)}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+def _patient(patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]) -> str:
+    """One patient: a trend table (sparkline, first and last value of the score and of each
+    rule's median that was measured) and the sessions in date order."""
+    labels = [r["session_date"] or r["video"] for r in sessions]
+    measured = [(f"{name}_median", f"{title} ({unit})" if unit else title) for name, title, unit in rules
+                if any(r[f"{name}_median"] for r in sessions)]  # fmt: skip
+    out = [f"<h3>{_esc(patient)}</h3>", '<div class="wrap"><table class="trend"><tbody>']
+    for col, label in [("score", "Score (0-100)"), *measured]:
+        values = [float(r[col]) if r[col] else None for r in sessions]
+        known = [v for v in values if v is not None]
+        if not known:
+            continue
+        change = f"{known[0]:g} \u2192 {known[-1]:g}" if len(known) > 1 else f"{known[0]:g}"
+        out.append(f'<tr><th scope="row">{_esc(label)}</th><td>{_sparkline(values, labels)}</td>'
+                   f'<td class="n">{_esc(change)}</td></tr>')  # fmt: skip
+    out.append("</tbody></table></div>")
+    head = ["Session", "Video", "Status", "Reps", "Score", *(label for _, label in measured)]
+    out.append('<div class="wrap"><table class="sortable"><thead><tr>')
+    out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for r in sessions:
+        cells = [_cell(r["session_date"], cls="d"), _video_cell(r), _status_cell(r),
+                 _cell(r["reps"], True), _cell(r["score"], True)]  # fmt: skip
+        cells += [_cell(r[col], True) for col, _ in measured]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
@@ -242,29 +273,7 @@ def _patients(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str,
     out = ["<section><h2>Patients: sessions over time</h2>"]
     for patient in sorted(by_patient):
         sessions = sorted(by_patient[patient], key=lambda r: (r["session_date"], r["video"]))
-        labels = [r["session_date"] or r["video"] for r in sessions]
-
-        def series(col: str, sessions: list[Mapping[str, str]] = sessions) -> list[float | None]:
-            return [float(r[col]) if r[col] else None for r in sessions]
-
-        out.append(f"<h3>{_esc(patient)}</h3>")
-        trend = [("Score", series("score"))] + [
-            (f"{title} ({unit})" if unit else title, series(f"{name}_median")) for name, title, unit in rules
-        ]
-        lines = [f"{_esc(label)} {_sparkline(vals, labels)}" for label, vals in trend
-                 if any(v is not None for v in vals)]  # fmt: skip
-        out.append('<p class="sub">' + " &nbsp; ".join(lines) + "</p>")
-        head = ["Session", "Video", "Status", "Reps", "Score"]
-        head += [f"{title} ({unit})" if unit else title for _, title, unit in rules]
-        out.append('<div class="wrap"><table class="sortable"><thead><tr>')
-        out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
-        out.append("</tr></thead><tbody>")
-        for r in sessions:
-            cells = [_cell(r["session_date"]), _video_cell(r), _status_cell(r),
-                     _cell(r["reps"], True), _cell(r["score"], True)]  # fmt: skip
-            cells += [_cell(r[f"{name}_median"], True) for name, _, _ in rules]
-            out.append("<tr>" + "".join(cells) + "</tr>")
-        out.append("</tbody></table></div>")
+        out.append(_patient(patient, sessions, rules))
     out.append("</section>")
     return "\n".join(out)
 
