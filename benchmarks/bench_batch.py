@@ -9,7 +9,8 @@ since other processes distort the figures.
 
 Target (issue 7): >= 1.7x with 2 workers on 2 cores.
 
-    python benchmarks/bench_batch.py [--videos V ...] [--copies 2] [--no-video] [--repeat 3] [--append]
+    python benchmarks/bench_batch.py [--videos V ...] [--copies K] [--no-video] [--no-pin] [--repeat R]
+                                     [--append]
 
 ``--copies K`` re-encodes each video K times with a one-grey-level brightness change, so the
 batch has K times as many *distinct* videos (the batch skips identical content) of the same
@@ -51,7 +52,7 @@ def distinct_copies(videos: list[Path], copies: int, folder: Path) -> list[Path]
     return out
 
 
-def one_run(videos: list[Path], workers: int, make_video: bool, outdir: Path) -> dict[str, float]:
+def one_run(videos: list[Path], workers: int, make_video: bool, outdir: Path, pin: bool) -> dict[str, float]:
     """Wall seconds, videos/min and worker CPU seconds of one batch into an empty ``outdir``."""
     from formcheck.batch.discover import VideoEntry
     from formcheck.batch.jobs import Settings
@@ -61,7 +62,8 @@ def one_run(videos: list[Path], workers: int, make_video: bool, outdir: Path) ->
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    report = run_batch(entries, outdir, Settings(make_video=make_video), workers=workers, progress=False)
+    report = run_batch(entries, outdir, Settings(make_video=make_video), workers=workers, progress=False,
+                       pin=pin)  # fmt: skip
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers are reaped when the pool shuts down
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (as --no-video)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin workers to CPUs (for comparison)")
     parser.add_argument("--append", action="store_true", help="append the figures to benchmarks/RESULTS.md")
     args = parser.parse_args()
 
@@ -90,7 +93,8 @@ def main() -> None:
             videos = distinct_copies(videos, args.copies, Path(tmp))
         for r in range(args.repeat):
             for workers in (1, 2) if r % 2 == 0 else (2, 1):
-                run = one_run(videos, workers, not args.no_video, Path(tmp) / f"out-{r}-{workers}")
+                out = Path(tmp) / f"out-{r}-{workers}"
+                run = one_run(videos, workers, not args.no_video, out, pin=not args.no_pin)
                 runs.append(run)
                 print(f"workers={workers} wall={run['wall']:.1f}s {run['per_min']:.1f} videos/min cores "
                       f"busy={run['busy']:.2f} load before={run['load']:.2f}", file=sys.stderr)  # fmt: skip
@@ -103,12 +107,14 @@ def main() -> None:
                       for a, b in pairs)  # fmt: skip
     names = ", ".join(sorted({v.name for v in (args.videos or videos)}))[:200]
     cmd = "python benchmarks/bench_batch.py" + (" --no-video" if args.no_video else "") + (
+        " --no-pin" if args.no_pin else "") + (
         f" --copies {args.copies}" if args.copies > 1 else "") + f" --repeat {args.repeat}"  # fmt: skip
     lines = [
         f"\n## batch: {len(videos)} videos, 1 vs 2 local workers, {time.strftime('%Y-%m-%d %H:%M')}",
         "",
         f"Command: `{cmd}` ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, no GPU; "
-        f"{'no annotated video' if args.no_video else 'with annotated.mp4'}; videos: {names})",
+        f"{'no annotated video' if args.no_video else 'with annotated.mp4'}; "
+        f"{'workers not pinned' if args.no_pin else 'each of 2 workers pinned to 1 CPU'}; videos: {names})",
         "",
         "| workers | videos/min (median) | wall (s, median) | worker cores busy (median) | load avg before |",
         "| ---: | ---: | ---: | ---: | --- |",
