@@ -183,14 +183,15 @@ class LiveSession:
         """End of the session: settle every frame, flush the counter; returns the last events."""
         if len(self.buffer) == 0:
             return []
-        window, metrics = self._window(to_end=True)
+        window, metrics = self._window()
         events = self._settle(window, metrics, end=True)
         self.log += events
         return events
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _window(self, to_end: bool = False) -> tuple[PoseSequence, MetricSet]:
+    def _window(self) -> tuple[PoseSequence, MetricSet]:
+        """The trailing window (reaching LEAD_S before the oldest unsettled frame) and its metrics."""
         ts = self.buffer.timestamps
         start_t = ts[-1] - self.window_s
         if self.n_settled < len(ts):
