@@ -27,6 +27,8 @@ class RateColumn(ProgressColumn):
         if not task.fields.get("rate"):
             return Text("")
         speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:
+            speed = task.completed / task.elapsed  # one item done: rich has no windowed speed yet
         return Text("-- videos/min" if speed is None else f"{speed * 60:.1f} videos/min", style="cyan")
 
 

@@ -74,8 +74,9 @@ def batch(
         raise typer.Exit(130) from None
     csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items()))
-    typer.echo(f"{len(report.outcomes)} videos: {counts} ({report.ran} run, {report.skipped} already done); "
-               f"see {html_path} and {csv_path}")  # fmt: skip
+    n = len(report.outcomes)
+    typer.echo(f"{n} video{'s' if n != 1 else ''}: {counts} ({report.ran} run, {report.skipped} already "
+               f"done); see {html_path} and {csv_path}")  # fmt: skip
     raise typer.Exit(report.exit_code)
 
 
