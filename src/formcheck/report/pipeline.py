@@ -92,7 +92,7 @@ def _mark_label(res: dict[str, Any]) -> str:
 
 
 def _still_marks(
-    rep: dict[str, Any], rules: list[dict[str, Any]], metrics: Any
+    rep: dict[str, Any], rules: list[dict[str, Any]], metrics: Any, view: str
 ) -> list[tuple[str, str, bool]]:
     """What to draw on a rep's bottom still: each failing rule's metric (the worse side of a
     pair), or the knee bend when everything passed."""
@@ -113,7 +113,10 @@ def _still_marks(
         if all(m[0] != metric for m in marks):
             marks.append((metric, _mark_label(res), True))
     if not marks:
-        knees = [f"knee_flexion_{s}" for s in ("left", "right") if f"knee_flexion_{s}" in metrics]
+        from .plots import judged_from
+
+        base = "knee_flexion_image" if judged_from(rules, "knee_flexion_image", view) else "knee_flexion"
+        knees = [f"{base}_{s}" for s in ("left", "right") if f"{base}_{s}" in metrics]
         values = {k: metrics[k].masked[rep["bottom_frame"]] for k in knees}
         values = {k: v for k, v in values.items() if np.isfinite(v)}
         if values:
@@ -129,6 +132,7 @@ def _annotate_and_stills(
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
     from ..annotate import Annotator, Overlay, face_ellipses, rep_tracks
     from .media import frames_at, rep_still, resize_longest
+    from .plots import judged_from
 
     reps = report["reps"]
     pixels = seq.pixels
@@ -140,7 +144,7 @@ def _annotate_and_stills(
 
     def still(i: int, frame: np.ndarray) -> None:
         rep = bottoms[i]
-        marks = _still_marks(rep, report["rules"], metrics)
+        marks = _still_marks(rep, report["rules"], metrics, report["view"])
         stills[rep["index"]] = rep_still(frame, pixels[i], marks, None if faces is None else faces[i])
 
     if not options.write_video:
@@ -160,7 +164,10 @@ def _annotate_and_stills(
     rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
     spans = np.array([[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    knee = np.column_stack([metrics[f"knee_flexion_{s}"].masked if f"knee_flexion_{s}" in metrics
+    # the knee angle the rules judge by from this view (3-D, or in the image from the side)
+    image = judged_from(report["rules"], "knee_flexion_image", report["view"])
+    base = "knee_flexion_image" if image and "knee_flexion_image_left" in metrics else "knee_flexion"
+    knee = np.column_stack([metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics
                             else np.full(len(seq), np.nan) for s in ("left", "right")])  # fmt: skip
     w, h = seq.image_size
     scale = min(1.0, ANNOTATED_SIZE / max(w, h))

@@ -147,7 +147,7 @@ def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list
     return list(out.values())
 
 
-def _judging(rules: Sequence[dict], base: str, view: str) -> bool:
+def judged_from(rules: Sequence[dict], base: str, view: str) -> bool:
     """Some rule check on ``base`` judges from ``view``."""
     return any(
         c.get("metric") in (base, f"{base}_left", f"{base}_right")
@@ -165,13 +165,13 @@ def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
     rules, view = report["rules"], report["view"]
     out = []
     for title, bases, ylabel, empty in STANDARD_PLOTS:
-        base = next((b for b in bases if _judging(rules, b, view)), bases[0])
+        base = next((b for b in bases if judged_from(rules, b, view)), bases[0])
         series = [
             Series(f"{side} leg", metrics[f"{base}_{side}"].masked, SIDE_COLOURS[side])
             for side in ("left", "right")
             if f"{base}_{side}" in metrics
         ]
-        if view != "unknown" and not any(_judging(rules, b, view) for b in bases):
+        if view != "unknown" and not any(judged_from(rules, b, view) for b in bases):
             series = []  # the rules do not trust this quantity from this view: say so, draw nothing
         limits = [t for b in bases for t in rule_thresholds(rules, b, view)]
         svg = time_plot_svg(metrics.timestamps, series, title=title, ylabel=ylabel, reps=spans,
