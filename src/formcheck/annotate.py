@@ -263,7 +263,7 @@ class Annotator:
         pts = ov.pixels[i]
         thick = max(2, h // 300)
         draw_skeleton(frame, pts, thick)
-        scale = max(min(h, w) / 900, 0.5)
+        scale = max(min(h, w) / 800, 0.55)
         for side, knee in ((0, LEFT_KNEE), (1, RIGHT_KNEE)):
             angle, p = ov.knee_angle[i, side], pts[knee]
             if np.isfinite(angle) and np.isfinite(p).all():
