@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tomllib
 
 import numpy as np
 import pytest
@@ -20,13 +21,14 @@ from formcheck.live.readiness import FEET
 from formcheck.live.session import READY, SETTLE_S, LiveSession, run
 from formcheck.metrics import compute_metrics
 from formcheck.reps import find_reps
+from formcheck.ruleset import RuleSet, parse_rules
 from formcheck.scoring import score_reps
 from formcheck.testing import pose_from_angles, squat_sequence
 
 
-def live(seq, realtime=False, delay_s=0.0, actions=None, stop=None, max_seconds=None):
+def live(seq, realtime=False, delay_s=0.0, actions=None, stop=None, max_seconds=None, rules=None):
     estimator = SequenceEstimator(seq, delay_s)
-    session = LiveSession(estimator, fps=seq.fps, image_size=seq.image_size)
+    session = LiveSession(estimator, fps=seq.fps, image_size=seq.image_size, rules=rules)
     display = RecordingDisplay(actions)
     capture = Capture(SequenceSource(seq), realtime=realtime).start()
     summary = run(capture, session, display, stop or threading.Event(), max_seconds)
@@ -54,13 +56,14 @@ def test_live_counts_the_offline_reps_with_the_same_scores_and_promptly(valgus_s
     assert summary.score == pytest.approx(scored.score)
     assert summary.frames_processed == len(seq) and summary.frames_dropped == 0
     assert summary.end_reason == "end of video" and summary.revisions == 0
-    # Each rep was announced once, with the final frames and score, within ~settle time of its end
-    # (the last one ends too near the end of the video: it comes with the flush).
+    # Each rep was announced once, with the final frames and score, once the frames up to the end of
+    # its "top" phase are settled (the last one ends too near the end of the video: it comes with the
+    # flush).
     announced = [e for _, e in display.rep_events]
     assert [e.frames for e in announced] == [r.frames for r in summary.reps]
     assert all(e.kind != REVISED for e in announced)
     for at, event in display.rep_events[:-1]:
-        assert event.t_end < at <= event.t_end + SETTLE_S + 0.3
+        assert event.t_end < at <= event.t_end + session.rules.top_window_s + SETTLE_S + 0.3
     assert len(session.sequence()) == len(seq)
 
 
@@ -174,17 +177,47 @@ def knee_profile(times: list[float], degrees: list[float], fps: float = 30.0):
     return pose_from_angles(flex, trunk_lean=0.2 * flex, fps=fps)
 
 
-def test_a_provisional_rep_is_revised_when_the_final_data_move_its_end() -> None:
-    # Up from the bottom to 12 deg, held 1.7 s (the rep is counted), then the knees straighten:
-    # the standing reference drops to 0 deg, so the offline segmentation ends the rep later.
-    seq = knee_profile([0, 1.0, 2.5, 2.8, 4.3, 6.0, 6.5, 8.0], [0, 0, 100, 100, 12, 12, 0, 0])
-    summary, _, display, _, _ = live(seq)
+def one_rule(metric: str, compare: str, threshold: float, cue: str) -> RuleSet:
+    return parse_rules(tomllib.loads(f"""
+name = "one"
+[[rule]]
+name = "only"
+metric = "{metric}"
+compare = "{compare}"
+threshold = {threshold}
+unit = "-"
+views = ["any"]
+cue = "{cue}"
+guidance = "test"
+"""))
+
+
+#: Up from the bottom to 12 deg, held 1.7 s (the rep is counted), then the knees straighten: the
+#: standing reference drops to 0 deg, so the final segmentation ends the rep 2.2 s later.
+LATE_STRAIGHTENING = ([0, 1.0, 2.5, 2.8, 4.3, 6.0, 6.5, 8.0], [0, 0, 100, 100, 12, 12, 0, 0])
+
+
+def test_a_rep_whose_final_frames_change_its_verdict_is_revised() -> None:
+    seq = knee_profile(*LATE_STRAIGHTENING)
+    rules = one_rule("rep.duration_s", "<=", 4.0, "Faster")  # passes as counted (3.4 s), not as final (5.6 s)
+    summary, _, display, _, _ = live(seq, rules=rules)
     offline = find_reps(compute_metrics(seq))
     assert [r.frames for r in summary.reps] == [(offline.start[0], offline.bottom[0], offline.end[0])]
     (at, first), (_, second) = display.rep_events
     assert first.kind == NEW and not first.final and first.end < offline.end[0] and at < 6.0
+    assert first.line() == "rep 1: score 100, good rep"
     assert second.kind == REVISED and second.final and second.frames == summary.reps[0].frames
-    assert second.line().startswith("rep 1 (revised): score ") and summary.revisions == 1
+    assert second.line() == "rep 1 (revised): score 0, faster" and summary.revisions == 1
+
+
+def test_a_rep_whose_final_frames_keep_its_verdict_is_corrected_silently() -> None:
+    seq = knee_profile(*LATE_STRAIGHTENING)
+    summary, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 90.0, "Deeper"))
+    offline = find_reps(compute_metrics(seq))
+    assert [r.frames for r in summary.reps] == [(offline.start[0], offline.bottom[0], offline.end[0])]
+    [(_, only)] = display.rep_events
+    assert only.kind == NEW and only.end < offline.end[0] and only.line() == "rep 1: score 100, good rep"
+    assert summary.revisions == 0
 
 
 def test_a_provisional_rep_the_final_data_reject_is_withdrawn() -> None:

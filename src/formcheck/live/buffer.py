@@ -95,6 +95,11 @@ class MetricStore:
     def __len__(self) -> int:
         return self.n
 
+    @property
+    def timestamps(self) -> np.ndarray:
+        """``(n,)`` seconds, a view."""
+        return self._ts[: self.n]
+
     def extend(self, chunk: MetricSet, start: int, stop: int) -> None:
         """Append frames ``start:stop`` of ``chunk`` (they must follow the frames held)."""
         k = stop - start

@@ -14,10 +14,12 @@ Per processed frame (the metric, rep and scoring code is formcheck's vectorised 
    exactly `find_reps`' on the settled metrics;
 4. `RepCounter` confirms a rep only ``2 max_duration_s`` after its bottom (24 s with the
    shipped parameters), far too late to coach with. So `detect_reps` also runs on the
-   settled tail, and a rep whose end is settled is counted at once (*provisional*). When
-   `RepCounter` later emits it, it becomes final; if the final rep differs (rare: a
-   neighbouring rep moved its reference level) a ``revised`` event follows, and a
-   provisional rep the counter never confirms is ``withdrawn``;
+   settled tail, and a rep whose end (and the rules' "top" phase after it) is settled is
+   counted at once (*provisional*). When `RepCounter` later emits it, it becomes final; if
+   the final rep's score or failed rules differ from what was announced (the standing
+   level that bounds a rep can still move) a ``revised`` event follows (if only its frames
+   moved, they are corrected silently), and a provisional rep the counter never confirms
+   is ``withdrawn``;
 5. each rep is scored by `score_reps` on its frames of the settled metrics, and the cue of
    its most important failed rule goes to the one-message `CueBoard`.
 
@@ -114,6 +116,7 @@ class LiveSession:
         self.process_delay_s = process_delay_s  # test hook: a slower model
         self.clock = clock
         self._heel_checks = heel_checks(self.rules)
+        self._top_s = self.rules.top_window_s  # rules may judge frames just before and after a rep
         self.latency = LatencyLog()
         self.rate = RateMeter()
         self.revisions = 0
@@ -240,9 +243,11 @@ class LiveSession:
         found = find_reps(self.store.metric_set(lo, self.n_settled), self.rep_params, self.fps)
         known = max((r.bottom for r in (*self.final, *self.provisional)), default=-1)
         events = []
+        settled_t = self.store.timestamps[-1]
         for rep in found:
             start, bottom, end = rep.start + lo, rep.bottom + lo, rep.end + lo
-            if bottom > known and end <= self.n_settled - 2:
+            # the standing point is settled, and so is the "top" phase after it that rules judge
+            if bottom > known and end <= self.n_settled - 2 and rep.t_end + self._top_s <= settled_t:
                 event = self._scored(start, bottom, end, number=len(self.reps) + 1)
                 self.provisional.append(event)
                 events.append(event)
@@ -262,8 +267,10 @@ class LiveSession:
                 continue
             event = self._scored(rep.start, rep.bottom, rep.end, number=number, final=True,
                                  kind=NEW if match is None else REVISED)  # fmt: skip
-            self.revisions += match is not None
             self.final.append(event)
+            if match is not None and (event.score, event.failed) == (match.score, match.failed):
+                continue  # only the frames moved: what the person was told stands
+            self.revisions += match is not None
             events.append(event)
         if len(confirmed):
             events += self._withdraw(every=False, before=int(confirmed.bottom.max()))
@@ -288,9 +295,12 @@ class LiveSession:
 
     def _scored(self, start: int, bottom: int, end: int, number: int, final: bool = False,
                 kind: str = NEW) -> RepEvent:  # fmt: skip
-        """Score one rep on its frames of the settled metrics."""
-        metrics = self.store.metric_set(start, end + 1)
-        reps = Reps.from_indices([0], [bottom - start], [end - start], metrics.timestamps)
+        """Score one rep on its frames of the settled metrics (and those of its "top" phase around it)."""
+        ts = self.store.timestamps
+        lo = min(start, int(np.searchsorted(ts, ts[start] - self._top_s - 1e-6, side="left")))
+        hi = max(end + 1, int(np.searchsorted(ts, ts[end] + self._top_s + 1e-6, side="right")))
+        metrics = self.store.metric_set(lo, hi)
+        reps = Reps.from_indices([start - lo], [bottom - lo], [end - lo], metrics.timestamps)
         scored = score_reps(metrics, reps, self.rules)
         failed = [c["rule"] for c in scored.top_cues(limit=len(self.rules.rules))]
         score = scored.scores[0]
