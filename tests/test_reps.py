@@ -89,9 +89,9 @@ def test_standing_points_must_be_upright():
     plank[bottoms[2] + 15 :] = 95.0
     np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=upright)).bottom, bottoms)
     np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=plank)).bottom, bottoms[:2])
-    unknown = upright.copy()
-    unknown[bottoms[0] - 40 : bottoms[0] - 20] = np.nan
-    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms[1:])
+    unknown = plank.copy()
+    unknown[bottoms[2] + 15 :] = np.nan  # nothing to check against: the rep stands
+    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms)
     # leaning at the bottom is fine: only the standing points count
     lean = 15.0 + 0.5 * flex
     np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=lean)).bottom, bottoms)

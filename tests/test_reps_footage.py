@@ -83,3 +83,23 @@ def test_live_counter_agrees_with_offline_on_real_footage(shared_footage: Path) 
     assert len(got) == len(offline) == 3
     for name in ("start", "bottom", "end"):
         np.testing.assert_array_equal(getattr(got, name), getattr(offline, name))
+
+
+@pytest.mark.footage
+def test_one_rep_per_labelled_front_squat(shared_footage: Path) -> None:
+    """FrontSquat dev set: 120 front-view sequences of one squat each, image landmarks only
+    (no world coordinates, so the projected 2-D knee angle carries the count)."""
+    from formcheck.sequence import PoseSequence
+
+    data = np.load(shared_footage / "frontsquat_depth_dev.npz")
+    counts = {}
+    for key in data.files:
+        a = data[key].astype(np.float64)
+        n = a.shape[0]
+        seq = PoseSequence(landmarks=a[..., :3], world=np.full((n, 33, 3), np.nan), visibility=a[..., 3],
+                           timestamps=np.arange(n) / 30.0, fps=30.0, image_size=(1080, 1920))  # fmt: skip
+        counts[key] = len(find_reps(compute_metrics(seq, clean=True)))
+    assert max(counts.values()) == 1, counts  # never two reps in one squat
+    # the misses are shallow squats whose knee angle, projected from the front, stays under 50 deg
+    assert sum(counts.values()) >= 110, sorted(k for k, c in counts.items() if c == 0)
+    assert all(counts[k] == 1 for k in data.files if k.startswith("valid_"))  # every squat that reached depth

@@ -7,9 +7,10 @@ that is confirmed by a descent of the hips and has a plausible duration.
 Definitions (all on whole arrays, no per-frame Python loops):
 
 - signal ``s``: per leg, world (3-D) knee flexion in degrees, falling back to
-  the image knee flexion on frames where the world value is unknown; then the
-  minimum of the two legs (the known one where only one is known, as for the
-  far leg in a side view). NaN where both legs are unknown.
+  the image knee flexion on frames where the world value is unknown (see
+  `rep_signals`); then the minimum of the two legs (the known one where only
+  one is known, as for the far leg in a side view). NaN where both legs are
+  unknown.
 - bottom: a peak of ``s`` (``scipy.signal.find_peaks``) at least
   ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
   prominence measured within ``max_duration_s`` on each side and never across
@@ -24,8 +25,8 @@ Definitions (all on whole arrays, no per-frame Python loops):
 - confirmation: hips at their lowest in the rep are at least ``min_hip_drop``
   lower (metric ``hip_drop``) than at the start and at the end; the trunk is
   upright at the start and at the end (median ``trunk_lean`` within
-  ``standing_window_s`` at most ``max_standing_trunk_deg``; skipped when the
-  metric is absent); the rep lasts ``min_duration_s`` to ``max_duration_s``;
+  ``standing_window_s`` at most ``max_standing_trunk_deg``; skipped where the
+  trunk is unknown); the rep lasts ``min_duration_s`` to ``max_duration_s``;
   descent and ascent each last at least ``min_phase_s``.
 
 Every decision about a rep with bottom ``b`` depends only on frames within
@@ -235,22 +236,27 @@ class RepSignals(NamedTuple):
 
 def rep_signals(metrics: MetricSet) -> RepSignals:
     """The segmentation's inputs from ``metrics``: bilateral knee flexion
-    (degrees, the smaller of the two legs; per leg the world value, else the
-    image value; where one leg is unknown, e.g. the far leg hidden in a side
-    view, the other leg's; NaN where both are), ``hip_drop`` and
-    ``trunk_lean`` (NaN where invalid; ``trunk_lean`` None when absent)."""
+    (degrees, the smaller of the two legs; where one leg is unknown, e.g. the
+    far leg hidden in a side view, the other leg's; NaN where both are),
+    ``hip_drop`` and ``trunk_lean`` (NaN where invalid; ``trunk_lean`` None
+    when absent).
+
+    Per leg the flexion is the 3-D (world) value, else the valid image value
+    (side view), else the image value even where it is not valid for judging:
+    a 2-D angle seen from the front is not the true knee angle but still rises
+    and falls with every squat, which is all counting needs (landmarks
+    without world coordinates, e.g. from other pose tools).
+    """
     legs = []
     for world_name, image_name in zip(FLEXION_WORLD, FLEXION_IMAGE, strict=True):
-        world = metrics[world_name].masked if world_name in metrics else None
-        image = metrics[image_name].masked if image_name in metrics else None
+        world, image = metrics.get(world_name), metrics.get(image_name)
         if world is None and image is None:
             raise ValueError(f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}")
-        if world is None:
-            legs.append(image)
-        elif image is None:
-            legs.append(world)
-        else:
-            legs.append(np.where(np.isfinite(world), world, image))
+        leg = np.full(metrics.n_frames, np.nan) if world is None else world.masked
+        if image is not None:
+            leg = np.where(np.isfinite(leg), leg, image.masked)
+            leg = np.where(np.isfinite(leg), leg, image.values)
+        legs.append(leg)
     if HIP_DROP not in metrics:
         raise ValueError(f"metrics: expected {HIP_DROP!r}, got {sorted(metrics)}")
     trunk = metrics[TRUNK_LEAN].masked if TRUNK_LEAN in metrics else None
@@ -413,8 +419,8 @@ def _upright(
     trunk: np.ndarray | None, start: np.ndarray, end: np.ndarray, w: int, limit: float
 ) -> np.ndarray:
     """Per rep: the median trunk lean within ``w`` frames of the start and of
-    the end is at most ``limit`` degrees (all True without a trunk signal;
-    False where it is unknown)."""
+    the end is at most ``limit`` degrees (True without a trunk signal, or where
+    it is unknown around a standing point: nothing to check against)."""
     if trunk is None:
         return np.ones(start.shape, dtype=bool)
     n = trunk.shape[0]
@@ -426,7 +432,7 @@ def _upright(
     ranked = np.where(ok, v, np.inf)[order]
     count = np.add.reduceat(ok.astype(np.int64), offsets)
     mid = (ranked[offsets + np.maximum(count - 1, 0) // 2] + ranked[offsets + count // 2]) / 2
-    upright = (count > 0) & (mid <= limit)
+    upright = (count == 0) | (mid <= limit)
     return upright.reshape(-1, 2).all(axis=1)
 
 
