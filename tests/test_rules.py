@@ -98,7 +98,7 @@ def test_user_rule_file_loads(tmp_path):
         (('views = ["any"]', 'views = ["top"]'), "key 'views': expected a non-empty list"),
         (
             ('unit = "deg"\n', 'unit = "deg"\nthreshhold = 3\n'),
-            "rule 'deep', key 'threshhold': expected one of the keys",
+            "key 'threshhold': expected a known key (did you mean 'threshold'?), got 'threshhold'",
         ),
         (('cue = "Go deeper"\n', ""), "rule 'deep', key 'cue': expected a value (missing key)"),
         (

@@ -30,6 +30,7 @@ Check keys
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib.resources import files
@@ -227,7 +228,11 @@ def _check(table: dict[str, Any], where: _Where) -> Check:
 def _unknown_keys(table: dict[str, Any], allowed: set[str], where: _Where) -> None:
     extra = sorted(set(table) - allowed)
     if extra:
-        raise where.error(extra[0], f"one of the keys {sorted(allowed)}", extra[0])
+        close = difflib.get_close_matches(extra[0], sorted(allowed), n=1)
+        expected = (
+            f"a known key (did you mean {close[0]!r}?)" if close else f"one of the keys {sorted(allowed)}"
+        )
+        raise where.error(extra[0], expected, extra[0])
 
 
 def _rule(table: Any, index: int, where: _Where) -> Rule:
