@@ -98,6 +98,10 @@ def test_keys_reset_pause_and_quit() -> None:
 
     summary, session, _, _, _ = live(seq, actions={20: "pause"})
     assert summary.frames_processed == 21 and summary.end_reason == "end of video"
+    _, _, display, _, _ = live(seq)
+    announced = next(fb.frame.index for fb in display.shown if fb.events)
+    _, _, display, _, _ = live(seq, actions={announced: "pause"})  # paused on the frame that announces rep 1
+    assert len(display.rep_events) == 1 and len(display.shown) == len(seq)  # shown paused, said once
 
     summary, _, _, _, _ = live(seq, actions={10: "quit"})
     assert summary.frames_processed == 11 and summary.end_reason == "quit"

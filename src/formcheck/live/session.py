@@ -395,7 +395,7 @@ def run(capture: Capture, session: LiveSession, display: Display, stop: threadin
                 break
             action = display.idle()
         elif paused and last is not None:
-            action = display.show(last, paused=True)
+            action = display.show(replace(last, events=()), paused=True)  # its events were shown once
         else:
             last = session.process(frame)
             action = display.show(last)
