@@ -44,7 +44,7 @@ def _log(out: Path) -> list[dict]:
 
 def _rows(out: Path) -> dict[str, dict[str, str]]:
     with open(out / "summary.csv", newline="", encoding="utf-8") as fh:
-        return {row["video"]: row for row in csv.DictReader(fh)}
+        return {row["path"]: row for row in csv.DictReader(fh)}
 
 
 @pytest.fixture(scope="module")

@@ -140,7 +140,7 @@ def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
     done = _cli(str(manifest), "-o", str(out))
     assert done.returncode == 3, done.stderr
     assert done.stdout.startswith("3 videos: 3 failed (2 run, 0 already done)")
-    rows = {r["video"]: r for r in csv.DictReader((out / "summary.csv").open(newline=""))}
+    rows = {r["path"]: r for r in csv.DictReader((out / "summary.csv").open(newline=""))}
     empty = rows["v/empty.mp4"]
     assert (empty["patient_id"], empty["session_date"], empty["view"], empty["notes"]) == (
         "P7", "2024-02-01", "side", "copied from phone")  # fmt: skip

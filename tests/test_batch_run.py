@@ -116,7 +116,7 @@ def test_summary_files_are_written_from_the_outcomes(folder: Path, tmp_path: Pat
     report = run_batch(discover_folder(folder), out, workers=2, analyzer=ANALYZER, progress=False)
     csv_path, html_path = write_summary(out.resolve(), report.outcomes)
     lines = csv_path.read_text().splitlines()
-    assert lines[0].startswith("video,patient_id,session_date,view,notes,status,error,reps,score,")
+    assert lines[0].startswith("path,patient_id,session_date,view,notes,status,error,reps,score,")
     assert lines[0].endswith(",bright_pass_rate,bright_median")
     assert [line.split(",")[0] for line in lines[1:]] == [
         "a/clip.mp4", "b/clip.mp4", "bad/corrupt.mp4", "bad/empty.mp4", "bad/notes.mp4", "c.MOV"]  # fmt: skip

@@ -108,7 +108,7 @@ def test_summary_csv_round_trips_awkward_text(tmp_path: Path) -> None:
     ]
     csv_path, _ = write_summary(tmp_path / "out", outcomes)
     rows = list(csv.DictReader(csv_path.open(newline="")))
-    assert [r["video"] for r in rows] == ["a,b.mp4", "z.mp4"]
+    assert [r["path"] for r in rows] == ["a,b.mp4", "z.mp4"]
     assert rows[0]["notes"] == 'says "ouch",\nthen stops'
     assert (rows[0]["status"], rows[0]["reps"], rows[0]["score"]) == ("analysed", "1", "80.0")
     assert (rows[0]["knee_valgus_pass_rate"], rows[0]["knee_valgus_median"]) == ("1.000", "5.00")

@@ -3,7 +3,13 @@ per-patient sessions over time).
 
 Per video, from its ``report.json`` (see ``formcheck/report/schema.json``): repetitions,
 score (0-100), and per rule the *pass rate* (passed / judged repetitions, 0-1) and the
-*median* measured value over judged repetitions, in the rule's unit. Every text that came
+*median* measured value over judged repetitions, in the rule's unit.
+
+``summary.csv`` columns: ``path`` (relative to the folder searched, or as in the manifest),
+``patient_id``, ``session_date``, ``view``, ``notes`` (from the manifest), ``status``
+(``analysed``, ``no_person``, ``no_squat`` or ``failed``), ``error`` (the reason, without the
+path), ``reps``, ``score``, ``detected_view``, ``report`` (relative link), ``sha256``, then
+``<rule>_pass_rate`` and ``<rule>_median`` for every rule. Every text that came
 from outside (file names, manifest notes, error messages) is HTML-escaped, and the page's
 Content-Security-Policy allows only its own inline script, so a file named
 ``<script>...</script>.mp4`` is shown, never run.
@@ -26,7 +32,7 @@ from .jobs import write_atomic
 
 #: Per-video statuses: the three of ``report.json`` plus ``failed`` (no report: bad input, crash).
 STATUSES = ("analysed", "no_person", "no_squat", "failed")
-BASE_COLUMNS = ("video", "patient_id", "session_date", "view", "notes", "status", "error", "reps", "score",
+BASE_COLUMNS = ("path", "patient_id", "session_date", "view", "notes", "status", "error", "reps", "score",
                 "detected_view", "report", "sha256")  # fmt: skip
 
 
@@ -97,7 +103,7 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
             report = Path(o.job_dir).relative_to(outdir).joinpath("report.html").as_posix()
         error = _reason(o.result.error, e.path) or ("" if status == "analysed" else s.get("message", ""))
         row = {
-            "video": e.name, "patient_id": e.patient_id, "session_date": e.session_date, "view": e.view,
+            "path": e.name, "patient_id": e.patient_id, "session_date": e.session_date, "view": e.view,
             "notes": e.notes,
             "status": status,
             "error": error,
@@ -206,8 +212,8 @@ def _status_cell(row: Mapping[str, str]) -> str:
 
 def _video_cell(row: Mapping[str, str]) -> str:
     if row["report"]:
-        return f'<td><a href="{_esc(quote(row["report"]))}">{_esc(row["video"])}</a></td>'
-    return _cell(row["video"])
+        return f'<td><a href="{_esc(quote(row["report"]))}">{_esc(row["path"])}</a></td>'
+    return _cell(row["path"])
 
 
 def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
@@ -237,7 +243,7 @@ def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, st
 def _patient(patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]) -> str:
     """One patient: a trend table (sparkline, first and last value of the score and of each
     rule's median that was measured) and the sessions in date order."""
-    labels = [r["session_date"] or r["video"] for r in sessions]
+    labels = [r["session_date"] or r["path"] for r in sessions]
     measured = [(f"{name}_median", f"{title} ({unit})" if unit else title) for name, title, unit in rules
                 if any(r[f"{name}_median"] for r in sessions)]  # fmt: skip
     out = [f"<h3>{_esc(patient)}</h3>", '<div class="wrap"><table class="trend"><tbody>']
@@ -272,7 +278,7 @@ def _patients(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str,
         return ""
     out = ["<section><h2>Patients: sessions over time</h2>"]
     for patient in sorted(by_patient):
-        sessions = sorted(by_patient[patient], key=lambda r: (r["session_date"], r["video"]))
+        sessions = sorted(by_patient[patient], key=lambda r: (r["session_date"], r["path"]))
         out.append(_patient(patient, sessions, rules))
     out.append("</section>")
     return "\n".join(out)
