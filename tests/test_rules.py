@@ -106,6 +106,14 @@ def test_user_rule_file_loads(tmp_path):
             "key 'metric': expected a metric name or one of",
         ),
         (("bilateral = true", 'bilateral = "yes"'), "key 'bilateral': expected true or false, got 'yes'"),
+        (
+            ('metric = "knee_flexion"', 'metric = "knee_flexon"'),
+            "expected a two-sided metric formcheck computes (did you mean 'knee_flexion'?), got",
+        ),
+        (
+            ("bilateral = true", "bilateral = false"),
+            "key 'metric': expected a single metric formcheck computes",
+        ),
         (('name = "mine"', 'name = "mine"\nmin_coverage = 2'), "key 'min_coverage': expected a fraction"),
         (("threshold = 90", "threshold = inf"), "key 'threshold': expected a finite number"),
         (('name = "deep"', 'name = "deep"\nseverity = "extreme"'), "key 'severity': expected one of"),
@@ -124,7 +132,7 @@ def test_bad_rule_files_name_the_file_and_the_key(tmp_path, change, message):
 
 
 def test_bad_fallback_and_duplicates_are_named(tmp_path):
-    fallback = MINIMAL + '[[rule.fallback]]\nmetric = "hip_above_knee"\naggregate = "mode"\n'
+    fallback = MINIMAL + '[[rule.fallback]]\nmetric = "hip_drop"\nbilateral = false\naggregate = "mode"\n'
     with pytest.raises(InputError, match=r"rule 'deep' fallback #1, key 'aggregate': expected one of"):
         load_rules(_write(tmp_path, fallback))
     twice = MINIMAL + MINIMAL.split('name = "mine"')[1]

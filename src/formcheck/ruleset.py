@@ -201,8 +201,15 @@ def _choice(
 
 def _check(table: dict[str, Any], where: _Where) -> Check:
     metric = _get(table, "metric", str, where)
+    bilateral = _get(table, "bilateral", bool, where, False)
     if metric.startswith("rep.") and metric not in REP_MEASURES:
         raise where.error("metric", f"a metric name or one of {list(REP_MEASURES)}", metric)
+    known = known_metrics(bilateral)
+    if not metric.startswith("rep.") and metric not in known:
+        close = difflib.get_close_matches(metric, known, n=1)
+        side = "two-sided " if bilateral else "single "
+        hint = f" (did you mean {close[0]!r}?)" if close else f" ({', '.join(known)})"
+        raise where.error("metric", f"a {side}metric formcheck computes{hint}", metric)
     threshold = float(_get(table, "threshold", (int, float), where))
     if threshold != threshold or threshold in (float("inf"), float("-inf")):
         raise where.error("threshold", "a finite number", threshold)
@@ -220,9 +227,23 @@ def _check(table: dict[str, Any], where: _Where) -> Check:
         views=tuple(views),
         phase=_choice(table, "phase", PHASES, where, "rep"),
         aggregate=_choice(table, "aggregate", AGGREGATES, where, "max"),
-        bilateral=_get(table, "bilateral", bool, where, False),
+        bilateral=bilateral,
         sides=_choice(table, "sides", SIDES, where, "worst"),
     )
+
+
+def known_metrics(bilateral: bool) -> list[str]:
+    """Names a check's ``metric`` can take: per-frame metrics of `formcheck.metrics`
+    and ``knee_bend_left/right`` (3-D knee flexion, else 2-D, see `formcheck.scoring`);
+    for a bilateral check the base names of the ``_left``/``_right`` pairs."""
+    from .metrics import UNITS
+
+    names = [*UNITS, "knee_bend_left", "knee_bend_right"]
+    if bilateral:
+        return sorted(
+            {n[: -len("_left")] for n in names if n.endswith("_left") and n[:-5] + "_right" in names}
+        )
+    return sorted(names)
 
 
 def _unknown_keys(table: dict[str, Any], allowed: set[str], where: _Where) -> None:
