@@ -112,6 +112,19 @@ def test_bounce_at_the_bottom():
             assert reps.end[0] == reps.start[1] == 90  # the lowest point of the rise
 
 
+def test_bottom_hold_with_two_equal_tops_is_one_rep():
+    """Filter ringing on a held bottom can leave two tops of exactly equal height."""
+    flex, bottoms, _ = squat_flexion(n_reps=3)
+    b = bottoms[1]
+    flex[b - 3 : b + 4] = [99.0, 99.5, 100.0, 99.7, 99.5, 99.7, 100.0][:7]  # tops at b-1 and b+3
+    flex[b + 4] = 99.0
+    reps = find_reps(squat_metrics(flex))
+    np.testing.assert_array_equal(reps.bottom, [bottoms[0], b - 1, bottoms[2]])
+    deep = flex.copy()
+    deep[b + 1] = 40.0  # a dip of 60 degrees between the equal tops: two bottoms, each rep too short
+    np.testing.assert_array_equal(find_reps(squat_metrics(deep)).bottom, bottoms[[0, 2]])
+
+
 def test_partial_reps_at_clip_edges_are_not_counted():
     flex, bottoms, _ = squat_flexion(n_reps=3)
     assert len(find_reps(squat_metrics(flex[: bottoms[2] + 5]))) == 2  # ends at the bottom

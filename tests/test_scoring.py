@@ -348,3 +348,36 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
     assert (lockout[0].value, lockout[0].left, lockout[0].right) == (12.0, 12.0, 0.0)
     # the measurement uses the 3-D angle, straight here
     np.testing.assert_array_equal(result.measurements["lockout_knee_flexion_deg"], [0.0, 0.0, 0.0])
+
+
+# --- end to end: synthetic pose sequences through compute_metrics -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("yaw", "fault", "failing"),
+    [
+        (0.0, {}, set()),
+        (90.0, {}, set()),
+        (0.0, {"valgus_deg": 15.0}, {"knees_over_feet"}),
+        (0.0, {"foot_progression_deg": 25.0}, {"feet_parallel"}),
+        (0.0, {"stance_width": 1.8}, {"narrow_stance"}),
+        (90.0, {"heel_height_cm": 0.0}, {"heels_elevated"}),
+        (90.0, {"peak_knee_flexion": 90.0}, {"depth"}),
+        (90.0, {"trunk_lean_deg": 50.0}, {"high_chest"}),
+        (90.0, {"lockout_deg": 20.0}, {"full_extension"}),
+    ],
+)
+def test_faults_of_synthetic_pose_sequences_fail_their_rules(yaw, fault, failing):
+    from formcheck.metrics import compute_metrics
+    from formcheck.testing import squat_sequence
+
+    good = {"peak_knee_flexion": 125.0, "heel_height_cm": 8.0, "trunk_lean_deg": 25.0, "stance_width": 1.0}
+    seq = squat_sequence(n_reps=3, fps=30.0, yaw_deg=yaw, **(good | fault))
+    result = score_reps(compute_metrics(seq, clean=True), find_reps(compute_metrics(seq, clean=True)))
+    assert result.rep_count == 3
+    for i in range(3):
+        v = verdicts(result, i)
+        assert {name for name, status in v.items() if status == "fail"} == failing, v
+        assert {name for name, status in v.items() if status == "not_judged"} == (
+            SIDE_ONLY if yaw == 0 else FRONT_ONLY
+        )

@@ -15,7 +15,10 @@ Definitions (all on whole arrays, no per-frame Python loops):
   ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
   prominence measured within ``max_duration_s`` on each side and never across
   a NaN gap (gaps act as walls), so a rep lies inside one run of valid frames;
-  its width at half prominence is at least ``min_width_s``.
+  its width at half prominence is at least ``min_width_s``. (Two peaks of
+  exactly equal height count as prominent both, as ``find_peaks`` scans past
+  equal values; when the dip between them is shallow, they are the two tops of
+  one bottom hold and only the first is kept.)
 - start / end: the standing points either side of the bottom: the last local
   minimum before (first after) the bottom where ``s`` is back within
   ``top_tolerance`` of the prominence's reference level (the higher of the two
@@ -351,6 +354,11 @@ def detect_reps(
     peaks, props = find_peaks(
         x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
     )
+    if peaks.size > 1:  # two tops of one bottom hold that tie exactly are one bottom: keep the first
+        dip = x[_argmin_between(x, peaks[:-1], peaks[1:])]
+        tie = (x[peaks[1:]] == x[peaks[:-1]]) & (x[peaks[1:]] - dip < p.min_prominence_deg)
+        keep = np.concatenate(([True], ~(tie & (np.diff(peaks) <= h))))
+        peaks, props = peaks[keep], {name: values[keep] for name, values in props.items()}
     if peaks.size == 0:
         return Reps.empty()
     prom = props["prominences"]
