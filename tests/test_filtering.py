@@ -177,3 +177,20 @@ def test_nan_gaps_never_crash_and_never_invent_long_data(gaps: list[tuple[int, i
     for start, stop in flt.runs(nan):
         if stop - start > max_gap or start == 0 or stop == len(x):
             assert np.isnan(out[start:stop]).all()
+
+
+def test_interpolate_rows_shared_gaps_match_the_per_row_path() -> None:
+    """Whole missing frames take the 1-D fast path; it must equal row-by-row interpolation."""
+    from formcheck.filtering import interpolate_rows
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6, 400))
+    missing = np.zeros(400, dtype=bool)
+    for start, length in [(0, 3), (40, 1), (100, 5), (200, 12), (390, 10)]:
+        missing[start : start + length] = True
+    x[:, missing] = np.nan
+    fast = interpolate_rows(x, max_gap=6)
+    slow = np.vstack([interpolate_rows(row[None, :], max_gap=6) for row in x])
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+    assert np.isnan(fast[:, 200:212]).all() and np.isfinite(fast[:, 100:105]).all()

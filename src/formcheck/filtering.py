@@ -85,6 +85,10 @@ def interpolate_rows(x: np.ndarray, max_gap: int) -> np.ndarray:
     """`interpolate_gaps` on ``(M, T)`` rows (time last), returning a new array."""
     n = x.shape[1]
     valid = np.isfinite(x)
+    if valid.shape[0] > 1 and not (valid != valid[:1]).any():
+        # every row shares one NaN pattern (whole frames missing, the usual case):
+        # find each gap's ends once on the 1-D mask and gather whole columns
+        return _interpolate_shared(x, valid[0], max_gap)
     idx = np.arange(n)
     prev = np.maximum.accumulate(np.where(valid, idx, -1), axis=1)
     nxt = np.minimum.accumulate(np.where(valid, idx, n)[:, ::-1], axis=1)[:, ::-1]
@@ -95,6 +99,21 @@ def interpolate_rows(x: np.ndarray, max_gap: int) -> np.ndarray:
     xq = np.take_along_axis(x, q, axis=1)
     w = (idx - p) / np.maximum(q - p, 1)
     return np.where(fill, xp + w * (xq - xp), x)
+
+
+def _interpolate_shared(x: np.ndarray, valid: np.ndarray, max_gap: int) -> np.ndarray:
+    """`interpolate_rows` where every row of ``x`` is finite exactly where 1-D ``valid`` is."""
+    n = valid.shape[0]
+    idx = np.arange(n)
+    prev = np.maximum.accumulate(np.where(valid, idx, -1))
+    nxt = np.minimum.accumulate(np.where(valid, idx, n)[::-1])[::-1]
+    fill = np.flatnonzero(~valid & (prev >= 0) & (nxt < n) & (nxt - prev - 1 <= max_gap))
+    out = x.copy()
+    if fill.size:
+        p, q = prev[fill], nxt[fill]
+        w = (fill - p) / (q - p)
+        out[:, fill] = x[:, p] + w * (x[:, q] - x[:, p])
+    return out
 
 
 def lowpass(
