@@ -145,14 +145,17 @@ def test_fppa_by_hand_for_a_camera_straight_ahead() -> None:
     cam = Camera(yaw_deg=0, pitch_deg=0, distance_m=20.0, aim_height_m=0.5, vfov_deg=10)
     posed = solve(Scene(preset("knee-valgus"), cam))
     j = posed.skeleton.joints
-    b = posed.timeline.reps[0].bottom
+    rep = posed.timeline.reps[0]
+    # mid-descent (~80 deg): at full depth the thigh points at the camera and the 2-D angle is
+    # ill-conditioned, so the remaining perspective of a camera 20 m away would show
+    b = rep.start + int(np.argmin(np.abs(posed.timeline.state.knee_flexion[rep.start:rep.bottom, 0] - 80)))
     hip, knee, ankle = (j[b, INDEX[f"left_{p}"], :2] for p in ("hip", "knee", "ankle"))  # x (left), y (up)
     u, v = knee - hip, ankle - knee
     by_hand = np.degrees(np.arctan2(abs(u[0] * v[1] - u[1] * v[0]), u @ v))
     medial = knee[0] < hip[0] + (ankle[0] - hip[0]) * (knee[1] - hip[1]) / (ankle[1] - hip[1])  # towards -x
     true = angles(posed.skeleton, cam)["fppa_left"][b]
-    assert medial
-    assert true == pytest.approx(by_hand, abs=0.6)  # 20 m away: perspective is almost orthographic
+    assert medial and by_hand > 5
+    assert true == pytest.approx(by_hand, rel=0.08)  # 20 m away: perspective changes it by a few %
 
 
 def test_every_preset_solves_with_its_faults_visible() -> None:

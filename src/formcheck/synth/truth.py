@@ -10,7 +10,10 @@ subject's own):
 - ``foot_progression``: heel -> toe tip against the subject's forward direction (perpendicular
   to the hip line) in the floor plane, + = toes out.
 - ``trunk_lean``: mid-hip -> mid-shoulder from vertical, 0 = upright.
+- ``knee_flexion_image``: the same angle in this camera's image (2-D), for comparison with
+  side-view image measurements.
 - ``heel_elevation_cm``: heel landmark above the toe landmark, + = heel higher.
+- ``foot_pitch``: heel -> toe line against the floor plane, + = heel raised.
 - ``thigh_from_horizontal``: hip -> knee against the floor plane, + = hip above the knee;
   <= 0 is at or below parallel.
 """
@@ -59,6 +62,7 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
         hip, knee, ankle = (INDEX[f"{side}_{p}"] for p in ("hip", "knee", "ankle"))
         out[f"knee_flexion_{side}"] = _angle(j[:, knee] - j[:, hip], j[:, ankle] - j[:, knee])
         h2, k2, a2, o2 = uv[:, hip], uv[:, knee], uv[:, ankle], uv[:, INDEX[f"{other}_hip"]]
+        out[f"knee_flexion_image_{side}"] = _angle(k2 - h2, a2 - k2)
         medial = np.sign(_cross2(a2 - h2, k2 - h2)) * np.sign(_cross2(a2 - h2, o2 - h2))
         out[f"fppa_{side}"] = _angle(k2 - h2, a2 - k2) * np.where(medial == 0, 1.0, medial)
         foot = j[:, INDEX[f"{side}_foot_index"]] - j[:, INDEX[f"{side}_heel"]]
@@ -68,6 +72,7 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
         out[f"foot_progression_{side}"] = _angle(foot_h, forward) * np.where(toes_out < 0, -1.0, 1.0)
         heel, toe = j[:, INDEX[f"{side}_heel"], 1], j[:, INDEX[f"{side}_foot_index"], 1]
         out[f"heel_elevation_{side}_cm"] = 100 * (heel - toe)
+        out[f"foot_pitch_{side}"] = np.degrees(np.arctan2(-foot[:, 1], np.linalg.norm(foot_h, axis=-1)))
         thigh = j[:, knee] - j[:, hip]
         out[f"thigh_from_horizontal_{side}"] = np.degrees(
             np.arctan2(-thigh[:, 1], np.linalg.norm(thigh[:, [0, 2]], axis=-1))
@@ -107,7 +112,9 @@ def document(skel: Skeleton, tl: Timeline, squat: Squat, camera: Camera, *, vide
             "foot_progression": "deg, heel->toe vs forward (perpendicular to the hip line) in the floor "
                                 "plane, + = toes out",
             "trunk_lean": "deg, mid-hip->mid-shoulder from vertical, 0 = upright",
+            "knee_flexion_image": "deg, the knee flexion angle drawn in this camera's image (2-D)",
             "heel_elevation_cm": "cm, heel landmark above toe landmark, + = heel higher",
+            "foot_pitch": "deg, heel->toe line against the floor plane, + = heel raised",
             "thigh_from_horizontal": "deg, + = hip above the knee, <= 0 = at or below parallel",
             "stance_width": "ratio, ankle distance / hip joint distance in the floor plane",
             "depth": "0 = standing, 1 = the bottom of a repetition",

@@ -1,0 +1,246 @@
+"""How far are formcheck's measurements from the truth? Rendered squats with known kinematics.
+
+For a grid of presets x views x seeds, renders a clip with `formcheck.synth` (H.264 MP4 through
+formcheck's writer, each seed in another look of `synth.look.VARIANTS`, rep-to-rep jitter and
+sensor noise on), runs the real pipeline on the file (`pose.extract` -> `metrics.compute_metrics`
+-> `reps.find_reps` -> `scoring.score_reps`) and compares with the clip's ground truth:
+
+- per metric and view: mean absolute error and bias (measured - true) over the frames the
+  MetricSet marks valid; next to it the same metric computed from *perfect* landmarks (the
+  truth's own joints, projected through the camera, in MediaPipe's axes), which isolates
+  definition/convention differences from tracking error;
+- per rep: peak knee flexion and lockout (scoring's rep measurements) against the truth;
+- repetition count (exact on every clip is the target) and bottom-frame timing;
+- fault detection: per rule, each judged rep counts as a true/false positive/negative against
+  the preset's one fault (`FAULT_RULE`; good presets have none).
+
+Targets (issue 3): knee flexion MAE <= 5 deg in side view, FPPA MAE <= 4 deg in front view, foot
+progression MAE <= 6 deg, repetition count exact on every clip.
+
+    python benchmarks/bench_accuracy.py [--presets ...] [--views front oblique side] [--seeds 1 2]
+                                        [--reps 3] [--size 640x360] [--append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The rule each faulty preset must fail (good presets must fail none).
+FAULT_RULE = {
+    "knee-valgus": "knees_over_feet",
+    "feet-turned-out": "feet_parallel",
+    "shallow": "depth",
+    "incomplete-lockout": "full_extension",
+    "no-heel-block": "heels_elevated",
+    "chest-dropping": "high_chest",
+}
+#: (MetricSet metric without side, truth angle key without side or with {side}, unit)
+PAIRS = (
+    ("knee_flexion", "knee_flexion_{side}", "deg"),
+    ("knee_flexion_image", "knee_flexion_{side}", "deg"),
+    ("fppa", "fppa_{side}", "deg"),
+    ("foot_progression", "foot_progression_{side}", "deg"),
+    ("trunk_lean", "trunk_lean", "deg"),
+    ("heel_elevation", "heel_elevation_{side}_cm", "cm"),
+    ("foot_pitch", "foot_pitch_{side}", "deg"),
+    ("stance_width", "stance_width", "ratio"),
+)
+SIDED = {"knee_flexion", "knee_flexion_image", "fppa", "foot_progression", "heel_elevation", "foot_pitch"}
+
+
+def perfect_sequence(doc: dict):
+    """A `PoseSequence` of the truth's own landmarks: exact image points, and world points in
+    MediaPipe's axes (origin mid-hip, x image right, y image down, z away from the camera)."""
+    from formcheck.sequence import PoseSequence
+
+    joints = np.array(doc["joints_m"])
+    rot = np.array(doc["camera"]["rotation_rows_right_down_forward"])
+    mid_hip = (joints[:, 23] + joints[:, 24]) / 2
+    world = (joints - mid_hip[:, None]) @ rot.T
+    depth = np.array(doc["camera_depth_m"])
+    w, h = doc["image_size"]
+    image = np.concatenate([np.array(doc["image_points"]),
+                            ((depth - depth[:, [23, 24]].mean(axis=1, keepdims=True))
+                             * doc["camera"]["focal_px"] / np.asarray(depth)[:, [23]] / w)[..., None]],
+                           axis=-1)  # fmt: skip
+    n = len(joints)
+    return PoseSequence(landmarks=image, world=world, visibility=np.ones((n, 33)),
+                        timestamps=np.array(doc["times_s"]), fps=doc["fps"], image_size=(w, h))  # fmt: skip
+
+
+def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
+    """Per metric (sides pooled): measured - true over the valid frames."""
+    out = {}
+    ang = {k: np.array(v) for k, v in doc["angles"].items()}
+    for name, key, _ in PAIRS:
+        diffs = []
+        for side in ("left", "right") if name in SIDED else (None,):
+            m = metrics.get(f"{name}_{side}" if side else name)
+            if m is None:
+                continue
+            truth = ang[key.format(side=side)]
+            diffs.append((m.values - truth)[m.valid])
+        out[name] = np.concatenate(diffs) if diffs else np.zeros(0)
+    return out
+
+
+def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], tmp: Path) -> dict:
+    from formcheck.metrics import compute_metrics
+    from formcheck.pose import extract
+    from formcheck.reps import find_reps
+    from formcheck.scoring import score_reps
+    from formcheck.synth import VIEWS, Camera, Scene, preset, write
+    from formcheck.synth.look import VARIANTS
+    from formcheck.synth.truth import load
+
+    look = replace(VARIANTS[seed % len(VARIANTS)], noise=1.0)
+    squat = replace(preset(name), reps=reps, rep_jitter=0.5)
+    scene = Scene(squat, Camera(yaw_deg=VIEWS[view], width=size[0], height=size[1]), look, seed, name)
+    video, truth = write(tmp / f"{name}_{view}_{seed}.mp4", scene)
+    doc = load(truth)
+    seq = extract(video, progress=False)
+    metrics = compute_metrics(seq)
+    found = find_reps(metrics)
+    score = score_reps(metrics, found)
+    perfect = compute_metrics(perfect_sequence(doc))
+    both = np.array([doc["angles"]["knee_flexion_left"], doc["angles"]["knee_flexion_right"]])
+    kf, kf_top = both.min(axis=0), both.max(axis=0)  # the shallower leg at depth, the more bent at the top
+    true_reps = doc["reps"]
+    result = {
+        "detected": float(seq.detected.mean()),
+        "errors": compare(metrics, doc),
+        "perfect": compare(perfect, doc),
+        "reps_found": len(found),
+        "reps_true": len(true_reps),
+        "rule_names": [r.name for r in score.rules.rules],
+        "status": score.status,
+    }
+    if len(found) == len(true_reps):
+        bottoms = np.array([r.bottom for r in found])
+        result["bottom_frames"] = bottoms - np.array([r["bottom"] for r in true_reps])
+        result["peak_error"] = score.measurements["peak_knee_flexion_deg"] - np.array(
+            [kf[r["start"]:r["end"] + 1].max() for r in true_reps])  # fmt: skip
+        result["lockout_error"] = score.measurements["lockout_knee_flexion_deg"] - np.array(
+            [max(kf_top[r["start"]], kf_top[r["end"]]) for r in true_reps])  # fmt: skip
+    video.unlink()
+    truth.unlink()
+    return result
+
+
+def _fmt(d: np.ndarray) -> str:
+    return f"{np.abs(d).mean():.1f} / {d.mean():+.1f}" if d.size else "-"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=None, help="default: all")
+    parser.add_argument("--views", nargs="+", default=["front", "oblique", "side"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--append", action="store_true", help="append the tables to benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    from formcheck.synth import PRESETS
+
+    names = args.presets or list(PRESETS)
+    size = tuple(int(v) for v in args.size.split("x"))
+    t0 = time.perf_counter()
+    errs: dict[tuple[str, str], list] = defaultdict(list)
+    perfect: dict[tuple[str, str], list] = defaultdict(list)
+    per_rep: dict[tuple[str, str], list] = defaultdict(list)
+    counts = defaultdict(lambda: np.zeros(5, int))  # rule -> TP FP FN TN not_judged
+    rep_lines, detected = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            for view in args.views:
+                for seed in args.seeds:
+                    r = run_clip(name, view, seed, args.reps, size, Path(tmp))
+                    detected.append(r["detected"])
+                    for m, d in r["errors"].items():
+                        errs[m, view].append(d)
+                    for m, d in r["perfect"].items():
+                        perfect[m, view].append(d)
+                    for k in ("peak_error", "lockout_error", "bottom_frames"):
+                        if k in r:
+                            per_rep[k, view].append(np.asarray(r[k], float))
+                    ok = r["reps_found"] == r["reps_true"]
+                    rep_lines.append((name, view, seed, r["reps_found"], r["reps_true"], ok))
+                    for k, rule in enumerate(r["rule_names"]):
+                        fault = FAULT_RULE.get(name) == rule
+                        for status in r["status"][:, k]:  # SetScore codes: 0 not judged, 1 pass, 2 fail
+                            slot = 4 if status == 0 else {(True, 2): 0, (False, 2): 1, (True, 1): 2,
+                                                          (False, 1): 3}[fault, int(status)]  # fmt: skip
+                            counts[rule][slot] += 1
+                    errors = ", ".join(f"{m} {_fmt(d)}" for m, d in r["errors"].items() if d.size)
+                    print(f"{name} {view} seed {seed}: detected {100 * r['detected']:.1f} %, reps "
+                          f"{r['reps_found']}/{r['reps_true']}, {errors}", flush=True)  # fmt: skip
+    seconds = time.perf_counter() - t0
+
+    views = args.views
+    lines = ["| metric | unit | " + " | ".join(f"{v}: MAE / bias (perfect landmarks)" for v in views) + " |",
+             "| --- | --- |" + " --- |" * len(views)]  # fmt: skip
+    for name, _, unit in PAIRS:
+        cells = []
+        for v in views:
+            d = np.concatenate(errs[name, v]) if errs[name, v] else np.zeros(0)
+            p = np.concatenate(perfect[name, v]) if perfect[name, v] else np.zeros(0)
+            cells.append(f"{_fmt(d)} ({_fmt(p)}) n={d.size}" if d.size else f"- ({_fmt(p)})")
+        lines.append(f"| `{name}` | {unit} | " + " | ".join(cells) + " |")
+    for key, label in (("peak_error", "rep peak knee flexion (deg)"), ("lockout_error", "rep lockout (deg)"),
+                       ("bottom_frames", "rep bottom frame (frames)")):  # fmt: skip
+        cells = []
+        for v in views:
+            d = np.concatenate(per_rep[key, v]) if per_rep[key, v] else np.zeros(0)
+            cells.append(f"{_fmt(d)} n={d.size}" if d.size else "-")
+        lines.append(f"| {label} | | " + " | ".join(cells) + " |")
+    metric_table = "\n".join(lines)
+    exact = sum(ok for *_, ok in rep_lines)
+    wrong = [f"{n} {v} seed {s}: {f}/{t}" for n, v, s, f, t, ok in rep_lines if not ok]
+    rep_text = f"repetition count exact on {exact} of {len(rep_lines)} clips" + (
+        f" (wrong: {'; '.join(wrong)})" if wrong else "")  # fmt: skip
+    fault_lines = ["| rule | TP | FP | FN | TN | not judged | precision | recall |",
+                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for rule, (tp, fp, fn, tn, nj) in counts.items():
+        prec = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
+        rec = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
+        fault_lines.append(f"| `{rule}` | {tp} | {fp} | {fn} | {tn} | {nj} | {prec} | {rec} |")
+    fault_table = "\n".join(fault_lines)
+    summary = (f"{len(rep_lines)} clips, person detected on {100 * np.mean(detected):.2f} % of frames "
+               f"(worst clip {100 * np.min(detected):.1f} %); {rep_text}.")  # fmt: skip
+    print(metric_table, fault_table, summary, sep="\n\n")
+    if args.append:
+        cmd = "python benchmarks/bench_accuracy.py " + " ".join(sys.argv[1:])
+        text = (
+            f"\n## Accuracy against rendered ground truth (`bench_accuracy.py`)\n\n`{cmd.strip()}`: presets "
+            f"{', '.join(names)}; views {', '.join(views)}; seeds {args.seeds} (each seed another look of "
+            f"`synth.look.VARIANTS`, rep jitter 0.5, noise 1.0); {args.reps} reps per clip; {args.size} at "
+            f"30 fps, H.264 crf 30; full pipeline on the file. {platform.python_version()}, "
+            f"{platform.machine()}, {seconds:.0f} s.\n\n{summary}\n\nMAE / bias = mean |measured - true| / "
+            f"mean (measured - true) over the frames the metric marks valid, both sides pooled; in brackets "
+            f"the same for metrics computed from perfect landmarks (the truth's joints), which shows "
+            f"definition differences apart from tracking error. Targets: knee flexion <= 5 deg side view, "
+            f"FPPA <= 4 deg front view, foot progression <= 6 deg.\n\n{metric_table}\n\nFault detection per "
+            f"judged rep (a rep of a faulty preset is a positive for that preset's rule only):\n\n"
+            f"{fault_table}\n"
+        )
+        results = ROOT / "benchmarks" / "RESULTS.md"
+        if not results.exists():
+            results.write_text("# Benchmark results\n")
+        with results.open("a") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
