@@ -269,12 +269,12 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
 
 def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat frame indices of the ranges ``[lo_k, hi_k]`` (inclusive, non-empty),
-    the owner ``k`` of each, and the offset where each range starts."""
+    the length of each range and the offset where each starts in the flat array."""
     lengths = hi - lo + 1
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    owner = np.repeat(np.arange(lo.shape[0]), lengths)
-    flat = np.arange(int(lengths.sum())) - offsets[owner] + lo[owner]
-    return flat, owner, offsets
+    flat = np.arange(int(offsets[-1] + lengths[-1]) if lengths.size else 0)
+    flat += np.repeat(lo - offsets, lengths)
+    return flat, lengths, offsets
 
 
 def _last_below(
@@ -282,8 +282,8 @@ def _last_below(
 ) -> np.ndarray:
     """For each k, the last index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
     ``where`` true, if given); -1 if none."""
-    flat, owner, offsets = _ragged(lo, hi)
-    ok = x[flat] <= thr[owner]
+    flat, lengths, offsets = _ragged(lo, hi)
+    ok = x[flat] <= np.repeat(thr, lengths)
     if where is not None:
         ok &= where[flat]
     return np.maximum.reduceat(np.where(ok, flat, -1), offsets)
@@ -294,8 +294,8 @@ def _first_below(
 ) -> np.ndarray:
     """For each k, the first index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
     ``where`` true, if given); the largest int64 if none."""
-    flat, owner, offsets = _ragged(lo, hi)
-    ok = x[flat] <= thr[owner]
+    flat, lengths, offsets = _ragged(lo, hi)
+    ok = x[flat] <= np.repeat(thr, lengths)
     if where is not None:
         ok &= where[flat]
     return np.minimum.reduceat(np.where(ok, flat, np.iinfo(np.int64).max), offsets)
@@ -311,9 +311,13 @@ def _local_minima(x: np.ndarray) -> np.ndarray:
 
 def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """For each k, the first index of the minimum of ``x[lo_k:hi_k + 1]``."""
-    flat, owner, offsets = _ragged(lo, hi)
-    lowest = np.minimum.reduceat(x[flat], offsets)
-    return _first_below(x, lo, hi, lowest)
+    if lo.size == 0:
+        return np.empty(0, dtype=np.int64)
+    flat, lengths, offsets = _ragged(lo, hi)
+    v = x[flat]
+    lowest = np.minimum.reduceat(v, offsets)
+    hit = np.where(v <= np.repeat(lowest, lengths), flat, np.iinfo(np.int64).max)
+    return np.minimum.reduceat(hit, offsets)
 
 
 def detect_reps(
@@ -354,17 +358,19 @@ def detect_reps(
     peaks, props = find_peaks(
         x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
     )
+    gap_low = _argmin_between(x, peaks[:-1], peaks[1:])  # lowest frame between neighbouring bottoms
     if peaks.size > 1:  # two tops of one bottom hold that tie exactly are one bottom: keep the first
-        dip = x[_argmin_between(x, peaks[:-1], peaks[1:])]
-        tie = (x[peaks[1:]] == x[peaks[:-1]]) & (x[peaks[1:]] - dip < p.min_prominence_deg)
+        tie = (x[peaks[1:]] == x[peaks[:-1]]) & (x[peaks[1:]] - x[gap_low] < p.min_prominence_deg)
         keep = np.concatenate(([True], ~(tie & (np.diff(peaks) <= h))))
         peaks, props = peaks[keep], {name: values[keep] for name, values in props.items()}
+        if not keep.all():
+            gap_low = _argmin_between(x, peaks[:-1], peaks[1:])
     if peaks.size == 0:
         return Reps.empty()
     prom = props["prominences"]
     ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
     thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
-    start, end = _standing_points(x, peaks, thr, h)
+    start, end = _standing_points(x, peaks, thr, h, gap_low)
     reps = Reps.from_indices(start, peaks, end, ts)
     # Hip confirmation: lowest hips in the rep versus the standing points.
     flat, _, offsets = _ragged(start, end)
@@ -383,7 +389,7 @@ def detect_reps(
 
 
 def _standing_points(
-    x: np.ndarray, peaks: np.ndarray, thr: np.ndarray, h: int
+    x: np.ndarray, peaks: np.ndarray, thr: np.ndarray, h: int, gap_low: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end frame of the rep at each peak (see the module docstring).
 
@@ -405,7 +411,6 @@ def _standing_points(
     minima = _local_minima(x)
     start = _last_below(x, lo, peaks, thr, minima)
     end = _first_below(x, peaks, hi, thr, minima)
-    gap_low = _argmin_between(x, peaks[:-1], peaks[1:]) if peaks.size > 1 else np.empty(0, dtype=np.int64)
     missing = start < 0
     if missing.any():
         cut = missing & left_cut
@@ -432,14 +437,14 @@ def _upright(
     if trunk is None:
         return np.ones(start.shape, dtype=bool)
     n = trunk.shape[0]
-    points = np.stack((start, end), axis=1).reshape(-1)
-    flat, owner, offsets = _ragged(np.maximum(points - w, 0), np.minimum(points + w, n - 1))
-    v = trunk[flat]
+    frames = np.stack((start, end), axis=1).reshape(-1, 1) + np.arange(-w, w + 1)  # (2 reps, 2w + 1)
+    inside = (frames >= 0) & (frames < n)
+    v = np.where(inside, trunk[np.clip(frames, 0, n - 1)], np.nan)
     ok = np.isfinite(v)
-    order = np.lexsort((np.where(ok, v, np.inf), owner))
-    ranked = np.where(ok, v, np.inf)[order]
-    count = np.add.reduceat(ok.astype(np.int64), offsets)
-    mid = (ranked[offsets + np.maximum(count - 1, 0) // 2] + ranked[offsets + count // 2]) / 2
+    table = np.sort(np.where(ok, v, np.inf), axis=1)
+    count = ok.sum(axis=1)
+    rows = np.arange(table.shape[0])
+    mid = (table[rows, np.maximum(count - 1, 0) // 2] + table[rows, np.minimum(count // 2, 2 * w)]) / 2
     upright = (count == 0) | (mid <= limit)
     return upright.reshape(-1, 2).all(axis=1)
 

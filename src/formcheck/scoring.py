@@ -60,11 +60,12 @@ class _Windows:
         """Ranges ``[lo_j, hi_j]`` (inclusive, ``hi >= lo``, sorted by ``owner``)."""
         lengths = hi - lo + 1
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        range_of = np.repeat(np.arange(lo.shape[0]), lengths)
-        flat = np.arange(int(lengths.sum())) - starts[range_of] + lo[range_of]
-        owner_flat = owner[range_of]
-        first = np.searchsorted(owner_flat, np.arange(n_reps))
-        return cls(flat, owner_flat, first, np.bincount(owner_flat, minlength=n_reps))
+        flat = np.arange(int(lengths.sum()))
+        flat += np.repeat(lo - starts, lengths)
+        owner_flat = np.repeat(owner, lengths)
+        size = np.bincount(owner, weights=lengths, minlength=n_reps).astype(np.int64)
+        first = np.concatenate(([0], np.cumsum(size)[:-1])) if n_reps else np.empty(0, dtype=np.int64)
+        return cls(flat, owner_flat, first, size)
 
     def aggregate(self, values: np.ndarray, valid: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
         """Per rep ``how`` (max/min/mean/median) of the valid values, and the
