@@ -64,7 +64,9 @@ class RepParams:
     - ``min_prominence_deg`` 40 and ``min_bottom_deg`` 50: a shallow squat with
       the hips still above the knees bends the knees about 70-90 degrees from
       a standing 0-15; walking keeps the *smaller* knee angle of the two legs
-      under about 25 degrees (one leg is always in stance).
+      under about 25 degrees (one leg is always in stance). On the real
+      non-squat clips (walking, balancing, a lunging reach, two people) the
+      smaller knee angle peaked at 19-38 degrees.
     - ``min_hip_drop`` 0.10: the hips must sink by a tenth of the unit of
       ``hip_drop`` (standing shank lengths): ~25 degrees of knee bend does
       that, real squats sink them 0.6-1.4; a jump's tuck in the air raises them.
