@@ -197,7 +197,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
 def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
     s = job.settings
-    rules = Path(s.rules) if s.rules else None
+    rules: Any = s.rules and (Path(s.rules) if Path(s.rules).is_file() else s.rules)  # a file or a set's name
     returned = resolve(analyzer)(Path(job.video), Path(job.outdir), rules=rules, blur_faces=s.blur_faces,
                                  make_video=s.make_video, landmarks=landmarks)  # fmt: skip
     if isinstance(returned, dict) and "schema_version" in returned:
