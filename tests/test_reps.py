@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -295,6 +297,33 @@ def test_incremental_equals_offline_for_any_chunking(seed, sizes):
     m = _noisy_session(seed)
     params = RepParams(max_duration_s=2.5)
     _assert_same(_stream(RepCounter(30.0, params), m, sizes), find_reps(m, params, fps=30.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 100_000),
+    step=st.integers(1, 300),
+    nan_frac=st.sampled_from([0.0, 0.01, 0.1]),
+    quantum=st.sampled_from([0.0, 5.0]),
+)
+def test_incremental_equals_offline_on_adversarial_signals(seed, step, nan_frac, quantum):
+    """Random walks of the knee angle with NaN holes and, quantised, many exactly equal peaks."""
+    rng = np.random.default_rng(seed)
+    n = 1500
+    flex = np.clip(np.cumsum(rng.normal(0.0, 6.0, n)), -20.0, 150.0)
+    if quantum:
+        flex = np.round(flex / quantum) * quantum
+    flex[rng.random(n) < nan_frac] = np.nan
+    hip, trunk = flex / 100 + rng.normal(0.0, 0.02, n), 20.0 + rng.normal(0.0, 20.0, n)
+    ts = np.arange(n) / 30.0
+    params = RepParams(max_duration_s=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no warning on flat stretches
+        offline = detect_reps(flex, hip, ts, 30.0, params, trunk)
+        counter = RepCounter(30.0, params)
+        parts = [counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step])
+                 for i in range(0, n, step)]  # fmt: skip
+    _assert_same(Reps.concat([*parts, counter.flush()]), offline)
 
 
 # --- NaN gaps -------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ to give exactly the offline result from a bounded trailing buffer.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import NamedTuple
@@ -357,9 +358,11 @@ def detect_reps(
     # bound), and prominence / base searches stop at them.
     x = np.where(np.isfinite(flex), flex, np.inf)
     height = (p.min_bottom_deg, np.finfo(np.float64).max)
-    peaks, props = find_peaks(
-        x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
-    )
+    with warnings.catch_warnings():  # flat stretches have peaks of prominence 0: filtered out below
+        warnings.filterwarnings("ignore", message="some peaks have a (prominence|width) of 0")
+        peaks, props = find_peaks(
+            x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
+        )
     gap_low = _argmin_between(x, peaks[:-1], peaks[1:])  # lowest frame between neighbouring bottoms
     if peaks.size > 1:  # two tops of one bottom hold that tie exactly are one bottom: keep the first
         tie = (x[peaks[1:]] == x[peaks[:-1]]) & (x[peaks[1:]] - x[gap_low] < p.min_prominence_deg)
