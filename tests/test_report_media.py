@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck.report.media import frames_at, rep_still, resize_longest
-from formcheck.video import read_frames
+from formcheck.report.media import rep_still, resize_longest
+from formcheck.video import frames_at, read_frames
 from formcheck.videowriter import VideoWriter
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -230,3 +230,53 @@ def _prefetched(frames: Iterator[tuple[float, np.ndarray]], size: int) -> Iterat
     finally:
         stop.set()
         worker.join()
+
+
+#: Wanted frames closer than this (seconds) to the last decoded one are reached by decoding on, not seeking.
+SEEK_AHEAD_S = 1.0
+#: Frames other frames do not reference are skipped until this close (seconds) to a wanted one,
+#: which roughly halves the frames decoded to reach it from its keyframe.
+NEAR_S = 0.3
+
+
+def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndarray]:
+    """Upright RGB frames at ``times_s`` (seconds from the first frame, as in `PoseSequence`).
+
+    Each time maps to the first frame at or after it (within half a frame period).
+    Seeks to each wanted frame (the nearest keyframe before it, then decodes forward),
+    so a handful of stills from a long 1080p video costs a few dozen decoded frames,
+    not the whole video.
+    """
+
+    wanted = sorted(set(float(t) for t in times_s))
+    out: dict[float, np.ndarray] = {}
+    if not wanted:
+        return out
+    path = Path(path)
+    container, stream = _open(path)
+    with container:
+        stream.thread_type = "AUTO"
+        ctx = stream.codec_context
+        first = next(container.decode(stream))
+        t0 = float(first.time or 0.0)
+        rate = stream.average_rate or stream.guessed_rate
+        half = 0.5 / float(rate) if rate else 0.02
+        frames = None
+        current = -np.inf
+        for t in wanted:
+            target = t0 + t
+            if frames is None or target - current > SEEK_AHEAD_S:
+                container.seek(int(target / float(stream.time_base)), stream=stream, backward=True)
+                frames = container.decode(stream)
+            best = None
+            ctx.skip_frame = "NONREF" if target - current > NEAR_S else "DEFAULT"
+            for frame in frames:
+                best = frame
+                current = float(frame.time) if frame.pts is not None else current
+                if current >= target - NEAR_S:
+                    ctx.skip_frame = "DEFAULT"  # decode every frame near the wanted one
+                if current >= target - half:
+                    break
+            if best is not None:
+                out[t] = _upright(best.to_ndarray(format="rgb24"), _rotation(best))
+    return out

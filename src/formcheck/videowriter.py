@@ -25,7 +25,7 @@ class VideoWriter:
 
     ``fps`` may be fractional (29.97 stays 29.97). ``crf`` is x264's constant rate factor
     (lower = better quality, 18-28 is sensible); a keyframe every ``keyframe_s`` seconds keeps
-    seeking in a browser (and in `formcheck.report.media.frames_at`) quick. On an exception
+    seeking in a browser (and in `formcheck.video.frames_at`) quick. On an exception
     inside the ``with`` block the temporary file is deleted and ``path`` is left untouched.
     """
 

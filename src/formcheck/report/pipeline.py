@@ -131,7 +131,8 @@ def _annotate_and_stills(
 ) -> dict[int, bytes]:  # fmt: skip
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
     from ..annotate import Annotator, Overlay, face_ellipses, rep_tracks
-    from .media import frames_at, rep_still, resize_longest
+    from ..video import frames_at
+    from .media import rep_still, resize_longest
     from .plots import judged_from
 
     reps = report["reps"]
