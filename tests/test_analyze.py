@@ -340,3 +340,18 @@ def test_sample_rescored_from_its_landmarks_is_identical_and_quick(analysed_samp
     assert {k: v for k, v in again.report.items() if k not in strip} == {
         k: v for k, v in report.items() if k not in strip}  # fmt: skip
     assert again.timings["total"] < seconds
+
+
+def test_rerun_without_video_leaves_no_stale_annotated_video(valgus_set, tmp_path: Path) -> None:
+    """A re-run with --no-video into the same folder removes the earlier annotated.mp4
+    (the report no longer links it) and keeps files that are not formcheck's."""
+    video, cache, _ = valgus_set
+    out = tmp_path / "out"
+    assert run(AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False)).exit_code == 0
+    assert (out / "annotated.mp4").is_file()
+    (out / "notes.txt").write_text("the physio's own notes")
+    again = run(AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False, write_video=False))
+    assert again.exit_code == 0
+    assert not (out / "annotated.mp4").exists()
+    assert (out / "notes.txt").read_text() == "the physio's own notes"
+    assert json.loads((out / "report.json").read_text())["files"]["annotated_video"] is None

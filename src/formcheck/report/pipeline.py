@@ -250,7 +250,8 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
                           metrics=metrics, scored=scored, ruleset=ruleset, status=status, message=message,
                           files=files)  # fmt: skip
     validate(report)
-    with staged_outputs(options.outdir) as stage:
+    owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
+    with staged_outputs(options.outdir, owned=owned) as stage:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
         spans = np.array([[r["start_frame"], r["end_frame"]] for r in report["reps"]], dtype=np.int64)
