@@ -152,6 +152,11 @@ def test_csv_outputs_match_the_report(valgus_out) -> None:
     assert [r["knees_over_feet_status"] for r in reps] == ["fail"] * 3
     assert float(reps[0]["knees_over_feet_deg"]) == pytest.approx(
         report["reps"][0]["rules"]["knees_over_feet"]["value"], abs=0.01)  # fmt: skip
+    for row, rep in zip(reps, report["reps"], strict=True):
+        assert row["view"] == rep["view"] == "front"
+        assert float(row["descent_s"]) == pytest.approx(rep["measurements"]["descent_s"], abs=0.005)
+        assert float(row["peak_knee_flexion_deg"]) == pytest.approx(
+            rep["measurements"]["peak_knee_flexion_deg"], abs=0.005)  # fmt: skip
 
 
 def test_html_links_video_and_embeds_everything_else(valgus_out) -> None:

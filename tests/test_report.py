@@ -154,10 +154,10 @@ def test_frames_csv_has_named_unit_columns_and_blank_invalid_cells() -> None:
 
 def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
     rows = list(csv.reader(io.StringIO(reps_csv(make_report()))))
-    assert rows[0] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "depth_status",
+    assert rows[0] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view", "depth_status",
                        "depth_deg", "knees_over_feet_status", "knees_over_feet_deg"]  # fmt: skip
-    assert rows[1] == ["1", "1.000", "2.500", "4.000", "3.000", "100.0", "not_judged", "", "pass", "4.00"]
-    assert rows[2] == ["2", "5.000", "6.500", "8.000", "3.000", "55.0", "not_judged", "", "fail", "14.50"]
+    assert rows[1] == ["1", "1.000", "2.500", "4.000", "3.000", "100.0", "", "not_judged", "", "pass", "4.00"]
+    assert rows[2] == ["2", "5.000", "6.500", "8.000", "3.000", "55.0", "", "not_judged", "", "fail", "14.50"]
 
 
 def test_plot_svg_is_responsive_text_svg_with_thresholds_and_reps() -> None:

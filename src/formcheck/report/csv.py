@@ -81,7 +81,11 @@ def reps_csv(report: Mapping[str, Any]) -> str:
     for rep in report["reps"]:
         for name, res in rep["rules"].items():
             rule_units.setdefault(name, res.get("unit", ""))
-    header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score"]
+    header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
+    # per-rep measurements carry their unit in their name (descent_s, lockout_knee_flexion_deg, ...)
+    measures = [k for k in dict.fromkeys(k for rep in report["reps"] for k in rep.get("measurements", {}))
+                if k not in header]  # fmt: skip
+    header += measures
     for name, unit in rule_units.items():
         header += [f"{name}_status", column_name(name, unit)]
     buf = io.StringIO()
@@ -89,7 +93,9 @@ def reps_csv(report: Mapping[str, Any]) -> str:
     writer.writerow(header)
     for rep in report["reps"]:
         row = [str(rep["index"]), _num(rep["start_s"], 3), _num(rep["bottom_s"], 3), _num(rep["end_s"], 3),
-               _num(rep["end_s"] - rep["start_s"], 3), _num(rep["score"], 1)]  # fmt: skip
+               _num(rep["end_s"] - rep["start_s"], 3), _num(rep["score"], 1),
+               rep.get("view", "")]  # fmt: skip
+        row += [_num(rep.get("measurements", {}).get(k)) for k in measures]
         for name in rule_units:
             res = rep["rules"].get(name)
             row += [res["status"], _num(res["value"])] if res else ["", ""]
