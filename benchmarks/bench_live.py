@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     from formcheck.video import probe
 
     info = probe(video)
+    load_at_start = os.getloadavg()[0]
     cond = conditions()
     print(f"{video.name}: {info.width}x{info.height} at {info.fps:g} fps, {info.frame_count} frames; {cond}")
     runs = []
@@ -124,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(target >= 20: {'met' if ok_fps else 'NOT met'}), p50 {med['p50_ms']:.0f} ms, "
           f"p95 {med['p95_ms']:.0f} ms (target <= 100: {'met' if ok_lat else 'NOT met'})")  # fmt: skip
     if args.write:
-        write_results(video, info, runs, med, cond, argv if argv is not None else sys.argv[1:])
+        write_results(video, info, runs, med, cond, argv if argv is not None else sys.argv[1:], load_at_start)
     return 0
 
 
-def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, argv: list[str]) -> None:  # noqa: ANN001
+def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, argv: list[str],  # noqa: ANN001
+                  load_at_start: float) -> None:  # fmt: skip
     path = HERE / "RESULTS.md"
     text = path.read_text() if path.is_file() else "# Benchmark results\n"
     rows = "\n".join(
@@ -139,7 +141,7 @@ def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, arg
     stamp = time.strftime("%Y-%m-%d %H:%M")
     command = " ".join(["python benchmarks/bench_live.py", *argv])
     busy = ""
-    if os.getloadavg()[0] > (os.cpu_count() or 1):
+    if load_at_start > (os.cpu_count() or 1):
         busy = (" The machine was shared with other jobs (load above the core count), so these figures are "
                 "pessimistic: the model's time per frame grows with the load.")  # fmt: skip
     block = (
