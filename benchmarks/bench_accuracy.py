@@ -59,26 +59,6 @@ PAIRS = (
 SIDED = {"knee_flexion", "knee_flexion_image", "fppa", "foot_progression", "heel_elevation", "foot_pitch"}
 
 
-def perfect_sequence(doc: dict):
-    """A `PoseSequence` of the truth's own landmarks: exact image points, and world points in
-    MediaPipe's axes (origin mid-hip, x image right, y image down, z away from the camera)."""
-    from formcheck.sequence import PoseSequence
-
-    joints = np.array(doc["joints_m"])
-    rot = np.array(doc["camera"]["rotation_rows_right_down_forward"])
-    mid_hip = (joints[:, 23] + joints[:, 24]) / 2
-    world = (joints - mid_hip[:, None]) @ rot.T
-    depth = np.array(doc["camera_depth_m"])
-    w, h = doc["image_size"]
-    image = np.concatenate([np.array(doc["image_points"]),
-                            ((depth - depth[:, [23, 24]].mean(axis=1, keepdims=True))
-                             * doc["camera"]["focal_px"] / np.asarray(depth)[:, [23]] / w)[..., None]],
-                           axis=-1)  # fmt: skip
-    n = len(joints)
-    return PoseSequence(landmarks=image, world=world, visibility=np.ones((n, 33)),
-                        timestamps=np.array(doc["times_s"]), fps=doc["fps"], image_size=(w, h))  # fmt: skip
-
-
 def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
     """Per metric (sides pooled): measured - true over the valid frames."""
     out = {}
@@ -102,7 +82,7 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     from formcheck.scoring import score_reps
     from formcheck.synth import VIEWS, Camera, Scene, preset, write
     from formcheck.synth.look import VARIANTS
-    from formcheck.synth.truth import load
+    from formcheck.synth.truth import load, pose_sequence
 
     look = replace(VARIANTS[seed % len(VARIANTS)], noise=1.0)
     squat = replace(preset(name), reps=reps, rep_jitter=0.5)
@@ -113,7 +93,7 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     metrics = compute_metrics(seq)
     found = find_reps(metrics)
     score = score_reps(metrics, found)
-    perfect = compute_metrics(perfect_sequence(doc))
+    perfect = compute_metrics(pose_sequence(doc))
     both = np.array([doc["angles"]["knee_flexion_left"], doc["angles"]["knee_flexion_right"]])
     kf, kf_top = both.min(axis=0), both.max(axis=0)  # the shallower leg at depth, the more bent at the top
     true_reps = doc["reps"]

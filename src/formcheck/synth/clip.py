@@ -58,11 +58,11 @@ def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
         yield renderer.frame(posed.skeleton, i, noise)
 
 
-def truth(posed: Posed, video_name: str) -> dict:
+def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
     """The ground-truth document (see `formcheck.synth.truth`)."""
     s = posed.scene
     return document(posed.skeleton, posed.timeline, s.squat, s.camera, video=video_name, preset=s.preset,
-                    seed=s.seed, look=asdict(s.look))  # fmt: skip
+                    seed=s.seed, look=asdict(s.look), decimals=decimals)  # fmt: skip
 
 
 def write(path: str | Path, scene: Scene, crf: int = CRF) -> tuple[Path, Path]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..landmarks import INDEX, NAMES
+from ..sequence import PoseSequence
 from .camera import Camera
 from .figure import Skeleton
 from .motion import Squat, Timeline
@@ -85,13 +86,14 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
     return out
 
 
-def _round(a: np.ndarray, nd: int = 4) -> Any:
-    return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
-
-
 def document(skel: Skeleton, tl: Timeline, squat: Squat, camera: Camera, *, video: str, preset: str,
-             seed: int, look: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    """The ground-truth JSON document of one clip (plain lists, 4 decimals)."""
+             seed: int, look: dict[str, Any], decimals: int = 4) -> dict[str, Any]:  # fmt: skip
+    """The ground-truth JSON document of one clip (plain lists). Metres, seconds and normalised
+    image points keep ``decimals`` decimals (4: 0.1 mm), angles one fewer."""
+
+    def _round(a: Any, nd: int = decimals) -> Any:
+        return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
+
     uv, depth = camera.project(skel.joints)
     norm_uv = uv / np.array([camera.width, camera.height])
     true = angles(skel, camera)
@@ -124,19 +126,19 @@ def document(skel: Skeleton, tl: Timeline, squat: Squat, camera: Camera, *, vide
         "camera": {
             **asdict(camera),
             "position_m": _round(camera.position),
-            "rotation_rows_right_down_forward": _round(camera.rotation, 6),
-            "focal_px": round(camera.focal_px, 4),
+            "rotation_rows_right_down_forward": _round(camera.rotation, decimals + 2),
+            "focal_px": round(camera.focal_px, decimals),
             "principal_point_px": [camera.width / 2, camera.height / 2],
         },
         "look": look,
         "reps": [asdict(r) for r in tl.reps],
         "times_s": _round(tl.times),
         "depth": _round(tl.depth),
-        "angles": {k: _round(v, 3) for k, v in true.items()},
+        "angles": {k: _round(v, decimals - 1) for k, v in true.items()},
         "joint_names": list(NAMES),
         "joints_m": _round(skel.joints),
         "image_points": _round(norm_uv),
-        "camera_depth_m": _round(depth, 3),
+        "camera_depth_m": _round(depth, decimals - 1),
     }
 
 
@@ -166,6 +168,24 @@ def load(path: str | Path) -> dict[str, Any]:
     if doc.get("format") != FORMAT:
         raise ValueError(f"{path}: expected a {FORMAT} document, got format {doc.get('format')!r}")
     return doc
+
+
+def pose_sequence(doc: dict[str, Any]) -> PoseSequence:
+    """The truth's own landmarks as a `PoseSequence`, as a perfect pose model would report them:
+    exact image points, world points in MediaPipe's axes (origin mid-hip, x image right, y image
+    down, z away from the camera), visibility 1. Image z is the depth relative to the mid-hip
+    in image-width units."""
+    joints = np.asarray(doc["joints_m"], dtype=np.float64)
+    rot = np.asarray(doc["camera"]["rotation_rows_right_down_forward"], dtype=np.float64)
+    world = (joints - (joints[:, [INDEX["left_hip"]]] + joints[:, [INDEX["right_hip"]]]) / 2) @ rot.T
+    depth = np.asarray(doc["camera_depth_m"], dtype=np.float64)
+    w, h = doc["image_size"]
+    hip_depth = depth[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1, keepdims=True)
+    z = (depth - hip_depth) * doc["camera"]["focal_px"] / hip_depth / w
+    image = np.concatenate([np.asarray(doc["image_points"], dtype=np.float64), z[..., None]], axis=-1)
+    return PoseSequence(landmarks=image, world=world, visibility=np.ones(depth.shape),
+                        timestamps=np.asarray(doc["times_s"]), fps=doc["fps"], image_size=(w, h),
+                        source=str(doc.get("video", "")))  # fmt: skip
 
 
 def truth_path(video: str | Path) -> Path:
