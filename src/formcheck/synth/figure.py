@@ -215,10 +215,9 @@ def feet(body: Body, stance: Stance) -> tuple[np.ndarray, np.ndarray, np.ndarray
 #: Shoulder joint travel with the arms reaching forward (arm_raise = 1), metres in the trunk frame:
 #: scapular protraction and elevation, a few centimetres in adults.
 PROTRACTION_FWD, PROTRACTION_UP = 0.03, 0.01
-#: Fixed-point steps between hip heights and pelvic obliquity; each shrinks the error of the
-#: hip-to-hip distance about fivefold (15 deg left/right asymmetry, wide stance): 24 reach
-#: machine precision.
-ROLL_ITERATIONS = 24
+#: Bisection steps for the pelvic obliquity (radians in +-MAX_ROLL): 2 * 0.6 / 2**52 is below
+#: double precision.
+ROLL_STEPS, MAX_ROLL = 52, 0.6
 
 # Segment mass fractions (Dempster via Winter) and centre-of-mass positions along the segment.
 _MASS = {"trunk": 0.497, "head": 0.081, "thigh": 0.100, "shank": 0.0465, "upper_arm": 0.028, "forearm": 0.022}
@@ -244,13 +243,22 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
     hip_ankle = np.sqrt(l1**2 + l2**2 + 2 * l1 * l2 * np.cos(kf))  # (T, 2): fixes the knee flexion
     target_z = ankles[:, 2].mean() + balance_z
 
+    def hip_heights(pz: np.ndarray, roll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hip x and y ``(T, 2)`` at the hip-ankle distances, for a pelvis rolled by ``roll``."""
+        hx = np.stack([s * body.hip_width / 2 * np.cos(roll) for s in SIDES], -1)
+        horiz2 = (hx - ankles[:, 0]) ** 2 + (pz[:, None] - ankles[:, 2]) ** 2
+        return hx, ankles[:, 1] + np.sqrt(np.clip(hip_ankle**2 - horiz2, 0.0, None))
+
     def solve(pz: np.ndarray) -> dict[str, np.ndarray]:
-        roll = np.zeros(n)
-        for _ in range(ROLL_ITERATIONS):  # fixed point: hip heights <-> pelvic obliquity
-            hx = np.stack([s * body.hip_width / 2 * np.cos(roll) for s in SIDES], -1)  # (T, 2)
-            horiz2 = (hx - ankles[:, 0]) ** 2 + (pz[:, None] - ankles[:, 2]) ** 2
-            hy = ankles[:, 1] + np.sqrt(np.clip(hip_ankle**2 - horiz2, 0.0, None))
-            roll = np.arcsin(np.clip((hy[:, 0] - hy[:, 1]) / body.hip_width, -1, 1))
+        # pelvic obliquity: the roll at which the two hip heights are hip_width * sin(roll) apart
+        lo, hi = np.full(n, -MAX_ROLL), np.full(n, MAX_ROLL)
+        for _ in range(ROLL_STEPS):
+            mid = (lo + hi) / 2
+            _, hy = hip_heights(pz, mid)
+            over = body.hip_width * np.sin(mid) > hy[:, 0] - hy[:, 1]
+            hi, lo = np.where(over, mid, hi), np.where(over, lo, mid)
+        roll = (lo + hi) / 2
+        hx, hy = hip_heights(pz, roll)
         hips = np.stack([hx, hy, np.repeat(pz[:, None], 2, 1)], -1)  # (T, 2, 3)
         pelvis = hips.mean(axis=1)
         trunk_rot = rot_z(roll) @ rot_x(lean)
@@ -291,6 +299,15 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
         hi = np.where(ahead, mid, hi)
         lo = np.where(ahead, lo, mid)
     s = solve((lo + hi) / 2)
+    reach_err = np.abs(np.linalg.norm(s["hips"] - ankles, axis=-1) - hip_ankle).max()
+    width_err = np.abs(np.linalg.norm(s["hips"][:, 0] - s["hips"][:, 1], axis=-1) - body.hip_width).max()
+    if reach_err > 1e-9 or width_err > 1e-9:
+        raise ValueError(
+            f"pose: expected a reachable pose (hips {body.hip_width:.3f} m apart, each at its knee flexion's "
+            f"distance from its ankle, pelvis tilted at most {np.degrees(MAX_ROLL):.0f} deg), got errors of "
+            f"{1000 * reach_err:.1f} mm and {1000 * width_err:.1f} mm: less left/right asymmetry or a "
+            f"narrower stance"
+        )
     return _assemble(body, state, s, ankles, foot_rot, heel_sole, toe_sole)
 
 

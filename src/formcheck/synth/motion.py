@@ -51,6 +51,11 @@ class Squat:
                 f"<= 150 deg, got lockout {self.lockout_deg}, peak {self.knee_flexion_deg}, "
                 f"asymmetry {self.asymmetry_deg}"
             )
+        if abs(self.asymmetry_deg) > 10 or abs(self.valgus_asymmetry_deg) > 20:
+            raise ValueError(
+                f"asymmetry: expected |asymmetry_deg| <= 10 and |valgus_asymmetry_deg| <= 20, got "
+                f"{self.asymmetry_deg} and {self.valgus_asymmetry_deg}"
+            )
         if not 0 <= self.heel_block_cm <= 12:
             raise ValueError(f"heel_block_cm: expected 0 to 12 cm, got {self.heel_block_cm}")
         if not 0.05 <= self.stance_width_m <= 0.8:
