@@ -56,6 +56,14 @@ PAIRS = (
     ("foot_pitch", "foot_pitch_{side}", "deg"),
     ("stance_width", "stance_width", "ratio"),
 )
+REP_ROWS = (
+    ("peak_error", "rep peak knee flexion (deg)"),
+    ("lockout_error", "rep lockout knee flexion (deg)"),
+    ("start_frames", "rep start frame (frames)"),
+    ("bottom_frames", "rep bottom frame (frames)"),
+    ("end_frames", "rep end frame (frames)"),
+    ("descent_error", "rep descent time (s)"),
+)
 SIDED = {"knee_flexion", "knee_flexion_image", "fppa", "foot_progression", "heel_elevation", "foot_pitch"}
 
 
@@ -107,8 +115,12 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
         "status": score.status,
     }
     if len(found) == len(true_reps):
-        bottoms = np.array([r.bottom for r in found])
-        result["bottom_frames"] = bottoms - np.array([r["bottom"] for r in true_reps])
+        for key in ("start", "bottom", "end"):
+            result[f"{key}_frames"] = np.array([getattr(r, key) for r in found]) - np.array(
+                [r[key] for r in true_reps])  # fmt: skip
+        fps = doc["fps"]
+        result["descent_error"] = score.measurements["descent_s"] - np.array(
+            [(r["bottom"] - r["start"]) / fps for r in true_reps])  # fmt: skip
         result["peak_error"] = score.measurements["peak_knee_flexion_deg"] - np.array(
             [kf[r["start"]:r["end"] + 1].max() for r in true_reps])  # fmt: skip
         result["lockout_error"] = score.measurements["lockout_knee_flexion_deg"] - np.array(
@@ -140,6 +152,7 @@ def main() -> int:
     perfect: dict[tuple[str, str], list] = defaultdict(list)
     per_rep: dict[tuple[str, str], list] = defaultdict(list)
     counts = defaultdict(lambda: np.zeros(5, int))  # rule -> TP FP FN TN not_judged
+    false_alarms: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rep_lines, detected = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
@@ -151,7 +164,8 @@ def main() -> int:
                         errs[m, view].append(d)
                     for m, d in r["perfect"].items():
                         perfect[m, view].append(d)
-                    for k in ("peak_error", "lockout_error", "bottom_frames"):
+                    for k in ("peak_error", "lockout_error", "start_frames", "bottom_frames", "end_frames",
+                              "descent_error"):  # fmt: skip
                         if k in r:
                             per_rep[k, view].append(np.asarray(r[k], float))
                     ok = r["reps_found"] == r["reps_true"]
@@ -162,6 +176,8 @@ def main() -> int:
                             slot = 4 if status == 0 else {(True, 2): 0, (False, 2): 1, (True, 1): 2,
                                                           (False, 1): 3}[fault, int(status)]  # fmt: skip
                             counts[rule][slot] += 1
+                            if slot == 1:
+                                false_alarms[rule][f"{name} {view}"] += 1
                     errors = ", ".join(f"{m} {_fmt(d)}" for m, d in r["errors"].items() if d.size)
                     print(f"{name} {view} seed {seed}: detected {100 * r['detected']:.1f} %, reps "
                           f"{r['reps_found']}/{r['reps_true']}, {errors}", flush=True)  # fmt: skip
@@ -177,8 +193,7 @@ def main() -> int:
             p = np.concatenate(perfect[name, v]) if perfect[name, v] else np.zeros(0)
             cells.append(f"{_fmt(d)} ({_fmt(p)}) n={d.size}" if d.size else f"- ({_fmt(p)})")
         lines.append(f"| `{name}` | {unit} | " + " | ".join(cells) + " |")
-    for key, label in (("peak_error", "rep peak knee flexion (deg)"), ("lockout_error", "rep lockout (deg)"),
-                       ("bottom_frames", "rep bottom frame (frames)")):  # fmt: skip
+    for key, label in REP_ROWS:
         cells = []
         for v in views:
             d = np.concatenate(per_rep[key, v]) if per_rep[key, v] else np.zeros(0)
@@ -196,6 +211,10 @@ def main() -> int:
         rec = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
         fault_lines.append(f"| `{rule}` | {tp} | {fp} | {fn} | {tn} | {nj} | {prec} | {rec} |")
     fault_table = "\n".join(fault_lines)
+    if false_alarms:
+        fault_table += "\n\nFalse positives by clip: " + "; ".join(
+            f"`{rule}` " + ", ".join(f"{clip} x{n}" for clip, n in sorted(clips.items()))
+            for rule, clips in false_alarms.items())  # fmt: skip
     summary = (f"{len(rep_lines)} clips, person detected on {100 * np.mean(detected):.2f} % of frames "
                f"(worst clip {100 * np.min(detected):.1f} %); {rep_text}.")  # fmt: skip
     print(metric_table, fault_table, summary, sep="\n\n")

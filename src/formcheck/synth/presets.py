@@ -39,8 +39,9 @@ PRESETS: dict[str, tuple[Squat, str]] = {
                         "as good, but the toes point out 30 deg and the knees follow them"),
     "shallow": (replace(GOOD, knee_flexion_deg=65.0, trunk_lean_deg=14.0),
                 "as good, but only 65 deg of knee bend (hips well above the knees)"),
-    "no-heel-block": (replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=116.0, trunk_lean_deg=33.0),
-                      "heels flat on the floor: a little less knee bend (116 deg), more lean (33 deg)"),
+    "no-heel-block": (replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=116.0, trunk_lean_deg=26.0),
+                      "heels flat on the floor (40 deg ankle dorsiflexion at depth): a little less knee "
+                      "bend (116 deg), a little more lean (26 deg)"),
     "incomplete-lockout": (replace(GOOD, lockout_deg=22.0),
                            "as good, but the knees stay bent 22 deg at the top"),
     "chest-dropping": (replace(GOOD, trunk_lean_deg=52.0),
