@@ -72,11 +72,13 @@ class Camera:
         uv = np.stack([f * c[..., 0] / z + self.width / 2, f * c[..., 1] / z + self.height / 2], -1)
         return uv, z
 
-    def rays(self, scale: int = 1) -> np.ndarray:
-        """``(H*scale, W*scale, 3)`` unit world directions through every pixel centre."""
+    def rays(self, scale: int = 1, rows: tuple[int, int] | None = None) -> np.ndarray:
+        """``(H*scale, W*scale, 3)`` unit world directions through every pixel centre (only image
+        rows ``rows[0]:rows[1]`` of the scaled image when given)."""
         h, w = self.height * scale, self.width * scale
         f = self.focal_px * scale
+        r0, r1 = rows if rows is not None else (0, h)
         u = (np.arange(w) + 0.5 - w / 2) / f
-        v = (np.arange(h) + 0.5 - h / 2) / f
-        d = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((h, 1))), -1) @ self.rotation
+        v = (np.arange(r0, r1) + 0.5 - h / 2) / f
+        d = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((r1 - r0, 1))), -1) @ self.rotation
         return d / np.linalg.norm(d, axis=-1, keepdims=True)

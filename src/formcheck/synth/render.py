@@ -38,10 +38,15 @@ class Renderer:
         self.light = light / np.linalg.norm(light)
         self.background = self._room()
 
-    def _room(self) -> np.ndarray:
-        """Floor (y = 0) and a wall 2.2 m behind the subject, facing the camera."""
+    def _room(self, block: int = 256) -> np.ndarray:
+        """Floor (y = 0) and a wall 2.2 m behind the subject, facing the camera; cast ``block``
+        image rows at a time to bound memory on large frames."""
+        h = self.camera.height * self.ss
+        return np.concatenate([self._room_rows(r, min(r + block, h)) for r in range(0, h, block)])
+
+    def _room_rows(self, r0: int, r1: int) -> np.ndarray:
         cam = self.camera
-        d = cam.rays(self.ss)
+        d = cam.rays(self.ss, (r0, r1))
         c = cam.position
         fwd_h = cam.rotation[2] * np.array([1.0, 0.0, 1.0])
         fwd_h /= np.linalg.norm(fwd_h)
