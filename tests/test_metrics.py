@@ -298,3 +298,13 @@ def test_injected_leg_swap_does_not_reach_the_metrics() -> None:
     good, fixed = compute_metrics(seq), compute_metrics(broken)
     for name in ("knee_flexion_left", "fppa_left", "foot_progression_right"):
         np.testing.assert_allclose(fixed[name].values, good[name].values, atol=1e-9)
+
+
+@pytest.mark.parametrize("yaw", [45.0, 90.0])
+def test_foot_progression_is_judged_from_the_front_only(yaw: float) -> None:
+    """From oblique and side views MediaPipe's depth along the foot is too poor to trust."""
+    side = compute_metrics(squat_sequence(n_reps=1, yaw_deg=yaw, foot_progression_deg=20.0))
+    front = compute_metrics(squat_sequence(n_reps=1, yaw_deg=0.0, foot_progression_deg=20.0))
+    assert not side["foot_progression_left"].valid.any()
+    assert front["foot_progression_left"].valid.all()
+    np.testing.assert_allclose(front["foot_progression_left"].values, 20.0, atol=0.5)

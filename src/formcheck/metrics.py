@@ -41,7 +41,9 @@ Metrics (name: unit, definition, validity)
   the subject's forward direction in the world floor plane. Forward is
   perpendicular to the hip line, on the side the labels say the subject faces
   ((x, z) of left-minus-right hip turned clockwise by 90 deg seen from above).
-  Valid where heel and toe are visible (visibility >= 0.5).
+  Valid in front view where heel and toe are visible (visibility >= 0.5): from
+  oblique and side views MediaPipe's depth along the foot is too poor (rendered
+  ground truth, bench_accuracy: 12 deg and 30 deg off there, 4 deg from the front).
 - ``stance_width``: ratio, ankle distance / hip width, both in the world floor plane.
 - ``heel_elevation_left/right``: cm, heel above the foot index along world
   vertical: ``100 * (toe_y - heel_y)`` (y down), **+ = heel higher**. Valid
@@ -335,7 +337,8 @@ def compute_metrics(
         valid[f"knee_flexion_image_{s}"] = side_view
         valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
         valid[f"fppa_world_{s}"] = ~side_view & flexed
-        valid[f"foot_progression_{s}"] = valid[f"heel_elevation_{s}"] = seen[s]
+        valid[f"foot_progression_{s}"] = seen[s] & front
+        valid[f"heel_elevation_{s}"] = seen[s]
         valid[f"foot_pitch_{s}"] = side_view
     valid["trunk_lean"] = world_lean_ok | side_view
     metrics = {
