@@ -30,6 +30,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_VIDEO = ROOT.parent / "shared" / "footage" / "squats" / "side_slow_12.mp4"
@@ -194,19 +196,6 @@ def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, results_md: Path) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving other sections alone."""
-    current = results_md.read_text() if results_md.exists() else "# Benchmark results\n"
-    start = current.find(SECTION)
-    if start < 0:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("" if end < 0 else current[end:])
-    tmp = results_md.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, results_md)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -229,7 +218,7 @@ def main() -> None:
         text = measure(args, clip, python)
     print(text)
     if args.write:
-        write_section(text, HERE / "RESULTS.md")
+        write_section(SECTION, text, HERE / "RESULTS.md")
 
 
 def measure(args: argparse.Namespace, clip: Path, python: Path | None) -> str:
