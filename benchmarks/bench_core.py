@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from results_md import write_section
 
 from formcheck.landmarks import INDEX
 from formcheck.metrics import compute_metrics
@@ -285,19 +286,6 @@ def tutorial_loop(frames, image_size: tuple[int, int]) -> tuple[dict[str, list[f
 # --- report ------------------------------------------------------------------------------------------------
 
 
-def write_section(text: str, results_md: Path) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving other sections alone."""
-    current = results_md.read_text() if results_md.exists() else "# Benchmark results\n"
-    start = current.find(SECTION)
-    if start < 0:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("" if end < 0 else current[end:])
-    tmp = results_md.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, results_md)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -401,7 +389,7 @@ def main() -> None:
             "do not inflate.",
             "",
         ])  # fmt: skip
-        write_section(text, HERE / "RESULTS.md")
+        write_section(SECTION, text, HERE / "RESULTS.md")
         print(f"wrote {HERE / 'RESULTS.md'}")
 
 

@@ -27,12 +27,12 @@ Agreement is reported for:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from results_md import write_section
 from scipy.signal import find_peaks
 
 from formcheck import depth
@@ -113,19 +113,6 @@ def nested_cv(levels: np.ndarray, y: np.ndarray, folds: int = 5, repeats: int = 
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def write_section(text: str, results_md: Path) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving other sections alone."""
-    current = results_md.read_text() if results_md.exists() else "# Benchmark results\n"
-    start = current.find(SECTION)
-    if start < 0:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        new = current[:start] + text + ("" if end < 0 else current[end:])
-    tmp = results_md.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, results_md)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -176,7 +163,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(text, HERE / "RESULTS.md")
+        write_section(SECTION, text, HERE / "RESULTS.md")
 
 
 if __name__ == "__main__":
