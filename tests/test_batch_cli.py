@@ -157,7 +157,7 @@ def test_new_rules_rescore_every_video_without_the_pose_model(uninterrupted: Pat
     out = tmp_path / "out"
     shutil.copytree(uninterrupted, out)
     shipped = (ROOT / "src" / "formcheck" / "rules" / "cyclist_squat.toml").read_text()
-    slow, n = re.subn(r'(name = "controlled_descent"[^[]*?\nthreshold = )1\.0\n', r"\g<1>60.0\n", shipped)
+    slow, n = re.subn(r'(name = "controlled_descent"[^[]*?\nthreshold = )0\.8\n', r"\g<1>60.0\n", shipped)
     assert n == 1  # descend over at least 60 s instead of 1 s: every rep fails
     rules = tmp_path / "slow.toml"
     rules.write_text(slow)
