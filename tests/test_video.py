@@ -157,3 +157,17 @@ def test_prefetch_reraises_decode_errors_in_the_reader(tmp_path: Path) -> None:
     path = make_bad_input("corrupt", tmp_path)
     with pytest.raises(InputError, match="corrupt video data"):
         list(read_frames(path, prefetch=2))
+
+
+@pytest.mark.parametrize("threads", [True, False])
+@pytest.mark.parametrize(("kind", "phrase"), [("truncated_faststart", "truncated video"),
+                                              ("corrupt", "corrupt video data")])  # fmt: skip
+def test_cut_off_and_corrupt_files_are_told_apart_with_or_without_decoder_threads(
+    kind: str, phrase: str, threads: bool, tmp_path: Path
+) -> None:
+    """A file cut off mid-way holds fewer packets than its index lists; a corrupt one holds them all."""
+    from conftest import make_bad_input
+
+    path = make_bad_input(kind, tmp_path)
+    with pytest.raises(InputError, match=phrase):
+        list(read_frames(path, threads=threads))

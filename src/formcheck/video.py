@@ -163,11 +163,27 @@ def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
                 n += 1
                 yield t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
         except av.FFmpegError as exc:
+            declared = stream.frames
+            if declared and _packets(path, stream.index) < 0.95 * declared - 2:
+                raise InputError(f"{path}: truncated video, decoded {n} of its {declared} frames") from None
             raise InputError(f"{path}: corrupt video data after frame {n} ({_reason(exc)})") from None
         if n == 0:
             raise InputError(f"{path}: no decodable video frames")
         if stream.frames and n < 0.95 * stream.frames - 2:
             raise InputError(f"{path}: truncated video, decoded {n} of its {stream.frames} frames")
+
+
+def _packets(path: Path, index: int) -> int:
+    """How many packets of stream ``index`` the file really holds (demuxed, not decoded):
+    fewer than its index declares means the file was cut off."""
+    n = 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux(container.streams[index]):
+                n += bool(packet.size)
+    except av.FFmpegError:
+        pass
+    return n
 
 
 def read_frames(
