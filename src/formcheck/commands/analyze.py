@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from .options import ModelOption
+
 
 def default_outdir(video: Path) -> Path:
     """``<stem>_formcheck/`` beside the video."""
@@ -32,11 +34,7 @@ def analyze(
         typer.Option("--rules", help="Rule file (TOML) to score with. Default: the bundled "
                      "cyclist_squat rules.", show_default=False),
     ] = None,
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
-                     "pose_landmarker_full.task.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Do not write annotated.mp4.")] = False,
     blur_faces: Annotated[
         bool, typer.Option("--blur-faces", help="Blur faces in annotated.mp4 and in the report's stills.")

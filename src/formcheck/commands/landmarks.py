@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from .options import ModelOption
 
 
 def _check_output(target: Path, video: Path) -> None:
@@ -35,11 +36,7 @@ def landmarks(
                      "<landmark>_x/_y/_z/_vis (image, normalised), <landmark>_wx/_wy/_wz (world, metres).",
                      show_default=False),
     ] = None,
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
-                     "pose_landmarker_full.task.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
 ) -> None:
     """Run the pose model on every frame of VIDEO and save the landmarks (frames with no person are NaN)."""
     from ..cache import save, save_csv

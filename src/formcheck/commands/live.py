@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from .options import ModelOption
+
 
 def live(
     camera: Annotated[
@@ -31,11 +33,7 @@ def live(
         typer.Option("--rules", help="Rule file (TOML). Default: the bundled cyclist_squat rules.",
                      show_default=False),
     ] = None,
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
-                     "pose_landmarker_full.task.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
     headless: Annotated[
         bool, typer.Option("--headless", help="No window: one line per rep on stdout, a summary at the end.")
     ] = False,

@@ -1,0 +1,15 @@
+"""Options shared by several commands, declared once so their help and defaults agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+#: ``--model PATH``: the pose model bundle (resolved by `formcheck.model`).
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
+                 "pose_landmarker_full.task.", show_default=False),
+]  # fmt: skip
