@@ -33,6 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from results_md import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,8 @@ REP_ROWS = (
 )
 SIDED = {"knee_flexion", "knee_flexion_image", "fppa", "foot_progression", "heel_elevation", "foot_pitch"}
 
+
+SECTION = "## Accuracy against rendered ground truth (`bench_accuracy.py`)"
 
 def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
     """Per metric (sides pooled): measured - true over the valid frames."""
@@ -141,7 +144,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--size", default="640x360")
-    parser.add_argument("--append", action="store_true", help="append the tables to benchmarks/RESULTS.md")
+    parser.add_argument("--append", action="store_true", help="write its section of RESULTS.md")
     args = parser.parse_args()
     from formcheck.synth import PRESETS
 
@@ -221,7 +224,7 @@ def main() -> int:
     if args.append:
         cmd = "python benchmarks/bench_accuracy.py " + " ".join(sys.argv[1:])
         text = (
-            f"\n## Accuracy against rendered ground truth (`bench_accuracy.py`)\n\n`{cmd.strip()}`: presets "
+            f"\n{SECTION}\n\n`{cmd.strip()}`: presets "
             f"{', '.join(names)}; views {', '.join(views)}; seeds {args.seeds} (each seed another look of "
             f"`synth.look.VARIANTS`, rep jitter 0.5, noise 1.0); {args.reps} reps per clip; {args.size} at "
             f"30 fps, H.264 crf 30; full pipeline on the file. {platform.python_version()}, "
@@ -233,11 +236,7 @@ def main() -> int:
             f"judged rep (a rep of a faulty preset is a positive for that preset's rule only):\n\n"
             f"{fault_table}\n"
         )
-        results = ROOT / "benchmarks" / "RESULTS.md"
-        if not results.exists():
-            results.write_text("# Benchmark results\n")
-        with results.open("a") as f:
-            f.write(text)
+        write_section(SECTION, text.lstrip("\n"), ROOT / "benchmarks" / "RESULTS.md")
     return 0
 
 

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from results_md import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {
@@ -33,6 +34,8 @@ GROUPS = {
     "heels+toes": [29, 30, 31, 32],
 }
 
+
+SECTION = "## Tracking of the synthetic squatter (`bench_tracking.py`)"
 
 def track(frames: list[np.ndarray], fps: float) -> np.ndarray:
     """Image landmarks ``(T, 33, 2)`` in normalised units, NaN where nobody was found."""
@@ -77,7 +80,7 @@ def main() -> int:
     parser.add_argument("--presets", nargs="+", default=None, help="default: all")
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--reps", type=int, default=2)
-    parser.add_argument("--append", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    parser.add_argument("--append", action="store_true", help="write its section of RESULTS.md")
     args = parser.parse_args()
     from formcheck.synth import PRESETS
 
@@ -111,18 +114,14 @@ def main() -> int:
     if args.append:
         cmd = "python benchmarks/bench_tracking.py " + " ".join(sys.argv[1:])
         text = (
-            f"\n## Tracking of the synthetic squatter (`bench_tracking.py`)\n\n`{cmd.strip()}`: presets "
+            f"\n{SECTION}\n\n`{cmd.strip()}`: presets "
             f"{', '.join(names)}; looks {args.looks} of `synth.look.VARIANTS`; {args.reps} reps each; "
             f"{args.size}; 30 fps; bundled pose model in VIDEO mode on the rendered frames (no encoding). "
             f"Landmark errors are median pixel distances to the projected true joints; body error is the "
             f"median over landmarks 11-32 as a share of the figure's standing height in pixels. "
             f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s.\n\n{table}\n"
         )
-        results = ROOT / "benchmarks" / "RESULTS.md"
-        if not results.exists():
-            results.write_text("# Benchmark results\n")
-        with results.open("a") as f:
-            f.write(text)
+        write_section(SECTION, text.lstrip("\n"), ROOT / "benchmarks" / "RESULTS.md")
     return 0
 
 
