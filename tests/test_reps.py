@@ -60,7 +60,7 @@ def test_knee_bend_without_hip_descent_is_not_a_squat():
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"peak": 35.0}, 0),  # shallow knee bend: under the prominence
+        ({"peak": 15.0}, 0),  # a 15 deg knee bend: under min_bottom_deg (20)
         ({"descent_s": 0.3, "ascent_s": 0.3}, 0),  # 0.6 s: a jump's countermovement, not a squat
         ({"descent_s": 0.6, "ascent_s": 0.2}, 0),  # explosive 0.2 s push: take-off
         ({"descent_s": 7.0, "ascent_s": 6.0}, 0),  # 13 s: longer than max_duration_s
