@@ -4,10 +4,11 @@ its log line and its finished marker.
 Threads, measured on this 2-core machine (see ``benchmarks/RESULTS.md``): MediaPipe's XNNPACK
 delegate runs one inference thread on Linux desktops (its default outside Android/iOS), but
 the PoseLandmarker graph runs its calculators on an executor pool ("drishti" threads, one per
-core), PyAV decodes with FFmpeg's automatic frame threads (cores + 1) in a prefetch thread,
-and libx264 sizes its own pool from the CPU count. Environment caps (OMP/BLAS/OpenCV) do not
-reach those, so each local worker is *pinned* to ``cores // workers`` CPUs of its own, which
-also makes FFmpeg's, x264's and OpenCV's automatic thread counts follow.
+core); decoding runs in a prefetch thread, and where it is threaded (the annotated-video and
+stills passes) FFmpeg starts cores + 1 frame threads; libx264 sizes its own pool from the CPU
+count. Environment caps (OMP/BLAS/OpenCV) reach none of these, so each local worker is
+*pinned* to ``cores // workers`` CPUs of its own, which FFmpeg's, x264's and OpenCV's
+automatic thread counts follow. One worker keeps every CPU.
 """
 
 from __future__ import annotations
