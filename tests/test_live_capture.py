@@ -74,8 +74,8 @@ def test_slow_consumer_gets_fresh_frames_and_drops_are_counted() -> None:
 
 
 def test_pacing_follows_the_source_timestamps() -> None:
-    capture = Capture(ArraySource(15), realtime=True).start()  # 0.5 s of video
-    t0 = time.monotonic()
+    t0 = time.monotonic()  # before start(): on a loaded machine the thread may run ahead of this line
+    capture = Capture(ArraySource(15), realtime=True).start()  # 0.5 s of video: last frame at 14/30 s
     got = drain(capture)
     assert 0.45 < time.monotonic() - t0 < 0.8
     offsets = [f.captured_at - capture.started_at - (f.timestamp - 10.0) for f, _ in got]
