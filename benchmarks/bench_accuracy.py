@@ -35,17 +35,10 @@ from pathlib import Path
 import numpy as np
 from results_md import write_section
 
+from formcheck.synth.presets import FAULT_RULE
+
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The rule each faulty preset must fail (good presets must fail none).
-FAULT_RULE = {
-    "knee-valgus": "knees_over_feet",
-    "feet-turned-out": "feet_parallel",
-    "shallow": "depth",
-    "incomplete-lockout": "full_extension",
-    "no-heel-block": "heels_elevated",
-    "chest-dropping": "high_chest",
-}
 #: (MetricSet metric without side, truth angle key without side or with {side}, unit)
 PAIRS = (
     ("knee_flexion", "knee_flexion_{side}", "deg"),

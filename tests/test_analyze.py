@@ -24,6 +24,7 @@ import pytest
 from formcheck.cache import save
 from formcheck.report.pipeline import AnalyzeOptions, run
 from formcheck.report.schema import validate
+from formcheck.synth.presets import FAULT_RULE
 from formcheck.testing import squat_sequence_with_truth
 from formcheck.videowriter import VideoWriter
 
@@ -278,15 +279,6 @@ def test_no_person_runs_the_model_and_exits_2(tmp_path: Path) -> None:
 # --- the rendered samples, through the real pose model ------------------------------------------------------
 
 SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples").glob("*.mp4"))
-#: The rule each faulty preset of `formcheck synth` must fail.
-FAULT_RULE = {
-    "knee-valgus": "knees_over_feet",
-    "feet-turned-out": "feet_parallel",
-    "shallow": "depth",
-    "incomplete-lockout": "full_extension",
-    "no-heel-block": "heels_elevated",
-    "chest-dropping": "high_chest",
-}
 VIDEO_SAMPLE = next((s for s in SAMPLES if s.stem.startswith("good")), SAMPLES[0] if SAMPLES else None)
 
 

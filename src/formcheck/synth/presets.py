@@ -48,6 +48,17 @@ PRESETS: dict[str, tuple[Squat, str]] = {
                        "as good, but the chest drops: 52 deg forward trunk lean at depth"),
 }  # fmt: skip
 
+#: The one cyclist-squat rule each faulty preset is made to fail (good form fails none); the
+#: end-to-end tests and the accuracy benchmark check formcheck against it.
+FAULT_RULE: dict[str, str] = {
+    "knee-valgus": "knees_over_feet",
+    "feet-turned-out": "feet_parallel",
+    "shallow": "depth",
+    "incomplete-lockout": "full_extension",
+    "no-heel-block": "heels_elevated",
+    "chest-dropping": "high_chest",
+}
+
 
 def preset(name: str) -> Squat:
     """The `Squat` of a named preset; ``ValueError`` naming the choices for an unknown name."""
