@@ -194,3 +194,10 @@ def test_interpolate_rows_shared_gaps_match_the_per_row_path() -> None:
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
     assert np.isnan(fast[:, 200:212]).all() and np.isfinite(fast[:, 100:105]).all()
+
+
+def test_drop_short_runs() -> None:
+    mask = np.array([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1], dtype=bool)
+    np.testing.assert_array_equal(flt.drop_short_runs(mask, 3), [0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(flt.drop_short_runs(mask, 1), mask)
+    assert flt.drop_short_runs(np.zeros(0, dtype=bool), 5).shape == (0,)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from formcheck.filtering import clean_sequence
 from formcheck.landmarks import INDEX, MIRROR
-from formcheck.metrics import UNITS, compute_metrics
+from formcheck.metrics import UNITS, Standing, compute_metrics, standing
 from formcheck.metricset import VIEW_FRONT, VIEW_SIDE
 from formcheck.sequence import PoseSequence
 from formcheck.testing import pose_from_angles, squat_sequence, squat_sequence_with_truth
@@ -170,10 +170,54 @@ def test_hip_above_knee_and_hip_drop_in_orthographic_profile() -> None:
     assert (m["hip_drop"].values[bottom] > 0.5).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    flex=st.lists(st.floats(0.0, 130.0), min_size=1, max_size=6), progression=st.floats(-20.0, 45.0),
+    yaw=st.floats(-25.0, 25.0) | st.floats(155.0, 205.0), heel=st.floats(0.0, 8.0),
+)  # fmt: skip
+def test_front_knee_flexion_is_exact_for_a_leg_bending_in_a_vertical_plane(
+    flex: list[float], progression: float, yaw: float, heel: float,
+) -> None:
+    """Foreshortening: thigh and shank tilts from their image heights, whatever way the knee
+    points (toes out too), seen by a level orthographic camera from the front or the back."""
+    kw = {"foot_progression_left": progression, "yaw_deg": yaw, "projection": "orthographic",
+          "heel_height_cm": heel}  # fmt: skip
+    ref = standing(pose_from_angles(0.0, **kw))
+    truth = np.array(flex)
+    m = compute_metrics(pose_from_angles(truth, **kw), clean=False, standing_ref=ref)
+    for side in ("left", "right"):
+        np.testing.assert_allclose(m[f"knee_flexion_front_{side}"].values, truth, atol=1e-6)
+
+
+def test_front_knee_flexion_reads_far_better_than_a_shallow_depth_estimate() -> None:
+    """From the front, the bend happens along the camera's axis: world landmarks with their
+    depth squeezed (as MediaPipe's are) read a 65-degree squat as ~16 degrees; the image
+    heights still see it (perspective costs a few degrees at depth)."""
+    seq, truth = squat_sequence_with_truth(2, 30.0, 65.0, yaw_deg=0.0)
+    squeezed = seq.world.copy()
+    squeezed[..., 2] *= 0.2
+    m = compute_metrics(replace(seq, world=squeezed), clean=False)
+    bottom = truth.reps[:, 1]
+    assert np.all(m["knee_flexion_left"].values[bottom] < 20.0)
+    np.testing.assert_allclose(m["knee_flexion_front_left"].values[bottom], 65.0, atol=6.0)
+    assert m["knee_flexion_front_left"].valid.all()
+
+
+def test_front_knee_flexion_is_judged_only_in_steady_front_view() -> None:
+    flex = np.full(90, 40.0)
+    assert not compute_metrics(pose_from_angles(flex, yaw_deg=90.0))["knee_flexion_front_left"].valid.any()
+    # a third of a second turned towards the camera (under MIN_FRONT_RUN_S), then facing it
+    yaw = np.concatenate((np.full(20, 45.0), np.full(10, 20.0), np.full(20, 45.0), np.full(40, 0.0)))
+    m = compute_metrics(pose_from_angles(flex, yaw_deg=yaw), clean=False)
+    np.testing.assert_array_equal(m.view == VIEW_FRONT, (np.arange(90) // 10 == 2) | (np.arange(90) >= 50))
+    np.testing.assert_array_equal(m["knee_flexion_front_left"].valid, np.arange(90) >= 50)
+
+
 def test_scale_and_standing_reference_can_be_given() -> None:
     seq = squat_sequence(n_reps=1)
     auto = compute_metrics(seq, clean=False)
-    fixed = compute_metrics(seq, clean=False, scale_px=200.0, standing_hip_px=300.0)
+    ref = Standing(scale_px=200.0, hip_y_px=300.0, thigh_px=(1e3, 1e3), shank_px=(1e3, 1e3))
+    fixed = compute_metrics(seq, clean=False, standing_ref=ref)
     assert not np.allclose(fixed["hip_drop"].values, auto["hip_drop"].values)
     hip_y = (seq.pixels[:, INDEX["left_hip"], 1] + seq.pixels[:, INDEX["right_hip"], 1]) / 2
     np.testing.assert_allclose(fixed["hip_drop"].values, (hip_y - 300.0) / 200.0, atol=1e-9)

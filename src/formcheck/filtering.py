@@ -192,6 +192,16 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
+    """``mask`` (1-D bool) with every run of True shorter than ``min_frames`` set to False."""
+    from scipy.ndimage import binary_opening
+
+    mask = np.asarray(mask, dtype=bool)
+    if min_frames <= 1 or mask.size == 0:
+        return mask.copy()
+    return binary_opening(mask, structure=np.ones(min_frames, dtype=bool))
+
+
 def find_leg_swaps(
     left: np.ndarray,
     right: np.ndarray,

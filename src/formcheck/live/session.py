@@ -32,16 +32,13 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
-from ..filtering import VISIBILITY_THRESHOLD
-from ..landmarks import LEFT_ANKLE, LEFT_HIP, LEFT_KNEE, RIGHT_ANKLE, RIGHT_HIP, RIGHT_KNEE
-from ..metrics import SCALE_PERCENTILE, STANDING_PERCENTILE, compute_metrics
+from ..metrics import Standing, compute_metrics, standing
 from ..metricset import Metric, MetricSet
 from ..reps import RepCounter, RepParams, Reps, find_reps
 from ..ruleset import RuleSet, load_rules
@@ -73,23 +70,6 @@ class Display(Protocol):
     def idle(self) -> str | None: ...
 
     def events(self, events: tuple[RepEvent, ...] | list[RepEvent]) -> None: ...
-
-
-def calibration(seq: PoseSequence) -> tuple[float, float]:
-    """Body scale (standing shank, pixels) and standing hip-centre image y (pixels), defined as in
-    `formcheck.metrics` (90th percentile of the knee-ankle length, 5th percentile of the hip
-    height), on the visible landmarks of ``seq``; NaN when unknown."""
-    pix = np.where((seq.visibility >= VISIBILITY_THRESHOLD)[..., None], seq.pixels, np.nan)
-    shank = np.linalg.norm(pix[:, [LEFT_KNEE, RIGHT_KNEE]] - pix[:, [LEFT_ANKLE, RIGHT_ANKLE]], axis=-1)
-    hip_y = pix[:, [LEFT_HIP, RIGHT_HIP], 1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither side seen
-        shank, hip_y = np.nanmean(shank, axis=1), np.nanmean(hip_y, axis=1)
-    out = []
-    for x, q in ((shank, SCALE_PERCENTILE), (hip_y, STANDING_PERCENTILE)):
-        finite = x[np.isfinite(x)]
-        out.append(float(np.percentile(finite, q)) if finite.size else float("nan"))
-    return out[0], out[1]
 
 
 class LiveSession:
@@ -136,7 +116,7 @@ class LiveSession:
         self.final: list[RepEvent] = []
         self.provisional: list[RepEvent] = []
         self.cues = CueBoard()
-        self._scale: tuple[float | None, float | None] = (None, None)
+        self._standing: Standing | None = None
         self._calibrated = False
         self._setup = ""
         self._setup_ok_since: float | None = None
@@ -203,17 +183,16 @@ class LiveSession:
         if not self._calibrated:
             self._calibrate()
         window = self.buffer.sequence(lo)
-        scale, hip = self._scale
-        return window, compute_metrics(window, scale_px=scale, standing_hip_px=hip)
+        return window, compute_metrics(window, standing_ref=self._standing)
 
     def _calibrate(self) -> None:
         seq = self.buffer.sequence(max(0, len(self.buffer) - int(5 * CALIBRATION_S * self.fps)))
         detected = seq.detected
         if not detected.any():
             return
-        scale, hip = calibration(seq)
-        if np.isfinite(scale) and np.isfinite(hip) and scale > 0:
-            self._scale = (scale, hip)
+        ref = standing(seq)
+        if np.isfinite(ref.scale_px) and np.isfinite(ref.hip_y_px) and ref.scale_px > 0:
+            self._standing = ref
             seen_s = detected.sum() / self.fps
             self._calibrated = bool(seen_s >= CALIBRATION_S)
 
