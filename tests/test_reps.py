@@ -64,6 +64,7 @@ def test_knee_bend_without_hip_descent_is_not_a_squat():
         ({"descent_s": 0.3, "ascent_s": 0.3}, 0),  # 0.6 s: a jump's countermovement, not a squat
         ({"descent_s": 0.6, "ascent_s": 0.2}, 0),  # explosive 0.2 s push: take-off
         ({"descent_s": 7.0, "ascent_s": 6.0}, 0),  # 13 s: longer than max_duration_s
+        ({"descent_s": 0.4, "ascent_s": 0.4}, 0),  # 0.8 s: the quick dips people bounce in before a jump
         ({"descent_s": 0.5, "ascent_s": 0.5}, 3),  # fast but plausible
         ({"descent_s": 5.0, "ascent_s": 4.0}, 3),  # slow tempo
         ({"peak": 60.0, "top": 15.0}, 3),  # shallow squat without lockout
@@ -112,6 +113,44 @@ def test_bounce_at_the_bottom():
         assert len(reps) == n_expected
         if n_expected == 2:
             assert reps.end[0] == reps.start[1] == 90  # the lowest point of the rise
+
+
+def test_two_dips_in_a_row_are_not_one_rep():
+    """Bouncing before a jump: a quick dip (too narrow to be a bottom), half way back up, then
+    a deeper one. On the way down the knee angle turns back by more than half the excursion,
+    so it is not one descent; a wobble of a few degrees on the way down still is."""
+    fps = 30.0
+
+    def arc(a: float, b: float, s: float) -> np.ndarray:
+        t = np.arange(round(s * fps)) / round(s * fps)
+        return a + (b - a) * (1 - np.cos(np.pi * t)) / 2
+
+    for back_to, expected in ((10.0, 0), (52.0, 1)):
+        flex = np.concatenate((np.zeros(30), arc(0, 60, 0.25), arc(60, back_to, 0.2), arc(back_to, 80, 0.6),
+                               arc(80, 0, 0.6), np.zeros(30)))  # fmt: skip
+        assert len(find_reps(squat_metrics(flex))) == expected
+        assert len(find_reps(squat_metrics(flex), RepParams(max_reversal_frac=1.0))) == 1
+
+
+def test_shallow_squat_seen_from_the_front_is_counted():
+    """MediaPipe's depth is poor from the front: squeezed world depth reads a 65-degree squat
+    as ~16 degrees, too little to count; the foreshortened image heights count it."""
+    from dataclasses import replace
+
+    from formcheck.metrics import compute_metrics
+    from formcheck.metricset import MetricSet
+    from formcheck.testing import squat_sequence_with_truth
+
+    noise = {"noise_px": 1.0, "noise_world_m": 0.005, "seed": 3}
+    seq, truth = squat_sequence_with_truth(4, 30.0, 65.0, yaw_deg=0.0, **noise)
+    squeezed = seq.world.copy()
+    squeezed[..., 2] *= 0.2
+    m = compute_metrics(replace(seq, world=squeezed))
+    reps = find_reps(m)
+    assert len(reps) == 4
+    assert np.all(np.abs(reps.bottom - truth.reps[:, 1]) <= 8)  # on the 0.3 s bottom hold, +-0.1 s
+    world = {name: metric for name, metric in m.items() if not name.startswith("knee_flexion_front")}
+    assert len(find_reps(MetricSet(m.timestamps, m.view, world))) == 0
 
 
 def test_bottom_hold_with_two_equal_tops_is_one_rep():

@@ -6,8 +6,9 @@ that is confirmed by a descent of the hips and has a plausible duration.
 
 Definitions (all on whole arrays, no per-frame Python loops):
 
-- signal ``s``: per leg, world (3-D) knee flexion in degrees, falling back to
-  the image knee flexion on frames where the world value is unknown (see
+- signal ``s``: per leg, world (3-D) knee flexion in degrees, in steady front
+  view the larger of it and the foreshortening estimate ``knee_flexion_front``,
+  falling back to the image knee flexion on frames where neither is known (see
   `rep_signals`); then the minimum of the two legs (the known one where only
   one is known, as for the far leg in a side view). NaN where both legs are
   unknown.
@@ -30,7 +31,9 @@ Definitions (all on whole arrays, no per-frame Python loops):
   upright at the start and at the end (median ``trunk_lean`` within
   ``standing_window_s`` at most ``max_standing_trunk_deg``; skipped where the
   trunk is unknown); the rep lasts ``min_duration_s`` to ``max_duration_s``;
-  descent and ascent each last at least ``min_phase_s``.
+  descent and ascent each last at least ``min_phase_s``; on the way down ``s``
+  never falls back, nor on the way up rises again, by more than
+  ``max_reversal_frac`` of the prominence (one descent, one ascent).
 
 Every decision about a rep with bottom ``b`` depends only on frames within
 ``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` =
@@ -52,6 +55,7 @@ from .metricset import MetricSet
 #: Metrics the segmentation reads.
 FLEXION_WORLD = ("knee_flexion_left", "knee_flexion_right")
 FLEXION_IMAGE = ("knee_flexion_image_left", "knee_flexion_image_right")
+FLEXION_FRONT = ("knee_flexion_front_left", "knee_flexion_front_right")
 HIP_DROP = "hip_drop"
 TRUNK_LEAN = "trunk_lean"
 
@@ -62,18 +66,17 @@ class RepParams:
 
     Notes
     -----
-    - ``min_prominence_deg`` 8 and ``min_bottom_deg`` 20: low on purpose. Seen
-      from the front, MediaPipe's world knee angle reads ~17 degrees bent when
-      standing and ~18 short at depth: a 65-degree squat (rendered ground truth)
-      peaks at 27 in the smaller knee angle, and with 40/50 it gave no reps from
-      the front or at 45 degrees, and 7 of the 120 labelled front-view squats of
-      ``frontsquat_depth_dev.npz`` went uncounted. What keeps walking, balancing,
-      lunging, a backflip and two people at zero reps (their smaller knee angle
-      peaks at 19-38 degrees) is the rest: hip descent, the peak's width, upright
-      standing points and plausible durations. Checked at 8/20: 0 reps on every
-      non-squat clip, exact counts on 8 of 8 real squat clips (the rack-occluded
-      barbell clip too, 2 of 3 at 40/50), one rep in each of the 120 labelled
-      sequences, 3 of 3 on the shallow preset from the front and at 45 degrees.
+    - ``min_prominence_deg`` 8 and ``min_bottom_deg`` 20: low on purpose. From
+      45 degrees MediaPipe's world knee angle reads a rendered 65-degree squat
+      as 44-48 degrees, and 7 of the 120 labelled front-view squats of
+      ``frontsquat_depth_dev.npz`` (image landmarks only) went uncounted at
+      40/50. What keeps walking, balancing, lunging, a backflip and two people
+      at zero reps is the rest: hip descent, the peak's width, upright standing
+      points, plausible durations and one descent and ascent per rep. Checked
+      (``benchmarks/bench_reps.py``): 0 reps on every non-squat clip, exact
+      counts on all 8 real squat clips (43 reps), one rep in each of the 120
+      labelled sequences, exact counts on all 84 rendered clips (7 presets x 3
+      views x 4 looks, the 65-degree squat from the front too).
     - ``min_hip_drop`` 0.10: the hips must sink by a tenth of the unit of
       ``hip_drop`` (standing shank lengths): ~25 degrees of knee bend does
       that, real squats sink them 0.6-1.4; a jump's tuck in the air raises them.
@@ -84,8 +87,14 @@ class RepParams:
       stand between squats with the trunk within ~25 degrees of vertical; going
       down to the floor into a plank (100 degrees), a forward reach or a flip
       ends bent over.
-    - ``min_duration_s`` 0.8 and ``min_phase_s`` 0.25: a fast bodyweight squat
-      takes 1-2 s; a jump's countermovement is quicker and ends in take-off.
+    - ``min_duration_s`` 1.0 and ``min_phase_s`` 0.25: a fast bodyweight squat
+      takes 1-2 s (the shortest of the 163 real reps in ``../shared/footage``
+      took 1.33 s); a jump's countermovement is quicker and ends in take-off,
+      and the dips a jumper bounces in on a box took 0.7-0.9 s.
+    - ``max_reversal_frac`` 0.5: a squat is one descent and one ascent. Those
+      bounces, seen from the front, chain into one long "rep" whose knee angle
+      turns back up to 0.62 of its excursion on the way down; real reps turn
+      back 0.16 at most, 0.33 where a rack hides the hips (tracking glitches).
     - ``max_duration_s`` 12: slow tempo squats take 4-8 s.
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
@@ -98,11 +107,12 @@ class RepParams:
     min_width_s: float = 0.35
     max_standing_trunk_deg: float = 50.0
     standing_window_s: float = 0.1
-    min_duration_s: float = 0.8
+    min_duration_s: float = 1.0
     max_duration_s: float = 12.0
     min_phase_s: float = 0.25
     top_tolerance_frac: float = 0.05
     top_tolerance_deg: float = 2.0
+    max_reversal_frac: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -253,18 +263,24 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
     ``hip_drop`` and ``trunk_lean`` (NaN where invalid; ``trunk_lean`` None
     when absent).
 
-    Per leg the flexion is the 3-D (world) value, else the valid image value
-    (side view), else the image value even where it is not valid for judging:
-    a 2-D angle seen from the front is not the true knee angle but still rises
-    and falls with every squat, which is all counting needs (landmarks
-    without world coordinates, e.g. from other pose tools).
+    Per leg the flexion is the 3-D (world) value; where ``knee_flexion_front``
+    is valid (steady front view) the larger of the two, as MediaPipe's depth
+    squeezes a bend towards the camera (a rendered 65-degree squat reads 25
+    degrees in the world angle, 52-58 by foreshortening); else the valid image
+    value (side view), else the image value even where it is not valid for
+    judging: a 2-D angle seen from the front is not the true knee angle but
+    still rises and falls with every squat, which is all counting needs
+    (landmarks without world coordinates, e.g. from other pose tools).
     """
     legs = []
-    for world_name, image_name in zip(FLEXION_WORLD, FLEXION_IMAGE, strict=True):
+    for world_name, image_name, front_name in zip(FLEXION_WORLD, FLEXION_IMAGE, FLEXION_FRONT, strict=True):
         world, image = metrics.get(world_name), metrics.get(image_name)
         if world is None and image is None:
             raise ValueError(f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}")
         leg = np.full(metrics.n_frames, np.nan) if world is None else world.masked
+        front = metrics.get(front_name)
+        if front is not None:
+            leg = np.where(front.valid, np.fmax(front.values, leg), leg)
         if image is not None:
             leg = np.where(np.isfinite(leg), leg, image.masked)
             leg = np.where(np.isfinite(leg), leg, image.values)
@@ -327,6 +343,21 @@ def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     lowest = np.minimum.reduceat(v, offsets)
     hit = np.where(v <= np.repeat(lowest, lengths), flat, np.iinfo(np.int64).max)
     return np.minimum.reduceat(hit, offsets)
+
+
+def _largest_reversal(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each k, the largest drop of ``x`` below its running maximum within
+    ``[lo_k, hi_k]`` (0 for a series that never falls; NaN frames skipped)."""
+    if lo.size == 0:
+        return np.empty(0)
+    flat, lengths, offsets = _ragged(lo, hi)
+    v = np.where(np.isfinite(x[flat]), x[flat], np.nan)
+    # One accumulate over all ranges: lift range k by k * step so no maximum carries over between ranges.
+    finite = v[np.isfinite(v)]
+    step = 2.0 * (np.ptp(finite) + 1.0) if finite.size else 1.0
+    lift = np.repeat(np.arange(lo.size) * step, lengths)
+    running = np.fmax.accumulate(v + lift) - lift
+    return np.fmax.reduceat(np.where(np.isfinite(v), running - v, 0.0), offsets)
 
 
 def detect_reps(
@@ -395,6 +426,8 @@ def detect_reps(
         & (reps.duration_s <= p.max_duration_s)
         & (reps.descent_s >= p.min_phase_s)
         & (reps.ascent_s >= p.min_phase_s)
+        & (_largest_reversal(x, start, peaks) <= p.max_reversal_frac * prom)
+        & (_largest_reversal(-x, peaks, end) <= p.max_reversal_frac * prom)
     )
     return reps.select(keep)
 
