@@ -142,3 +142,19 @@ def test_csv_table_reads_back_as_the_sequence(tmp_path: Path) -> None:
     np.testing.assert_allclose(per_landmark[..., 3], seq.visibility, rtol=1e-8)
     np.testing.assert_allclose(per_landmark[..., 4:], seq.world, rtol=1e-8, atol=1e-12)
     np.testing.assert_array_equal(table[:, 2], seq.detected)
+
+
+def test_extract_cached_extracts_once_and_again_for_another_video(noise_video: Path, tmp_path: Path) -> None:
+    """Real MediaPipe on 12 frames of noise: NaN rows, saved; then read back without the model."""
+    from formcheck.cache import extract_cached
+
+    path = tmp_path / "cache" / "noise.npz"
+    first = extract_cached(noise_video, path)
+    assert path.is_file() and len(first) == 12 and not first.detected.any()
+    stamp = path.stat().st_mtime_ns
+    again = extract_cached(noise_video, path)
+    assert path.stat().st_mtime_ns == stamp  # read from the cache, not re-extracted
+    np.testing.assert_array_equal(again.timestamps, first.timestamps)
+    other = tmp_path / "other.mp4"
+    other.write_bytes(noise_video.read_bytes())
+    assert Path(extract_cached(other, path).source).name == "other.mp4"  # the cache held another video's

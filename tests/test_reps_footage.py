@@ -34,19 +34,9 @@ SQUATS = {
 
 def landmarks(footage: Path, clip: str):
     """The clip's `PoseSequence`, from the cache or extracted (and cached)."""
-    from formcheck import cache, pose
-    from formcheck.model import resolve_model
+    from formcheck.cache import extract_cached
 
-    model = resolve_model()
-    path = CACHE / f"{Path(clip).stem}.npz"
-    if path.is_file():
-        seq = cache.load(path)
-        if seq.model_sha256 == model.sha256 and Path(seq.source).name == Path(clip).name:
-            return seq
-    seq = pose.extract(footage / clip, model=model, progress=False)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cache.save(seq, path)
-    return seq
+    return extract_cached(footage / clip, CACHE / f"{Path(clip).stem}.npz")
 
 
 @pytest.mark.footage

@@ -24,13 +24,16 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InputError
 from .landmarks import NAMES, NUM_LANDMARKS
 from .sequence import PoseSequence
+
+if TYPE_CHECKING:
+    from .model import ModelFile
 
 FORMAT = "formcheck.landmarks"
 FORMAT_VERSION = 1
@@ -147,3 +150,24 @@ def save_csv(seq: PoseSequence, path: str | Path) -> Path:
     np.savetxt(buf, csv_table(seq), fmt=fmt, delimiter=",", header=",".join(csv_header()), comments="")
     text = _NAN_CELL.sub("", buf.getvalue())
     return atomic_write(path, lambda fh: fh.write(text.encode()))
+
+
+def extract_cached(
+    video: str | Path, path: str | Path, model: str | Path | ModelFile | None = None
+) -> PoseSequence:
+    """Landmarks of ``video``: loaded from the cache ``path`` when it holds this video's (same
+    file name) from the same model, else extracted with `formcheck.pose.extract` (no progress
+    bar) and saved there. ``model`` as for `extract` (None: the default model)."""
+    from .model import ModelFile, resolve_model
+    from .pose import extract
+
+    resolved = model if isinstance(model, ModelFile) else resolve_model(model)
+    path = Path(path)
+    if path.is_file():
+        seq = load(path)
+        if seq.model_sha256 == resolved.sha256 and Path(seq.source).name == Path(video).name:
+            return seq
+    seq = extract(video, model=resolved, progress=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(seq, path)
+    return seq
