@@ -38,6 +38,8 @@ from results_md import write_section
 from formcheck.synth.presets import FAULT_RULE
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Landmarks and truth of the default-size 3-rep clips, shared with bench_reps.py.
+CACHE = ROOT / "benchmarks" / ".cache" / "synth"
 
 #: (MetricSet metric without side, truth angle key without side or with {side}, unit)
 PAIRS = (
@@ -79,21 +81,40 @@ def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def bench_scene(name: str, view: str, seed: int, reps: int = 3, size: tuple[int, int] = (640, 360)):
+    """The rendered clip of a preset seen from a view: seed = another look of
+    `synth.look.VARIANTS`, sensor noise on, rep-to-rep jitter 0.5 (also used by bench_reps)."""
+    from formcheck.synth import VIEWS, Camera, Scene, preset
+    from formcheck.synth.look import VARIANTS
+
+    look = replace(VARIANTS[seed % len(VARIANTS)], noise=1.0)
+    squat = replace(preset(name), reps=reps, rep_jitter=0.5)
+    return Scene(squat, Camera(yaw_deg=VIEWS[view], width=size[0], height=size[1]), look, seed, name)
+
+
 def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], tmp: Path) -> dict:
+    from formcheck.cache import extract_cached
     from formcheck.metrics import compute_metrics
     from formcheck.pose import extract
     from formcheck.reps import find_reps
     from formcheck.scoring import score_reps
-    from formcheck.synth import VIEWS, Camera, Scene, preset, write
-    from formcheck.synth.look import VARIANTS
+    from formcheck.synth import write
     from formcheck.synth.truth import load, pose_sequence
 
-    look = replace(VARIANTS[seed % len(VARIANTS)], noise=1.0)
-    squat = replace(preset(name), reps=reps, rep_jitter=0.5)
-    scene = Scene(squat, Camera(yaw_deg=VIEWS[view], width=size[0], height=size[1]), look, seed, name)
-    video, truth = write(tmp / f"{name}_{view}_{seed}.mp4", scene)
+    stem = f"{name}_{view}_{seed}"
+    if reps == 3 and size == (640, 360):  # the clips bench_reps caches: landmarks + truth, no video
+        cached, truth = CACHE / f"{stem}.npz", CACHE / f"{stem}.json"
+        video = CACHE / f"{stem}.mp4"
+        if not (cached.is_file() and truth.is_file()):
+            CACHE.mkdir(parents=True, exist_ok=True)
+            write(video, bench_scene(name, view, seed, reps, size))
+        seq = extract_cached(video, cached)
+        video.unlink(missing_ok=True)
+    else:
+        video, truth = write(tmp / f"{stem}.mp4", bench_scene(name, view, seed, reps, size))
+        seq = extract(video, progress=False)
+        video.unlink()
     doc = load(truth)
-    seq = extract(video, progress=False)
     metrics = compute_metrics(seq)
     found = find_reps(metrics)
     score = score_reps(metrics, found)
@@ -121,8 +142,6 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
             [kf[r["start"]:r["end"] + 1].max() for r in true_reps])  # fmt: skip
         result["lockout_error"] = score.measurements["lockout_knee_flexion_deg"] - np.array(
             [max(kf_top[r["start"]], kf_top[r["end"]]) for r in true_reps])  # fmt: skip
-    video.unlink()
-    truth.unlink()
     return result
 
 

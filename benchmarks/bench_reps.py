@@ -1,0 +1,157 @@
+"""Does formcheck count squats right, and nothing else? Repetition counts on every data set at hand.
+
+- Real footage (``../shared/footage``): the four clips without a squat (walking, a backflip,
+  balancing and lunging, two people) must give 0; the eight squat clips the counts made by eye
+  (footage README); the 120 labelled front-view squats of ``frontsquat_depth_dev.npz`` (image
+  landmarks only) one each.
+- Rendered squats (`formcheck.synth`, as in ``bench_accuracy.py``): every preset from the front,
+  at 45 degrees and from the side, one look per seed; the count must equal the truth's.
+
+Landmarks are extracted once and cached in ``benchmarks/.cache`` (footage) and
+``benchmarks/.cache/synth`` (rendered clips; the video is deleted after extraction, the truth
+JSON kept), so a re-run after a change to the core takes seconds; a cache made by another model is
+re-extracted. A cold run renders and extracts 84 clips: ~35 min on 2 cores.
+
+    python benchmarks/bench_reps.py [--seeds 1 2 3 4] [--views front oblique side] [--append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from bench_accuracy import bench_scene
+from results_md import write_section
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache"
+FOOTAGE = ROOT.parent / "shared" / "footage"
+SECTION = "## Repetition counting (`bench_reps.py`)"
+
+#: Clip -> repetitions counted by eye (footage README); 0 for the clips without a squat.
+EXPECTED = {
+    "nonsquat/sports2d_demo_backflip_walk.mp4": 0,
+    "nonsquat/pose2sim_single_cam01_portrait.mp4": 0,
+    "nonsquat/pose2sim_single_cam03_back.mp4": 0,
+    "nonsquat/pose2sim_two_people_cam01.mp4": 0,
+    "squats/front_air_squats_12_then_pushups.mp4": 12,
+    "squats/side_slow_12.mp4": 12,
+    "squats/side_shallow_2_plus_partial.mp4": 2,  # the partial rep at the start is not counted
+    "squats/side_deep_forward_lean_3.mp4": 3,
+    "squats/front_side_front_demo_9.mp4": 9,
+    "squats/front_barbell_portrait_1.mp4": 1,
+    "squats/side_barbell_occluded_portrait_3.mp4": 3,
+    "squats/oblique_dark_garage_1.mp4": 1,
+}
+
+
+def count(seq) -> object:
+    from formcheck.metrics import compute_metrics
+    from formcheck.reps import find_reps
+
+    return find_reps(compute_metrics(seq, clean=True))
+
+
+def footage_rows() -> list[tuple[str, int, int, float]]:
+    """(clip, found, expected, shortest rep s) per real clip."""
+    from formcheck.cache import extract_cached
+
+    rows = []
+    for clip, expected in EXPECTED.items():
+        reps = count(extract_cached(FOOTAGE / clip, CACHE / f"{Path(clip).stem}.npz"))
+        rows.append((clip, len(reps), expected, float(reps.duration_s.min()) if len(reps) else float("nan")))
+        print(f"{clip}: {len(reps)} / {expected}", flush=True)
+    return rows
+
+
+def labelled_counts() -> dict[str, int]:
+    """Reps found in each labelled front-view squat (image landmarks only, no world)."""
+    from formcheck.sequence import PoseSequence
+
+    data = np.load(FOOTAGE / "frontsquat_depth_dev.npz")
+    out = {}
+    for key in data.files:
+        a = data[key].astype(np.float64)
+        n = a.shape[0]
+        seq = PoseSequence(landmarks=a[..., :3], world=np.full((n, 33, 3), np.nan), visibility=a[..., 3],
+                           timestamps=np.arange(n) / 30.0, fps=30.0, image_size=(1080, 1920))  # fmt: skip
+        out[key] = len(count(seq))
+    return out
+
+
+def rendered_rows(seeds: list[int], views: list[str]) -> list[tuple[str, str, int, int, int]]:
+    """(preset, view, seed, found, true) per rendered clip, rendering and extracting what is not cached."""
+    from formcheck.cache import extract_cached
+    from formcheck.synth import PRESETS, write
+
+    folder = CACHE / "synth"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seed in seeds:
+        for view in views:
+            for name in PRESETS:
+                stem = f"{name}_{view}_{seed}"
+                truth_path, video = folder / f"{stem}.json", folder / f"{stem}.mp4"
+                if not (truth_path.is_file() and (folder / f"{stem}.npz").is_file()):
+                    write(video, bench_scene(name, view, seed))
+                seq = extract_cached(video, folder / f"{stem}.npz")
+                video.unlink(missing_ok=True)
+                true = len(json.loads(truth_path.read_text())["reps"])
+                found = len(count(seq))
+                rows.append((name, view, seed, found, true))
+                print(f"{stem}: {found} / {true}", flush=True)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--views", nargs="+", default=["front", "oblique", "side"])
+    parser.add_argument("--append", action="store_true", help="write its section of RESULTS.md")
+    args = parser.parse_args()
+    if not FOOTAGE.is_dir():
+        print(f"{FOOTAGE}: absent; the real footage is needed", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    real = footage_rows()
+    labelled = labelled_counts()
+    rendered = rendered_rows(args.seeds, args.views)
+    seconds = time.perf_counter() - t0
+
+    lines = ["| clip | reps found | counted by eye |", "| --- | ---: | ---: |"]
+    lines += [f"| {clip} | {found} | {expected} |" for clip, found, expected, _ in real]
+    real_exact = sum(found == expected for _, found, expected, _ in real)
+    shortest = np.nanmin([s for *_, s in real])
+    values = np.array(list(labelled.values()))
+    by_view: dict[str, list[bool]] = defaultdict(list)
+    for _name, view, _seed, found, true in rendered:
+        by_view[view].append(found == true)
+    wrong = [f"{name} {view} seed {seed}: {found}/{true}" for name, view, seed, found, true in rendered
+             if found != true]  # fmt: skip
+    summary = (
+        f"Real footage: exact on {real_exact} of {len(real)} clips (shortest rep found {shortest:.2f} s). "
+        f"Labelled front-view squats: one rep in {int(np.sum(values == 1))} of {values.size} "
+        f"(none in {int(np.sum(values == 0))}, more than one in {int(np.sum(values > 1))}). "
+        f"Rendered squats: exact on {sum(sum(v) for v in by_view.values())} of {len(rendered)} clips ("
+        + ", ".join(f"{view} {sum(v)}/{len(v)}" for view, v in by_view.items()) + ")"
+        + (f"; wrong: {'; '.join(wrong)}" if wrong else "") + "."
+    )
+    table = "\n".join(lines)
+    print(table, summary, sep="\n\n")
+    if args.append:
+        cmd = "python benchmarks/bench_reps.py " + " ".join(sys.argv[1:])
+        text = (f"{SECTION}\n\n`{cmd.strip()}`: seeds {args.seeds}, views {', '.join(args.views)}; "
+                f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s (landmarks cached)."
+                f"\n\n{summary}\n\n{table}\n")  # fmt: skip
+        write_section(SECTION, text, ROOT / "benchmarks" / "RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
