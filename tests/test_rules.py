@@ -44,7 +44,9 @@ def test_shipped_rule_set_has_every_required_rule():
     assert rules["knees_over_feet"].primary.threshold == 12.0
     assert rules["knees_over_feet"].primary.views == ("front",)
     assert rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
-    assert [c.metric for c in rules["depth"].checks] == ["knee_flexion_image", "knee_flexion"]
+    depth = ["knee_flexion_image", "knee_flexion", "knee_flexion_front"]
+    assert [c.metric for c in rules["depth"].checks] == depth
+    assert [c.views for c in rules["depth"].checks] == [("side",), ("oblique",), ("front",)]
     # fallbacks inherit the rule's keys they do not set
     fallback = rules["depth"].checks[1]
     assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="

@@ -427,10 +427,13 @@ def _passes(c: Check, value: np.ndarray) -> np.ndarray:
 
 def _knee_flexion(metrics: MetricSet) -> MetricSet:
     """``metrics`` plus ``knee_bend_left/right``: world knee flexion (deg), the
-    image one where the world one is invalid."""
+    image one where the world one is invalid, the foreshortening one
+    (``knee_flexion_front``) in steady front view, where the world one reads a
+    deep squat 5-45 deg short."""
     extra = {}
     for side in ("left", "right"):
         world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
+        front = metrics.get(f"knee_flexion_front_{side}")
         if world is None and image is None:
             continue
         if world is None or image is None:
@@ -439,6 +442,8 @@ def _knee_flexion(metrics: MetricSet) -> MetricSet:
         else:
             values = np.where(world.valid, world.values, image.values)
             valid = world.valid | image.valid
+        if front is not None:
+            values, valid = np.where(front.valid, front.values, values), valid | front.valid
         extra[f"knee_bend_{side}"] = Metric(f"knee_bend_{side}", values, valid, "deg")
     return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 
