@@ -122,6 +122,11 @@ FIELD_OF_VIEW_DEG = 70.0
 #: `knee_flexion_front` is valid only in front-view stretches at least this long (seconds): a frame or
 #: two flagged front while the body turns, or while the tracking slips, is not a front view.
 MIN_FRONT_RUN_S = 0.5
+#: `knee_flexion_front` stands in for the 3-D angle only where it reads at least this (deg): near
+#: a straight leg it is ambiguous (a thigh tilting towards a camera above the hips first looks
+#: longer, so a slightly bent knee can read straighter than a straight one) and noisy (arccos of a
+#: ratio near 1), while it is where the knee bends far that MediaPipe's depth fails.
+FRONT_BEND_MIN_DEG = 30.0
 SCALE_PERCENTILE = 90.0
 STANDING_PERCENTILE = 5.0
 
@@ -162,6 +167,17 @@ class Standing:
     hip_y_px: float
     thigh_px: tuple[float, float]
     shank_px: tuple[float, float]
+
+
+def with_front_bend(flexion: np.ndarray, front: Metric | None) -> np.ndarray:
+    """Knee flexion ``flexion`` (deg, ``(T,)``, usually the 3-D angle) raised to
+    ``knee_flexion_front`` (``front``, one leg) where that is valid and reads at least
+    ``FRONT_BEND_MIN_DEG``: from the front MediaPipe's depth reads a deep bend far short
+    (a rendered 65-degree squat as 25 degrees, 120 as 72-117)."""
+    if front is None:
+        return np.asarray(flexion, dtype=np.float64)
+    use = front.valid & (front.values >= FRONT_BEND_MIN_DEG)
+    return np.where(use, np.fmax(front.values, flexion), flexion)
 
 
 def _heights(pix: np.ndarray, fps: float, cutoff_hz: float | None) -> np.ndarray:

@@ -7,8 +7,9 @@ that is confirmed by a descent of the hips and has a plausible duration.
 Definitions (all on whole arrays, no per-frame Python loops):
 
 - signal ``s``: per leg, world (3-D) knee flexion in degrees, in steady front
-  view the larger of it and the foreshortening estimate ``knee_flexion_front``,
-  falling back to the image knee flexion on frames where neither is known (see
+  view the larger of it and the foreshortening estimate ``knee_flexion_front``
+  where that reads a clear bend (`formcheck.metrics.with_front_bend`), falling
+  back to the image knee flexion on frames where neither is known (see
   `rep_signals`); then the minimum of the two legs (the known one where only
   one is known, as for the far leg in a side view). NaN where both legs are
   unknown.
@@ -50,6 +51,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .metrics import with_front_bend
 from .metricset import MetricSet
 
 #: Metrics the segmentation reads.
@@ -264,9 +266,10 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
     when absent).
 
     Per leg the flexion is the 3-D (world) value; where ``knee_flexion_front``
-    is valid (steady front view) the larger of the two, as MediaPipe's depth
-    squeezes a bend towards the camera (a rendered 65-degree squat reads 25
-    degrees in the world angle, 52-58 by foreshortening); else the valid image
+    is valid (steady front view) and reads a clear bend, the larger of the two,
+    as MediaPipe's depth squeezes a bend towards the camera (a rendered
+    65-degree squat reads 25 degrees in the world angle, 52-58 by
+    foreshortening; `formcheck.metrics.with_front_bend`); else the valid image
     value (side view), else the image value even where it is not valid for
     judging: a 2-D angle seen from the front is not the true knee angle but
     still rises and falls with every squat, which is all counting needs
@@ -278,9 +281,7 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
         if world is None and image is None:
             raise ValueError(f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}")
         leg = np.full(metrics.n_frames, np.nan) if world is None else world.masked
-        front = metrics.get(front_name)
-        if front is not None:
-            leg = np.where(front.valid, np.fmax(front.values, leg), leg)
+        leg = with_front_bend(leg, metrics.get(front_name))
         if image is not None:
             leg = np.where(np.isfinite(leg), leg, image.masked)
             leg = np.where(np.isfinite(leg), leg, image.values)

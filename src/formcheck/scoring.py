@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .metrics import with_front_bend
 from .metricset import VIEW_FRONT, VIEW_NAMES, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN, Metric, MetricSet
 from .reps import Reps
 from .ruleset import Check, RuleSet, load_rules
@@ -427,9 +428,9 @@ def _passes(c: Check, value: np.ndarray) -> np.ndarray:
 
 def _knee_flexion(metrics: MetricSet) -> MetricSet:
     """``metrics`` plus ``knee_bend_left/right``: world knee flexion (deg), the
-    image one where the world one is invalid, the foreshortening one
-    (``knee_flexion_front``) in steady front view, where the world one reads a
-    deep squat 5-45 deg short."""
+    image one where the world one is invalid, raised to the foreshortening one
+    where that reads a clear bend in steady front view (`with_front_bend`:
+    there the world one reads a deep squat 5-45 deg short)."""
     extra = {}
     for side in ("left", "right"):
         world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
@@ -443,7 +444,8 @@ def _knee_flexion(metrics: MetricSet) -> MetricSet:
             values = np.where(world.valid, world.values, image.values)
             valid = world.valid | image.valid
         if front is not None:
-            values, valid = np.where(front.valid, front.values, values), valid | front.valid
+            values = with_front_bend(np.where(valid, values, np.nan), front)
+            valid = np.isfinite(values)
         extra[f"knee_bend_{side}"] = Metric(f"knee_bend_{side}", values, valid, "deg")
     return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 

@@ -38,7 +38,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..metrics import Standing, compute_metrics, standing
+from ..metrics import Standing, compute_metrics, standing, with_front_bend
 from ..metricset import Metric, MetricSet
 from ..reps import RepCounter, RepParams, Reps, find_reps
 from ..ruleset import RuleSet, load_rules
@@ -70,6 +70,20 @@ class Display(Protocol):
     def idle(self) -> str | None: ...
 
     def events(self, events: tuple[RepEvent, ...] | list[RepEvent]) -> None: ...
+
+
+def _shown_knee_angle(metrics: MetricSet) -> np.ndarray:
+    """(left, right) knee flexion of the last frame to show, deg: the image angle from the side,
+    else the 3-D one raised to the foreshortening one where that reads a clear bend in steady
+    front view (`with_front_bend`); NaN where unknown."""
+    out = np.full(2, np.nan)
+    for k, side in enumerate(("left", "right")):
+        image, world = metrics.get(f"knee_flexion_image_{side}"), metrics.get(f"knee_flexion_{side}")
+        if image is not None and image.valid[-1]:
+            out[k] = image.values[-1]
+        elif world is not None:
+            out[k] = with_front_bend(world.masked, metrics.get(f"knee_flexion_front_{side}"))[-1]
+    return out
 
 
 class LiveSession:
@@ -145,7 +159,7 @@ class LiveSession:
             events = self._settle(window, metrics, end=False)
             self.log += events
             self._coach(frame.timestamp, window, metrics, events)
-            self._knee = np.array([metrics[f"knee_flexion_{s}"].masked[-1] for s in ("left", "right")])
+            self._knee = _shown_knee_angle(metrics)
         w, h = self.image_size
         size = np.array([w, h], dtype=np.float64)
         pixels = np.full((33, 2), np.nan) if pose is None else pose[0][:, :2] * size
