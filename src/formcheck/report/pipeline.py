@@ -113,9 +113,9 @@ def _still_marks(
         if all(m[0] != metric for m in marks):
             marks.append((metric, _mark_label(res), True))
     if not marks:
-        from .plots import judged_from
+        from .plots import knee_angle
 
-        base = "knee_flexion_image" if judged_from(rules, "knee_flexion_image", view) else "knee_flexion"
+        base = knee_angle(rules, view, metrics)
         knees = [f"{base}_{s}" for s in ("left", "right") if f"{base}_{s}" in metrics]
         values = {k: metrics[k].masked[rep["bottom_frame"]] for k in knees}
         values = {k: v for k, v in values.items() if np.isfinite(v)}
@@ -133,7 +133,7 @@ def _annotate_and_stills(
     from ..annotate import Annotator, Overlay, face_ellipses, rep_tracks
     from ..video import frames_at
     from .media import rep_still, resize_longest
-    from .plots import judged_from
+    from .plots import knee_angle
 
     reps = report["reps"]
     pixels = seq.pixels
@@ -165,9 +165,9 @@ def _annotate_and_stills(
     rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
     spans = np.array([[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    # the knee angle the rules judge by from this view (3-D, or in the image from the side)
-    image = judged_from(report["rules"], "knee_flexion_image", report["view"])
-    base = "knee_flexion_image" if image and "knee_flexion_image_left" in metrics else "knee_flexion"
+    # the knee angle the rules judge by from this view (by foreshortening from the front, in the image
+    # from the side, else 3-D)
+    base = knee_angle(report["rules"], report["view"], metrics)
     knee = np.column_stack([metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics
                             else np.full(len(seq), np.nan) for s in ("left", "right")])  # fmt: skip
     w, h = seq.image_size

@@ -115,10 +115,14 @@ def _responsive(svg: str) -> str:
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'
 
 
+#: The knee angle measured three ways, in the order the report prefers the one the rules judge by
+#: from a view: by foreshortening (front), in the image (side), in 3-D.
+KNEE_ANGLES = ("knee_flexion_front", "knee_flexion_image", "knee_flexion")
+
 #: The report's plots: (title, metric base names (the same quantity measured in different ways),
 #: y label, message when nothing can be drawn).
 STANDARD_PLOTS = (
-    ("Knee bend (0° = straight leg)", ("knee_flexion", "knee_flexion_image"), "knee flexion (°)",
+    ("Knee bend (0° = straight leg)", KNEE_ANGLES, "knee flexion (°)",
      "No knee angle could be measured."),
     ("Knees over feet (+ = knee drifts inward)", ("fppa",), "FPPA (°)",
      "Not measurable from this view: film from the front to check knee tracking."),
@@ -156,11 +160,18 @@ def judged_from(rules: Sequence[dict], base: str, view: str) -> bool:
     )  # fmt: skip
 
 
+def knee_angle(rules: Sequence[dict], view: str, metrics) -> str:
+    """Base name of the knee angle to show for ``view``: the first of `KNEE_ANGLES` that
+    some rule judges by from it and ``metrics`` holds, else the 3-D one."""
+    return next((b for b in KNEE_ANGLES if judged_from(rules, b, view) and f"{b}_left" in metrics),
+                "knee_flexion")  # fmt: skip
+
+
 def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
     """The report's time plots as ``(title, svg)``: knee flexion, FPPA and foot angle, left and
     right, with the reps shaded and the rule set's thresholds drawn. Where a quantity is measured
-    two ways (knee flexion in 3-D and in the image), the plot shows the one the rules judge by
-    from the detected view; a quantity no rule judges from that view is not drawn."""
+    several ways (knee flexion in 3-D, in the image, by foreshortening), the plot shows the one the
+    rules judge by from the detected view; a quantity no rule judges from that view is not drawn."""
     spans = [(r["start_s"], r["end_s"]) for r in report["reps"]]
     rules, view = report["rules"], report["view"]
     out = []
