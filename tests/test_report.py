@@ -279,3 +279,13 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
     assert "Feet parallel: within ±10°" in front["Foot angle (+ = toes out)"]
     assert "Not measurable from this view" in side["Foot angle (+ = toes out)"]
     assert "left leg" not in side["Foot angle (+ = toes out)"]
+
+
+def test_rule_targets_name_the_views_of_each_limit() -> None:
+    from formcheck.report.build import rules_section
+    from formcheck.ruleset import load_rules
+
+    targets = {d["name"]: d["target"] for d in rules_section(load_rules())}
+    assert targets["depth"] == "at least 110° from the side, at least 100° at 45° or from the front"
+    assert targets["full_extension"] == "at most 10°"  # one limit, whichever angle measures it
+    assert targets["knees_over_feet"] == "at most 12°"

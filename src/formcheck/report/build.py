@@ -56,13 +56,26 @@ def view_summary(metrics: MetricSet, detected: np.ndarray) -> tuple[str, dict[st
     return main, fractions
 
 
+#: How a view reads after a target ("at least 110° from the side").
+VIEW_WORDS = {"front": "from the front", "oblique": "at 45°", "side": "from the side"}
+
+
 def rules_section(ruleset: Any) -> list[dict[str, Any]]:
-    """The rule set as report entries (with a ``target`` in words)."""
+    """The rule set as report entries, with a ``target`` in words; where fallback checks
+    judge other views by other limits, each limit names its views ("at least 110° from the
+    side, at least 100° at 45° or from the front")."""
     out = []
     for rule in ruleset.rules:
         d = rule.to_dict()
-        targets = [target_text(c["compare"], c["threshold"], c["unit"]) for c in d.get("checks", [d])]
-        d["target"] = " or ".join(dict.fromkeys(targets))  # fallback checks when the first cannot judge
+        targets: dict[str, list[str]] = {}
+        for c in d.get("checks", [d]):
+            views = targets.setdefault(target_text(c["compare"], c["threshold"], c["unit"]), [])
+            views += [v for v in c.get("views", ["any"]) if v not in views]
+        if len(targets) == 1 or any("any" in views for views in targets.values()):
+            d["target"] = " or ".join(targets)
+        else:
+            d["target"] = ", ".join(f"{target} {' or '.join(VIEW_WORDS.get(v, v) for v in views)}"
+                                    for target, views in targets.items())  # fmt: skip
         out.append(d)
     return out
 
