@@ -40,6 +40,22 @@ def test_readme_sample_exists() -> None:
         assert (ROOT / sample).is_file(), sample
 
 
+def test_readme_camera_table_matches_the_shipped_rules() -> None:
+    """The "Where to put the camera" table says which views judge each check: keep it true."""
+    from formcheck.ruleset import load_rules
+
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("| check | front | 45 degrees | side |"):].split("\n\n")[0].splitlines()[2:]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
+    rows = {row[0]: row[1:] for row in cells}
+    rules = load_rules().rules
+    assert sorted(rows) == sorted(r.title for r in rules)
+    for rule in rules:
+        views = {v for check in rule.checks for v in check.views}
+        judged = ["any" in views or v in views for v in ("front", "oblique", "side")]
+        assert [cell != "" for cell in rows[rule.title]] == judged, rule.name
+
+
 def test_model_checksum_matches_models_readme() -> None:
     digest = hashlib.sha256(MODEL.read_bytes()).hexdigest()
     assert f"`{digest}`" in (ROOT / "models" / "README.md").read_text()
