@@ -52,6 +52,7 @@ def test_shipped_rule_set_has_every_required_rule():
     assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="
     assert (fallback.threshold, fallback.views) == (100.0, ("oblique",))
     assert load_rules("cyclist_squat") == rules
+    assert load_rules(Path("cyclist_squat")) == rules  # as the CLI's --rules option passes it
 
 
 def test_shipped_file_is_package_data_with_a_comment_per_rule():

@@ -325,9 +325,10 @@ def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
 
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """Load a rule file: ``path`` to a ``.toml`` file, or ``None`` / a shipped
-    rule set's name (``cyclist_squat``) for the rules in the package. Problems
-    raise `InputError` naming the file and the key."""
-    if path is None or (isinstance(path, str) and path in shipped_rule_sets()):
+    rule set's name (``cyclist_squat``, as a string or a path, unless a file of
+    that name exists) for the rules in the package. Problems raise `InputError`
+    naming the file and the key."""
+    if path is None or (str(path) in shipped_rule_sets() and not Path(path).is_file()):
         name = DEFAULT_RULES if path is None else str(path)
         resource = files("formcheck").joinpath("rules", f"{name}.toml")
         return parse_rules(tomllib.loads(resource.read_text(encoding="utf-8")), f"{name}.toml")

@@ -31,8 +31,8 @@ def analyze(
     ] = None,
     rules: Annotated[
         Path | None,
-        typer.Option("--rules", help="Rule file (TOML) to score with. Default: the bundled "
-                     "cyclist_squat rules.", show_default=False),
+        typer.Option("--rules", help="Rule file (TOML) to score with, or a shipped rule set's name. "
+                     "Default: the bundled cyclist_squat rules.", show_default=False),
     ] = None,
     model: ModelOption = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Do not write annotated.mp4.")] = False,
