@@ -45,6 +45,7 @@ CACHE = ROOT / "benchmarks" / ".cache" / "synth"
 PAIRS = (
     ("knee_flexion", "knee_flexion_{side}", "deg"),
     ("knee_flexion_image", "knee_flexion_{side}", "deg"),
+    ("knee_flexion_front", "knee_flexion_{side}", "deg"),
     ("fppa", "fppa_{side}", "deg"),
     ("foot_progression", "foot_progression_{side}", "deg"),
     ("trunk_lean", "trunk_lean", "deg"),
@@ -60,7 +61,8 @@ REP_ROWS = (
     ("end_frames", "rep end frame (frames)"),
     ("descent_error", "rep descent time (s)"),
 )
-SIDED = {"knee_flexion", "knee_flexion_image", "fppa", "foot_progression", "heel_elevation", "foot_pitch"}
+SIDED = {"knee_flexion", "knee_flexion_image", "knee_flexion_front", "fppa", "foot_progression",
+         "heel_elevation", "foot_pitch"}
 
 
 SECTION = "## Accuracy against rendered ground truth (`bench_accuracy.py`)"
@@ -239,7 +241,8 @@ def main() -> int:
             f"\n{SECTION}\n\n`{cmd.strip()}`: presets "
             f"{', '.join(names)}; views {', '.join(views)}; seeds {args.seeds} (each seed another look of "
             f"`synth.look.VARIANTS`, rep jitter 0.5, noise 1.0); {args.reps} reps per clip; {args.size} at "
-            f"30 fps, H.264 crf 30; full pipeline on the file. {platform.python_version()}, "
+            f"30 fps, H.264 crf 30; full pipeline on the file (pose landmarks of the 3-rep 640x360 clips "
+            f"cached in benchmarks/.cache/synth, shared with bench_reps.py). {platform.python_version()}, "
             f"{platform.machine()}, {seconds:.0f} s.\n\n{summary}\n\nMAE / bias = mean |measured - true| / "
             f"mean (measured - true) over the frames the metric marks valid, both sides pooled; in brackets "
             f"the same for metrics computed from perfect landmarks (the truth's joints), which shows "
