@@ -201,3 +201,13 @@ def test_drop_short_runs() -> None:
     np.testing.assert_array_equal(flt.drop_short_runs(mask, 3), [0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1])
     np.testing.assert_array_equal(flt.drop_short_runs(mask, 1), mask)
     assert flt.drop_short_runs(np.zeros(0, dtype=bool), 5).shape == (0,)
+
+
+@settings(max_examples=100, deadline=None)
+@given(mask=st.lists(st.booleans(), max_size=80), min_frames=st.integers(0, 12))
+def test_drop_short_runs_keeps_exactly_the_long_runs(mask: list[bool], min_frames: int) -> None:
+    got = flt.drop_short_runs(np.array(mask, dtype=bool), min_frames)
+    want = np.zeros(len(mask), dtype=bool)
+    for start, stop in flt.runs(np.array(mask, dtype=bool)):
+        want[start:stop] = stop - start >= min_frames
+    np.testing.assert_array_equal(got, want)

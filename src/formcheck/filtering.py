@@ -194,12 +194,17 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
     """``mask`` (1-D bool) with every run of True shorter than ``min_frames`` set to False."""
-    from scipy.ndimage import binary_opening
-
     mask = np.asarray(mask, dtype=bool)
     if min_frames <= 1 or mask.size == 0:
         return mask.copy()
-    return binary_opening(mask, structure=np.ones(min_frames, dtype=bool))
+    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False))  # run starts and stops, interleaved
+    starts, stops = edges[0::2], edges[1::2]
+    short = stops - starts < min_frames
+    # +1 at each short run's start, -1 at its stop: the running sum is 1 inside short runs
+    step = np.zeros(mask.size + 1, dtype=np.int8)
+    step[starts[short]] = 1
+    step[stops[short]] = -1
+    return mask & (np.cumsum(step[:-1], dtype=np.int8) == 0)
 
 
 def find_leg_swaps(

@@ -27,14 +27,16 @@ Metrics (name: unit, definition, validity)
   two tilts: ``arccos(thigh height / standing thigh height) + arccos(shank
   height / standing shank height)`` (heights = image y extents; ratios clipped
   to 1; standing heights: `Standing`). Exact for a level orthographic camera
-  whatever the leg's direction (toes out too). Valid in front view, where
-  MediaPipe's depth is poor: rendered 120-degree squats read 107-115 deg here
-  against 72-117 in ``knee_flexion_*``, and 65-degree ones 52-58 against 25. It
+  whatever the leg's direction (toes out too). From the front MediaPipe's depth
+  is poor: rendered 120-degree squats read 104-121 deg here against 72-117 in
+  ``knee_flexion_*``, 65-degree ones 52-58 against 25 (over all front-view
+  frames 9.8 deg mean error against 19.5, ``bench_accuracy.py``). It
   reads ~10 deg high when standing: the heights' jitter near their standing
-  value moves arccos steeply (the heights are low-passed before the arccos to
-  keep that small). Valid in front-view stretches of ``MIN_FRONT_RUN_S`` or
-  more. (From 45 deg it reads as well at depth, but on real footage at that
-  angle it made spurious dips, so it is not valid there.)
+  value moves arccos steeply, and a thigh tilting towards a camera above the
+  hips first looks longer (see ``FRONT_BEND_MIN_DEG``). Valid in front-view
+  stretches of ``MIN_FRONT_RUN_S`` or more. (From 45 deg it reads as well at
+  depth, but on real footage at that angle it made spurious dips, so it is not
+  valid there.)
 - ``fppa_left/right``: deg, frontal plane projection angle: the 2-D angle in the
   image between hip->knee and knee->ankle, **+ = knee medial (valgus)**,
   - = lateral (varus). The medial side is towards the other hip in the image,
@@ -180,16 +182,12 @@ def with_front_bend(flexion: np.ndarray, front: Metric | None) -> np.ndarray:
     return np.where(use, np.fmax(front.values, flexion), flexion)
 
 
-def _heights(pix: np.ndarray, fps: float, cutoff_hz: float | None) -> np.ndarray:
+def _heights(pix: np.ndarray) -> np.ndarray:
     """``(4, T)`` image heights (y extents, pixels) of the left thigh, right thigh,
-    left shank and right shank, low-passed at ``cutoff_hz`` (None: not); ``pix`` is
-    ``(K, 2, T)`` in `_NAMES` order."""
+    left shank and right shank; ``pix`` is ``(K, 2, T)`` in `_NAMES` order."""
     y = {name: pix[i, 1] for i, name in enumerate(_NAMES)}
-    heights = np.abs(np.stack([y[f"{s}_{b}"] - y[f"{s}_{a}"] for a, b in (("hip", "knee"), ("knee", "ankle"))
-                               for s in ("left", "right")]))  # fmt: skip
-    if cutoff_hz is not None and heights.shape[1]:
-        heights = flt.lowpass_rows(heights, fps, cutoff_hz)
-    return heights
+    return np.abs(np.stack([y[f"{s}_{b}"] - y[f"{s}_{a}"] for a, b in (("hip", "knee"), ("knee", "ankle"))
+                            for s in ("left", "right")]))  # fmt: skip
 
 
 def _standing(pix: np.ndarray, heights: np.ndarray) -> Standing:
@@ -205,16 +203,12 @@ def _standing(pix: np.ndarray, heights: np.ndarray) -> Standing:
     )
 
 
-def standing(
-    seq: PoseSequence,
-    visibility_threshold: float = flt.VISIBILITY_THRESHOLD,
-    cutoff_hz: float | None = flt.CUTOFF_HZ,
-) -> Standing:
+def standing(seq: PoseSequence, visibility_threshold: float = flt.VISIBILITY_THRESHOLD) -> Standing:
     """`Standing` of ``seq`` from the landmarks seen with at least ``visibility_threshold``
     (what `compute_metrics` estimates when it is not given one; live mode fixes it once)."""
     pix, _, vis = _select(seq)
     np.copyto(pix, np.nan, where=(vis < visibility_threshold)[:, None, :])
-    return _standing(pix, _heights(pix, seq.fps, cutoff_hz))
+    return _standing(pix, _heights(pix))
 
 
 def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -341,7 +335,8 @@ def _leg_metrics(
 
 #: Metrics judged only from the side or only from the front: not low-passed when no frame has that view.
 _SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
-_FRONT_ONLY = {f"{m}_{s}" for m in ("fppa", "medial_knee_shift") for s in ("left", "right")}
+_FRONT_ONLY = {f"{m}_{s}" for m in ("fppa", "medial_knee_shift", "knee_flexion_front")
+               for s in ("left", "right")}
 
 
 def compute_metrics(
@@ -375,8 +370,14 @@ def compute_metrics(
     hips = w["left_hip"] - w["right_hip"]
     hip_width = np.hypot(hips[0], hips[2])
     lateral = (hips[0] / hip_width, hips[2] / hip_width)
-    heights = _heights(pix, seq.fps, cutoff_hz if clean else None)
+    heights = _heights(pix)
     ref = _standing(pix, heights) if standing_ref is None else standing_ref
+    # Knee flexion by foreshortening (low-passed below with the other metrics).
+    standing_heights = np.array([*ref.thigh_px, *ref.shank_px])[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tilt = np.degrees(np.arccos(np.minimum(heights / standing_heights, 1.0)))
+    values["knee_flexion_front_left"] = tilt[0] + tilt[2]
+    values["knee_flexion_front_right"] = tilt[1] + tilt[3]
     for side, other in (("left", "right"), ("right", "left")):
         values.update(_leg_metrics(side, other, p, w, lateral))
     ankles = w["left_ankle"] - w["right_ankle"]
@@ -407,12 +408,6 @@ def compute_metrics(
         names = [k for k in values if k not in skip]
         smooth = flt.lowpass_rows(np.stack([values[k] for k in names]), seq.fps, cutoff_hz)
         values.update(zip(names, smooth, strict=True))
-    # Knee flexion by foreshortening, from low-passed heights: arccos of a noisy ratio near 1 is biased high.
-    standing_heights = np.array([*ref.thigh_px, *ref.shank_px])[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tilt = np.degrees(np.arccos(np.minimum(heights / standing_heights, 1.0)))
-    values["knee_flexion_front_left"] = tilt[0] + tilt[2]
-    values["knee_flexion_front_right"] = tilt[1] + tilt[3]
 
     side_view = view == VIEW_SIDE
     front = view == VIEW_FRONT
