@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLIP = HERE / ".cache" / "live_good-cyclist-squat_front_640x480.mp4"
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", type=Path, default=None, help="clip to play (default: the 640x480 one)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=None, help="stop each run after this many seconds")
-    parser.add_argument("--write", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="write its section of benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     video = args.video or clip()
     from formcheck.video import probe
@@ -132,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
 def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, argv: list[str],  # noqa: ANN001
                   load_at_start: float) -> None:  # fmt: skip
     path = HERE / "RESULTS.md"
-    text = path.read_text() if path.is_file() else "# Benchmark results\n"
     rows = "\n".join(
         f"| {k + 1} | {r['fps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
         f"{r['dropped']}/{r['processed'] + r['dropped']} | {r['cpu_ms_per_frame']:.1f} |"
@@ -145,7 +146,7 @@ def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, arg
         busy = (" The machine was shared with other jobs (load above the core count), so these figures are "
                 "pessimistic: the model's time per frame grows with the load.")  # fmt: skip
     block = (
-        f"\n{SECTION} ({stamp})\n\n"
+        f"{SECTION} ({stamp})\n\n"
         f"`{command}` on {video.name} ({info.width}x{info.height}, {info.fps:g} fps, "
         f"{info.frame_count} frames) played in real time through capture -> model -> session -> "
         f"the window's drawing. {cond}.\n\n"
@@ -154,8 +155,8 @@ def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, arg
         f"{rows}\n\n"
         f"Median: {med['fps']:.1f} fps (target >= 20), p95 {med['p95_ms']:.0f} ms (target <= 100).{busy}\n"
     )
-    path.write_text(text.rstrip("\n") + "\n" + block)
-    print(f"appended to {path}")
+    write_section(SECTION, block, path)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
