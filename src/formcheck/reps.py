@@ -39,7 +39,9 @@ Definitions (all on whole arrays, no per-frame Python loops):
 Every decision about a rep with bottom ``b`` depends only on frames within
 ``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` =
 ``standing_window_s`` in frames). `RepCounter` uses that
-to give exactly the offline result from a bounded trailing buffer.
+to give exactly the offline result from a bounded trailing buffer, and
+`settled` to emit most reps right after their end rather than ``R`` frames
+after the bottom.
 """
 
 from __future__ import annotations
@@ -494,6 +496,64 @@ def _upright(
     return upright.reshape(-1, 2).all(axis=1)
 
 
+def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each k, the maximum of ``x[lo_k:hi_k + 1]`` (-inf for an empty range)."""
+    out = np.full(lo.shape, -np.inf)
+    some = lo <= hi
+    if some.any():
+        flat, _, offsets = _ragged(lo[some], hi[some])
+        out[some] = np.maximum.reduceat(x[flat], offsets)
+    return out
+
+
+def settled(
+    x: np.ndarray, reps: Reps, fps: float, params: RepParams | None = None, known: int = -1
+) -> np.ndarray:
+    """Per rep of ``reps`` (found by `detect_reps` in the signal ``x``, the frames seen so
+    far, +inf where unknown): True when no frame still to come can change it, nor bring a
+    rep before it, long before the ``R`` frames of `RepParams.radius` have passed.
+
+    What later frames can still move is the right base of the bottom's prominence: until
+    a frame above the bottom arrives it can only fall, towards the left base ``L``, so
+    the reference level lies between ``L`` and the one found. The rep is settled when it
+    is the same for every level in that range: its standing points are back within
+    tolerance of ``L`` too (a lower level only widens the peak and deepens its
+    prominence, which no check penalises), or the right base is bounded; the knee never
+    rises above the bottom elsewhere in the rep nor rises again on the way up by
+    ``min_prominence_deg`` (no later bottom can appear inside it or tie with it), both
+    standing points are ``min_prominence_deg`` below the bottom, the frames the trunk
+    check reads have arrived, and no earlier frame as high as the bottom is still within
+    ``max_duration_s`` of the newest frame (an earlier bottom that could still become a
+    rep), except up to frame ``known``, the end of the last rep already known final (its
+    own conditions keep any later bottom out of it).
+    """
+    p = params or RepParams()
+    n = x.shape[0]
+    s, b, e = reps.start, reps.bottom, reps.end
+    if b.size == 0:
+        return np.zeros(0, dtype=bool)
+    h, w = p.half_window(fps), p.standing_frames(fps)
+    top = x[b]
+    ok = e + w + 1 <= n - 1
+    e1 = np.minimum(e + 1, n - 1)
+    ok &= (_range_max(x, s, b - 1) < top) & (_range_max(x, b + 1, e) < top)
+    ok &= (top - x[s] >= p.min_prominence_deg) & (top - x[e] >= p.min_prominence_deg)
+    ok &= _largest_reversal(-x, b, e) < p.min_prominence_deg
+    ok &= (x[e] <= x[e - 1]) & (x[e] <= x[e1]) & (x[s] <= x[np.maximum(s - 1, 0)]) & (x[s] <= x[s + 1])
+    # The left base as find_peaks has it: the lowest point back to the last higher frame, within h frames.
+    lo = np.maximum(b - h, 0)
+    flat, lengths, offsets = _ragged(lo, b)
+    higher = np.maximum.reduceat(np.where(x[flat] > np.repeat(top, lengths), flat, -1), offsets)
+    flat, _, offsets = _ragged(np.maximum(higher + 1, lo), b)
+    left_base = np.minimum.reduceat(x[flat], offsets)
+    thr = left_base + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * (top - left_base))
+    # A frame above the bottom within h frames after it bounds the right base: the level is final.
+    bounded = _range_max(x, b + 1, np.minimum(b + h, n - 1)) > top
+    ok &= bounded | ((x[s] <= thr) & (x[e] <= thr))
+    ok &= _range_max(x, np.full(b.shape, max(n - h, known + 1, 0)), b - 1) < top
+    return ok
+
+
 def find_reps(metrics: MetricSet, params: RepParams | None = None, fps: float | None = None) -> Reps:
     """Repetitions of a whole `MetricSet` (offline). ``fps`` defaults to the
     estimate from the timestamps."""
@@ -512,9 +572,12 @@ class RepCounter:
     It keeps a trailing buffer of ``2 R + 2`` frames (``R``: see
     `RepParams.radius`) and re-runs `detect_reps` on it after every update. A
     rep with bottom ``b`` depends only on frames ``b - R .. b + R``, so it is
-    emitted once frame ``b + R`` has arrived (or at `flush`), and the reps
-    emitted over a whole stream are exactly those of `find_reps` on the whole
-    sequence with the same ``fps``.
+    emitted once frame ``b + R`` has arrived (24 s with the shipped parameters)
+    or, usually a few frames after its end, as soon as `settled` shows that no
+    later frame can change it (or at `flush`); reps are emitted in order. The
+    reps emitted over a whole stream are exactly those of `find_reps` on the
+    whole sequence with the same ``fps`` (tests: any chunking, adversarial
+    random walks with NaN holes and exact ties, real footage).
     """
 
     def __init__(self, fps: float, params: RepParams | None = None) -> None:
@@ -527,7 +590,7 @@ class RepCounter:
         self._buf = np.empty((0, 4))  # columns: timestamp, flexion, hip_drop, trunk_lean
         self._with_trunk: bool | None = None  # fixed by the first frames
         self._offset = 0  # stream index of the buffer's first frame
-        self._last_bottom = -1
+        self._last_bottom = self._last_end = -1
         self._emitted: list[Reps] = []
 
     @property
@@ -588,11 +651,15 @@ class RepCounter:
         if self._offset > 0:
             ok &= bottom - self._radius >= self._offset
         if final_only:
-            ok &= bottom + self._radius <= self.n_frames - 1
+            x = np.where(np.isfinite(b[:, 1]), b[:, 1], np.inf)
+            early = settled(x, found, self.fps, self.params, known=self._last_end - self._offset)
+            final = (bottom + self._radius <= self.n_frames - 1) | early
+            # in order: a rep that is not final yet holds back the ones after it
+            ok &= np.logical_and.accumulate(final | ~ok)
         new = found.select(ok)
         new = Reps(new.start + self._offset, new.bottom + self._offset, new.end + self._offset,
                    new.t_start, new.t_bottom, new.t_end)  # fmt: skip
         if len(new):
-            self._last_bottom = int(new.bottom[-1])
+            self._last_bottom, self._last_end = int(new.bottom[-1]), int(new.end[-1])
             self._emitted.append(new)
         return new
