@@ -62,6 +62,7 @@ def test_live_counts_the_offline_reps_with_the_same_scores_and_promptly(valgus_s
     announced = [e for _, e in display.rep_events]
     assert [e.frames for e in announced] == [r.frames for r in summary.reps]
     assert all(e.kind != REVISED for e in announced)
+    assert all(e.final for e in announced)  # the counter had settled each rep by then: no provisional step
     for at, event in display.rep_events[:-1]:
         assert event.t_end < at <= event.t_end + session.rules.top_window_s + SETTLE_S + 0.3
     assert len(session.sequence()) == len(seq)

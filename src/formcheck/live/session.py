@@ -12,10 +12,13 @@ Per processed frame (the metric, rep and scoring code is formcheck's vectorised 
    zero-phase filter and the leg-swap repair have seen enough frames on both sides), are
    kept in a `MetricStore` and pushed to the incremental `RepCounter`, whose reps are
    exactly `find_reps`' on the settled metrics;
-4. `RepCounter` confirms a rep only ``2 max_duration_s`` after its bottom (24 s with the
-   shipped parameters), far too late to coach with. So `detect_reps` also runs on the
-   settled tail, and a rep whose end (and the rules' "top" phase after it) is settled is
-   counted at once (*provisional*). When `RepCounter` later emits it, it becomes final; if
+4. `RepCounter` emits a rep once no later frame can change it: usually a few frames after
+   its end, but when the standing levels either side of it differ it can take until
+   ``2 max_duration_s`` after its bottom (24 s with the shipped parameters), too late to
+   coach with. A rep it emits is made final once the rules' "top" phase after its end is
+   settled too. Meanwhile `detect_reps` also runs on the settled tail, and a rep whose end
+   (and that "top" phase) is settled is counted at once (*provisional*). When
+   `RepCounter` later emits it, it becomes final; if
    the final rep's score or failed rules differ from what was announced (the standing
    level that bounds a rep can still move) a ``revised`` event follows (if only its frames
    moved, they are corrected silently), and a provisional rep the counter never confirms
@@ -125,6 +128,7 @@ class LiveSession:
                                  model_sha256=self.model_sha256, meta={"mode": "live"})  # fmt: skip
         self.store = MetricStore()
         self.counter = RepCounter(self.fps, self.rep_params)
+        self._waiting = Reps.empty()  # final reps from the counter whose "top" phase is not settled yet
         self.n_settled = 0
         self.log: list[RepEvent] = []  # every rep event since the last reset, in order
         self.final: list[RepEvent] = []
@@ -220,15 +224,25 @@ class LiveSession:
             lo = n - len(window)
             a, b = self.n_settled - lo, upto - lo
             self.store.extend(metrics, a, b)
-            confirmed = self.counter.update(_metric_slice(metrics, a, b))
+            self._waiting = Reps.concat([self._waiting, self.counter.update(_metric_slice(metrics, a, b))])
             self.n_settled = upto
-            events += self._confirm(confirmed)
+            events += self._confirm(self._confirmable())
             if not end:
                 events += self._provisional()
         if end:
-            events += self._confirm(self.counter.flush())
+            events += self._confirm(Reps.concat([self._waiting, self.counter.flush()]))
+            self._waiting = Reps.empty()
             events += self._withdraw(every=True)
         return events
+
+    def _confirmable(self) -> Reps:
+        """The counter's final reps whose "top" phase after the end (judged by the rules) is
+        settled too, in order; the others keep waiting."""
+        settled_t = self.store.timestamps[-1]
+        ok = (self._waiting.end <= self.n_settled - 2) & (self._waiting.t_end + self._top_s <= settled_t)
+        ready = np.logical_and.accumulate(ok)
+        out, self._waiting = self._waiting.select(ready), self._waiting.select(~ready)
+        return out
 
     def _provisional(self) -> list[RepEvent]:
         """Reps found on the settled tail whose end is settled, not counted yet."""
