@@ -52,11 +52,7 @@ def load(path: Path) -> tuple[list[str], np.ndarray, list[PoseSequence]]:
     keys = sorted(data.files)
     seqs = []
     for k in keys:
-        a = data[k].astype(np.float64)
-        n = a.shape[0]
-        seqs.append(PoseSequence(landmarks=a[..., :3], world=np.full((n, 33, 3), np.nan),
-                                 visibility=np.nan_to_num(a[..., 3], nan=0.0), timestamps=np.arange(n) / FPS,
-                                 fps=FPS, image_size=IMAGE_SIZE, source=k))  # fmt: skip
+        seqs.append(PoseSequence.from_image_landmarks(data[k], FPS, IMAGE_SIZE, source=k))
     labels = np.array([k.startswith("valid") for k in keys])
     return keys, labels, seqs
 

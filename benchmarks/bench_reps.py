@@ -102,14 +102,8 @@ def labelled_counts() -> dict[str, int]:
     from formcheck.sequence import PoseSequence
 
     data = np.load(FOOTAGE / "frontsquat_depth_dev.npz")
-    out = {}
-    for key in data.files:
-        a = data[key].astype(np.float64)
-        n = a.shape[0]
-        seq = PoseSequence(landmarks=a[..., :3], world=np.full((n, 33, 3), np.nan), visibility=a[..., 3],
-                           timestamps=np.arange(n) / 30.0, fps=30.0, image_size=(1080, 1920))  # fmt: skip
-        out[key] = len(count(seq))
-    return out
+    return {key: len(count(PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920))))
+            for key in data.files}  # fmt: skip
 
 
 def rendered_rows(seeds: list[int], views: list[str], lags: list[float]) -> list[tuple[str, str, int, int, int]]:  # noqa: E501

@@ -158,3 +158,16 @@ def test_extract_cached_extracts_once_and_again_for_another_video(noise_video: P
     other = tmp_path / "other.mp4"
     other.write_bytes(noise_video.read_bytes())
     assert Path(extract_cached(other, path).source).name == "other.mp4"  # the cache held another video's
+
+
+def test_sequence_from_image_landmarks_of_other_tools() -> None:
+    points = np.random.default_rng(1).random((5, 33, 4))
+    points[2] = np.nan  # no person on frame 2
+    seq = PoseSequence.from_image_landmarks(points, 25.0, (640, 480), source="other.csv")
+    np.testing.assert_array_equal(seq.landmarks, points[..., :3])
+    np.testing.assert_array_equal(seq.visibility[[0, 1, 3, 4]], points[[0, 1, 3, 4], :, 3])
+    assert (seq.visibility[2] == 0).all() and np.isnan(seq.world).all()
+    np.testing.assert_allclose(seq.timestamps, np.arange(5) / 25.0)
+    assert seq.detected.tolist() == [True, True, False, True, True] and seq.source == "other.csv"
+    with pytest.raises(ValueError, match=r"points: expected shape \(T, 33, 4\), got \(5, 33, 3\)"):
+        PoseSequence.from_image_landmarks(points[..., :3], 25.0, (640, 480))

@@ -46,10 +46,8 @@ def test_agreement_with_labelled_front_view_squats() -> None:
     data = np.load(DATA)
     hits = 0
     for key in data.files:
-        a = data[key].astype(np.float64)
-        n = a.shape[0]
-        seq = PoseSequence(a[..., :3], np.full((n, 33, 3), np.nan), np.nan_to_num(a[..., 3]),
-                           np.arange(n) / 30.0, 30.0, (1080, 1920))  # fmt: skip
+        seq = PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920))
+        n = len(seq)
         m = compute_metrics(seq)
         peaks, props = find_peaks(np.nan_to_num(m["hip_drop"].values, nan=-1.0), prominence=0.3)
         start, stop = (0, n)

@@ -84,10 +84,7 @@ def test_one_rep_per_labelled_front_squat(shared_footage: Path) -> None:
     data = np.load(shared_footage / "frontsquat_depth_dev.npz")
     counts = {}
     for key in data.files:
-        a = data[key].astype(np.float64)
-        n = a.shape[0]
-        seq = PoseSequence(landmarks=a[..., :3], world=np.full((n, 33, 3), np.nan), visibility=a[..., 3],
-                           timestamps=np.arange(n) / 30.0, fps=30.0, image_size=(1080, 1920))  # fmt: skip
+        seq = PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920))
         counts[key] = len(find_reps(compute_metrics(seq, clean=True)))
     assert max(counts.values()) == 1, counts  # never two reps in one squat
     # the misses are shallow squats whose knee angle, projected from the front, stays under 50 deg

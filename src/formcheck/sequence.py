@@ -96,6 +96,22 @@ class PoseSequence:
         )
 
     @classmethod
+    def from_image_landmarks(
+        cls, points: np.ndarray, fps: float, image_size: tuple[int, int], source: str | Path = ""
+    ) -> PoseSequence:
+        """A sequence from image landmarks alone, as other pose tools and data sets give them:
+        ``points`` ``(T, 33, 4)`` = normalised x, y, z and visibility (NaN rows where no person),
+        frames ``1 / fps`` s apart. World coordinates are unknown (NaN); so is visibility where
+        NaN (read as 0)."""
+        a = np.asarray(points, dtype=np.float64)
+        if a.ndim != 3 or a.shape[1:] != (NUM_LANDMARKS, 4):
+            raise ValueError(f"points: expected shape (T, {NUM_LANDMARKS}, 4), got {a.shape}")
+        n = a.shape[0]
+        return cls(landmarks=a[..., :3], world=np.full((n, NUM_LANDMARKS, 3), np.nan),
+                   visibility=np.nan_to_num(a[..., 3], nan=0.0), timestamps=np.arange(n) / fps, fps=fps,
+                   image_size=image_size, source=str(source))  # fmt: skip
+
+    @classmethod
     def empty(cls, fps: float, image_size: tuple[int, int], source: str | Path = "") -> PoseSequence:
         """A sequence with no frames."""
         return cls(
