@@ -236,9 +236,12 @@ def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _pair_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean of two sides where both are known, else the one that is."""
-    fa, fb = np.isfinite(a), np.isfinite(b)
-    return np.where(fa & fb, (a + b) / 2, np.where(fa, a, b))
+    """Mean of two sides where both are known, else the one that is (NaN where neither)."""
+    mean = (a + b) * 0.5
+    gap = np.isnan(mean)
+    if gap.any():  # a side unknown on some frames: the other side there
+        mean[gap] = np.where(np.isnan(a[gap]), b[gap], a[gap])
+    return mean
 
 
 def _percentile(x: np.ndarray, q: float) -> float:
