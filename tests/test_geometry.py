@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
 
 from formcheck.geometry import (
     angle_between,
@@ -80,14 +81,6 @@ def test_projection_and_signed_distance() -> None:
     assert got == pytest.approx(-1.0)
 
 
-def _rotation(a: float, b: float, c: float) -> np.ndarray:
-    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
-    rz = np.array([[ca, -sa, 0], [sa, ca, 0], [0, 0, 1]])
-    ry = np.array([[cb, 0, sb], [0, 1, 0], [-sb, 0, cb]])
-    rx = np.array([[1, 0, 0], [0, cc, -sc], [0, sc, cc]])
-    return rz @ ry @ rx
-
-
 angles = st.floats(-np.pi, np.pi, allow_nan=False)
 coords = st.floats(-2, 2, allow_nan=False)
 
@@ -100,5 +93,5 @@ def test_joint_flexion_invariant_to_rotation_translation_scale(
 ) -> None:
     pts = np.random.default_rng(seed).normal(size=(3, 20, 3))
     before = joint_flexion(*pts)
-    moved = scale * pts @ _rotation(a, b, c).T + np.array([tx, ty, tz])
+    moved = scale * pts @ Rotation.from_euler("ZYX", [a, b, c]).as_matrix().T + np.array([tx, ty, tz])
     np.testing.assert_allclose(joint_flexion(*moved), before, atol=1e-7)

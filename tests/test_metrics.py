@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
 
 from formcheck.filtering import clean_sequence
 from formcheck.landmarks import INDEX, MIRROR
@@ -247,14 +248,6 @@ def test_mirroring_the_body_swaps_left_and_right_and_keeps_valgus_signs(
     np.testing.assert_array_equal(mm.view, m.view)
 
 
-def _rotation(a: float, b: float, c: float) -> np.ndarray:
-    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
-    rz = np.array([[ca, -sa, 0], [sa, ca, 0], [0, 0, 1]])
-    ry = np.array([[cb, 0, sb], [0, 1, 0], [-sb, 0, cb]])
-    rx = np.array([[1, 0, 0], [0, cc, -sc], [0, sc, cc]])
-    return rz @ ry @ rx
-
-
 @settings(max_examples=25, deadline=None)
 @given(a=st.floats(-3.1, 3.1), b=st.floats(-3.1, 3.1), c=st.floats(-3.1, 3.1), scale=st.floats(0.1, 10),
        shift=st.floats(-5, 5))  # fmt: skip
@@ -264,11 +257,12 @@ def test_3d_metrics_invariant_to_rotation_translation_and_scale_of_the_world(
     seq = pose_from_angles(np.array([15.0, 60.0, 110.0]), np.array([5.0, 80.0, 95.0]), valgus_left=6.0,
                            foot_progression_left=25.0, stance_width=1.5, yaw_deg=20.0)  # fmt: skip
     base = compute_metrics(seq, clean=False)
-    moved = compute_metrics(replace(seq, world=scale * seq.world @ _rotation(a, b, c).T + shift), clean=False)
+    rotated = scale * seq.world @ Rotation.from_euler("ZYX", [a, b, c]).as_matrix().T + shift
+    moved = compute_metrics(replace(seq, world=rotated), clean=False)
     for name in ("knee_flexion_left", "knee_flexion_right"):
         np.testing.assert_allclose(moved[name].values, base[name].values, atol=1e-7)
     # Turning about the vertical, moving and scaling keep the floor-plane metrics.
-    world = scale * seq.world @ _rotation(0, a, 0).T + shift
+    world = scale * seq.world @ Rotation.from_euler("y", a).as_matrix().T + shift
     turned = compute_metrics(replace(seq, world=world), clean=False)
     for name in ("foot_progression_left", "foot_progression_right", "stance_width", "trunk_lean",
                  "fppa_world_left"):  # fmt: skip
