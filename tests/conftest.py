@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FOOTAGE = ROOT.parent / "shared" / "footage"
+CHROMIUM = shutil.which("chromium")
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +28,19 @@ def shared_footage() -> Path:
     if not SHARED_FOOTAGE.is_dir():
         pytest.skip(f"{SHARED_FOOTAGE} is absent")
     return SHARED_FOOTAGE
+
+
+def chromium_console(url: str, *extra: str) -> list[str]:
+    """Console lines Chromium logs while loading ``url`` headless (no network, throwaway profile)."""
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, "--dump-dom", url],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if ":CONSOLE" in line]
 
 
 def write_video(path: Path, frames: Sequence[np.ndarray], fps: int = 30, lossless: bool = True) -> Path:

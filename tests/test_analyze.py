@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import CHROMIUM, chromium_console
 
 from formcheck.cache import save
 from formcheck.report.pipeline import AnalyzeOptions, run
@@ -29,7 +29,6 @@ from formcheck.testing import squat_sequence_with_truth
 from formcheck.videowriter import VideoWriter
 
 SIZE = (360, 640)  # width, height: portrait, like a phone
-CHROMIUM = shutil.which("chromium")
 _HARNESS = """<!DOCTYPE html><html><body style="margin:0">
 <iframe id="f" src="%s" style="width:%dpx;height:900px;border:0"></iframe><script>
 var f = document.getElementById("f");
@@ -51,27 +50,14 @@ f.onload = function () {
 </script></body></html>"""
 
 
-def chromium(url: str, *extra: str) -> list[str]:
-    """Console lines Chromium logs while loading ``url`` headless (no network, throwaway profile)."""
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if ":CONSOLE" in line]
-
-
 def check_in_chromium(report_html: Path, video: bool) -> None:
     """The page loads with no console message at all (CSP violations and errors are logged
     there), does not scroll sideways at phone width (390 px), and its video decodes."""
-    assert chromium(report_html.as_uri()) == []
+    assert chromium_console(report_html.as_uri()) == []
     with tempfile.TemporaryDirectory() as tmp:
         harness = Path(tmp) / "harness.html"
         harness.write_text(_HARNESS % (report_html.as_uri(), 390))
-        lines = chromium(harness.as_uri(), "--allow-file-access-from-files", "--timeout=15000")
+        lines = chromium_console(harness.as_uri(), "--allow-file-access-from-files", "--timeout=15000")
     messages = [line.split('"')[1] for line in lines]
     assert "FC-OVERFLOW 0" in messages, lines
     assert not [m for m in messages if m.startswith("FC-VIDEO-ERROR")], lines

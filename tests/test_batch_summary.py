@@ -6,13 +6,11 @@ import base64
 import csv
 import hashlib
 import re
-import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, chromium_console
 
 from formcheck.batch.discover import VideoEntry
 from formcheck.batch.jobs import JobResult
@@ -133,7 +131,6 @@ def test_patients_get_their_sessions_in_date_order_with_sparklines(tmp_path: Pat
     assert "<title>2024-01-10: 14, 2024-03-01: 4</title>" in p1  # knee valgus trend
 
 
-CHROMIUM = shutil.which("chromium")
 _SORT_HARNESS = """<!DOCTYPE html><html><body><iframe id="f" src="%s"></iframe><script>
 var f = document.getElementById("f");
 f.onload = function () {
@@ -157,19 +154,6 @@ f.onload = function () {
 </script></body></html>"""
 
 
-def _chromium(url: str, *extra: str) -> list[str]:
-    """Console messages Chromium logs while loading ``url`` headless (throwaway profile, no network)."""
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if ":CONSOLE" in line]
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_index_in_chromium_runs_only_its_own_script_and_sorts(tmp_path: Path) -> None:
     outcomes = [
@@ -181,10 +165,10 @@ def test_index_in_chromium_runs_only_its_own_script_and_sorts(tmp_path: Path) ->
     _, index = write_summary(tmp_path / "out", outcomes)
     # no console message at all: an injected script (run or blocked by the policy) would log one,
     # and so would the page's own script if the policy's hash did not match it
-    assert _chromium(index.as_uri()) == []
+    assert chromium_console(index.as_uri()) == []
     harness = tmp_path / "harness.html"
     harness.write_text(_SORT_HARNESS % index.as_uri())
-    lines = _chromium(harness.as_uri(), "--allow-file-access-from-files", "--timeout=10000")
+    lines = chromium_console(harness.as_uri(), "--allow-file-access-from-files", "--timeout=10000")
     said = dict(line.split('"')[1].split(" ", 1) for line in lines if '"FC-' in line)
     assert said["FC-UP"] == "40.0|75.0|90.0|"  # numeric ascending, the empty score last
     assert said["FC-DOWN"] == "90.0|75.0|40.0|"
