@@ -235,12 +235,15 @@ class LiveSession:
             events += self._withdraw(every=True)
         return events
 
+    def _top_settled(self, end: np.ndarray, t_end: np.ndarray) -> np.ndarray:
+        """Per rep (stream frame ``end``, time ``t_end`` s of its standing point): that point is
+        settled, and so is the "top" phase after it that the rules judge."""
+        return (end <= self.n_settled - 2) & (t_end + self._top_s <= self.store.timestamps[-1])
+
     def _confirmable(self) -> Reps:
-        """The counter's final reps whose "top" phase after the end (judged by the rules) is
-        settled too, in order; the others keep waiting."""
-        settled_t = self.store.timestamps[-1]
-        ok = (self._waiting.end <= self.n_settled - 2) & (self._waiting.t_end + self._top_s <= settled_t)
-        ready = np.logical_and.accumulate(ok)
+        """The counter's final reps whose "top" phase is settled too (`_top_settled`), in
+        order; the others keep waiting."""
+        ready = np.logical_and.accumulate(self._top_settled(self._waiting.end, self._waiting.t_end))
         out, self._waiting = self._waiting.select(ready), self._waiting.select(~ready)
         return out
 
@@ -250,11 +253,10 @@ class LiveSession:
         found = find_reps(self.store.metric_set(lo, self.n_settled), self.rep_params, self.fps)
         known = max((r.bottom for r in (*self.final, *self.provisional)), default=-1)
         events = []
-        settled_t = self.store.timestamps[-1]
-        for rep in found:
+        top_settled = self._top_settled(found.end + lo, found.t_end)
+        for rep, ready in zip(found, top_settled, strict=True):
             start, bottom, end = rep.start + lo, rep.bottom + lo, rep.end + lo
-            # the standing point is settled, and so is the "top" phase after it that rules judge
-            if bottom > known and end <= self.n_settled - 2 and rep.t_end + self._top_s <= settled_t:
+            if bottom > known and ready:
                 event = self._scored(start, bottom, end, number=len(self.reps) + 1)
                 self.provisional.append(event)
                 events.append(event)
