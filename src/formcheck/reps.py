@@ -348,6 +348,12 @@ def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     return np.minimum.reduceat(hit, offsets)
 
 
+def _walls(flexion: np.ndarray) -> np.ndarray:
+    """The signal the segmentation searches: unknown frames become +inf walls, never a
+    peak (filtered by the height bound), and prominence / base searches stop at them."""
+    return np.where(np.isfinite(flexion), flexion, np.inf)
+
+
 def _largest_reversal(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """For each k, the largest drop of ``x`` below its running maximum within
     ``[lo_k, hi_k]`` (0 for a series that never falls; NaN frames skipped)."""
@@ -394,9 +400,7 @@ def detect_reps(
     if n < 3:
         return Reps.empty()
     h = p.half_window(fps)
-    # Unknown frames become +inf walls: never a peak (filtered by the height
-    # bound), and prominence / base searches stop at them.
-    x = np.where(np.isfinite(flex), flex, np.inf)
+    x = _walls(flex)
     height = (p.min_bottom_deg, np.finfo(np.float64).max)
     with warnings.catch_warnings():  # flat stretches have peaks of prominence 0: filtered out below
         warnings.filterwarnings("ignore", message="some peaks have a (prominence|width) of 0")
@@ -507,10 +511,10 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def settled(
-    x: np.ndarray, reps: Reps, fps: float, params: RepParams | None = None, known: int = -1
+    flexion: np.ndarray, reps: Reps, fps: float, params: RepParams | None = None, known: int = -1
 ) -> np.ndarray:
-    """Per rep of ``reps`` (found by `detect_reps` in the signal ``x``, the frames seen so
-    far, +inf where unknown): True when no frame still to come can change it, nor bring a
+    """Per rep of ``reps`` (found by `detect_reps` in ``flexion``, the frames seen so far,
+    NaN where unknown): True when no frame still to come can change it, nor bring a
     rep before it, long before the ``R`` frames of `RepParams.radius` have passed.
 
     What later frames can still move is the right base of the bottom's prominence: until
@@ -528,6 +532,7 @@ def settled(
     own conditions keep any later bottom out of it).
     """
     p = params or RepParams()
+    x = _walls(np.asarray(flexion, dtype=np.float64))
     n = x.shape[0]
     s, b, e = reps.start, reps.bottom, reps.end
     if b.size == 0:
@@ -651,8 +656,7 @@ class RepCounter:
         if self._offset > 0:
             ok &= bottom - self._radius >= self._offset
         if final_only:
-            x = np.where(np.isfinite(b[:, 1]), b[:, 1], np.inf)
-            early = settled(x, found, self.fps, self.params, known=self._last_end - self._offset)
+            early = settled(b[:, 1], found, self.fps, self.params, known=self._last_end - self._offset)
             final = (bottom + self._radius <= self.n_frames - 1) | early
             # in order: a rep that is not final yet holds back the ones after it
             ok &= np.logical_and.accumulate(final | ~ok)
