@@ -93,6 +93,19 @@ def noise_video(tmp_path: Path) -> Path:
     return write_video(tmp_path / "noise.mp4", frames, fps=30, lossless=False)
 
 
+def _mux_silence(container, stream) -> None:  # noqa: ANN001 -- PyAV objects
+    """Encode and mux 5 frames (1024 samples each) of mono silence at 44.1 kHz on ``stream``."""
+    import av
+
+    for i in range(5):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 44100, i * 1024
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
 def _zero_mdat(path: Path, start_fraction: float) -> None:
     """Overwrite the coded frames of an MP4 with zeros from ``start_fraction`` of the ``mdat`` payload on."""
     data = bytearray(path.read_bytes())
@@ -135,15 +148,7 @@ def make_bad_input(kind: str, folder: Path) -> Path:
         _zero_mdat(path, 0.0)
     elif kind == "no_video_stream":
         with av.open(str(path), "w") as container:
-            stream = container.add_stream("aac", rate=44100)
-            for i in range(5):
-                silence = np.zeros((1, 1024), np.float32)
-                frame = av.AudioFrame.from_ndarray(silence, format="fltp", layout="mono")
-                frame.sample_rate, frame.pts = 44100, i * 1024
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
+            _mux_silence(container, container.add_stream("aac", rate=44100))
     elif kind == "audio_with_cover_art":  # a music file's picture is a one-frame "video" stream
         with av.open(str(path), "w") as container:
             audio = container.add_stream("aac", rate=44100)
@@ -154,14 +159,7 @@ def make_bad_input(kind: str, folder: Path) -> Path:
                 container.mux(packet)
             for packet in cover.encode():
                 container.mux(packet)
-            for i in range(5):
-                silence = np.zeros((1, 1024), np.float32)
-                frame = av.AudioFrame.from_ndarray(silence, format="fltp", layout="mono")
-                frame.sample_rate, frame.pts = 44100, i * 1024
-                for packet in audio.encode(frame):
-                    container.mux(packet)
-            for packet in audio.encode():
-                container.mux(packet)
+            _mux_silence(container, audio)
     elif kind == "ansi_text":  # FFmpeg would play a .ans text file as ANSI-art video
         path = folder / "notes.ans"
         path.write_text("hello\nworld\n")
