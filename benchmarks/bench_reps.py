@@ -53,34 +53,30 @@ EXPECTED = {
 }
 
 
-def count(seq) -> object:
-    from formcheck.metrics import compute_metrics
-    from formcheck.reps import find_reps
-
-    return find_reps(compute_metrics(seq, clean=True))
-
-
-def counter_lags(seq) -> list[float]:
-    """Live counting: the clip's metrics fed to `RepCounter` 0.1 s at a time (as live mode
-    does); per rep emitted before the end of the clip, seconds from the rep's end to the
-    chunk that emitted it. Checks that the counter's reps are the offline ones."""
+def count(seq, lags: list[float] | None = None):
+    """The offline reps of ``seq``. With ``lags``, also live counting: its metrics fed to
+    `RepCounter` 0.1 s at a time (as live mode does), checked to give the offline reps, and
+    per rep emitted before the clip ended, the seconds from the rep's end to the chunk that
+    emitted it appended to ``lags``."""
     from formcheck.metrics import compute_metrics
     from formcheck.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
 
     metrics = compute_metrics(seq, clean=True)
     ts = np.asarray(metrics.timestamps)
     if ts.size < 3:
-        return []
+        return Reps.empty()
     fps = estimate_fps(ts)
-    knee, hip, trunk = rep_signals(metrics)
-    counter, step, lags, parts = RepCounter(fps), max(1, round(0.1 * fps)), [], []
-    for i in range(0, ts.size, step):
-        j = min(i + step, ts.size)
-        parts.append(counter.push(ts[i:j], knee[i:j], hip[i:j], trunk[i:j]))
-        lags += [float(ts[j - 1] - rep.t_end) for rep in parts[-1]]
-    got, offline = Reps.concat([*parts, counter.flush()]), find_reps(metrics, fps=fps)
-    assert got.bottom.tolist() == offline.bottom.tolist(), "live counter and offline differ"
-    return lags
+    offline = find_reps(metrics, fps=fps)
+    if lags is not None:
+        knee, hip, trunk = rep_signals(metrics)
+        counter, step, parts = RepCounter(fps), max(1, round(0.1 * fps)), []
+        for i in range(0, ts.size, step):
+            j = min(i + step, ts.size)
+            parts.append(counter.push(ts[i:j], knee[i:j], hip[i:j], trunk[i:j]))
+            lags += [float(ts[j - 1] - rep.t_end) for rep in parts[-1]]
+        got = Reps.concat([*parts, counter.flush()])
+        assert got.bottom.tolist() == offline.bottom.tolist(), "live counter and offline differ"
+    return offline
 
 
 def footage_rows(lags: list[float]) -> list[tuple[str, int, int, float]]:
@@ -90,8 +86,7 @@ def footage_rows(lags: list[float]) -> list[tuple[str, int, int, float]]:
     rows = []
     for clip, expected in EXPECTED.items():
         seq = extract_cached(FOOTAGE / clip, CACHE / f"{Path(clip).stem}.npz")
-        reps = count(seq)
-        lags += counter_lags(seq)
+        reps = count(seq, lags)
         rows.append((clip, len(reps), expected, float(reps.duration_s.min()) if len(reps) else float("nan")))
         print(f"{clip}: {len(reps)} / {expected}", flush=True)
     return rows
@@ -125,8 +120,7 @@ def rendered_rows(seeds: list[int], views: list[str], lags: list[float]) -> list
                 seq = extract_cached(video, folder / f"{stem}.npz")
                 video.unlink(missing_ok=True)
                 true = len(json.loads(truth_path.read_text())["reps"])
-                found = len(count(seq))
-                lags += counter_lags(seq)
+                found = len(count(seq, lags))
                 rows.append((name, view, seed, found, true))
                 print(f"{stem}: {found} / {true}", flush=True)
     return rows
