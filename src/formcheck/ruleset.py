@@ -77,8 +77,9 @@ class Check:
         """Whether a rep seen from ``view`` (``front``/``oblique``/``side``/``unknown``) can be judged."""
         return "any" in self.views or view in self.views
 
-    def passes(self, value: float) -> bool:
-        """``value`` (finite, in `unit`) satisfies the check."""
+    def passes(self, value: Any) -> Any:
+        """``value`` (finite, in `unit`; a number or a numpy array, compared element-wise)
+        satisfies the check."""
         if self.compare == "<=":
             return value <= self.threshold
         if self.compare == ">=":

@@ -418,14 +418,6 @@ def _view_ok(c: Check, views: np.ndarray) -> np.ndarray:
     return np.isin(views, [_VIEW_CODES[v] for v in c.views])
 
 
-def _passes(c: Check, value: np.ndarray) -> np.ndarray:
-    if c.compare == "<=":
-        return value <= c.threshold
-    if c.compare == ">=":
-        return value >= c.threshold
-    return np.abs(value) <= c.threshold
-
-
 def _knee_flexion(metrics: MetricSet) -> MetricSet:
     """``metrics`` plus ``knee_bend_left/right``: world knee flexion (deg), the
     image one where the world one is invalid, raised to the foreshortening one
@@ -501,7 +493,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
                 continue  # no rep left that this check may judge: skip computing it
             value, lv, rv = ev.check(c)
             judge = ~decided & view_ok & np.isfinite(value)
-            status[judge, k] = np.where(_passes(c, value[judge]), 1, 2)
+            status[judge, k] = np.where(c.passes(value[judge]), 1, 2)
             values[judge, k], left[judge, k], right[judge, k] = value[judge], lv[judge], rv[judge]
             check[judge, k] = j
             decided |= judge
