@@ -61,11 +61,19 @@ REP_ROWS = (
     ("end_frames", "rep end frame (frames)"),
     ("descent_error", "rep descent time (s)"),
 )
-SIDED = {"knee_flexion", "knee_flexion_image", "knee_flexion_front", "fppa", "foot_progression",
-         "heel_elevation", "foot_pitch"}
+SIDED = {
+    "knee_flexion",
+    "knee_flexion_image",
+    "knee_flexion_front",
+    "fppa",
+    "foot_progression",
+    "heel_elevation",
+    "foot_pitch",
+}
 
 
 SECTION = "## Accuracy against rendered ground truth (`bench_accuracy.py`)"
+
 
 def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
     """Per metric (sides pooled): measured - true over the valid frames."""
@@ -91,15 +99,17 @@ def bench_scene(name: str, view: str, seed: int, reps: int = 3, size: tuple[int,
 
     look = replace(VARIANTS[seed % len(VARIANTS)], noise=1.0)
     squat = replace(preset(name), reps=reps, rep_jitter=0.5)
-    return Scene(squat, Camera(yaw_deg=VIEWS[view], width=size[0], height=size[1]), look, seed, name)
+    return Scene(
+        squat, Camera(yaw_deg=VIEWS[view], width=size[0], height=size[1]), look, seed, name
+    )
 
 
 def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], tmp: Path) -> dict:
-    from formcheck.cache import extract_cached
-    from formcheck.metrics import compute_metrics
-    from formcheck.pose import extract
-    from formcheck.reps import find_reps
-    from formcheck.scoring import score_reps
+    from formcheck.core.metrics import compute_metrics
+    from formcheck.core.reps import find_reps
+    from formcheck.core.scoring import score_reps
+    from formcheck.media.cache import extract_cached
+    from formcheck.media.pose import extract
     from formcheck.synth import write
     from formcheck.synth.truth import load, pose_sequence
 
@@ -122,7 +132,10 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     score = score_reps(metrics, found)
     perfect = compute_metrics(pose_sequence(doc))
     both = np.array([doc["angles"]["knee_flexion_left"], doc["angles"]["knee_flexion_right"]])
-    kf, kf_top = both.min(axis=0), both.max(axis=0)  # the shallower leg at depth, the more bent at the top
+    kf, kf_top = (
+        both.min(axis=0),
+        both.max(axis=0),
+    )  # the shallower leg at depth, the more bent at the top
     true_reps = doc["reps"]
     result = {
         "detected": float(seq.detected.mean()),
@@ -136,14 +149,18 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     if len(found) == len(true_reps):
         for key in ("start", "bottom", "end"):
             result[f"{key}_frames"] = np.array([getattr(r, key) for r in found]) - np.array(
-                [r[key] for r in true_reps])  # fmt: skip
+                [r[key] for r in true_reps]
+            )
         fps = doc["fps"]
         result["descent_error"] = score.measurements["descent_s"] - np.array(
-            [(r["bottom"] - r["start"]) / fps for r in true_reps])  # fmt: skip
+            [(r["bottom"] - r["start"]) / fps for r in true_reps]
+        )
         result["peak_error"] = score.measurements["peak_knee_flexion_deg"] - np.array(
-            [kf[r["start"]:r["end"] + 1].max() for r in true_reps])  # fmt: skip
+            [kf[r["start"] : r["end"] + 1].max() for r in true_reps]
+        )
         result["lockout_error"] = score.measurements["lockout_knee_flexion_deg"] - np.array(
-            [max(kf_top[r["start"]], kf_top[r["end"]]) for r in true_reps])  # fmt: skip
+            [max(kf_top[r["start"]], kf_top[r["end"]]) for r in true_reps]
+        )
     return result
 
 
@@ -181,28 +198,48 @@ def main() -> int:
                         errs[m, view].append(d)
                     for m, d in r["perfect"].items():
                         perfect[m, view].append(d)
-                    for k in ("peak_error", "lockout_error", "start_frames", "bottom_frames", "end_frames",
-                              "descent_error"):  # fmt: skip
+                    for k in (
+                        "peak_error",
+                        "lockout_error",
+                        "start_frames",
+                        "bottom_frames",
+                        "end_frames",
+                        "descent_error",
+                    ):
                         if k in r:
                             per_rep[k, view].append(np.asarray(r[k], float))
                     ok = r["reps_found"] == r["reps_true"]
                     rep_lines.append((name, view, seed, r["reps_found"], r["reps_true"], ok))
                     for k, rule in enumerate(r["rule_names"]):
                         fault = FAULT_RULE.get(name) == rule
-                        for status in r["status"][:, k]:  # SetScore codes: 0 not judged, 1 pass, 2 fail
-                            slot = 4 if status == 0 else {(True, 2): 0, (False, 2): 1, (True, 1): 2,
-                                                          (False, 1): 3}[fault, int(status)]  # fmt: skip
+                        for status in r["status"][
+                            :, k
+                        ]:  # SetScore codes: 0 not judged, 1 pass, 2 fail
+                            slot = (
+                                4
+                                if status == 0
+                                else {(True, 2): 0, (False, 2): 1, (True, 1): 2, (False, 1): 3}[
+                                    fault, int(status)
+                                ]
+                            )
                             counts[rule][slot] += 1
                             if slot == 1:
                                 false_alarms[rule][f"{name} {view}"] += 1
                     errors = ", ".join(f"{m} {_fmt(d)}" for m, d in r["errors"].items() if d.size)
-                    print(f"{name} {view} seed {seed}: detected {100 * r['detected']:.1f} %, reps "
-                          f"{r['reps_found']}/{r['reps_true']}, {errors}", flush=True)  # fmt: skip
+                    print(
+                        f"{name} {view} seed {seed}: detected {100 * r['detected']:.1f} %, reps "
+                        f"{r['reps_found']}/{r['reps_true']}, {errors}",
+                        flush=True,
+                    )
     seconds = time.perf_counter() - t0
 
     views = args.views
-    lines = ["| metric | unit | " + " | ".join(f"{v}: MAE / bias (perfect landmarks)" for v in views) + " |",
-             "| --- | --- |" + " --- |" * len(views)]  # fmt: skip
+    lines = [
+        "| metric | unit | "
+        + " | ".join(f"{v}: MAE / bias (perfect landmarks)" for v in views)
+        + " |",
+        "| --- | --- |" + " --- |" * len(views),
+    ]
     for name, _, unit in PAIRS:
         cells = []
         for v in views:
@@ -220,9 +257,12 @@ def main() -> int:
     exact = sum(ok for *_, ok in rep_lines)
     wrong = [f"{n} {v} seed {s}: {f}/{t}" for n, v, s, f, t, ok in rep_lines if not ok]
     rep_text = f"repetition count exact on {exact} of {len(rep_lines)} clips" + (
-        f" (wrong: {'; '.join(wrong)})" if wrong else "")  # fmt: skip
-    fault_lines = ["| rule | TP | FP | FN | TN | not judged | precision | recall |",
-                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        f" (wrong: {'; '.join(wrong)})" if wrong else ""
+    )
+    fault_lines = [
+        "| rule | TP | FP | FN | TN | not judged | precision | recall |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for rule, (tp, fp, fn, tn, nj) in counts.items():
         prec = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
         rec = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
@@ -231,9 +271,12 @@ def main() -> int:
     if false_alarms:
         fault_table += "\n\nFalse positives by clip: " + "; ".join(
             f"`{rule}` " + ", ".join(f"{clip} x{n}" for clip, n in sorted(clips.items()))
-            for rule, clips in false_alarms.items())  # fmt: skip
-    summary = (f"{len(rep_lines)} clips, person detected on {100 * np.mean(detected):.2f} % of frames "
-               f"(worst clip {100 * np.min(detected):.1f} %); {rep_text}.")  # fmt: skip
+            for rule, clips in false_alarms.items()
+        )
+    summary = (
+        f"{len(rep_lines)} clips, person detected on {100 * np.mean(detected):.2f} % of frames "
+        f"(worst clip {100 * np.min(detected):.1f} %); {rep_text}."
+    )
     print(metric_table, fault_table, summary, sep="\n\n")
     if args.append:
         cmd = "python benchmarks/bench_accuracy.py " + " ".join(sys.argv[1:])

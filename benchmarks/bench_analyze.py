@@ -35,15 +35,19 @@ def make_clip(sample: Path, out: Path, seconds: float, short_side: int = 1080) -
     """Loop ``sample`` upscaled so its short side is ``short_side`` pixels, for ``seconds``."""
     import cv2
 
-    from formcheck.video import probe, read_frames
-    from formcheck.videowriter import VideoWriter
+    from formcheck.media.video import probe, read_frames
+    from formcheck.media.videowriter import VideoWriter
 
     info = probe(sample)
     scale = short_side / min(info.width, info.height)
     size = (round(info.width * scale / 2) * 2, round(info.height * scale / 2) * 2)
-    frames = [cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR) for _, rgb in read_frames(sample)]
+    frames = [
+        cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR) for _, rgb in read_frames(sample)
+    ]
     n = round(seconds * info.fps)
-    with VideoWriter(out, fps=info.fps, size=size, crf=20, keyframe_s=1.0) as writer:  # phone-like 1 s GOP
+    with VideoWriter(
+        out, fps=info.fps, size=size, crf=20, keyframe_s=1.0
+    ) as writer:  # phone-like 1 s GOP
         for i in range(n):
             k = i % (2 * len(frames) - 2)  # ping-pong: no jump at the loop point
             writer.write(frames[k if k < len(frames) else 2 * len(frames) - 2 - k])
@@ -52,9 +56,13 @@ def make_clip(sample: Path, out: Path, seconds: float, short_side: int = 1080) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sample", type=Path, default=None, help="clip to loop (default: good form, front)")
+    parser.add_argument(
+        "--sample", type=Path, default=None, help="clip to loop (default: good form, front)"
+    )
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--append", action="store_true", help="append the figures to benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--append", action="store_true", help="append the figures to benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     from formcheck.report.pipeline import AnalyzeOptions, run
@@ -64,17 +72,33 @@ def main() -> None:
         clip = Path(tmp) / "clip_1080p.mp4"
         t = time.perf_counter()
         make_clip(sample, clip, args.seconds)
-        print(f"made {clip.name} from {sample.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        print(
+            f"made {clip.name} from {sample.name} in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
         runs = {}
         cache = Path(tmp) / "out_False" / "landmarks.npz"
-        for label, video in (("without video", False), ("with annotated video, from landmarks.npz", True)):
-            opts = AnalyzeOptions(video=clip, outdir=Path(tmp) / f"out_{video}", write_video=video,
-                                  progress=False, landmarks=cache if video else None)  # fmt: skip
+        for label, video in (
+            ("without video", False),
+            ("with annotated video, from landmarks.npz", True),
+        ):
+            opts = AnalyzeOptions(
+                video=clip,
+                outdir=Path(tmp) / f"out_{video}",
+                write_video=video,
+                progress=False,
+                landmarks=cache if video else None,
+            )
             result = run(opts)
             runs[label] = result.timings
             reps = result.report["summary"]["rep_count"]
-            print(label, {k: round(v, 3) for k, v in result.timings.items()}, f"reps={reps}", file=sys.stderr)
-        from formcheck.video import probe
+            print(
+                label,
+                {k: round(v, 3) for k, v in result.timings.items()},
+                f"reps={reps}",
+                file=sys.stderr,
+            )
+        from formcheck.media.video import probe
 
         info = probe(clip)
 

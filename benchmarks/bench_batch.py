@@ -38,8 +38,8 @@ def distinct_copies(videos: list[Path], copies: int, folder: Path) -> list[Path]
     """``copies`` re-encodings of each video, each one grey level brighter than the last."""
     import numpy as np
 
-    from formcheck.video import probe, read_frames
-    from formcheck.videowriter import VideoWriter
+    from formcheck.media.video import probe, read_frames
+    from formcheck.media.videowriter import VideoWriter
 
     out = []
     for video in videos:
@@ -54,7 +54,9 @@ def distinct_copies(videos: list[Path], copies: int, folder: Path) -> list[Path]
     return out
 
 
-def one_run(videos: list[Path], workers: int, make_video: bool, outdir: Path, pin: bool) -> dict[str, float]:
+def one_run(
+    videos: list[Path], workers: int, make_video: bool, outdir: Path, pin: bool
+) -> dict[str, float]:
     """Wall seconds, videos/min and worker CPU seconds of one batch into an empty ``outdir``."""
     from formcheck.batch.discover import VideoEntry
     from formcheck.batch.jobs import Settings
@@ -64,26 +66,42 @@ def one_run(videos: list[Path], workers: int, make_video: bool, outdir: Path, pi
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    report = run_batch(entries, outdir, Settings(make_video=make_video), workers=workers, progress=False,
-                       pin=pin)  # fmt: skip
+    report = run_batch(
+        entries, outdir, Settings(make_video=make_video), workers=workers, progress=False, pin=pin
+    )
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers are reaped when the pool shuts down
+    after = resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )  # workers are reaped when the pool shuts down
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     bad = [o.entry.name for o in report.outcomes if o.result.outcome == "failed"]
     if bad:
         raise SystemExit(f"benchmark videos failed: {bad}")
-    return {"workers": workers, "wall": wall, "per_min": 60.0 * len(videos) / wall, "busy": cpu / wall,
-            "load": load}  # fmt: skip
+    return {
+        "workers": workers,
+        "wall": wall,
+        "per_min": 60.0 * len(videos) / wall,
+        "busy": cpu / wall,
+        "load": load,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--videos", type=Path, nargs="*", default=None, help="default: samples/*.mp4")
+    parser.add_argument(
+        "--videos", type=Path, nargs="*", default=None, help="default: samples/*.mp4"
+    )
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (as --no-video)")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin workers to CPUs (for comparison)")
-    parser.add_argument("--append", action="store_true", help="append the figures to benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--no-video", action="store_true", help="skip annotated.mp4 (as --no-video)"
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin workers to CPUs (for comparison)"
+    )
+    parser.add_argument(
+        "--append", action="store_true", help="append the figures to benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     videos = args.videos or sorted((ROOT / "samples").glob("*.mp4"))
@@ -98,19 +116,28 @@ def main() -> None:
                 out = Path(tmp) / f"out-{r}-{workers}"
                 run = one_run(videos, workers, not args.no_video, out, pin=not args.no_pin)
                 runs.append(run)
-                print(f"workers={workers} wall={run['wall']:.1f}s {run['per_min']:.1f} videos/min cores "
-                      f"busy={run['busy']:.2f} load before={run['load']:.2f}", file=sys.stderr)  # fmt: skip
+                print(
+                    f"workers={workers} wall={run['wall']:.1f}s {run['per_min']:.1f} videos/min cores "
+                    f"busy={run['busy']:.2f} load before={run['load']:.2f}",
+                    file=sys.stderr,
+                )
 
     def median(workers: int, key: str) -> float:
         return statistics.median(r[key] for r in runs if r["workers"] == workers)
 
     pairs = [(a, b) for a, b in zip(runs[::2], runs[1::2], strict=True)]
-    speedups = sorted((b if b["workers"] == 2 else a)["per_min"] / (a if a["workers"] == 1 else b)["per_min"]
-                      for a, b in pairs)  # fmt: skip
+    speedups = sorted(
+        (b if b["workers"] == 2 else a)["per_min"] / (a if a["workers"] == 1 else b)["per_min"]
+        for a, b in pairs
+    )
     names = ", ".join(sorted({v.name for v in (args.videos or videos)}))[:200]
-    cmd = "python benchmarks/bench_batch.py" + (" --no-video" if args.no_video else "") + (
-        " --no-pin" if args.no_pin else "") + (
-        f" --copies {args.copies}" if args.copies > 1 else "") + f" --repeat {args.repeat}"  # fmt: skip
+    cmd = (
+        "python benchmarks/bench_batch.py"
+        + (" --no-video" if args.no_video else "")
+        + (" --no-pin" if args.no_pin else "")
+        + (f" --copies {args.copies}" if args.copies > 1 else "")
+        + f" --repeat {args.repeat}"
+    )
     lines = [
         f"\n## batch: {len(videos)} videos, 1 vs 2 local workers, {time.strftime('%Y-%m-%d %H:%M')}",
         "",
@@ -126,10 +153,15 @@ def main() -> None:
         r["per_core_min"] = r["per_min"] / r["busy"] if r["busy"] else 0.0
     for w in (1, 2):
         loads = ", ".join(f"{r['load']:.1f}" for r in runs if r["workers"] == w)
-        lines.append(f"| {w} | {median(w, 'per_min'):.1f} | {median(w, 'wall'):.1f} "
-                     f"| {median(w, 'busy'):.2f} | {median(w, 'per_core_min'):.1f} | {loads} |")  # fmt: skip
-    lines += ["", f"Speed-up 2 vs 1 workers: median {statistics.median(speedups):.2f}x "
-              f"(runs: {', '.join(f'{s:.2f}' for s in speedups)}; target >= 1.7x)."]  # fmt: skip
+        lines.append(
+            f"| {w} | {median(w, 'per_min'):.1f} | {median(w, 'wall'):.1f} "
+            f"| {median(w, 'busy'):.2f} | {median(w, 'per_core_min'):.1f} | {loads} |"
+        )
+    lines += [
+        "",
+        f"Speed-up 2 vs 1 workers: median {statistics.median(speedups):.2f}x "
+        f"(runs: {', '.join(f'{s:.2f}' for s in speedups)}; target >= 1.7x).",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.append:

@@ -39,12 +39,12 @@ from typing import NamedTuple
 import numpy as np
 from results_md import write_section
 
-from formcheck.landmarks import INDEX
-from formcheck.metrics import compute_metrics
-from formcheck.reps import find_reps
-from formcheck.ruleset import load_rules
-from formcheck.scoring import score_reps
-from formcheck.sequence import PoseSequence
+from formcheck.core.landmarks import INDEX
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.reps import find_reps
+from formcheck.core.ruleset import load_rules
+from formcheck.core.scoring import score_reps
+from formcheck.core.sequence import PoseSequence
 from formcheck.testing import squat_sequence
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +55,9 @@ REPS_PER_HOUR = 900  # the default tempo: 1.5 s down, 0.3 s hold, 1.5 s up, 0.7 
 
 def hour_of_landmarks(seed: int = 0) -> PoseSequence:
     """One hour of 60 fps squats with 1 px / 5 mm landmark jitter."""
-    return squat_sequence(n_reps=REPS_PER_HOUR, fps=FPS, noise_px=1.0, noise_world_m=0.005, seed=seed)
+    return squat_sequence(
+        n_reps=REPS_PER_HOUR, fps=FPS, noise_px=1.0, noise_world_m=0.005, seed=seed
+    )
 
 
 def with_dropped_frames(seq: PoseSequence, seed: int = 0) -> PoseSequence:
@@ -86,7 +88,13 @@ def run_core(seq: PoseSequence, rules) -> tuple[dict[str, float], int]:
     scored = score_reps(metrics, reps, rules)
     scored.summary()
     t3, c3 = time.perf_counter(), time.process_time()
-    times = {"metrics": t1 - t0, "reps": t2 - t1, "scoring": t3 - t2, "total": t3 - t0, "cpu": c3 - c0}
+    times = {
+        "metrics": t1 - t0,
+        "reps": t2 - t1,
+        "scoring": t3 - t2,
+        "total": t3 - t0,
+        "cpu": c3 - c0,
+    }
     return times, len(reps)
 
 
@@ -152,7 +160,9 @@ def baseline_loop(seq: PoseSequence, n_frames: int) -> tuple[dict[str, list[floa
             shift = 100 * medial * (px[knee][0] - x_line) / np.linalg.norm(leg)
             m[f"medial_knee_shift_{side}"] = float(shift)
             hip_line = wl[INDEX["left_hip"]] - wl[INDEX["right_hip"]]
-            hip_line = np.array([hip_line[0], hip_line[2]]) / np.linalg.norm([hip_line[0], hip_line[2]])
+            hip_line = np.array([hip_line[0], hip_line[2]]) / np.linalg.norm(
+                [hip_line[0], hip_line[2]]
+            )
             foot = wl[toe] - wl[heel]
             fx, fz = foot[0], foot[2]
             outward = fx * hip_line[0] + fz * hip_line[1]
@@ -206,7 +216,9 @@ def as_landmark_objects(
             frames.append(None)
             continue
         vis = seq.visibility[i]
-        image = [Landmark(*p, v) for p, v in zip(seq.landmarks[i].tolist(), vis.tolist(), strict=True)]
+        image = [
+            Landmark(*p, v) for p, v in zip(seq.landmarks[i].tolist(), vis.tolist(), strict=True)
+        ]
         world = [Landmark(*p, v) for p, v in zip(seq.world[i].tolist(), vis.tolist(), strict=True)]
         frames.append((image, world))
     return frames
@@ -265,7 +277,9 @@ def tutorial_loop(frames, image_size: tuple[int, int]) -> tuple[dict[str, list[f
             m[f"fppa_{side}"] = float(medial * np.degrees(np.arctan2(cross, np.dot(thigh, shank))))
             leg = np.array(ankle) - np.array(hip)
             x_line = hip[0] + leg[0] * (knee[1] - hip[1]) / leg[1]
-            m[f"medial_knee_shift_{side}"] = float(100 * medial * (knee[0] - x_line) / np.linalg.norm(leg))
+            m[f"medial_knee_shift_{side}"] = float(
+                100 * medial * (knee[0] - x_line) / np.linalg.norm(leg)
+            )
             lh, rh = np.array(xyz("left_hip")), np.array(xyz("right_hip"))
             line = np.array([lh[0] - rh[0], lh[2] - rh[2]])
             line = line / np.linalg.norm(line)
@@ -273,13 +287,21 @@ def tutorial_loop(frames, image_size: tuple[int, int]) -> tuple[dict[str, list[f
             outward = (foot[0] * line[0] + foot[2] * line[1]) * (1 if side == "left" else -1)
             forward = foot[0] * line[1] - foot[2] * line[0]
             m[f"foot_progression_{side}"] = float(np.degrees(np.arctan2(outward, forward)))
-            m[f"heel_elevation_{side}"] = 100 * (xyz(f"{side}_foot_index")[1] - xyz(f"{side}_heel")[1])
+            m[f"heel_elevation_{side}"] = 100 * (
+                xyz(f"{side}_foot_index")[1] - xyz(f"{side}_heel")[1]
+            )
             toe, heel = px(f"{side}_foot_index"), px(f"{side}_heel")
-            m[f"foot_pitch_{side}"] = float(np.degrees(np.arctan2(toe[1] - heel[1], abs(toe[0] - heel[0]))))
+            m[f"foot_pitch_{side}"] = float(
+                np.degrees(np.arctan2(toe[1] - heel[1], abs(toe[0] - heel[0])))
+            )
         la, ra = np.array(xyz("left_ankle")), np.array(xyz("right_ankle"))
         lh, rh = np.array(xyz("left_hip")), np.array(xyz("right_hip"))
-        m["stance_width"] = float(np.linalg.norm((la - ra)[[0, 2]]) / np.linalg.norm((lh - rh)[[0, 2]]))
-        trunk = (np.array(xyz("left_shoulder")) + np.array(xyz("right_shoulder"))) / 2 - (lh + rh) / 2
+        m["stance_width"] = float(
+            np.linalg.norm((la - ra)[[0, 2]]) / np.linalg.norm((lh - rh)[[0, 2]])
+        )
+        trunk = (np.array(xyz("left_shoulder")) + np.array(xyz("right_shoulder"))) / 2 - (
+            lh + rh
+        ) / 2
         m["trunk_lean"] = float(np.degrees(np.arccos(-trunk[1] / np.linalg.norm(trunk))))
         hip_y = (px("left_hip")[1] + px("right_hip")[1]) / 2
         knee_y = (px("left_knee")[1] + px("right_knee")[1]) / 2
@@ -301,13 +323,20 @@ def tutorial_loop(frames, image_size: tuple[int, int]) -> tuple[dict[str, list[f
 # --- report ------------------------------------------------------------------------------------------------
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs of the core (median reported)")
-    parser.add_argument("--baseline-frames", type=int, default=21_600,
-                        help="frames for the per-frame loop (0 = the whole hour)")  # fmt: skip
-    parser.add_argument("--write", action="store_true", help="update the section in benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="timed runs of the core (median reported)"
+    )
+    parser.add_argument(
+        "--baseline-frames",
+        type=int,
+        default=21_600,
+        help="frames for the per-frame loop (0 = the whole hour)",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="update the section in benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -316,14 +345,18 @@ def main() -> None:
     gappy = with_dropped_frames(clean)
     rules = load_rules()
     n = len(clean)
-    print(f"built {n} frames ({n / FPS / 60:.1f} min at {FPS:g} fps) in {time.perf_counter() - t:.1f} s")
+    print(
+        f"built {n} frames ({n / FPS / 60:.1f} min at {FPS:g} fps) in {time.perf_counter() - t:.1f} s"
+    )
     results = {}
     for label, seq in (("no dropped frames", clean), ("1 % dropped frames", gappy)):
         stage, counts = time_core(seq, rules, args.runs)
         results[label] = (stage, counts)
         parts = ", ".join(f"{k} {stage[k]:.3f}" for k in ("metrics", "reps", "scoring"))
-        print(f"core, {label}: {stage['total']:.3f} s wall median of {args.runs} (min {stage['min']:.3f}, "
-              f"CPU {stage['cpu']:.3f}); {parts}; reps {sorted(counts)}")  # fmt: skip
+        print(
+            f"core, {label}: {stage['total']:.3f} s wall median of {args.runs} (min {stage['min']:.3f}, "
+            f"CPU {stage['cpu']:.3f}); {parts}; reps {sorted(counts)}"
+        )
 
     k = n if args.baseline_frames <= 0 else min(args.baseline_frames, n)
     how = f"on the first {k:,} frames, extrapolated x{n / k:.1f}" if k < n else "on the whole hour"
@@ -336,23 +369,34 @@ def main() -> None:
     _, tutorial_reps = tutorial_loop(objects, clean.image_size)
     loops["tutorial"] = ((time.perf_counter() - t) * n / k, (time.process_time() - c) * n / k)
     # the loops compute the same metrics: their raw 3-D knee angle equals compute_metrics' unfiltered one
-    raw = compute_metrics(clean.slice(0, 600), clean=False, cutoff_hz=None)["knee_flexion_left"].values
-    legs = [[clean.world[i, INDEX[f"left_{p}"]] for p in ("hip", "knee", "ankle")] for i in range(600)]
+    raw = compute_metrics(clean.slice(0, 600), clean=False, cutoff_hz=None)[
+        "knee_flexion_left"
+    ].values
+    legs = [
+        [clean.world[i, INDEX[f"left_{p}"]] for p in ("hip", "knee", "ankle")] for i in range(600)
+    ]
     agree = float(np.nanmax(np.abs(np.array([_angle_3d(*leg) for leg in legs]) - raw)))
     core = results["no dropped frames"][0]
     total = core["total"]
     ratios = {name: (wall / total, cpu / core["cpu"]) for name, (wall, cpu) in loops.items()}
     for name, (wall, cpu) in loops.items():
-        print(f"{name} per-frame loop {how}: {wall:.1f} s for the hour (CPU {cpu:.1f} s); "
-              f"core faster by {ratios[name][0]:.0f}x wall, {ratios[name][1]:.0f}x CPU")  # fmt: skip
-    print(f"reps counted by the loops' state machine: {base_reps}, {tutorial_reps} in {k} frames; "
-          f"knee angle agreement {agree:.1e} deg")  # fmt: skip
+        print(
+            f"{name} per-frame loop {how}: {wall:.1f} s for the hour (CPU {cpu:.1f} s); "
+            f"core faster by {ratios[name][0]:.0f}x wall, {ratios[name][1]:.0f}x CPU"
+        )
+    print(
+        f"reps counted by the loops' state machine: {base_reps}, {tutorial_reps} in {k} frames; "
+        f"knee angle agreement {agree:.1e} deg"
+    )
     ok_time, ok_ratio = total < 0.5, ratios["tutorial"][0] >= 50
-    print(f"targets: < 0.5 s {'met' if ok_time else 'MISSED'}; >= 50x {'met' if ok_ratio else 'MISSED'}")
+    print(
+        f"targets: < 0.5 s {'met' if ok_time else 'MISSED'}; >= 50x {'met' if ok_ratio else 'MISSED'}"
+    )
 
     if args.write:
         command = (
-            f"python benchmarks/bench_core.py --runs {args.runs} --baseline-frames {args.baseline_frames}"
+            f"python benchmarks/bench_core.py --runs {args.runs} "
+            f"--baseline-frames {args.baseline_frames}"
         )
         rows = []
         for label, (stage, counts) in results.items():
@@ -367,43 +411,52 @@ def main() -> None:
                 found,
             ]
             rows.append("| " + " | ".join(cells) + " |")
-        text = "\n".join([
-            SECTION,
-            "",
-            f"`{command} --write` on {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, numpy {np.__version__}. One hour of 60 fps landmarks "
-            f"({n:,} frames, {REPS_PER_HOUR} reps) from `formcheck.testing.squat_sequence` with 1 px / 5 mm "
-            "jitter; then the same with ~1 % of the frames dropped (200 gaps, a fifth longer than the "
-            "0.2 s the cleaning bridges, so the reps they cut are rightly not counted). Wall seconds, "
-            f"median of {args.runs} runs after a warm-up; CPU = process time of the whole core. Load "
-            f"average during the run: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
-            "processes share the 2 cores; compare the CPU column).",
-            "",
-            "| input | metrics + filtering | reps | scoring | core end to end | fastest | CPU | reps found |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            *rows,
-            "",
-            f"Target < 0.5 s for the hour: **{'met' if ok_time else 'missed'}** by the median wall time "
-            f"({total:.3f} s without dropped frames); fastest run {core['min']:.3f} s, CPU "
-            f"{core['cpu']:.3f} s; with 1 % of the frames dropped (gap bridging in `compute_metrics`) "
-            f"{results['1 % dropped frames'][0]['total']:.3f} s.",
-            "",
-            f"Per-frame Python loops of the same metrics (EMA smoothing, state-machine rep count; their raw "
-            f"3-D knee angle matches ours to {agree:.0e} deg), timed {how}:",
-            "",
-            "| per-frame loop | seconds for the hour | CPU | core faster by (wall) | (CPU) |",
-            "| --- | --- | --- | --- | --- |",
-            f"| tutorial style: landmark objects to lists, `np.array` per angle (as `legacy_squat_loop.py`) "
-            f"| {loops['tutorial'][0]:.1f} | {loops['tutorial'][1]:.1f} | **{ratios['tutorial'][0]:.0f}x** "
-            f"| {ratios['tutorial'][1]:.0f}x |",
-            f"| tidy: numpy rows of a `PoseSequence`, small numpy calls per frame | {loops['tidy'][0]:.1f} "
-            f"| {loops['tidy'][1]:.1f} | {ratios['tidy'][0]:.0f}x | {ratios['tidy'][1]:.0f}x |",
-            "",
-            "Target >= 50x against the typical (tutorial-style) loop: "
-            f"**{'met' if ok_ratio else 'missed'}**. CPU time is what other processes on the shared machine "
-            "do not inflate.",
-            "",
-        ])  # fmt: skip
+        text = "\n".join(
+            [
+                SECTION,
+                "",
+                f"`{command} --write` on {platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}, numpy {np.__version__}. One hour of 60 fps landmarks "
+                f"({n:,} frames, {REPS_PER_HOUR} reps) from `formcheck.testing.squat_sequence` "
+                "with 1 px / 5 mm "
+                "jitter; then the same with ~1 % of the frames dropped (200 gaps, a fifth longer than the "
+                "0.2 s the cleaning bridges, so the reps they cut are rightly not counted). Wall seconds, "
+                f"median of {args.runs} runs after a warm-up; CPU = process time of the whole core. Load "
+                f"average during the run: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
+                "processes share the 2 cores; compare the CPU column).",
+                "",
+                "| input | metrics + filtering | reps | scoring | "
+                "core end to end | fastest | CPU | reps found |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
+                *rows,
+                "",
+                f"Target < 0.5 s for the hour: **{'met' if ok_time else 'missed'}** by the median wall time "
+                f"({total:.3f} s without dropped frames); fastest run {core['min']:.3f} s, CPU "
+                f"{core['cpu']:.3f} s; with 1 % of the frames dropped (gap bridging in `compute_metrics`) "
+                f"{results['1 % dropped frames'][0]['total']:.3f} s.",
+                "",
+                "Per-frame Python loops of the same metrics (EMA smoothing, "
+                "state-machine rep count; their raw "
+                f"3-D knee angle matches ours to {agree:.0e} deg), timed {how}:",
+                "",
+                "| per-frame loop | seconds for the hour | CPU | core faster by (wall) | (CPU) |",
+                "| --- | --- | --- | --- | --- |",
+                "| tutorial style: landmark objects to lists, `np.array` "
+                "per angle (as `legacy_squat_loop.py`) "
+                f"| {loops['tutorial'][0]:.1f} | {loops['tutorial'][1]:.1f} "
+                f"| **{ratios['tutorial'][0]:.0f}x** "
+                f"| {ratios['tutorial'][1]:.0f}x |",
+                "| tidy: numpy rows of a `PoseSequence`, small numpy "
+                f"calls per frame | {loops['tidy'][0]:.1f} "
+                f"| {loops['tidy'][1]:.1f} | {ratios['tidy'][0]:.0f}x | {ratios['tidy'][1]:.0f}x |",
+                "",
+                "Target >= 50x against the typical (tutorial-style) loop: "
+                f"**{'met' if ok_ratio else 'missed'}**. CPU time is "
+                "what other processes on the shared machine "
+                "do not inflate.",
+                "",
+            ]
+        )
         write_section(SECTION, text, HERE / "RESULTS.md")
         print(f"wrote {HERE / 'RESULTS.md'}")
 

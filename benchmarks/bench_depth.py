@@ -13,12 +13,12 @@ end with the lifter sinking after a failed attempt, which is not the rep).
 Agreement is reported for:
 
 1. raw ``hip_above_knee`` with one threshold, leave-one-out;
-2. `formcheck.depth` level with the physical perspective gain 1.0 (70 deg field
+2. `formcheck.core.depth` level with the physical perspective gain 1.0 (70 deg field
    of view), one threshold, leave-one-out;
 3. the gain and the threshold both fitted inside the training folds: 5-fold
    cross-validation repeated 20 times (this is the honest estimate for the
    shipped constants);
-4. the constants fitted on all 120 (these are `formcheck.depth`'s defaults).
+4. the constants fitted on all 120 (these are `formcheck.core.depth`'s defaults).
 
     python benchmarks/bench_depth.py            # print
     python benchmarks/bench_depth.py --write    # also update the section in benchmarks/RESULTS.md
@@ -35,9 +35,9 @@ import numpy as np
 from results_md import write_section
 from scipy.signal import find_peaks
 
-from formcheck import depth
-from formcheck.metrics import compute_metrics
-from formcheck.sequence import PoseSequence
+from formcheck.core import depth
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.sequence import PoseSequence
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "footage" / "frontsquat_depth_dev.npz"
@@ -93,7 +93,9 @@ def fit(levels: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return best[1], best[2], best[3]
 
 
-def nested_cv(levels: np.ndarray, y: np.ndarray, folds: int = 5, repeats: int = 20) -> tuple[float, float]:
+def nested_cv(
+    levels: np.ndarray, y: np.ndarray, folds: int = 5, repeats: int = 20
+) -> tuple[float, float]:
     rng = np.random.default_rng(0)
     scores = []
     for _ in range(repeats):
@@ -109,11 +111,12 @@ def nested_cv(levels: np.ndarray, y: np.ndarray, folds: int = 5, repeats: int = 
     return float(np.mean(scores)), float(np.std(scores))
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--write", action="store_true", help="update the section in benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--write", action="store_true", help="update the section in benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"{args.data}: not found (the labelled landmarks live in ../shared/footage)")
@@ -148,7 +151,7 @@ def main() -> None:
         f"| gain and threshold fitted in the training folds, 5-fold CV x 20 | {cv_mean:.1%} "
         f"(sd {cv_std:.1%}) |",
         f"| fitted on all 120 (gain {gain:g}, threshold {thr:+.3f}) | {train_acc:.1%} (training fit) |",
-        f"| shipped `formcheck.depth` defaults (gain {depth.PERSPECTIVE_GAIN:g}, threshold "
+        f"| shipped `formcheck.core.depth` defaults (gain {depth.PERSPECTIVE_GAIN:g}, threshold "
         f"{depth.DEPTH_THRESHOLD:+.3f}) | {shipped_acc:.1%} (training fit) |",
         "",
         "The cross-validated row is the estimate to quote. Without the perspective term the image",

@@ -2,7 +2,7 @@
 
 Three rates on the same clip (median of ``--runs`` runs, interleaved):
 
-1. ``formcheck.pose.extract``: end to end (probe, model load, decode, inference, arrays).
+1. ``formcheck.media.pose.extract``: end to end (probe, model load, decode, inference, arrays).
 2. bare ``PoseLandmarker.detect_for_video`` over the same frames decoded beforehand:
    the physical limit of this stage (model load and decoding not timed).
 3. the legacy loop of public squat analysers: mediapipe 0.10.21 ``solutions.pose``
@@ -48,7 +48,9 @@ def legacy_python(venv: Path) -> Path:
         return python
     print(f"setting up {venv} ({', '.join(LEGACY_REQUIREMENTS)}) ...", file=sys.stderr)
     subprocess.run(["python3", "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *LEGACY_REQUIREMENTS], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *LEGACY_REQUIREMENTS], check=True
+    )
     subprocess.run(check, check=True)
     return python
 
@@ -59,7 +61,7 @@ def make_slice(video: Path, frames: int, cache: Path) -> Path:
         return video
     import av
 
-    from formcheck.video import probe, read_frames
+    from formcheck.media.video import probe, read_frames
 
     out = cache / f"{video.stem}_first{frames}.mp4"
     if out.exists():
@@ -82,22 +84,29 @@ def make_slice(video: Path, frames: int, cache: Path) -> Path:
     return out
 
 
-Run = tuple[int, float, float, float]  # frames, wall seconds, CPU seconds (all threads), fraction detected
+Run = tuple[
+    int, float, float, float
+]  # frames, wall seconds, CPU seconds (all threads), fraction detected
 
 
 def run_extract(clip: Path) -> Run:
-    from formcheck.pose import extract
+    from formcheck.media.pose import extract
 
     start, cpu = time.perf_counter(), time.process_time()
     seq = extract(clip, progress=False)
-    return len(seq), time.perf_counter() - start, time.process_time() - cpu, float(seq.detected.mean())
+    return (
+        len(seq),
+        time.perf_counter() - start,
+        time.process_time() - cpu,
+        float(seq.detected.mean()),
+    )
 
 
 def run_bare(clip: Path) -> Run:
     import mediapipe as mp
 
-    from formcheck.model import open_landmarker, resolve_model
-    from formcheck.video import read_frames
+    from formcheck.media.model import open_landmarker, resolve_model
+    from formcheck.media.video import read_frames
 
     frames = list(read_frames(clip))  # decoded beforehand, upright, C-contiguous: not timed
     found = 0
@@ -112,7 +121,7 @@ def run_bare(clip: Path) -> Run:
 
 
 def run_decode(clip: Path) -> Run:
-    from formcheck.video import read_frames
+    from formcheck.media.video import read_frames
 
     start, cpu = time.perf_counter(), time.process_time()
     n = sum(1 for _ in read_frames(clip))
@@ -123,23 +132,35 @@ def run_legacy(python: Path, clip: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.run(
         [str(python), str(HERE / "legacy_squat_loop.py"), str(clip)],
-        capture_output=True, text=True, check=True, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     return out["frames"], out["seconds"], out["cpu_seconds"], out["detected"] / out["frames"]
 
 
-def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
-           load: tuple[tuple[float, ...], tuple[float, ...]], command: str) -> str:  # fmt: skip
+def report(
+    clip: Path,
+    source: Path,
+    results: dict[str, list[Run]],
+    runs: int,
+    load: tuple[tuple[float, ...], tuple[float, ...]],
+    command: str,
+) -> str:
     from importlib.metadata import version
 
-    from formcheck.video import probe
+    from formcheck.media.video import probe
 
     info = probe(clip)
     rates = {name: [n / s for n, s, _, _ in rows] for name, rows in results.items()}
     fps = {name: statistics.median(r) for name, r in rates.items()}
     spread = {name: (min(r), max(r)) for name, r in rates.items()}
-    cpu_ms = {name: statistics.median(1000 * c / n for n, _, c, _ in rows) for name, rows in results.items()}
+    cpu_ms = {
+        name: statistics.median(1000 * c / n for n, _, c, _ in rows)
+        for name, rows in results.items()
+    }
     det = {name: rows[0][3] for name, rows in results.items()}
     frames = results["extract"][0][0]
     ratio_bare = fps["extract"] / fps["bare"]
@@ -161,10 +182,12 @@ def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     names = {
-        "extract": "`formcheck.pose.extract` (end to end: probe, model load, decode, inference, arrays)",
+        "extract": (
+            "`formcheck.media.pose.extract` (end to end: probe, model load, decode, inference, arrays)"
+        ),
         "bare": "bare `PoseLandmarker.detect_for_video` over pre-decoded frames (physical limit)",
         "legacy": "legacy `solutions.pose` (model_complexity=1) + cv2 + per-frame angle math",
-        "decode": "decode only (`formcheck.video.read_frames`, upright RGB)",
+        "decode": "decode only (`formcheck.media.video.read_frames`, upright RGB)",
     }
     for name in ("extract", "bare", "legacy", "decode"):
         if name in fps:
@@ -179,8 +202,10 @@ def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
     ]
     if "legacy" in fps:
         ratio_legacy = fps["extract"] / fps["legacy"]
-        lines.append(f"- extraction / legacy loop: **{ratio_legacy:.2f}x** (target > 1x: "
-                     f"{'met' if ratio_legacy > 1 else 'NOT met'})")  # fmt: skip
+        lines.append(
+            f"- extraction / legacy loop: **{ratio_legacy:.2f}x** (target > 1x: "
+            f"{'met' if ratio_legacy > 1 else 'NOT met'})"
+        )
     cores = os.cpu_count() or 1
     if max(load[0][0], load[1][0]) > cores:
         lines += [
@@ -196,16 +221,19 @@ def report(clip: Path, source: Path, results: dict[str, list[Run]], runs: int,
     return "\n".join(lines) + "\n"
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     parser.add_argument("--frames", type=int, default=500, help="first N frames (0 = whole video)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--legacy-python", type=Path, help="an existing legacy interpreter (no venv setup)")
+    parser.add_argument(
+        "--legacy-python", type=Path, help="an existing legacy interpreter (no venv setup)"
+    )
     parser.add_argument("--no-legacy", action="store_true", help="skip the legacy loop")
     parser.add_argument("--setup", action="store_true", help="only create the legacy virtualenv")
-    parser.add_argument("--write", action="store_true", help="update the section in benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--write", action="store_true", help="update the section in benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     python = None if args.no_legacy else (args.legacy_python or legacy_python(LEGACY_VENV))
@@ -236,7 +264,9 @@ def measure(args: argparse.Namespace, clip: Path, python: Path | None) -> str:
         rates = ", ".join(f"{k} {v[-1][0] / v[-1][1]:.1f} fps" for k, v in results.items())
         print(f"run {i + 1}/{args.runs}: {rates}", file=sys.stderr)
     command = "python benchmarks/bench_extract.py " + " ".join(sys.argv[1:])
-    return report(clip, args.video, results, args.runs, (load_before, os.getloadavg()), command.strip())
+    return report(
+        clip, args.video, results, args.runs, (load_before, os.getloadavg()), command.strip()
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,13 @@ def clip(path: Path = CLIP) -> Path:
     from formcheck.synth.presets import preset
 
     print(f"rendering {path} ...", file=sys.stderr)
-    scene = Scene(replace(preset("good-cyclist-squat"), reps=4), Camera(width=640, height=480, fps=30.0),
-                  Look(noise=1.0), seed=11, preset="good-cyclist-squat")  # fmt: skip
+    scene = Scene(
+        replace(preset("good-cyclist-squat"), reps=4),
+        Camera(width=640, height=480, fps=30.0),
+        Look(noise=1.0),
+        seed=11,
+        preset="good-cyclist-squat",
+    )
     return write(path, scene)[0]
 
 
@@ -73,7 +78,7 @@ def one_run(video: Path, seconds: float | None) -> dict[str, float]:
     from formcheck.live.capture import Capture, FileSource
     from formcheck.live.estimator import PoseEstimator
     from formcheck.live.session import LiveSession, run
-    from formcheck.model import resolve_model
+    from formcheck.media.model import resolve_model
 
     source = FileSource(video)
     with PoseEstimator(resolve_model(None)) as estimator:
@@ -95,44 +100,67 @@ def one_run(video: Path, seconds: float | None) -> dict[str, float]:
 
 def conditions() -> str:
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), load average "
-            f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} at the start, "
-            f"Python {platform.python_version()}")  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), load average "
+        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} at the start, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=None, help="clip to play (default: the 640x480 one)")
+    parser.add_argument(
+        "--video", type=Path, default=None, help="clip to play (default: the 640x480 one)"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=None, help="stop each run after this many seconds")
-    parser.add_argument("--write", action="store_true", help="write its section of benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="stop each run after this many seconds"
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="write its section of benchmarks/RESULTS.md"
+    )
     args = parser.parse_args(argv)
     video = args.video or clip()
-    from formcheck.video import probe
+    from formcheck.media.video import probe
 
     info = probe(video)
     load_at_start = os.getloadavg()[0]
     cond = conditions()
-    print(f"{video.name}: {info.width}x{info.height} at {info.fps:g} fps, {info.frame_count} frames; {cond}")
+    print(
+        f"{video.name}: {info.width}x{info.height} at {info.fps:g} fps, {info.frame_count} frames; {cond}"
+    )
     runs = []
     for k in range(args.runs):
         r = one_run(video, args.seconds)
         runs.append(r)
-        print(f"run {k + 1}: {r['fps']:.1f} fps processed, latency median {r['p50_ms']:.0f} ms, "
-              f"p95 {r['p95_ms']:.0f} ms, {r['dropped']} of {r['processed'] + r['dropped']} frames dropped, "
-              f"{r['cpu_ms_per_frame']:.1f} ms CPU per frame, {r['reps']} reps")  # fmt: skip
+        print(
+            f"run {k + 1}: {r['fps']:.1f} fps processed, latency median {r['p50_ms']:.0f} ms, "
+            f"p95 {r['p95_ms']:.0f} ms, {r['dropped']} of {r['processed'] + r['dropped']} frames dropped, "
+            f"{r['cpu_ms_per_frame']:.1f} ms CPU per frame, {r['reps']} reps"
+        )
     med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
     ok_fps, ok_lat = med["fps"] >= 20.0, med["p95_ms"] <= 100.0
-    print(f"median of {len(runs)} runs: {med['fps']:.1f} fps "
-          f"(target >= 20: {'met' if ok_fps else 'NOT met'}), p50 {med['p50_ms']:.0f} ms, "
-          f"p95 {med['p95_ms']:.0f} ms (target <= 100: {'met' if ok_lat else 'NOT met'})")  # fmt: skip
+    print(
+        f"median of {len(runs)} runs: {med['fps']:.1f} fps "
+        f"(target >= 20: {'met' if ok_fps else 'NOT met'}), p50 {med['p50_ms']:.0f} ms, "
+        f"p95 {med['p95_ms']:.0f} ms (target <= 100: {'met' if ok_lat else 'NOT met'})"
+    )
     if args.write:
-        write_results(video, info, runs, med, cond, argv if argv is not None else sys.argv[1:], load_at_start)
+        write_results(
+            video, info, runs, med, cond, argv if argv is not None else sys.argv[1:], load_at_start
+        )
     return 0
 
 
-def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, argv: list[str],  # noqa: ANN001
-                  load_at_start: float) -> None:  # fmt: skip
+def write_results(
+    video: Path,
+    info,
+    runs: list[dict],
+    med: dict,
+    cond: str,
+    argv: list[str],  # noqa: ANN001
+    load_at_start: float,
+) -> None:
     path = HERE / "RESULTS.md"
     rows = "\n".join(
         f"| {k + 1} | {r['fps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
@@ -143,8 +171,10 @@ def write_results(video: Path, info, runs: list[dict], med: dict, cond: str, arg
     command = " ".join(["python benchmarks/bench_live.py", *argv])
     busy = ""
     if load_at_start > (os.cpu_count() or 1):
-        busy = (" The machine was shared with other jobs (load above the core count), so these figures are "
-                "pessimistic: the model's time per frame grows with the load.")  # fmt: skip
+        busy = (
+            " The machine was shared with other jobs (load above the core count), so these figures are "
+            "pessimistic: the model's time per frame grows with the load."
+        )
     block = (
         f"{SECTION} ({stamp})\n\n"
         f"`{command}` on {video.name} ({info.width}x{info.height}, {info.fps:g} fps, "

@@ -58,8 +58,8 @@ def count(seq, lags: list[float] | None = None):
     `RepCounter` 0.1 s at a time (as live mode does), checked to give the offline reps, and
     per rep emitted before the clip ended, the seconds from the rep's end to the chunk that
     emitted it appended to ``lags``."""
-    from formcheck.metrics import compute_metrics
-    from formcheck.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
+    from formcheck.core.metrics import compute_metrics
+    from formcheck.core.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
 
     metrics = compute_metrics(seq, clean=True)
     ts = np.asarray(metrics.timestamps)
@@ -81,30 +81,36 @@ def count(seq, lags: list[float] | None = None):
 
 def footage_rows(lags: list[float]) -> list[tuple[str, int, int, float]]:
     """(clip, found, expected, shortest rep s) per real clip; the live counter's lags go to ``lags``."""
-    from formcheck.cache import extract_cached
+    from formcheck.media.cache import extract_cached
 
     rows = []
     for clip, expected in EXPECTED.items():
         seq = extract_cached(FOOTAGE / clip, CACHE / f"{Path(clip).stem}.npz")
         reps = count(seq, lags)
-        rows.append((clip, len(reps), expected, float(reps.duration_s.min()) if len(reps) else float("nan")))
+        rows.append(
+            (clip, len(reps), expected, float(reps.duration_s.min()) if len(reps) else float("nan"))
+        )
         print(f"{clip}: {len(reps)} / {expected}", flush=True)
     return rows
 
 
 def labelled_counts() -> dict[str, int]:
     """Reps found in each labelled front-view squat (image landmarks only, no world)."""
-    from formcheck.sequence import PoseSequence
+    from formcheck.core.sequence import PoseSequence
 
     data = np.load(FOOTAGE / "frontsquat_depth_dev.npz")
-    return {key: len(count(PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920))))
-            for key in data.files}  # fmt: skip
+    return {
+        key: len(count(PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920))))
+        for key in data.files
+    }
 
 
-def rendered_rows(seeds: list[int], views: list[str], lags: list[float]) -> list[tuple[str, str, int, int, int]]:  # noqa: E501
+def rendered_rows(
+    seeds: list[int], views: list[str], lags: list[float]
+) -> list[tuple[str, str, int, int, int]]:  # noqa: E501
     """(preset, view, seed, found, true) per rendered clip, rendering and extracting what is not
     cached; the live counter's lags go to ``lags``."""
-    from formcheck.cache import extract_cached
+    from formcheck.media.cache import extract_cached
     from formcheck.synth import PRESETS, write
 
     folder = CACHE / "synth"
@@ -150,15 +156,20 @@ def main() -> int:
     by_view: dict[str, list[bool]] = defaultdict(list)
     for _name, view, _seed, found, true in rendered:
         by_view[view].append(found == true)
-    wrong = [f"{name} {view} seed {seed}: {found}/{true}" for name, view, seed, found, true in rendered
-             if found != true]  # fmt: skip
+    wrong = [
+        f"{name} {view} seed {seed}: {found}/{true}"
+        for name, view, seed, found, true in rendered
+        if found != true
+    ]
     summary = (
         f"Real footage: exact on {real_exact} of {len(real)} clips (shortest rep found {shortest:.2f} s). "
         f"Labelled front-view squats: one rep in {int(np.sum(values == 1))} of {values.size} "
         f"(none in {int(np.sum(values == 0))}, more than one in {int(np.sum(values > 1))}). "
         f"Rendered squats: exact on {sum(sum(v) for v in by_view.values())} of {len(rendered)} clips ("
-        + ", ".join(f"{view} {sum(v)}/{len(v)}" for view, v in by_view.items()) + ")"
-        + (f"; wrong: {'; '.join(wrong)}" if wrong else "") + ". "
+        + ", ".join(f"{view} {sum(v)}/{len(v)}" for view, v in by_view.items())
+        + ")"
+        + (f"; wrong: {'; '.join(wrong)}" if wrong else "")
+        + ". "
         f"Live counting (`RepCounter` fed 0.1 s at a time, the same reps as offline on every clip): of "
         f"the {len(lags)} reps it emitted before a clip ended, the median was final {np.median(lags):.2f} s "
         f"after the rep's end, {100 * np.mean(np.array(lags) <= 1.5):.0f} % within 1.5 s, the slowest "
@@ -168,9 +179,11 @@ def main() -> int:
     print(table, summary, sep="\n\n")
     if args.append:
         cmd = "python benchmarks/bench_reps.py " + " ".join(sys.argv[1:])
-        text = (f"{SECTION}\n\n`{cmd.strip()}`: seeds {args.seeds}, views {', '.join(args.views)}; "
-                f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s (landmarks cached)."
-                f"\n\n{summary}\n\n{table}\n")  # fmt: skip
+        text = (
+            f"{SECTION}\n\n`{cmd.strip()}`: seeds {args.seeds}, views {', '.join(args.views)}; "
+            f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s (landmarks cached)."
+            f"\n\n{summary}\n\n{table}\n"
+        )
         write_section(SECTION, text, ROOT / "benchmarks" / "RESULTS.md")
     return 0
 

@@ -37,15 +37,18 @@ GROUPS = {
 
 SECTION = "## Tracking of the synthetic squatter (`bench_tracking.py`)"
 
+
 def track(frames: list[np.ndarray], fps: float) -> np.ndarray:
     """Image landmarks ``(T, 33, 2)`` in normalised units, NaN where nobody was found."""
-    from formcheck.model import open_landmarker, resolve_model
-    from formcheck.pose import results_to_arrays, to_mp_image
+    from formcheck.media.model import open_landmarker, resolve_model
+    from formcheck.media.pose import results_to_arrays, to_mp_image
 
     out = np.full((len(frames), 33, 2), np.nan)
     with open_landmarker(resolve_model(None), mode="video") as landmarker:
         for i, rgb in enumerate(frames):
-            pose = results_to_arrays(landmarker.detect_for_video(to_mp_image(rgb), round(i * 1000 / fps)))
+            pose = results_to_arrays(
+                landmarker.detect_for_video(to_mp_image(rgb), round(i * 1000 / fps))
+            )
             if pose is not None:
                 out[i] = pose[0][:, :2]
     return out
@@ -62,8 +65,12 @@ def run_one(name: str, yaw: float, look_index: int, size: tuple[int, int], reps:
     lm = track(imgs, cam.fps) * np.array(size)
     uv, _ = cam.project(posed.skeleton.joints)
     err = np.linalg.norm(lm - uv, axis=-1)  # (T, 33) pixels
-    standing_px = np.linalg.norm(uv[0, 0] - (uv[0, 29] + uv[0, 30]) / 2)  # nose to heels, first frame
-    swap = np.linalg.norm(lm[:, 25] - uv[:, 26], axis=-1) < np.linalg.norm(lm[:, 25] - uv[:, 25], axis=-1)
+    standing_px = np.linalg.norm(
+        uv[0, 0] - (uv[0, 29] + uv[0, 30]) / 2
+    )  # nose to heels, first frame
+    swap = np.linalg.norm(lm[:, 25] - uv[:, 26], axis=-1) < np.linalg.norm(
+        lm[:, 25] - uv[:, 25], axis=-1
+    )
     detected = np.isfinite(lm).all(axis=(1, 2))
     return {
         "detected": detected,
@@ -92,23 +99,45 @@ def main() -> int:
         runs = [run_one(n, yaw, k, size, args.reps) for n in names for k in args.looks]
         det = np.concatenate([r["detected"] for r in runs])
         worst = min(r["detected"].mean() for r in runs)
-        errs = {g: np.nanmedian(np.concatenate([r["err"][:, idx].ravel() for r in runs]))
-                for g, idx in GROUPS.items()}  # fmt: skip
-        rel = np.nanmedian(np.concatenate([r["err"][:, 11:33].ravel() / r["height_px"] for r in runs]))
+        errs = {
+            g: np.nanmedian(np.concatenate([r["err"][:, idx].ravel() for r in runs]))
+            for g, idx in GROUPS.items()
+        }
+        rel = np.nanmedian(
+            np.concatenate([r["err"][:, 11:33].ravel() / r["height_px"] for r in runs])
+        )
         swaps = np.concatenate([r["swaps"] for r in runs])
-        rows.append((yaw, len(runs), det.size, 100 * det.mean(), 100 * worst, errs, 100 * rel,
-                     100 * swaps.mean() if swaps.size else float("nan")))  # fmt: skip
-        print(f"yaw {yaw:g}: {len(runs)} clips, {det.size} frames, detected {100 * det.mean():.2f} % "
-              f"(worst clip {100 * worst:.1f} %), " + ", ".join(f"{g} {e:.1f} px" for g, e in errs.items()),
-              flush=True)  # fmt: skip
+        rows.append(
+            (
+                yaw,
+                len(runs),
+                det.size,
+                100 * det.mean(),
+                100 * worst,
+                errs,
+                100 * rel,
+                100 * swaps.mean() if swaps.size else float("nan"),
+            )
+        )
+        print(
+            f"yaw {yaw:g}: {len(runs)} clips, {det.size} frames, detected {100 * det.mean():.2f} % "
+            f"(worst clip {100 * worst:.1f} %), "
+            + ", ".join(f"{g} {e:.1f} px" for g, e in errs.items()),
+            flush=True,
+        )
     seconds = time.perf_counter() - t0
-    head = ("| yaw | clips | frames | detected | worst clip | " + " | ".join(GROUPS)
-            + " | body error | knee L/R swaps |")  # fmt: skip
+    head = (
+        "| yaw | clips | frames | detected | worst clip | "
+        + " | ".join(GROUPS)
+        + " | body error | knee L/R swaps |"
+    )
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for yaw, clips, n, det, worst, errs, rel, sw in rows:
-        lines.append(f"| {yaw:g}° | {clips} | {n} | {det:.2f} % | {worst:.1f} % | "
-                     + " | ".join(f"{errs[g]:.1f} px" for g in GROUPS)
-                     + f" | {rel:.2f} % | {'-' if np.isnan(sw) else f'{sw:.1f} %'} |")  # fmt: skip
+        lines.append(
+            f"| {yaw:g}° | {clips} | {n} | {det:.2f} % | {worst:.1f} % | "
+            + " | ".join(f"{errs[g]:.1f} px" for g in GROUPS)
+            + f" | {rel:.2f} % | {'-' if np.isnan(sw) else f'{sw:.1f} %'} |"
+        )
     table = "\n".join(lines)
     print(table)
     if args.append:

@@ -36,7 +36,9 @@ def main(path: str) -> None:
     frames = detected = 0
     knee_angles = []
     start, cpu_start = time.perf_counter(), time.process_time()
-    with mp_pose.Pose(model_complexity=1, min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
+    with mp_pose.Pose(
+        model_complexity=1, min_detection_confidence=0.5, min_tracking_confidence=0.5
+    ) as pose:
         while cap.isOpened():
             ret, frame = cap.read()
             if not ret:

@@ -1,8 +1,8 @@
 """A small, real per-video analysis for batch tests that must not wait for the pose model.
 
 `brightness_analysis` has the signature of the real per-video analysis: it decodes the video
-with `formcheck.video` (bad files raise the real `InputError`), saves a landmark cache with
-`formcheck.cache` (all-NaN poses; the mean brightness of each frame goes in ``meta``), and
+with `formcheck.media.video` (bad files raise the real `InputError`), saves a landmark cache with
+`formcheck.media.cache` (all-NaN poses; the mean brightness of each frame goes in ``meta``), and
 writes a ``report.json`` in the real schema: every 5 frames are one "repetition", judged by one
 rule "bright" (mean grey level >= ``threshold`` from the rules TOML, default 100). Given a cached
 ``landmarks=`` file it does not decode the video at all. ``FORMCHECK_TEST_DELAY`` seconds of
@@ -20,19 +20,23 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.landmarks import NUM_LANDMARKS
+from formcheck.core.landmarks import NUM_LANDMARKS
 
 FRAMES_PER_REP = 5
 
 
 def brightness_analysis(
-    video: Path, outdir: Path, *, rules: Path | None = None, blur_faces: bool = False,
+    video: Path,
+    outdir: Path,
+    *,
+    rules: Path | None = None,
+    blur_faces: bool = False,
     make_video: bool = True,
     landmarks: Path | None = None,
 ) -> dict[str, Any]:
-    from formcheck import cache
-    from formcheck.sequence import PoseSequence
-    from formcheck.video import read_frames
+    from formcheck.media import cache
+    from formcheck.core.sequence import PoseSequence
+    from formcheck.media.video import read_frames
 
     threshold = 100.0
     if rules is not None:
@@ -47,31 +51,77 @@ def brightness_analysis(
             lv.append(float(rgb.mean()))
         levels, n = np.array(lv), len(lv)
         nan = np.full((n, NUM_LANDMARKS, 3), np.nan)
-        seq = PoseSequence(nan, nan.copy(), np.full((n, NUM_LANDMARKS), np.nan), np.array(ts), 30.0, (64, 48),
-                           source=str(video), meta={"brightness": json.dumps(lv)})  # fmt: skip
+        seq = PoseSequence(
+            nan,
+            nan.copy(),
+            np.full((n, NUM_LANDMARKS), np.nan),
+            np.array(ts),
+            30.0,
+            (64, 48),
+            source=str(video),
+            meta={"brightness": json.dumps(lv)},
+        )
         cache.save(seq, Path(outdir) / "landmarks.npz")
     time.sleep(float(os.environ.get("FORMCHECK_TEST_DELAY", "0")))
     reps = []
     for i in range(len(levels) // FRAMES_PER_REP):
-        value = float(levels[i * FRAMES_PER_REP:(i + 1) * FRAMES_PER_REP].mean())
-        reps.append({"index": i + 1, "start_s": i / 6, "bottom_s": i / 6, "end_s": (i + 1) / 6,
-                     "score": 100.0 if value >= threshold else 0.0,
-                     "rules": {"bright": {"status": "pass" if value >= threshold else "fail",
-                                          "value": round(value, 3), "unit": "grey"}}})  # fmt: skip
+        value = float(levels[i * FRAMES_PER_REP : (i + 1) * FRAMES_PER_REP].mean())
+        reps.append(
+            {
+                "index": i + 1,
+                "start_s": i / 6,
+                "bottom_s": i / 6,
+                "end_s": (i + 1) / 6,
+                "score": 100.0 if value >= threshold else 0.0,
+                "rules": {
+                    "bright": {
+                        "status": "pass" if value >= threshold else "fail",
+                        "value": round(value, 3),
+                        "unit": "grey",
+                    }
+                },
+            }
+        )
     scores = [r["score"] for r in reps]
     report = {
-        "schema_version": "1.0", "status": "analysed" if reps else "no_squat", "message": "test analysis",
-        "video": {"path": str(video), "fps": 30.0, "frames": len(levels), "duration_s": len(levels) / 30,
-                  "width": 64, "height": 48},
+        "schema_version": "1.0",
+        "status": "analysed" if reps else "no_squat",
+        "message": "test analysis",
+        "video": {
+            "path": str(video),
+            "fps": 30.0,
+            "frames": len(levels),
+            "duration_s": len(levels) / 30,
+            "width": 64,
+            "height": 48,
+        },
         "view": "front",
-        "summary": {"rep_count": len(reps), "score": float(np.mean(scores)) if scores else None,
-                    "verdict": "", "top_cues": [], "not_judged": []},
-        "rules": [{"name": "bright", "title": "Bright", "metric": "grey", "unit": "grey", "cue": "",
-                   "views": ["front"]}],
+        "summary": {
+            "rep_count": len(reps),
+            "score": float(np.mean(scores)) if scores else None,
+            "verdict": "",
+            "top_cues": [],
+            "not_judged": [],
+        },
+        "rules": [
+            {
+                "name": "bright",
+                "title": "Bright",
+                "metric": "grey",
+                "unit": "grey",
+                "cue": "",
+                "views": ["front"],
+            }
+        ],
         "reps": reps,
-        "versions": {"formcheck": "test", "mediapipe": "none", "model_sha256": "", "rule_set": "test"},
+        "versions": {
+            "formcheck": "test",
+            "mediapipe": "none",
+            "model_sha256": "",
+            "rule_set": "test",
+        },
         "files": {},
-    }  # fmt: skip
+    }
     text = json.dumps(report)
     cache.atomic_write(Path(outdir) / "report.json", lambda fh: fh.write(text.encode()))
     cache.atomic_write(Path(outdir) / "report.html", lambda fh: fh.write(b"<p>report</p>"))
@@ -95,7 +145,9 @@ def make_videos(root: Path, names: list[str], frames: int = 10) -> list[Path]:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         level = 40 + 30 * i
-        write_video(path, [np.full((48, 64, 3), min(level + 4 * k, 255), np.uint8) for k in range(frames)])
+        write_video(
+            path, [np.full((48, 64, 3), min(level + 4 * k, 255), np.uint8) for k in range(frames)]
+        )
         paths.append(path)
     return paths
 
@@ -114,7 +166,12 @@ def make_bad_files(root: Path, good: Path) -> dict[str, Path]:
 def affinity_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
     """`brightness_analysis` whose report message records the worker's CPUs and thread caps."""
     report = brightness_analysis(video, outdir, **options)
-    report["message"] = json.dumps({"cpus": sorted(os.sched_getaffinity(0)), "pid": os.getpid(),
-                                    "omp": os.environ.get("OMP_NUM_THREADS"),
-                                    "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM")})  # fmt: skip
+    report["message"] = json.dumps(
+        {
+            "cpus": sorted(os.sched_getaffinity(0)),
+            "pid": os.getpid(),
+            "omp": os.environ.get("OMP_NUM_THREADS"),
+            "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM"),
+        }
+    )
     return report

@@ -34,16 +34,34 @@ def chromium_console(url: str, *extra: str) -> list[str]:
     """Console lines Chromium logs while loading ``url`` headless (no network, throwaway profile)."""
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--enable-logging=stderr",
+                "--v=0",
+                *extra,
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if ":CONSOLE" in line]
 
 
-def write_video(path: Path, frames: Sequence[np.ndarray], fps: int = 30, lossless: bool = True) -> Path:
+def write_video(
+    path: Path, frames: Sequence[np.ndarray], fps: int = 30, lossless: bool = True
+) -> Path:
     """Encode RGB uint8 ``frames`` as H.264 MP4 with PyAV (lossless yuv444p by default)."""
     import av
 
@@ -98,7 +116,9 @@ def _mux_silence(container, stream) -> None:  # noqa: ANN001 -- PyAV objects
     import av
 
     for i in range(5):
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+        )
         frame.sample_rate, frame.pts = 44100, i * 1024
         for packet in stream.encode(frame):
             container.mux(packet)
@@ -155,7 +175,9 @@ def make_bad_input(kind: str, folder: Path) -> Path:
             cover = container.add_stream("mjpeg")
             cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
             cover.disposition = av.stream.Disposition.attached_pic
-            for packet in cover.encode(av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), "rgb24")):
+            for packet in cover.encode(
+                av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), "rgb24")
+            ):
                 container.mux(packet)
             for packet in cover.encode():
                 container.mux(packet)

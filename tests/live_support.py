@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from formcheck.core.sequence import PoseSequence
 from formcheck.live.capture import Frame
 from formcheck.live.events import Feedback, RepEvent
-from formcheck.sequence import PoseSequence
 
 
 class SequenceSource:

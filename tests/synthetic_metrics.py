@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.metricset import VIEW_FRONT, Metric, MetricSet
+from formcheck.core.metricset import VIEW_FRONT, Metric, MetricSet
 
 UNITS = {
     "knee_flexion": "deg",
@@ -30,7 +30,9 @@ def squat_flexion(
     at ``top``; returns ``(flexion, bottoms, timestamps)``. Each bottom is the
     single frame where flexion equals ``peak``."""
     nd, na, ns = round(descent_s * fps), round(ascent_s * fps), round(stand_s * fps)
-    down = top + (peak - top) * (1 - np.cos(np.pi * np.arange(nd) / nd)) / 2  # top .. just below peak
+    down = (
+        top + (peak - top) * (1 - np.cos(np.pi * np.arange(nd) / nd)) / 2
+    )  # top .. just below peak
     up = top + (peak - top) * (1 + np.cos(np.pi * np.arange(na) / na)) / 2  # peak .. just above top
     rep = np.concatenate((down, up))
     stand = np.full(ns, top)

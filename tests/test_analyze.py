@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 from conftest import CHROMIUM, chromium_console
 
-from formcheck.cache import save
+from formcheck.media.cache import save
+from formcheck.media.videowriter import VideoWriter
 from formcheck.report.pipeline import AnalyzeOptions, run
 from formcheck.report.schema import validate
 from formcheck.synth.presets import FAULT_RULE
 from formcheck.testing import squat_sequence_with_truth
-from formcheck.videowriter import VideoWriter
 
 SIZE = (360, 640)  # width, height: portrait, like a phone
 _HARNESS = """<!DOCTYPE html><html><body style="margin:0">
@@ -57,7 +57,9 @@ def check_in_chromium(report_html: Path, video: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         harness = Path(tmp) / "harness.html"
         harness.write_text(_HARNESS % (report_html.as_uri(), 390))
-        lines = chromium_console(harness.as_uri(), "--allow-file-access-from-files", "--timeout=15000")
+        lines = chromium_console(
+            harness.as_uri(), "--allow-file-access-from-files", "--timeout=15000"
+        )
     messages = [line.split('"')[1] for line in lines]
     assert "FC-OVERFLOW 0" in messages, lines
     assert not [m for m in messages if m.startswith("FC-VIDEO-ERROR")], lines
@@ -81,8 +83,9 @@ def _video(path: Path, n: int, size: tuple[int, int] = SIZE, fps: float = 30.0) 
 def valgus_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, np.ndarray]:
     """A front-view set of 3 reps with 15° of knee valgus at depth: (video, landmark cache, true reps)."""
     folder = tmp_path_factory.mktemp("valgus")
-    seq, truth = squat_sequence_with_truth(n_reps=3, image_size=SIZE, valgus_deg=15.0,
-                                           peak_knee_flexion=120.0, heel_height_cm=8.0)  # fmt: skip
+    seq, truth = squat_sequence_with_truth(
+        n_reps=3, image_size=SIZE, valgus_deg=15.0, peak_knee_flexion=120.0, heel_height_cm=8.0
+    )
     video = _video(folder / "valgus set.mp4", len(seq))
     cache = save(seq, folder / "valgus.npz")
     return video, cache, truth.reps
@@ -93,7 +96,9 @@ def valgus_out(valgus_set, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     """The valgus set analysed once from its landmark cache, with the annotated video."""
     video, cache, _ = valgus_set
     parent = tmp_path_factory.mktemp("valgus_out")
-    result = run(AnalyzeOptions(video=video, outdir=parent / "out", landmarks=cache, progress=False))
+    result = run(
+        AnalyzeOptions(video=video, outdir=parent / "out", landmarks=cache, progress=False)
+    )
     assert result.exit_code == 0
     assert [p.name for p in parent.iterdir()] == ["out"]  # no staging folder left
     return parent / "out", result.report
@@ -108,7 +113,13 @@ def test_analyze_from_landmarks_writes_every_output(valgus_set, valgus_out) -> N
     _, _, true_reps = valgus_set
     out, returned = valgus_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "annotated.mp4", "frames.csv", "landmarks.npz", "report.html", "report.json", "reps.csv"]  # fmt: skip
+        "annotated.mp4",
+        "frames.csv",
+        "landmarks.npz",
+        "report.html",
+        "report.json",
+        "reps.csv",
+    ]
     report = json.loads((out / "report.json").read_text())
     validate(report)
     assert report == json.loads(json.dumps(returned))
@@ -121,7 +132,10 @@ def test_analyze_from_landmarks_writes_every_output(valgus_set, valgus_out) -> N
         assert rep["rules"]["knees_over_feet"]["value"] > 12
         assert rep["rules"]["feet_parallel"]["status"] == "pass"
     assert report["summary"]["top_cues"][0] == "Push your knees out over your toes"
-    assert report["video"]["frames"] == 391 and (report["video"]["width"], report["video"]["height"]) == SIZE
+    assert (
+        report["video"]["frames"] == 391
+        and (report["video"]["width"], report["video"]["height"]) == SIZE
+    )
     assert report["versions"]["rule_set"].startswith("cyclist_squat")
     assert report["files"]["annotated_video"] == "annotated.mp4"
 
@@ -138,12 +152,14 @@ def test_csv_outputs_match_the_report(valgus_out) -> None:
     assert [int(r["rep"]) for r in reps] == [1, 2, 3]
     assert [r["knees_over_feet_status"] for r in reps] == ["fail"] * 3
     assert float(reps[0]["knees_over_feet_deg"]) == pytest.approx(
-        report["reps"][0]["rules"]["knees_over_feet"]["value"], abs=0.01)  # fmt: skip
+        report["reps"][0]["rules"]["knees_over_feet"]["value"], abs=0.01
+    )
     for row, rep in zip(reps, report["reps"], strict=True):
         assert row["view"] == rep["view"] == "front"
         assert float(row["descent_s"]) == pytest.approx(rep["measurements"]["descent_s"], abs=0.005)
         assert float(row["peak_knee_flexion_deg"]) == pytest.approx(
-            rep["measurements"]["peak_knee_flexion_deg"], abs=0.005)  # fmt: skip
+            rep["measurements"]["peak_knee_flexion_deg"], abs=0.005
+        )
 
 
 def test_html_links_video_and_embeds_everything_else(valgus_out) -> None:
@@ -152,7 +168,9 @@ def test_html_links_video_and_embeds_everything_else(valgus_out) -> None:
     assert '<video controls playsinline preload="metadata" src="annotated.mp4">' in page
     assert page.count("data:image/jpeg;base64,") == 3  # one still per rep
     assert page.count("<svg") == 3  # knee flexion, FPPA, foot angle
-    assert "Knees track over the feet: at most" in page and ">12°<" in page  # rule set threshold in the plot
+    assert (
+        "Knees track over the feet: at most" in page and ">12°<" in page
+    )  # rule set threshold in the plot
     assert "Push your knees out over your toes" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
 
@@ -174,7 +192,9 @@ def test_annotated_video_is_browser_h264_with_every_frame(valgus_out) -> None:
     assert not np.array_equal(frames[200], np.full_like(frames[200], 200))  # something was drawn
 
 
-def test_failure_leaves_no_output(valgus_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_leaves_no_output(
+    valgus_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video, cache, _ = valgus_set
     out = tmp_path / "out"
 
@@ -202,7 +222,9 @@ def test_cli_rerun_from_cache_defaults_outdir_beside_the_video(valgus_set, tmp_p
 def test_cli_missing_video_is_one_line_and_exit_1(tmp_path: Path) -> None:
     proc = _formcheck("analyze", tmp_path / "nope.mp4", "-o", tmp_path / "out")
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [f"formcheck: error: {tmp_path / 'nope.mp4'}: no such file"]
+    assert proc.stderr.strip().splitlines() == [
+        f"formcheck: error: {tmp_path / 'nope.mp4'}: no such file"
+    ]
     assert not (tmp_path / "out").exists()
 
 
@@ -235,7 +257,9 @@ def test_cli_landmarks_of_another_video_is_exit_1(valgus_set, tmp_path: Path) ->
 
 
 def test_no_squat_is_exit_2_with_a_report_saying_so(tmp_path: Path) -> None:
-    seq, _ = squat_sequence_with_truth(n_reps=1, image_size=SIZE, peak_knee_flexion=15.0)  # barely bends
+    seq, _ = squat_sequence_with_truth(
+        n_reps=1, image_size=SIZE, peak_knee_flexion=15.0
+    )  # barely bends
     video = _video(tmp_path / "standing.mp4", len(seq))
     cache = save(seq, tmp_path / "standing.npz")
     proc = _formcheck("analyze", video, "--landmarks", cache, "-o", tmp_path / "out", "--no-video")
@@ -265,11 +289,15 @@ def test_no_person_runs_the_model_and_exits_2(tmp_path: Path) -> None:
 # --- the rendered samples, through the real pose model ------------------------------------------------------
 
 SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples").glob("*.mp4"))
-VIDEO_SAMPLE = next((s for s in SAMPLES if s.stem.startswith("good")), SAMPLES[0] if SAMPLES else None)
+VIDEO_SAMPLE = next(
+    (s for s in SAMPLES if s.stem.startswith("good")), SAMPLES[0] if SAMPLES else None
+)
 
 
 @pytest.fixture(scope="session")
-def analysed_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict, dict, float]]:
+def analysed_samples(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[Path, dict, dict, float]]:
     """Every sample analysed once per session (pose model included; the annotated video for one
     of them only): stem -> (outdir, report, ground truth, seconds)."""
     import time
@@ -279,8 +307,12 @@ def analysed_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tupl
     for sample in SAMPLES:
         truth = json.loads(sample.with_suffix(".json").read_text())
         t = time.perf_counter()
-        options = AnalyzeOptions(video=sample, outdir=root / sample.stem, write_video=sample == VIDEO_SAMPLE,
-                                 progress=False)  # fmt: skip
+        options = AnalyzeOptions(
+            video=sample,
+            outdir=root / sample.stem,
+            write_video=sample == VIDEO_SAMPLE,
+            progress=False,
+        )
         result = run(options)
         out[sample.stem] = (root / sample.stem, result.report, truth, time.perf_counter() - t)
     return out
@@ -294,7 +326,9 @@ def test_sample_rep_count_and_verdicts(analysed_samples, stem: str) -> None:
     validate(report)
     assert report["summary"]["rep_count"] == len(truth["reps"])
     preset = truth["preset"]
-    failed = {name for rep in report["reps"] for name, r in rep["rules"].items() if r["status"] == "fail"}
+    failed = {
+        name for rep in report["reps"] for name, r in rep["rules"].items() if r["status"] == "fail"
+    }
     if preset in FAULT_RULE:
         rule = FAULT_RULE[preset]
         assert all(rep["rules"][rule]["status"] == "fail" for rep in report["reps"]), report["reps"]
@@ -306,7 +340,9 @@ def test_sample_rep_count_and_verdicts(analysed_samples, stem: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None or VIDEO_SAMPLE is None, reason="needs chromium and a rendered sample")
+@pytest.mark.skipif(
+    CHROMIUM is None or VIDEO_SAMPLE is None, reason="needs chromium and a rendered sample"
+)
 def test_sample_report_in_chromium(analysed_samples) -> None:
     out, _, _, _ = analysed_samples[VIDEO_SAMPLE.stem]
     check_in_chromium(out / "report.html", video=True)
@@ -314,14 +350,23 @@ def test_sample_report_in_chromium(analysed_samples) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(VIDEO_SAMPLE is None, reason="no rendered samples in samples/")
-def test_sample_rescored_from_its_landmarks_is_identical_and_quick(analysed_samples, tmp_path: Path) -> None:
+def test_sample_rescored_from_its_landmarks_is_identical_and_quick(
+    analysed_samples, tmp_path: Path
+) -> None:
     out, report, _, seconds = analysed_samples[VIDEO_SAMPLE.stem]
-    again = run(AnalyzeOptions(video=VIDEO_SAMPLE, outdir=tmp_path / "again", landmarks=out / "landmarks.npz",
-                               write_video=False))  # fmt: skip
+    again = run(
+        AnalyzeOptions(
+            video=VIDEO_SAMPLE,
+            outdir=tmp_path / "again",
+            landmarks=out / "landmarks.npz",
+            write_video=False,
+        )
+    )
     assert again.timings["pose"] == 0.0
     strip = ("generated_at", "files")
     assert {k: v for k, v in again.report.items() if k not in strip} == {
-        k: v for k, v in report.items() if k not in strip}  # fmt: skip
+        k: v for k, v in report.items() if k not in strip
+    }
     assert again.timings["total"] < seconds
 
 
@@ -330,10 +375,14 @@ def test_rerun_without_video_leaves_no_stale_annotated_video(valgus_set, tmp_pat
     (the report no longer links it) and keeps files that are not formcheck's."""
     video, cache, _ = valgus_set
     out = tmp_path / "out"
-    assert run(AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False)).exit_code == 0
+    assert (
+        run(AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False)).exit_code == 0
+    )
     assert (out / "annotated.mp4").is_file()
     (out / "notes.txt").write_text("the physio's own notes")
-    again = run(AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False, write_video=False))
+    again = run(
+        AnalyzeOptions(video=video, outdir=out, landmarks=cache, progress=False, write_video=False)
+    )
     assert again.exit_code == 0
     assert not (out / "annotated.mp4").exists()
     assert (out / "notes.txt").read_text() == "the physio's own notes"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck.annotate import (
+from formcheck.core.landmarks import (
+    LEFT_HIP,
+    LEFT_KNEE,
+    LEFT_SHOULDER,
+    RIGHT_HIP,
+    RIGHT_KNEE,
+    RIGHT_SHOULDER,
+)
+from formcheck.media.annotate import (
     Annotator,
     Overlay,
     blur_ellipse,
@@ -13,7 +21,6 @@ from formcheck.annotate import (
     face_ellipses,
     rep_tracks,
 )
-from formcheck.landmarks import LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER, RIGHT_HIP, RIGHT_KNEE, RIGHT_SHOULDER
 
 W, H = 320, 480
 
@@ -21,14 +28,35 @@ W, H = 320, 480
 def _figure() -> np.ndarray:
     """A standing figure facing the camera, ``(33, 2)`` pixels; face points around (160, 60)."""
     p = np.full((33, 2), np.nan)
-    face = np.array([[160, 60], [155, 55], [150, 55], [145, 55], [165, 55], [170, 55], [175, 55],
-                     [140, 60], [180, 60], [155, 70], [165, 70]], dtype=float)  # fmt: skip
+    face = np.array(
+        [
+            [160, 60],
+            [155, 55],
+            [150, 55],
+            [145, 55],
+            [165, 55],
+            [170, 55],
+            [175, 55],
+            [140, 60],
+            [180, 60],
+            [155, 70],
+            [165, 70],
+        ],
+        dtype=float,
+    )
     p[:11] = face
     p[[LEFT_SHOULDER, RIGHT_SHOULDER]] = [[200, 110], [120, 110]]
     p[[13, 14, 15, 16]] = [[210, 170], [110, 170], [215, 230], [105, 230]]
     p[[LEFT_HIP, RIGHT_HIP]] = [[185, 250], [135, 250]]
     p[[LEFT_KNEE, RIGHT_KNEE]] = [[190, 340], [130, 340]]
-    p[[27, 28, 29, 30, 31, 32]] = [[190, 430], [130, 430], [192, 440], [128, 440], [195, 450], [125, 450]]
+    p[[27, 28, 29, 30, 31, 32]] = [
+        [190, 430],
+        [130, 430],
+        [192, 440],
+        [128, 440],
+        [195, 450],
+        [125, 450],
+    ]
     return p
 
 
@@ -133,5 +161,11 @@ def test_draw_measure_highlights_the_metric_landmarks() -> None:
 
 def test_overlay_validates_shapes() -> None:
     with pytest.raises(ValueError, match=r"knee_angle: expected shape \(2, 2\)"):
-        Overlay(pixels=np.zeros((2, 33, 2)), knee_angle=np.zeros((3, 2)), rep=np.zeros(2, int), n_reps=0,
-                cue=np.zeros(2, int), cues=())  # fmt: skip
+        Overlay(
+            pixels=np.zeros((2, 33, 2)),
+            knee_angle=np.zeros((3, 2)),
+            rep=np.zeros(2, int),
+            n_reps=0,
+            cue=np.zeros(2, int),
+            cues=(),
+        )

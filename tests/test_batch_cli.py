@@ -35,7 +35,9 @@ def _samples() -> list[Path]:
 
 def _batch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "formcheck", "batch", *args, "--no-video", "--no-progress"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
 
 
 def _log(out: Path) -> list[dict]:
@@ -73,15 +75,29 @@ def uninterrupted(clinic: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def test_every_good_video_analysed_every_bad_one_a_failed_row(uninterrupted: Path) -> None:
     rows = _rows(uninterrupted)
-    assert sorted(rows) == sorted(["p1/clip.mp4", "p2/clip.mp4", "broken/corrupt.mp4", "broken/empty.mp4",
-                                   "broken/notes.mp4", EVIL])  # fmt: skip
+    assert sorted(rows) == sorted(
+        [
+            "p1/clip.mp4",
+            "p2/clip.mp4",
+            "broken/corrupt.mp4",
+            "broken/empty.mp4",
+            "broken/notes.mp4",
+            EVIL,
+        ]
+    )
     for name in ("p1/clip.mp4", "p2/clip.mp4"):
         row = rows[name]
         assert row["status"] == "analysed" and int(row["reps"]) >= 1 and row["error"] == ""
         assert 0 <= float(row["score"]) <= 100 and row["controlled_descent_pass_rate"] != ""
         folder = uninterrupted / Path(row["report"]).parent
-        assert {p.name for p in folder.iterdir()} == {"report.html", "report.json", "frames.csv", "reps.csv",
-                                                      "landmarks.npz", "batch-done.json"}  # fmt: skip
+        assert {p.name for p in folder.iterdir()} == {
+            "report.html",
+            "report.json",
+            "frames.csv",
+            "reps.csv",
+            "landmarks.npz",
+            "batch-done.json",
+        }
     assert rows["p1/clip.mp4"]["report"] != rows["p2/clip.mp4"]["report"]  # same name, no collision
     assert rows["broken/empty.mp4"]["error"] == "empty file (0 bytes), expected a video"
     for name in ("broken/corrupt.mp4", "broken/notes.mp4", EVIL):
@@ -96,7 +112,9 @@ def _children(pid: int) -> list[int]:
     kids = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
         except OSError:
             continue
         if fields.get("PPid", "").strip() == str(pid):
@@ -116,8 +134,19 @@ def test_killed_batch_resumes_to_the_same_summary_without_redoing_work(
     clinic: Path, uninterrupted: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "formcheck", "batch", str(clinic), "-o", str(out), "--workers", "1",
-           "--no-video", "--no-progress"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "formcheck",
+        "batch",
+        str(clinic),
+        "-o",
+        str(out),
+        "--workers",
+        "1",
+        "--no-video",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     finished_good = []
@@ -139,33 +168,57 @@ def test_killed_batch_resumes_to_the_same_summary_without_redoing_work(
     assert not list(out.glob("videos/.*.tmp"))  # the killed job's staging folder was cleaned up
 
 
-def test_dask_cluster_gives_the_same_summary(clinic: Path, uninterrupted: Path, tmp_path: Path) -> None:
+def test_dask_cluster_gives_the_same_summary(
+    clinic: Path, uninterrupted: Path, tmp_path: Path
+) -> None:
     from dask.distributed import LocalCluster
 
     from formcheck.cli import app
 
     out = tmp_path / "out"
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        code = app(["batch", str(clinic), "-o", str(out), "--scheduler", cluster.scheduler_address,
-                    "--no-video", "--no-progress"], standalone_mode=False)  # fmt: skip
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        code = app(
+            [
+                "batch",
+                str(clinic),
+                "-o",
+                str(out),
+                "--scheduler",
+                cluster.scheduler_address,
+                "--no-video",
+                "--no-progress",
+            ],
+            standalone_mode=False,
+        )
     assert code == 3
     assert (out / "summary.csv").read_text() == (uninterrupted / "summary.csv").read_text()
 
 
-def test_new_rules_rescore_every_video_without_the_pose_model(uninterrupted: Path, clinic: Path,
-                                                              tmp_path: Path) -> None:  # fmt: skip
+def test_new_rules_rescore_every_video_without_the_pose_model(
+    uninterrupted: Path, clinic: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     shutil.copytree(uninterrupted, out)
     shipped = (ROOT / "src" / "formcheck" / "rules" / "cyclist_squat.toml").read_text()
-    slow, n = re.subn(r'(name = "controlled_descent"[^[]*?\nthreshold = )0\.8\n', r"\g<1>60.0\n", shipped)
+    slow, n = re.subn(
+        r'(name = "controlled_descent"[^[]*?\nthreshold = )0\.8\n', r"\g<1>60.0\n", shipped
+    )
     assert n == 1  # descend over at least 60 s instead of 1 s: every rep fails
     rules = tmp_path / "slow.toml"
     rules.write_text(slow)
     before = _rows(out)
     lines_before = len(_log(out))
     # a model path that cannot load: any pose extraction would fail the video
-    done = _batch(str(clinic), "-o", str(out), "--rules", str(rules),
-                  env={"FORMCHECK_MODEL": str(tmp_path / "no-model.task")})  # fmt: skip
+    done = _batch(
+        str(clinic),
+        "-o",
+        str(out),
+        "--rules",
+        str(rules),
+        env={"FORMCHECK_MODEL": str(tmp_path / "no-model.task")},
+    )
     assert done.returncode == 3, done.stderr
     after = _rows(out)
     rescored = [r for r in _log(out)[lines_before:] if r["status"] != "failed"]
@@ -177,7 +230,9 @@ def test_new_rules_rescore_every_video_without_the_pose_model(uninterrupted: Pat
         assert after[name]["controlled_descent_pass_rate"] == "0.000"
         assert after[name]["controlled_descent_median"] == before[name]["controlled_descent_median"]
         assert float(after[name]["score"]) < float(before[name]["score"])
-        same = [c for c in before[name] if c.endswith(("_median", "_pass_rate")) and "descent" not in c]
+        same = [
+            c for c in before[name] if c.endswith(("_median", "_pass_rate")) and "descent" not in c
+        ]
         assert [after[name][c] for c in same] == [before[name][c] for c in same]  # same landmarks
     again = _batch(str(clinic), "-o", str(out), "--rules", str(rules))
     assert "(0 run, 6 already done)" in again.stdout

@@ -32,9 +32,20 @@ def _touch(path: Path, data: bytes = b"x") -> Path:
     return path
 
 
-def test_folder_is_searched_recursively_case_insensitively_skipping_hidden_and_output(tmp_path: Path) -> None:
-    for name in ["a/clip.mp4", "b/clip.MP4", "c/d/e.Mov", "top.mkv", "notes.txt", "a/.hidden.mp4",
-                 ".cache/x.mp4", "out/videos/clip-0123456789/annotated.mp4", "f.mp4.txt"]:  # fmt: skip
+def test_folder_is_searched_recursively_case_insensitively_skipping_hidden_and_output(
+    tmp_path: Path,
+) -> None:
+    for name in [
+        "a/clip.mp4",
+        "b/clip.MP4",
+        "c/d/e.Mov",
+        "top.mkv",
+        "notes.txt",
+        "a/.hidden.mp4",
+        ".cache/x.mp4",
+        "out/videos/clip-0123456789/annotated.mp4",
+        "f.mp4.txt",
+    ]:
         _touch(tmp_path / name)
     entries = discover_folder(tmp_path, exclude=[tmp_path / "out"])
     assert [e.name for e in entries] == ["a/clip.mp4", "b/clip.MP4", "c/d/e.Mov", "top.mkv"]
@@ -48,13 +59,21 @@ def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
 
 def test_manifest_rows_resolve_relative_to_the_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "m.csv"
-    manifest.write_text("path,patient_id,session_date,view,notes\n"
-                        "v/a.mp4,P1,2024-01-05,Front,\"first, knee pain\"\n"
-                        "\n"
-                        "/abs/b.mp4,P2,,,\n")  # fmt: skip
+    manifest.write_text(
+        "path,patient_id,session_date,view,notes\n"
+        'v/a.mp4,P1,2024-01-05,Front,"first, knee pain"\n'
+        "\n"
+        "/abs/b.mp4,P2,,,\n"
+    )
     a, b = read_manifest(manifest)
     assert (a.path, a.name, a.patient_id, a.session_date, a.view, a.notes) == (
-        tmp_path / "v" / "a.mp4", "v/a.mp4", "P1", "2024-01-05", "front", "first, knee pain")
+        tmp_path / "v" / "a.mp4",
+        "v/a.mp4",
+        "P1",
+        "2024-01-05",
+        "front",
+        "first, knee pain",
+    )
     assert (b.path, b.session_date, b.view) == (Path("/abs/b.mp4"), "", "")
 
 
@@ -63,15 +82,26 @@ def test_manifest_rows_resolve_relative_to_the_manifest(tmp_path: Path) -> None:
     [
         ("", r"m\.csv:1: expected a header row"),
         ("file,patient_id\nx.mp4,P1\n", r"m\.csv:1: expected a header .* got file, patient_id"),
-        ("path,patient_id\n,P1\n", r"m\.csv:2: expected a video path in column path, got an empty cell"),
+        (
+            "path,patient_id\n,P1\n",
+            r"m\.csv:2: expected a video path in column path, got an empty cell",
+        ),
         ("path,patient_id\na.mp4,P1,extra\n", r"m\.csv:2: expected 2 fields, got 3"),
-        ("path,session_date\na.mp4,2024-01-05\nb.mp4,05/01/2024\n",
-         r"m\.csv:3: expected session_date as YYYY-MM-DD, got '05/01/2024'"),
-        ("path,view\na.mp4,top\n", r"m\.csv:2: expected view front, side, oblique or empty, got 'top'"),
-        ("path\na.mp4\n./a.mp4\n", r"m\.csv:3: expected each video once, got ./a.mp4 again \(first on"),
+        (
+            "path,session_date\na.mp4,2024-01-05\nb.mp4,05/01/2024\n",
+            r"m\.csv:3: expected session_date as YYYY-MM-DD, got '05/01/2024'",
+        ),
+        (
+            "path,view\na.mp4,top\n",
+            r"m\.csv:2: expected view front, side, oblique or empty, got 'top'",
+        ),
+        (
+            "path\na.mp4\n./a.mp4\n",
+            r"m\.csv:3: expected each video once, got ./a.mp4 again \(first on",
+        ),
         ("path,notes\n", r"m\.csv: expected at least one video row, got none"),
     ],
-)  # fmt: skip
+)
 def test_bad_manifest_names_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     manifest = tmp_path / "m.csv"
     manifest.write_text(text)
@@ -107,7 +137,10 @@ def test_finished_marker_is_keyed_by_content_and_settings(tmp_path: Path) -> Non
     assert finished(job_dir, "a" * 64, other) is None  # new rules: due again
     assert finished(job_dir, "b" * 64, key) is None
     write_marker(job_dir, JobResult("a" * 64, key, "ok", summary={"rules": {"z": 1, "a": 2}}))
-    assert list(finished(job_dir, "a" * 64, key).summary["rules"]) == ["z", "a"]  # column order kept
+    assert list(finished(job_dir, "a" * 64, key).summary["rules"]) == [
+        "z",
+        "a",
+    ]  # column order kept
     (job_dir / "batch-done.json").write_text("{trunc")  # damaged marker = unfinished
     assert finished(job_dir, "a" * 64, key) is None
 
@@ -124,7 +157,9 @@ def test_renamed_video_finds_its_earlier_folder(tmp_path: Path) -> None:
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "formcheck", "batch", *args, "--no-progress"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
 
 
 def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
@@ -132,10 +167,12 @@ def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
     _touch(tmp_path / "v" / "empty.mp4", b"")
     _touch(tmp_path / "v" / "text.mp4", b"not a video\n")
     manifest = tmp_path / "clinic.csv"
-    manifest.write_text("path,patient_id,session_date,view,notes\n"
-                        "v/empty.mp4,P7,2024-02-01,side,copied from phone\n"
-                        "v/text.mp4,P7,2024-01-03,,\n"
-                        "v/missing.mp4,P8,2024-01-04,front,<b>lost</b>\n")  # fmt: skip
+    manifest.write_text(
+        "path,patient_id,session_date,view,notes\n"
+        "v/empty.mp4,P7,2024-02-01,side,copied from phone\n"
+        "v/text.mp4,P7,2024-01-03,,\n"
+        "v/missing.mp4,P8,2024-01-04,front,<b>lost</b>\n"
+    )
     out = tmp_path / "out"
     done = _cli(str(manifest), "-o", str(out))
     assert done.returncode == 3, done.stderr
@@ -143,10 +180,14 @@ def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
     rows = {r["path"]: r for r in csv.DictReader((out / "summary.csv").open(newline=""))}
     empty = rows["v/empty.mp4"]
     assert (empty["patient_id"], empty["session_date"], empty["view"], empty["notes"]) == (
-        "P7", "2024-02-01", "side", "copied from phone")  # fmt: skip
+        "P7",
+        "2024-02-01",
+        "side",
+        "copied from phone",
+    )
     assert rows["v/missing.mp4"]["error"] == "no such file"
     page = (out / "index.html").read_text()
-    patients = page[page.index("Patients: sessions over time"):]
+    patients = page[page.index("Patients: sessions over time") :]
     assert patients.index("2024-01-03") < patients.index("2024-02-01")  # sessions in date order
     assert "&lt;b&gt;lost&lt;/b&gt;" in page
 
@@ -154,10 +195,19 @@ def test_cli_manifest_metadata_reaches_the_summary(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (lambda d: (d / "m.csv").write_text("path,when\nx.mp4,today\n"), "m.csv:1: expected a header"),
-        (lambda d: (d / "m.csv").write_text("path,view\nx.mp4,top\n"), "m.csv:2: expected view front"),
+        (
+            lambda d: (d / "m.csv").write_text("path,when\nx.mp4,today\n"),
+            "m.csv:1: expected a header",
+        ),
+        (
+            lambda d: (d / "m.csv").write_text("path,view\nx.mp4,top\n"),
+            "m.csv:2: expected view front",
+        ),
         (lambda d: (d / "v").mkdir(), "v: expected video files"),
-        (lambda d: (d / "clip.mp4").write_bytes(b""), "clip.mp4: expected a folder of videos or a manifest"),
+        (
+            lambda d: (d / "clip.mp4").write_bytes(b""),
+            "clip.mp4: expected a folder of videos or a manifest",
+        ),
     ],
 )
 def test_cli_bad_batch_input_is_one_line_and_no_output(tmp_path: Path, setup, message: str) -> None:
@@ -165,7 +215,9 @@ def test_cli_bad_batch_input_is_one_line_and_no_output(tmp_path: Path, setup, me
     target = next(p for p in tmp_path.iterdir())
     done = _cli(str(target), "-o", str(tmp_path / "out"))
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert (
+        done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -177,14 +229,23 @@ def test_hash_cache_reads_a_file_again_only_when_it_changed(tmp_path: Path) -> N
     again = HashCache(tmp_path / "hashes.json")
     assert again.sha256(video) == hashlib.sha256(b"first version").hexdigest() and again.hashed == 0
     video.write_bytes(b"second, longer version")
-    assert again.sha256(video) == hashlib.sha256(b"second, longer version").hexdigest() and again.hashed == 1
+    assert (
+        again.sha256(video) == hashlib.sha256(b"second, longer version").hexdigest()
+        and again.hashed == 1
+    )
     (tmp_path / "hashes.json").write_text("{not json")
-    assert HashCache(tmp_path / "hashes.json").sha256(video) == file_sha256(video)  # damaged cache: re-read
+    assert HashCache(tmp_path / "hashes.json").sha256(video) == file_sha256(
+        video
+    )  # damaged cache: re-read
 
 
 def test_cli_missing_model_stops_before_anything_is_written(tmp_path: Path) -> None:
     _touch(tmp_path / "in" / "a.mp4", b"x" * 100)
     model = {"FORMCHECK_MODEL": str(tmp_path / "no.task")}
     done = _cli(str(tmp_path / "in"), "-o", str(tmp_path / "out"), env=model)
-    assert done.returncode == 1 and "no.task: no such file" in done.stderr and done.stderr.count("\n") == 1
+    assert (
+        done.returncode == 1
+        and "no.task: no such file" in done.stderr
+        and done.stderr.count("\n") == 1
+    )
     assert not (tmp_path / "out").exists()

@@ -49,8 +49,13 @@ def test_bad_files_are_failed_rows_and_the_batch_goes_on(folder: Path, tmp_path:
     rows = _by_name(report)
     assert report.exit_code == EXIT_SOME_FAILED
     assert {n: o.result.status for n, o in rows.items()} == {
-        "a/clip.mp4": "ok", "b/clip.mp4": "ok", "c.MOV": "ok",
-        "bad/corrupt.mp4": "failed", "bad/empty.mp4": "failed", "bad/notes.mp4": "failed"}  # fmt: skip
+        "a/clip.mp4": "ok",
+        "b/clip.mp4": "ok",
+        "c.MOV": "ok",
+        "bad/corrupt.mp4": "failed",
+        "bad/empty.mp4": "failed",
+        "bad/notes.mp4": "failed",
+    }
     assert "empty file" in rows["bad/empty.mp4"].result.error
     assert "not a readable video" in rows["bad/notes.mp4"].result.error
     assert "not a readable video" in rows["bad/corrupt.mp4"].result.error
@@ -58,7 +63,9 @@ def test_bad_files_are_failed_rows_and_the_batch_goes_on(folder: Path, tmp_path:
     assert rows["a/clip.mp4"].job_dir != rows["b/clip.mp4"].job_dir
     assert _bright(rows["a/clip.mp4"])["median"] != _bright(rows["b/clip.mp4"])["median"]
     for name in ("a/clip.mp4", "b/clip.mp4", "c.MOV"):
-        assert (rows[name].job_dir / "report.json").is_file() and (rows[name].job_dir / MARKER).is_file()
+        assert (rows[name].job_dir / "report.json").is_file() and (
+            rows[name].job_dir / MARKER
+        ).is_file()
     assert (report.ran, report.skipped) == (6, 0)
 
 
@@ -83,7 +90,9 @@ def test_new_rules_rescore_from_the_landmark_cache(folder: Path, tmp_path: Path)
     rules = tmp_path / "strict.toml"
     rules.write_text("threshold = 250\n")
     strict = Settings(rules=str(rules), make_video=False)
-    before = run_batch(entries, out, Settings(make_video=False), workers=1, analyzer=ANALYZER, progress=False)
+    before = run_batch(
+        entries, out, Settings(make_video=False), workers=1, analyzer=ANALYZER, progress=False
+    )
     after = run_batch(entries, out, strict, workers=1, analyzer=ANALYZER, progress=False)
     assert after.ran == 3 and after.exit_code == EXIT_OK
     log = _log(out)
@@ -101,8 +110,13 @@ def test_a_crashing_worker_is_retried_then_reported_and_the_rest_finish(tmp_path
     root = tmp_path / "in"
     make_videos(root, ["a.mp4", "crash.mp4", "z.mp4"])
     out = tmp_path / "out"
-    report = run_batch(discover_folder(root), out, workers=1, analyzer="batch_support:crash_analysis",
-                       progress=False)  # fmt: skip
+    report = run_batch(
+        discover_folder(root),
+        out,
+        workers=1,
+        analyzer="batch_support:crash_analysis",
+        progress=False,
+    )
     rows = _by_name(report)
     assert rows["a.mp4"].result.status == "ok" and rows["z.mp4"].result.status == "ok"
     assert rows["crash.mp4"].result.status == "failed"
@@ -119,18 +133,31 @@ def test_summary_files_are_written_from_the_outcomes(folder: Path, tmp_path: Pat
     assert lines[0].startswith("path,patient_id,session_date,view,notes,status,error,reps,score,")
     assert lines[0].endswith(",bright_pass_rate,bright_median")
     assert [line.split(",")[0] for line in lines[1:]] == [
-        "a/clip.mp4", "b/clip.mp4", "bad/corrupt.mp4", "bad/empty.mp4", "bad/notes.mp4", "c.MOV"]  # fmt: skip
+        "a/clip.mp4",
+        "b/clip.mp4",
+        "bad/corrupt.mp4",
+        "bad/empty.mp4",
+        "bad/notes.mp4",
+        "c.MOV",
+    ]
     empty = next(line for line in lines if line.startswith("bad/empty.mp4"))
-    assert ",failed,\"empty file (0 bytes), expected a video\"," in empty
+    assert ',failed,"empty file (0 bytes), expected a video",' in empty
     assert "videos/clip-" in html_path.read_text()
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or usable_cpus() < 2, reason="needs 2 CPUs")
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or usable_cpus() < 2, reason="needs 2 CPUs"
+)
 def test_workers_get_cpus_of_their_own_and_capped_threads(tmp_path: Path) -> None:
     root = tmp_path / "in"
     make_videos(root, [f"v{i}.mp4" for i in range(4)], frames=5)
-    report = run_batch(discover_folder(root), tmp_path / "out", workers=2,
-                       analyzer="batch_support:affinity_analysis", progress=False)  # fmt: skip
+    report = run_batch(
+        discover_folder(root),
+        tmp_path / "out",
+        workers=2,
+        analyzer="batch_support:affinity_analysis",
+        progress=False,
+    )
     seen = [json.loads(o.result.summary["message"]) for o in report.outcomes]
     per = usable_cpus() // 2
     assert {s["omp"] for s in seen} == {str(per)} and {s["opencv"] for s in seen} == {str(per)}
@@ -139,6 +166,13 @@ def test_workers_get_cpus_of_their_own_and_capped_threads(tmp_path: Path) -> Non
     if len(by_pid) == 2:  # both workers got work: their CPU sets do not overlap
         a, b = by_pid.values()
         assert not a & b
-    one = run_batch(discover_folder(root), tmp_path / "out1", workers=1,
-                    analyzer="batch_support:affinity_analysis", progress=False)  # fmt: skip
-    assert {len(json.loads(o.result.summary["message"])["cpus"]) for o in one.outcomes} == {usable_cpus()}
+    one = run_batch(
+        discover_folder(root),
+        tmp_path / "out1",
+        workers=1,
+        analyzer="batch_support:affinity_analysis",
+        progress=False,
+    )
+    assert {len(json.loads(o.result.summary["message"])["cpus"]) for o in one.outcomes} == {
+        usable_cpus()
+    }

@@ -23,24 +23,49 @@ EVIL_NOTE = '"><img src=x onerror=alert(2)>, knee pain'
 
 def _report(scores: list[float], valgus: list[float | None], status: str = "analysed") -> dict:
     """A report.json dict (schema fields the summary reads) with one rule judged per rep."""
+
     def verdict(v: float | None) -> dict:
         status = "not_judged" if v is None else ("pass" if v <= 10 else "fail")
         return {"knee_valgus": {"status": status, "value": v, "unit": "deg"}}
 
-    reps = [{"index": i + 1, "start_s": 0.0, "bottom_s": 0.5, "end_s": 1.0, "score": s, "rules": verdict(v)}
-            for i, (s, v) in enumerate(zip(scores, valgus, strict=True))]  # fmt: skip
+    reps = [
+        {
+            "index": i + 1,
+            "start_s": 0.0,
+            "bottom_s": 0.5,
+            "end_s": 1.0,
+            "score": s,
+            "rules": verdict(v),
+        }
+        for i, (s, v) in enumerate(zip(scores, valgus, strict=True))
+    ]
     score = sum(scores) / len(scores) if scores else None
     rules = [{"name": "knee_valgus", "title": "Knees over feet", "unit": "deg"}]
-    return {"status": status, "message": "m", "view": "front", "rules": rules, "reps": reps,
-            "summary": {"rep_count": len(reps), "score": score}}  # fmt: skip
+    return {
+        "status": status,
+        "message": "m",
+        "view": "front",
+        "rules": rules,
+        "reps": reps,
+        "summary": {"rep_count": len(reps), "score": score},
+    }
 
 
-def _outcome(tmp_path: Path, name: str, report: dict | None, patient: str = "", date: str = "",
-             notes: str = "", error: str = "") -> Outcome:  # fmt: skip
+def _outcome(
+    tmp_path: Path,
+    name: str,
+    report: dict | None,
+    patient: str = "",
+    date: str = "",
+    notes: str = "",
+    error: str = "",
+) -> Outcome:
     job_dir = tmp_path / "out" / "videos" / f"v-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
     job_dir.mkdir(parents=True, exist_ok=True)
     (job_dir / "report.html").write_text("r")
-    entry = VideoEntry(path=tmp_path / name, name=name, patient_id=patient, session_date=date, notes=notes)
+    entry = VideoEntry(
+        path=tmp_path / name, name=name, patient_id=patient, session_date=date, notes=notes
+    )
     if report is None:
         result = JobResult("f" * 64, "k", "failed", error=f"{tmp_path / name}: {error}")
     else:
@@ -51,8 +76,13 @@ def _outcome(tmp_path: Path, name: str, report: dict | None, patient: str = "", 
 def test_video_summary_pass_rate_and_median_over_judged_reps() -> None:
     s = video_summary(_report([100, 50, 80], [4.0, 12.0, None]))
     assert s["reps"] == 3 and abs(s["score"] - 230 / 3) < 1e-9
-    assert s["rules"]["knee_valgus"] == {"title": "Knees over feet", "unit": "deg", "judged": 2,
-                                         "pass_rate": 0.5, "median": 8.0}  # fmt: skip
+    assert s["rules"]["knee_valgus"] == {
+        "title": "Knees over feet",
+        "unit": "deg",
+        "judged": 2,
+        "pass_rate": 0.5,
+        "median": 8.0,
+    }
     none = video_summary(_report([], [], status="no_squat"))
     assert none["rules"]["knee_valgus"]["pass_rate"] is None and none["status"] == "no_squat"
 
@@ -78,16 +108,26 @@ class _Tags(HTMLParser):
 
 def test_file_names_and_notes_stay_inert(tmp_path: Path) -> None:
     outcomes = [
-        _outcome(tmp_path, EVIL_NAME, _report([90], [3.0]), patient="<b>P1</b>", date="2024-01-05",
-                 notes=EVIL_NOTE),
-        _outcome(tmp_path, "bad/<svg onload=alert(3)>.mp4", None, error="not a readable video (<i>x</i>)"),
-    ]  # fmt: skip
+        _outcome(
+            tmp_path,
+            EVIL_NAME,
+            _report([90], [3.0]),
+            patient="<b>P1</b>",
+            date="2024-01-05",
+            notes=EVIL_NOTE,
+        ),
+        _outcome(
+            tmp_path, "bad/<svg onload=alert(3)>.mp4", None, error="not a readable video (<i>x</i>)"
+        ),
+    ]
     _, html_path = write_summary(tmp_path / "out", outcomes)
     page = html_path.read_text()
     parser = _Tags()
     parser.feed(page)
     names = [t for t, _ in parser.tags]
-    assert names.count("script") == 1 and "img" not in names and "b" not in names and "i" not in names
+    assert (
+        names.count("script") == 1 and "img" not in names and "b" not in names and "i" not in names
+    )
     assert not [a for _, attrs in parser.tags for a in attrs if a.startswith("on")]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in page
     assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;, knee pain" in page
@@ -111,7 +151,10 @@ def test_summary_csv_round_trips_awkward_text(tmp_path: Path) -> None:
     assert (rows[0]["status"], rows[0]["reps"], rows[0]["score"]) == ("analysed", "1", "80.0")
     assert (rows[0]["knee_valgus_pass_rate"], rows[0]["knee_valgus_median"]) == ("1.000", "5.00")
     assert (rows[1]["status"], rows[1]["error"], rows[1]["report"]) == (
-        "failed", "empty file (0 bytes), expected a video", "")  # the path prefix is dropped
+        "failed",
+        "empty file (0 bytes), expected a video",
+        "",
+    )  # the path prefix is dropped
 
 
 def test_patients_get_their_sessions_in_date_order_with_sparklines(tmp_path: Path) -> None:
@@ -122,10 +165,12 @@ def test_patients_get_their_sessions_in_date_order_with_sparklines(tmp_path: Pat
     ]
     _, html_path = write_summary(tmp_path / "out", outcomes)
     page = html_path.read_text()
-    patients = page[page.index("Patients: sessions over time"):]
-    p1 = patients[patients.index("<h3>P1</h3>"):patients.index("<h3>P2</h3>")]
+    patients = page[page.index("Patients: sessions over time") :]
+    p1 = patients[patients.index("<h3>P1</h3>") : patients.index("<h3>P2</h3>")]
     assert p1.index("2024-01-10") < p1.index("2024-03-01")
-    score_line = re.search(r'<title>2024-01-10: 40, 2024-03-01: 80</title><polyline points="([^"]+)"', p1)
+    score_line = re.search(
+        r'<title>2024-01-10: 40, 2024-03-01: 80</title><polyline points="([^"]+)"', p1
+    )
     (x0, y0), (x1, y1) = (tuple(map(float, p.split(","))) for p in score_line[1].split())
     assert x0 < x1 and y1 < y0  # later session to the right, higher score drawn higher
     assert "<title>2024-01-10: 14, 2024-03-01: 4</title>" in p1  # knee valgus trend
@@ -157,7 +202,14 @@ f.onload = function () {
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_index_in_chromium_runs_only_its_own_script_and_sorts(tmp_path: Path) -> None:
     outcomes = [
-        _outcome(tmp_path, EVIL_NAME, _report([90], [3.0]), patient="P1", date="2024-01-05", notes=EVIL_NOTE),
+        _outcome(
+            tmp_path,
+            EVIL_NAME,
+            _report([90], [3.0]),
+            patient="P1",
+            date="2024-01-05",
+            notes=EVIL_NOTE,
+        ),
         _outcome(tmp_path, "b.mp4", _report([40], [14.0]), patient="P1", date="2024-02-05"),
         _outcome(tmp_path, "c.mp4", _report([75], [6.0]), patient="P2", date="2024-02-05"),
         _outcome(tmp_path, "d <svg onload=alert(3)>.mp4", None, error="not a readable video"),

@@ -1,4 +1,4 @@
-"""formcheck.cache: exact .npz round trip, clean load errors, atomic writes, the wide CSV."""
+"""formcheck.media.cache: exact .npz round trip, clean load errors, atomic writes, the wide CSV."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import cache
+from formcheck.core.landmarks import INDEX, NUM_LANDMARKS
+from formcheck.core.sequence import PoseSequence
 from formcheck.errors import InputError
-from formcheck.landmarks import INDEX, NUM_LANDMARKS
-from formcheck.sequence import PoseSequence
+from formcheck.media import cache
 
 
 def _sequence(n: int = 40) -> PoseSequence:
@@ -60,7 +60,9 @@ def test_save_creates_the_folder_and_leaves_no_temp_file(tmp_path: Path) -> None
     assert sorted(p.name for p in out.parent.iterdir()) == ["s.npz"]
 
 
-def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_keeps_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = cache.save(_sequence(5), tmp_path / "s.npz")
     before = out.read_bytes()
 
@@ -92,14 +94,26 @@ def _rewritten(tmp_path: Path, drop: str = "", **override: np.ndarray) -> Path:
     [
         (lambda d: d / "absent.npz", "no such file"),
         (lambda d: d, "is a directory"),
-        (lambda d: (d / "t.npz").write_text("hello") and d / "t.npz", "not a readable landmark cache"),
+        (
+            lambda d: (d / "t.npz").write_text("hello") and d / "t.npz",
+            "not a readable landmark cache",
+        ),
         (lambda d: np.save(d / "a.npy", np.zeros(3)) or d / "a.npy", "single .npy array"),
         (lambda d: _write_npz(d / "o.npz", x=np.zeros(3)), "not a formcheck landmark cache"),
         (lambda d: _rewritten(d, format_version=np.array(99)), "format version 99, expected 1"),
         (lambda d: _rewritten(d, drop="world"), "missing world"),
         (lambda d: _rewritten(d, timestamps=np.zeros(5)), "inconsistent landmark cache"),
     ],
-    ids=["missing", "directory", "text", "npy", "foreign-npz", "version", "missing-key", "bad-timestamps"],
+    ids=[
+        "missing",
+        "directory",
+        "text",
+        "npy",
+        "foreign-npz",
+        "version",
+        "missing-key",
+        "bad-timestamps",
+    ],
 )
 def test_load_errors_are_one_line_input_errors(
     tmp_path: Path, make: Callable[[Path], Path], phrase: str
@@ -119,8 +133,18 @@ def test_csv_has_named_columns_and_exact_values(tmp_path: Path) -> None:
         rows = list(csv.reader(fh))
     header, body = rows[0], rows[1:]
     assert len(header) == 3 + NUM_LANDMARKS * 7 and len(body) == len(seq)
-    assert header[:10] == ["frame", "time_s", "detected", "nose_x", "nose_y", "nose_z", "nose_vis",
-                           "nose_wx", "nose_wy", "nose_wz"]  # fmt: skip
+    assert header[:10] == [
+        "frame",
+        "time_s",
+        "detected",
+        "nose_x",
+        "nose_y",
+        "nose_z",
+        "nose_vis",
+        "nose_wx",
+        "nose_wy",
+        "nose_wz",
+    ]
     col = {name: i for i, name in enumerate(header)}
     knee = INDEX["left_knee"]
     row = body[10]
@@ -144,9 +168,11 @@ def test_csv_table_reads_back_as_the_sequence(tmp_path: Path) -> None:
     np.testing.assert_array_equal(table[:, 2], seq.detected)
 
 
-def test_extract_cached_extracts_once_and_again_for_another_video(noise_video: Path, tmp_path: Path) -> None:
+def test_extract_cached_extracts_once_and_again_for_another_video(
+    noise_video: Path, tmp_path: Path
+) -> None:
     """Real MediaPipe on 12 frames of noise: NaN rows, saved; then read back without the model."""
-    from formcheck.cache import extract_cached
+    from formcheck.media.cache import extract_cached
 
     path = tmp_path / "cache" / "noise.npz"
     first = extract_cached(noise_video, path)
@@ -157,7 +183,9 @@ def test_extract_cached_extracts_once_and_again_for_another_video(noise_video: P
     np.testing.assert_array_equal(again.timestamps, first.timestamps)
     other = tmp_path / "other.mp4"
     other.write_bytes(noise_video.read_bytes())
-    assert Path(extract_cached(other, path).source).name == "other.mp4"  # the cache held another video's
+    assert (
+        Path(extract_cached(other, path).source).name == "other.mp4"
+    )  # the cache held another video's
 
 
 def test_sequence_from_image_landmarks_of_other_tools() -> None:

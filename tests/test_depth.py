@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import depth
-from formcheck.metrics import compute_metrics
-from formcheck.sequence import PoseSequence
+from formcheck.core import depth
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.sequence import PoseSequence
 from formcheck.testing import squat_sequence
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "footage" / "frontsquat_depth_dev.npz"
@@ -35,7 +35,9 @@ def test_no_judgeable_frame_gives_none() -> None:
 def test_perspective_term_vanishes_from_the_side() -> None:
     m = compute_metrics(squat_sequence(n_reps=1, yaw_deg=90.0))
     level = depth.level_hip_above_knee(m)
-    np.testing.assert_allclose(level, m["hip_above_knee"].values, atol=0.02 * depth.PERSPECTIVE_GAIN)
+    np.testing.assert_allclose(
+        level, m["hip_above_knee"].values, atol=0.02 * depth.PERSPECTIVE_GAIN
+    )
 
 
 @pytest.mark.footage

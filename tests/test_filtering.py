@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formcheck import filtering as flt
-from formcheck.landmarks import LEFT_ANKLE, LEFT_KNEE, RIGHT_KNEE
+from formcheck.core import filtering as flt
+from formcheck.core.landmarks import LEFT_ANKLE, LEFT_KNEE, RIGHT_KNEE
 from formcheck.testing import squat_sequence
 
 
@@ -90,7 +90,9 @@ def test_lowpass_same_as_scipy_sosfiltfilt_on_a_full_run() -> None:
 
     x = np.random.default_rng(3).normal(size=(3, 500))
     sos = butter(2, 6.0 / 25.0, output="sos")
-    np.testing.assert_allclose(flt.lowpass(x, 50.0, axis=1), sosfiltfilt(sos, x, axis=1), atol=1e-12)
+    np.testing.assert_allclose(
+        flt.lowpass(x, 50.0, axis=1), sosfiltfilt(sos, x, axis=1), atol=1e-12
+    )
 
 
 def test_lowpass_leaves_slow_video_alone_and_checks_arguments() -> None:
@@ -108,7 +110,9 @@ def _swap(seq, start: int, stop: int):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("yaw", [0.0, 90.0, 135.0])
 def test_an_injected_leg_swap_is_found_and_repaired(yaw: float) -> None:
-    seq = squat_sequence(n_reps=2, fps=30.0, yaw_deg=yaw, stance_width=1.2, noise_px=1.0, noise_world_m=0.005)
+    seq = squat_sequence(
+        n_reps=2, fps=30.0, yaw_deg=yaw, stance_width=1.2, noise_px=1.0, noise_world_m=0.005
+    )
     broken = _swap(seq, 50, 56)
     left, right = flt._leg_features(broken)
     found = flt.find_leg_swaps(left, right, broken.fps)
@@ -166,7 +170,9 @@ def test_clean_sequence_gates_bridges_and_smooths() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 199), st.integers(1, 30)), max_size=8), st.integers(1, 12))
-def test_nan_gaps_never_crash_and_never_invent_long_data(gaps: list[tuple[int, int]], max_gap: int) -> None:
+def test_nan_gaps_never_crash_and_never_invent_long_data(
+    gaps: list[tuple[int, int]], max_gap: int
+) -> None:
     x = np.sin(np.arange(200) / 10.0)
     for start, length in gaps:
         x[start : start + length] = np.nan
@@ -181,7 +187,7 @@ def test_nan_gaps_never_crash_and_never_invent_long_data(gaps: list[tuple[int, i
 
 def test_interpolate_rows_shared_gaps_match_the_per_row_path() -> None:
     """Whole missing frames take the 1-D fast path; it must equal row-by-row interpolation."""
-    from formcheck.filtering import interpolate_rows
+    from formcheck.core.filtering import interpolate_rows
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(6, 400))
@@ -198,7 +204,9 @@ def test_interpolate_rows_shared_gaps_match_the_per_row_path() -> None:
 
 def test_drop_short_runs() -> None:
     mask = np.array([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1], dtype=bool)
-    np.testing.assert_array_equal(flt.drop_short_runs(mask, 3), [0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(
+        flt.drop_short_runs(mask, 3), [0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1]
+    )
     np.testing.assert_array_equal(flt.drop_short_runs(mask, 1), mask)
     assert flt.drop_short_runs(np.zeros(0, dtype=bool), 5).shape == (0,)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from formcheck.geometry import (
+from formcheck.core.geometry import (
     angle_between,
     angle_from_vertical,
     cross2,
@@ -75,7 +75,9 @@ def test_angle_from_vertical_y_down() -> None:
 
 
 def test_projection_and_signed_distance() -> None:
-    np.testing.assert_allclose(project_onto_plane(np.array([1.0, 2, 3]), np.array([0, 0, 5.0])), [1, 2, 0])
+    np.testing.assert_allclose(
+        project_onto_plane(np.array([1.0, 2, 3]), np.array([0, 0, 5.0])), [1, 2, 0]
+    )
     # One unit right of a downward line: (0,0)->(0,2) x (1,1) = 0*1 - 2*1 = -2, over length 2 -> -1.
     got = signed_distance_2d(np.array([1.0, 1]), np.array([0.0, 0]), np.array([0.0, 2]))
     assert got == pytest.approx(-1.0)
@@ -86,12 +88,22 @@ coords = st.floats(-2, 2, allow_nan=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(a=angles, b=angles, c=angles, tx=coords, ty=coords, tz=coords, scale=st.floats(0.05, 20),
-       seed=st.integers(0, 10_000))  # fmt: skip
+@given(
+    a=angles,
+    b=angles,
+    c=angles,
+    tx=coords,
+    ty=coords,
+    tz=coords,
+    scale=st.floats(0.05, 20),
+    seed=st.integers(0, 10_000),
+)
 def test_joint_flexion_invariant_to_rotation_translation_scale(
     a: float, b: float, c: float, tx: float, ty: float, tz: float, scale: float, seed: int
 ) -> None:
     pts = np.random.default_rng(seed).normal(size=(3, 20, 3))
     before = joint_flexion(*pts)
-    moved = scale * pts @ Rotation.from_euler("ZYX", [a, b, c]).as_matrix().T + np.array([tx, ty, tz])
+    moved = scale * pts @ Rotation.from_euler("ZYX", [a, b, c]).as_matrix().T + np.array(
+        [tx, ty, tz]
+    )
     np.testing.assert_allclose(joint_flexion(*moved), before, atol=1e-7)

@@ -47,7 +47,9 @@ def drain(capture: Capture, work_s: float = 0.0) -> list[tuple[Frame, float]]:
 def test_mailbox_keeps_only_the_newest_frame() -> None:
     box = LatestFrame(drop=True)
     for i in range(3):
-        assert box.put(Frame(index=i, timestamp=i, captured_at=0.0, image=np.zeros((1, 1, 3), np.uint8)))
+        assert box.put(
+            Frame(index=i, timestamp=i, captured_at=0.0, image=np.zeros((1, 1, 3), np.uint8))
+        )
     assert box.get(timeout=0).index == 2
     assert (box.dropped, box.published) == (2, 3)
     assert box.get(timeout=0.01) is None and not box.finished
@@ -74,8 +76,12 @@ def test_slow_consumer_gets_fresh_frames_and_drops_are_counted() -> None:
 
 
 def test_pacing_follows_the_source_timestamps() -> None:
-    t0 = time.monotonic()  # before start(): on a loaded machine the thread may run ahead of this line
-    capture = Capture(ArraySource(15), realtime=True).start()  # 0.5 s of video: last frame at 14/30 s
+    t0 = (
+        time.monotonic()
+    )  # before start(): on a loaded machine the thread may run ahead of this line
+    capture = Capture(
+        ArraySource(15), realtime=True
+    ).start()  # 0.5 s of video: last frame at 14/30 s
     got = drain(capture)
     assert 0.45 < time.monotonic() - t0 < 0.8
     offsets = [f.captured_at - capture.started_at - (f.timestamp - 10.0) for f, _ in got]
@@ -148,7 +154,9 @@ def test_a_lost_camera_ends_the_capture_cleanly(monkeypatch: pytest.MonkeyPatch)
     assert source.size == (8, 6) and source.fps == 30.0 and not source.paced
     capture = Capture(source, realtime=False).start()  # every frame, to check each one
     got = drain(capture)
-    assert [int(f.image[0, 0, 2]) for f, _ in got] == list(range(5))  # RGB: blue is the last channel
+    assert [int(f.image[0, 0, 2]) for f, _ in got] == list(
+        range(5)
+    )  # RGB: blue is the last channel
     assert all(f.image.flags.c_contiguous for f, _ in got)
     assert capture.end_reason == "camera stopped sending frames" and source._cap.released
 

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.cache import load
 from formcheck.live.capture import Capture, FileSource
 from formcheck.live.display import HeadlessDisplay
 from formcheck.live.estimator import PoseEstimator
 from formcheck.live.events import RepEvent
 from formcheck.live.session import LiveSession, run
-from formcheck.model import resolve_model
+from formcheck.media.cache import load
+from formcheck.media.model import resolve_model
 from formcheck.report.pipeline import AnalyzeOptions
 from formcheck.report.pipeline import run as analyze
 from formcheck.report.schema import validate
@@ -32,10 +32,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "knee-valgus_front.mp4"
 
 
-def formcheck(*args: str, env: dict[str, str] | None = None,
-              timeout: float = 240) -> subprocess.CompletedProcess:  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "formcheck", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)  # fmt: skip
+def formcheck(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "formcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +53,18 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from formcheck.synth.clip import write
     from formcheck.synth.samples import sample_scene
 
-    video, _ = write(tmp_path_factory.mktemp("sample") / SAMPLE.name, sample_scene("knee-valgus", "front", 3))
+    video, _ = write(
+        tmp_path_factory.mktemp("sample") / SAMPLE.name, sample_scene("knee-valgus", "front", 3)
+    )
     return video
 
 
 @pytest.fixture(scope="module")
 def analyzed(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("analyze") / "out"
-    return analyze(AnalyzeOptions(video=sample, outdir=out, write_video=False, progress=False)).report
+    return analyze(
+        AnalyzeOptions(video=sample, outdir=out, write_video=False, progress=False)
+    ).report
 
 
 def test_missing_camera_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -87,7 +98,10 @@ def test_a_video_that_breaks_midway_stops_cleanly_with_the_summary(tmp_path: Pat
     proc = formcheck("live", "--source", str(video), "--headless")
     assert proc.returncode == 0, proc.stderr
     assert f"ended: source failed: {video}: corrupt video data after frame" in proc.stdout
-    assert "session: No squat repetitions were found." in proc.stdout and "Traceback" not in proc.stderr
+    assert (
+        "session: No squat repetitions were found." in proc.stdout
+        and "Traceback" not in proc.stderr
+    )
 
 
 def test_no_display_for_the_window_says_use_headless(noise_video: Path) -> None:
@@ -106,10 +120,15 @@ def expected_lines(report: dict) -> tuple[list[str], list[set[str]]]:
     cue = {r["name"]: r["cue"] for r in report["rules"]}
     lines, failed_sets = [], []
     for rep in report["reps"]:
-        failed = sorted((n for n, res in rep["rules"].items() if res["status"] == "fail"),
-                        key=lambda n: (-weight[n], order.index(n)))  # fmt: skip
-        lines.append(RepEvent(rep["index"], 0, 0, 0, 0.0, 0.0, rep["score"],
-                              cue=cue[failed[0]] if failed else "").line())  # fmt: skip
+        failed = sorted(
+            (n for n, res in rep["rules"].items() if res["status"] == "fail"),
+            key=lambda n: (-weight[n], order.index(n)),
+        )
+        lines.append(
+            RepEvent(
+                rep["index"], 0, 0, 0, 0.0, 0.0, rep["score"], cue=cue[failed[0]] if failed else ""
+            ).line()
+        )
         failed_sets.append(set(failed))
     return lines, failed_sets
 
@@ -119,7 +138,9 @@ def test_live_source_counts_the_same_reps_with_the_same_verdicts_as_analyze(
     sample: Path, analyzed: dict, tmp_path: Path
 ) -> None:
     rec = tmp_path / "rec"
-    proc = formcheck("live", "--source", str(sample), "--headless", "--no-drop", "--record", str(rec))
+    proc = formcheck(
+        "live", "--source", str(sample), "--headless", "--no-drop", "--record", str(rec)
+    )
     assert proc.returncode == 0, proc.stderr
     lines, failed = expected_lines(analyzed)
     assert len(lines) == 2 and all("knees_over_feet" in f for f in failed)  # the sample's fault
@@ -137,7 +158,12 @@ def test_live_source_counts_the_same_reps_with_the_same_verdicts_as_analyze(
     validate(record)
     assert record["reps"] == analyzed["reps"]
     assert len(load(rec / "landmarks.npz")) == live["frames_processed"]
-    assert {p.name for p in rec.iterdir()} >= {"report.html", "session.mp4", "annotated.mp4", "live.json"}
+    assert {p.name for p in rec.iterdir()} >= {
+        "report.html",
+        "session.mp4",
+        "annotated.mp4",
+        "live.json",
+    }
 
 
 @pytest.mark.slow
@@ -151,7 +177,9 @@ def test_real_model_slowed_down_drops_frames_and_stays_on_time(sample: Path) -> 
             calls.append((time.monotonic(), frame.timestamp))
             return model(frame)
 
-        session = LiveSession(estimator, fps=source.fps, image_size=source.size, process_delay_s=delay)
+        session = LiveSession(
+            estimator, fps=source.fps, image_size=source.size, process_delay_s=delay
+        )
         capture = Capture(source, realtime=True).start()
         quiet = HeadlessDisplay(out=io.StringIO())
         summary = run(capture, session, quiet, threading.Event(), max_seconds=3.0)
@@ -165,15 +193,31 @@ def test_real_model_slowed_down_drops_frames_and_stays_on_time(sample: Path) -> 
 @pytest.mark.slow
 def test_ctrl_c_ends_with_a_summary_and_a_valid_record(sample: Path, tmp_path: Path) -> None:
     rec = tmp_path / "rec"
-    proc = subprocess.Popen([sys.executable, "-m", "formcheck", "live", "--source", str(sample), "--headless",
-                             "--record", str(rec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "formcheck",
+            "live",
+            "--source",
+            str(sample),
+            "--headless",
+            "--record",
+            str(rec),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
     reader.start()
     started = time.monotonic()
     seen = []
-    while time.monotonic() - started < 60:  # until the first rep is announced (~4.5 s into the video)
+    while (
+        time.monotonic() - started < 60
+    ):  # until the first rep is announced (~4.5 s into the video)
         try:
             seen.append(lines.get(timeout=0.2))
         except queue.Empty:
@@ -189,7 +233,11 @@ def test_ctrl_c_ends_with_a_summary_and_a_valid_record(sample: Path, tmp_path: P
     out = "".join(seen)
     assert proc.returncode == 0, err
     assert seen[0].startswith("rep 1:"), out
-    assert "ended: interrupted" in out and "session: " in out and f"record: {rec / 'report.html'}" in out
+    assert (
+        "ended: interrupted" in out
+        and "session: " in out
+        and f"record: {rec / 'report.html'}" in out
+    )
     record = json.loads((rec / "report.json").read_text())
     validate(record)
     assert len(record["reps"]) >= 1

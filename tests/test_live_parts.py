@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from formcheck.core.metricset import Metric, MetricSet
 from formcheck.live.buffer import MetricStore, PoseBuffer
 from formcheck.live.cues import CueBoard, LatencyLog, RateMeter
-from formcheck.metricset import Metric, MetricSet
 
 
 def pose(v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,6 +12,10 @@ import numpy as np
 import pytest
 from live_support import RecordingDisplay, SequenceEstimator, SequenceSource
 
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.reps import find_reps
+from formcheck.core.ruleset import RuleSet, parse_rules
+from formcheck.core.scoring import score_reps
 from formcheck.errors import InputError
 from formcheck.live import readiness
 from formcheck.live.capture import Capture, Frame
@@ -19,10 +23,6 @@ from formcheck.live.display import HeadlessDisplay, WindowDisplay, render
 from formcheck.live.events import NEW, REVISED, WITHDRAWN, RepEvent
 from formcheck.live.readiness import FEET
 from formcheck.live.session import READY, SETTLE_S, LiveSession, run
-from formcheck.metrics import compute_metrics
-from formcheck.reps import find_reps
-from formcheck.ruleset import RuleSet, parse_rules
-from formcheck.scoring import score_reps
 from formcheck.testing import pose_from_angles, squat_sequence
 
 
@@ -37,7 +37,9 @@ def live(seq, realtime=False, delay_s=0.0, actions=None, stop=None, max_seconds=
 
 @pytest.fixture(scope="module")
 def valgus_set():
-    return squat_sequence(n_reps=3, valgus_deg=15.0, heel_height_cm=8.0, noise_px=1.0, noise_world_m=0.004)
+    return squat_sequence(
+        n_reps=3, valgus_deg=15.0, heel_height_cm=8.0, noise_px=1.0, noise_world_m=0.004
+    )
 
 
 def test_live_counts_the_offline_reps_with_the_same_scores_and_promptly(valgus_set) -> None:
@@ -47,8 +49,9 @@ def test_live_counts_the_offline_reps_with_the_same_scores_and_promptly(valgus_s
     offline = find_reps(metrics)
     scored = score_reps(metrics, offline)
     assert len(offline) == 3
-    assert [r.frames for r in summary.reps] == list(zip(offline.start, offline.bottom, offline.end,
-                                                        strict=True))  # fmt: skip
+    assert [r.frames for r in summary.reps] == list(
+        zip(offline.start, offline.bottom, offline.end, strict=True)
+    )
     assert [r.score for r in summary.reps] == pytest.approx(list(scored.scores))
     for i, rep in enumerate(summary.reps):
         failed = {name for name, res in scored.rep(i).results.items() if res.status == "fail"}
@@ -62,7 +65,9 @@ def test_live_counts_the_offline_reps_with_the_same_scores_and_promptly(valgus_s
     announced = [e for _, e in display.rep_events]
     assert [e.frames for e in announced] == [r.frames for r in summary.reps]
     assert all(e.kind != REVISED for e in announced)
-    assert all(e.final for e in announced)  # the counter had settled each rep by then: no provisional step
+    assert all(
+        e.final for e in announced
+    )  # the counter had settled each rep by then: no provisional step
     for at, event in display.rep_events[:-1]:
         assert event.t_end < at <= event.t_end + session.rules.top_window_s + SETTLE_S + 0.3
     assert len(session.sequence()) == len(seq)
@@ -79,8 +84,12 @@ def test_frames_are_dropped_not_queued_when_processing_is_slow() -> None:
     # frame period (plus scheduling slack on a busy machine) behind the clock. A queue would fall
     # further behind with every frame (6 s by the end here).
     t0 = seq.timestamps[0]
-    lags = np.array([(called - capture.started_at) - (frame.timestamp - t0)
-                     for called, frame in estimator.calls])  # fmt: skip
+    lags = np.array(
+        [
+            (called - capture.started_at) - (frame.timestamp - t0)
+            for called, frame in estimator.calls
+        ]
+    )
     assert np.median(lags) < 1 / seq.fps + 0.02
     assert lags.max() < 1 / seq.fps + 0.15
     # Latency from capture to feedback: the processing time plus at most about one frame of waiting.
@@ -101,8 +110,12 @@ def test_keys_reset_pause_and_quit() -> None:
     assert summary.frames_processed == 21 and summary.end_reason == "end of video"
     _, _, display, _, _ = live(seq)
     announced = next(fb.frame.index for fb in display.shown if fb.events)
-    _, _, display, _, _ = live(seq, actions={announced: "pause"})  # paused on the frame that announces rep 1
-    assert len(display.rep_events) == 1 and len(display.shown) == len(seq)  # shown paused, said once
+    _, _, display, _, _ = live(
+        seq, actions={announced: "pause"}
+    )  # paused on the frame that announces rep 1
+    assert len(display.rep_events) == 1 and len(display.shown) == len(
+        seq
+    )  # shown paused, said once
 
     summary, _, _, _, _ = live(seq, actions={10: "quit"})
     assert summary.frames_processed == 11 and summary.end_reason == "quit"
@@ -123,7 +136,9 @@ def setup_messages(seq, seconds: float = 2.0) -> list[str]:
     session = LiveSession(SequenceEstimator(seq), fps=seq.fps, image_size=seq.image_size)
     shown = []
     for i, t in enumerate(seq.timestamps[: int(seconds * seq.fps)]):
-        fb = session.process(Frame(index=i, timestamp=float(t), captured_at=0.0, image=np.zeros((4, 4, 3))))
+        fb = session.process(
+            Frame(index=i, timestamp=float(t), captured_at=0.0, image=np.zeros((4, 4, 3)))
+        )
         shown.append(fb.cue)
     return shown
 
@@ -132,7 +147,10 @@ def setup_messages(seq, seconds: float = 2.0) -> list[str]:
     ("kwargs", "message"),
     [
         ({"heel_height_cm": 8.0}, READY),
-        ({"heel_height_cm": 0.0, "yaw_deg": 90.0}, readiness.NO_BLOCK),  # heels are judged from the side
+        (
+            {"heel_height_cm": 0.0, "yaw_deg": 90.0},
+            readiness.NO_BLOCK,
+        ),  # heels are judged from the side
         ({"heel_height_cm": 8.0, "yaw_deg": 90.0}, readiness.TURN),
         ({"heel_height_cm": 8.0, "hidden_feet": True}, readiness.FEET_HIDDEN),
         ({"heel_height_cm": 0.0}, READY),  # ... and not guessed from the front (the shipped rules)
@@ -151,8 +169,17 @@ def test_setup_check_names_the_first_problem(kwargs: dict, message: str) -> None
 
 
 def test_rep_lines() -> None:
-    rep = RepEvent(number=3, start=0, bottom=5, end=9, t_start=0.0, t_end=1.0, score=82.4,
-                   failed=("knees_over_feet",), cue="Push your knees out over your toes")  # fmt: skip
+    rep = RepEvent(
+        number=3,
+        start=0,
+        bottom=5,
+        end=9,
+        t_start=0.0,
+        t_end=1.0,
+        score=82.4,
+        failed=("knees_over_feet",),
+        cue="Push your knees out over your toes",
+    )
     assert rep.line() == "rep 3: score 82, push your knees out over your toes"
     assert RepEvent(1, 0, 5, 9, 0.0, 1.0, 100.0).line() == "rep 1: score 100, good rep"
     assert RepEvent(2, 0, 5, 9, 0.0, 1.0, None).line().startswith("rep 2: not scored")
@@ -168,7 +195,9 @@ def test_window_needs_a_display_and_rendering_draws(valgus_set, monkeypatch, cap
     image = np.zeros((360, 640, 3), np.uint8)
     fb = None
     for i in range(60):
-        fb = session.process(Frame(index=i, timestamp=float(seq.timestamps[i]), captured_at=0.0, image=image))
+        fb = session.process(
+            Frame(index=i, timestamp=float(seq.timestamps[i]), captured_at=0.0, image=image)
+        )
     drawn = render(fb)
     assert drawn.shape == image.shape and (drawn != 0).any() and not image.any()
     HeadlessDisplay().events([RepEvent(1, 0, 5, 9, 0.0, 1.0, 100.0)])
@@ -183,7 +212,8 @@ def knee_profile(times: list[float], degrees: list[float], fps: float = 30.0):
 
 
 def one_rule(metric: str, compare: str, threshold: float, cue: str) -> RuleSet:
-    return parse_rules(tomllib.loads(f"""
+    return parse_rules(
+        tomllib.loads(f"""
 name = "one"
 [[rule]]
 name = "only"
@@ -194,7 +224,8 @@ unit = "-"
 views = ["any"]
 cue = "{cue}"
 guidance = "test"
-"""))
+""")
+    )
 
 
 #: Up from the bottom to 12 deg, held 1.7 s (the rep is counted), then the knees straighten: the
@@ -204,10 +235,14 @@ LATE_STRAIGHTENING = ([0, 1.0, 2.5, 2.8, 4.3, 6.0, 6.5, 8.0], [0, 0, 100, 100, 1
 
 def test_a_rep_whose_final_frames_change_its_verdict_is_revised() -> None:
     seq = knee_profile(*LATE_STRAIGHTENING)
-    rules = one_rule("rep.duration_s", "<=", 4.0, "Faster")  # passes as counted (3.4 s), not as final (5.6 s)
+    rules = one_rule(
+        "rep.duration_s", "<=", 4.0, "Faster"
+    )  # passes as counted (3.4 s), not as final (5.6 s)
     summary, _, display, _, _ = live(seq, rules=rules)
     offline = find_reps(compute_metrics(seq))
-    assert [r.frames for r in summary.reps] == [(offline.start[0], offline.bottom[0], offline.end[0])]
+    assert [r.frames for r in summary.reps] == [
+        (offline.start[0], offline.bottom[0], offline.end[0])
+    ]
     (at, first), (_, second) = display.rep_events
     assert first.kind == NEW and not first.final and first.end < offline.end[0] and at < 6.0
     assert first.line() == "rep 1: score 100, good rep"
@@ -219,9 +254,15 @@ def test_a_rep_whose_final_frames_keep_its_verdict_is_corrected_silently() -> No
     seq = knee_profile(*LATE_STRAIGHTENING)
     summary, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 90.0, "Deeper"))
     offline = find_reps(compute_metrics(seq))
-    assert [r.frames for r in summary.reps] == [(offline.start[0], offline.bottom[0], offline.end[0])]
+    assert [r.frames for r in summary.reps] == [
+        (offline.start[0], offline.bottom[0], offline.end[0])
+    ]
     [(_, only)] = display.rep_events
-    assert only.kind == NEW and only.end < offline.end[0] and only.line() == "rep 1: score 100, good rep"
+    assert (
+        only.kind == NEW
+        and only.end < offline.end[0]
+        and only.line() == "rep 1: score 100, good rep"
+    )
     assert summary.revisions == 0
 
 
@@ -233,4 +274,7 @@ def test_a_provisional_rep_the_final_data_reject_is_withdrawn() -> None:
     assert len(find_reps(compute_metrics(seq))) == 0
     kinds = [e.kind for _, e in display.rep_events]
     assert kinds == [NEW, WITHDRAWN] and summary.reps == [] and session.reps == []
-    assert display.rep_events[1][1].line() == "rep 1 withdrawn: not a full repetition on the final data"
+    assert (
+        display.rep_events[1][1].line()
+        == "rep 1 withdrawn: not a full repetition on the final data"
+    )

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from formcheck.filtering import clean_sequence
-from formcheck.landmarks import INDEX, MIRROR
-from formcheck.metrics import UNITS, Standing, compute_metrics, standing
-from formcheck.metricset import VIEW_FRONT, VIEW_SIDE
-from formcheck.sequence import PoseSequence
+from formcheck.core.filtering import clean_sequence
+from formcheck.core.landmarks import INDEX, MIRROR
+from formcheck.core.metrics import UNITS, Standing, compute_metrics, standing
+from formcheck.core.metricset import VIEW_FRONT, VIEW_SIDE
+from formcheck.core.sequence import PoseSequence
 from formcheck.testing import pose_from_angles, squat_sequence, squat_sequence_with_truth
 
 SIDES = ("left", "right")
@@ -41,16 +41,22 @@ def test_every_metric_has_a_unit_and_shape() -> None:
 @pytest.mark.parametrize("yaw", [0.0, 37.0, 90.0, 180.0, -120.0])
 def test_knee_flexion_from_world_is_exact(yaw: float) -> None:
     left, right = np.array([0.0, 30.0, 90.0, 120.0, 145.0]), np.array([10.0, 45.0, 90.0, 60.0, 5.0])
-    seq = pose_from_angles(left, right, valgus_left=8.0, stance_width=1.4, yaw_deg=yaw, heel_height_cm=3)
+    seq = pose_from_angles(
+        left, right, valgus_left=8.0, stance_width=1.4, yaw_deg=yaw, heel_height_cm=3
+    )
     m = compute_metrics(seq, clean=False)
     np.testing.assert_allclose(m["knee_flexion_left"].values, left, atol=1e-9)
     np.testing.assert_allclose(m["knee_flexion_right"].values, right, atol=1e-9)
     assert m["knee_flexion_left"].valid.all()
 
 
-def test_image_knee_flexion_is_exact_in_an_orthographic_profile_and_valid_only_from_the_side() -> None:
+def test_image_knee_flexion_is_exact_in_an_orthographic_profile_and_valid_only_from_the_side() -> (
+    None
+):
     flex = np.linspace(0.0, 120.0, 13)
-    side = compute_metrics(pose_from_angles(flex, yaw_deg=90.0, projection="orthographic"), clean=False)
+    side = compute_metrics(
+        pose_from_angles(flex, yaw_deg=90.0, projection="orthographic"), clean=False
+    )
     np.testing.assert_allclose(side["knee_flexion_image_left"].values, flex, atol=1e-9)
     assert side["knee_flexion_image_right"].valid.all() and (side.view == VIEW_SIDE).all()
     front = compute_metrics(pose_from_angles(flex, yaw_deg=0.0), clean=False)
@@ -62,9 +68,14 @@ def test_foot_heel_stance_and_trunk_are_exact() -> None:
     prog_l, prog_r = np.linspace(-10, 40, n), np.linspace(30, 0, n)
     heel, lean, width = np.linspace(0, 8, n), np.linspace(0, 50, n), np.linspace(0.8, 2.0, n)
     seq = pose_from_angles(
-        np.linspace(0, 110, n), foot_progression_left=prog_l, foot_progression_right=prog_r,
-        heel_height_cm=heel, trunk_lean=lean, stance_width=width, yaw_deg=np.linspace(-170, 170, n),
-    )  # fmt: skip
+        np.linspace(0, 110, n),
+        foot_progression_left=prog_l,
+        foot_progression_right=prog_r,
+        heel_height_cm=heel,
+        trunk_lean=lean,
+        stance_width=width,
+        yaw_deg=np.linspace(-170, 170, n),
+    )
     m = compute_metrics(seq, clean=False)
     np.testing.assert_allclose(m["foot_progression_left"].values, prog_l, atol=1e-9)
     np.testing.assert_allclose(m["foot_progression_right"].values, prog_r, atol=1e-9)
@@ -97,14 +108,22 @@ def _front_pose_with_left_leg(hip: tuple, knee: tuple, ankle: tuple) -> PoseSequ
 
 def test_fppa_and_medial_shift_exact_on_a_drawn_leg() -> None:
     seq = _front_pose_with_left_leg((560, 500), (540, 650), (560, 800))
-    assert seq.landmarks[0, INDEX["right_hip"], 0] * 1000 < 560  # facing the camera: left hip on image right
+    assert (
+        seq.landmarks[0, INDEX["right_hip"], 0] * 1000 < 560
+    )  # facing the camera: left hip on image right
     m = compute_metrics(seq, clean=False)
     # Knee 20 px towards the body's midline on 150 px segments: 2 * atan(20 / 150), and 20 px of 300 px.
-    np.testing.assert_allclose(m["fppa_left"].values, np.degrees(2 * np.arctan(20 / 150)), atol=1e-9)
+    np.testing.assert_allclose(
+        m["fppa_left"].values, np.degrees(2 * np.arctan(20 / 150)), atol=1e-9
+    )
     np.testing.assert_allclose(m["medial_knee_shift_left"].values, 100 * 20 / 300, atol=1e-9)
     assert m["fppa_left"].valid.all() and (m.view == VIEW_FRONT).all()
-    varus = compute_metrics(_front_pose_with_left_leg((560, 500), (580, 650), (560, 800)), clean=False)
-    np.testing.assert_allclose(varus["fppa_left"].values, -np.degrees(2 * np.arctan(20 / 150)), atol=1e-9)
+    varus = compute_metrics(
+        _front_pose_with_left_leg((560, 500), (580, 650), (560, 800)), clean=False
+    )
+    np.testing.assert_allclose(
+        varus["fppa_left"].values, -np.degrees(2 * np.arctan(20 / 150)), atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("yaw", [0.0, 180.0])
@@ -121,11 +140,16 @@ def test_valgus_is_positive_from_front_and_back(yaw: float) -> None:
 
 
 @pytest.mark.parametrize("yaw", [5.0, -10.0, 170.0])
-def test_a_turned_body_shifts_image_fppa_in_opposite_directions_but_not_the_world_fppa(yaw: float) -> None:
+def test_a_turned_body_shifts_image_fppa_in_opposite_directions_but_not_the_world_fppa(
+    yaw: float,
+) -> None:
     flex = np.array([40.0, 70.0, 100.0])
-    square = compute_metrics(pose_from_angles(flex, valgus_left=6.0, projection="orthographic"), clean=False)
-    turned = compute_metrics(pose_from_angles(flex, valgus_left=6.0, yaw_deg=yaw, projection="orthographic"),
-                             clean=False)  # fmt: skip
+    square = compute_metrics(
+        pose_from_angles(flex, valgus_left=6.0, projection="orthographic"), clean=False
+    )
+    turned = compute_metrics(
+        pose_from_angles(flex, valgus_left=6.0, yaw_deg=yaw, projection="orthographic"), clean=False
+    )
     shift_l = turned["fppa_left"].values - square["fppa_left"].values
     shift_r = turned["fppa_right"].values - square["fppa_right"].values
     assert (np.sign(shift_l) == -np.sign(shift_r)).all() and (np.abs(shift_l) > 2.0).all()
@@ -134,20 +158,28 @@ def test_a_turned_body_shifts_image_fppa_in_opposite_directions_but_not_the_worl
     np.testing.assert_allclose(mean_turned, mean_sq, rtol=0.15)
     # In an orthographic square-on view the image FPPA is the frontal-plane angle the world FPPA measures.
     for s in SIDES:
-        np.testing.assert_allclose(turned[f"fppa_world_{s}"].values, square[f"fppa_{s}"].values, atol=1e-9)
+        np.testing.assert_allclose(
+            turned[f"fppa_world_{s}"].values, square[f"fppa_{s}"].values, atol=1e-9
+        )
 
 
 def test_no_valgus_gives_zero_fppa_in_orthographic_front_view() -> None:
-    m = compute_metrics(pose_from_angles(np.array([30.0, 90.0]), projection="orthographic"), clean=False)
+    m = compute_metrics(
+        pose_from_angles(np.array([30.0, 90.0]), projection="orthographic"), clean=False
+    )
     for s in SIDES:
         np.testing.assert_allclose(m[f"fppa_{s}"].values, 0.0, atol=1e-9)
         np.testing.assert_allclose(m[f"medial_knee_shift_{s}"].values, 0.0, atol=1e-9)
 
 
 def test_fppa_needs_a_front_view_and_a_bent_knee() -> None:
-    m = compute_metrics(pose_from_angles(np.array([5.0, 19.0, 21.0, 80.0]), valgus_left=10.0), clean=False)
+    m = compute_metrics(
+        pose_from_angles(np.array([5.0, 19.0, 21.0, 80.0]), valgus_left=10.0), clean=False
+    )
     np.testing.assert_array_equal(m["fppa_left"].valid, [False, False, True, True])
-    side = compute_metrics(pose_from_angles(np.array([80.0]), valgus_left=10.0, yaw_deg=90.0), clean=False)
+    side = compute_metrics(
+        pose_from_angles(np.array([80.0]), valgus_left=10.0, yaw_deg=90.0), clean=False
+    )
     assert not side["fppa_left"].valid.any() and not side["medial_knee_shift_left"].valid.any()
     # Without world landmarks the hip drop stands in for the knee flexion.
     seq, _ = squat_sequence_with_truth(n_reps=1, valgus_deg=10.0)
@@ -156,8 +188,9 @@ def test_fppa_needs_a_front_view_and_a_bent_knee() -> None:
 
 
 def test_hip_above_knee_and_hip_drop_in_orthographic_profile() -> None:
-    seq, truth = squat_sequence_with_truth(n_reps=2, peak_knee_flexion=145.0, yaw_deg=90.0,
-                                           projection="orthographic")  # fmt: skip
+    seq, truth = squat_sequence_with_truth(
+        n_reps=2, peak_knee_flexion=145.0, yaw_deg=90.0, projection="orthographic"
+    )
     m = compute_metrics(seq, clean=False)
     w = seq.world
     hip_y = (w[:, INDEX["left_hip"], 1] + w[:, INDEX["right_hip"], 1]) / 2
@@ -167,22 +200,33 @@ def test_hip_above_knee_and_hip_drop_in_orthographic_profile() -> None:
     standing = truth.depth == 0
     np.testing.assert_allclose(m["hip_drop"].values[standing], 0.0, atol=1e-9)
     bottom = truth.reps[:, 1]
-    assert (m["hip_above_knee"].values[bottom] < 0).all()  # 145 deg of knee flexion: thighs below parallel
+    assert (
+        m["hip_above_knee"].values[bottom] < 0
+    ).all()  # 145 deg of knee flexion: thighs below parallel
     assert (m["hip_drop"].values[bottom] > 0.5).all()
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    flex=st.lists(st.floats(0.0, 130.0), min_size=1, max_size=6), progression=st.floats(-20.0, 45.0),
-    yaw=st.floats(-25.0, 25.0) | st.floats(155.0, 205.0), heel=st.floats(0.0, 8.0),
-)  # fmt: skip
+    flex=st.lists(st.floats(0.0, 130.0), min_size=1, max_size=6),
+    progression=st.floats(-20.0, 45.0),
+    yaw=st.floats(-25.0, 25.0) | st.floats(155.0, 205.0),
+    heel=st.floats(0.0, 8.0),
+)
 def test_front_knee_flexion_is_exact_for_a_leg_bending_in_a_vertical_plane(
-    flex: list[float], progression: float, yaw: float, heel: float,
+    flex: list[float],
+    progression: float,
+    yaw: float,
+    heel: float,
 ) -> None:
     """Foreshortening: thigh and shank tilts from their image heights, whatever way the knee
     points (toes out too), seen by a level orthographic camera from the front or the back."""
-    kw = {"foot_progression_left": progression, "yaw_deg": yaw, "projection": "orthographic",
-          "heel_height_cm": heel}  # fmt: skip
+    kw = {
+        "foot_progression_left": progression,
+        "yaw_deg": yaw,
+        "projection": "orthographic",
+        "heel_height_cm": heel,
+    }
     ref = standing(pose_from_angles(0.0, **kw))
     truth = np.array(flex)
     m = compute_metrics(pose_from_angles(truth, **kw), clean=False, standing_ref=ref)
@@ -206,11 +250,17 @@ def test_front_knee_flexion_reads_far_better_than_a_shallow_depth_estimate() -> 
 
 def test_front_knee_flexion_is_judged_only_in_steady_front_view() -> None:
     flex = np.full(90, 40.0)
-    assert not compute_metrics(pose_from_angles(flex, yaw_deg=90.0))["knee_flexion_front_left"].valid.any()
+    assert not compute_metrics(pose_from_angles(flex, yaw_deg=90.0))[
+        "knee_flexion_front_left"
+    ].valid.any()
     # a third of a second turned towards the camera (under MIN_FRONT_RUN_S), then facing it
-    yaw = np.concatenate((np.full(20, 45.0), np.full(10, 20.0), np.full(20, 45.0), np.full(40, 0.0)))
+    yaw = np.concatenate(
+        (np.full(20, 45.0), np.full(10, 20.0), np.full(20, 45.0), np.full(40, 0.0))
+    )
     m = compute_metrics(pose_from_angles(flex, yaw_deg=yaw), clean=False)
-    np.testing.assert_array_equal(m.view == VIEW_FRONT, (np.arange(90) // 10 == 2) | (np.arange(90) >= 50))
+    np.testing.assert_array_equal(
+        m.view == VIEW_FRONT, (np.arange(90) // 10 == 2) | (np.arange(90) >= 50)
+    )
     np.testing.assert_array_equal(m["knee_flexion_front_left"].valid, np.arange(90) >= 50)
 
 
@@ -226,17 +276,36 @@ def test_scale_and_standing_reference_can_be_given() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    flex_l=st.floats(25, 130), flex_r=st.floats(25, 130), val_l=st.floats(-15, 15), val_r=st.floats(-15, 15),
-    prog_l=st.floats(-20, 45), prog_r=st.floats(-20, 45), yaw=st.floats(-20, 20) | st.floats(160, 200),
+    flex_l=st.floats(25, 130),
+    flex_r=st.floats(25, 130),
+    val_l=st.floats(-15, 15),
+    val_r=st.floats(-15, 15),
+    prog_l=st.floats(-20, 45),
+    prog_r=st.floats(-20, 45),
+    yaw=st.floats(-20, 20) | st.floats(160, 200),
     width=st.floats(0.8, 2.0),
-)  # fmt: skip
+)
 def test_mirroring_the_body_swaps_left_and_right_and_keeps_valgus_signs(
-    flex_l: float, flex_r: float, val_l: float, val_r: float, prog_l: float, prog_r: float, yaw: float,
+    flex_l: float,
+    flex_r: float,
+    val_l: float,
+    val_r: float,
+    prog_l: float,
+    prog_r: float,
+    yaw: float,
     width: float,
 ) -> None:
-    seq = pose_from_angles(np.array([flex_l]), np.array([flex_r]), valgus_left=val_l, valgus_right=val_r,
-                           foot_progression_left=prog_l, foot_progression_right=prog_r, yaw_deg=yaw,
-                           stance_width=width, heel_height_cm=3.0)  # fmt: skip
+    seq = pose_from_angles(
+        np.array([flex_l]),
+        np.array([flex_r]),
+        valgus_left=val_l,
+        valgus_right=val_r,
+        foot_progression_left=prog_l,
+        foot_progression_right=prog_r,
+        yaw_deg=yaw,
+        stance_width=width,
+        heel_height_cm=3.0,
+    )
     m, mm = compute_metrics(seq, clean=False), compute_metrics(_mirror(seq), clean=False)
     for name in UNITS:
         if name.endswith("_left"):
@@ -249,13 +318,24 @@ def test_mirroring_the_body_swaps_left_and_right_and_keeps_valgus_signs(
 
 
 @settings(max_examples=25, deadline=None)
-@given(a=st.floats(-3.1, 3.1), b=st.floats(-3.1, 3.1), c=st.floats(-3.1, 3.1), scale=st.floats(0.1, 10),
-       shift=st.floats(-5, 5))  # fmt: skip
+@given(
+    a=st.floats(-3.1, 3.1),
+    b=st.floats(-3.1, 3.1),
+    c=st.floats(-3.1, 3.1),
+    scale=st.floats(0.1, 10),
+    shift=st.floats(-5, 5),
+)
 def test_3d_metrics_invariant_to_rotation_translation_and_scale_of_the_world(
     a: float, b: float, c: float, scale: float, shift: float
 ) -> None:
-    seq = pose_from_angles(np.array([15.0, 60.0, 110.0]), np.array([5.0, 80.0, 95.0]), valgus_left=6.0,
-                           foot_progression_left=25.0, stance_width=1.5, yaw_deg=20.0)  # fmt: skip
+    seq = pose_from_angles(
+        np.array([15.0, 60.0, 110.0]),
+        np.array([5.0, 80.0, 95.0]),
+        valgus_left=6.0,
+        foot_progression_left=25.0,
+        stance_width=1.5,
+        yaw_deg=20.0,
+    )
     base = compute_metrics(seq, clean=False)
     rotated = scale * seq.world @ Rotation.from_euler("ZYX", [a, b, c]).as_matrix().T + shift
     moved = compute_metrics(replace(seq, world=rotated), clean=False)
@@ -264,17 +344,24 @@ def test_3d_metrics_invariant_to_rotation_translation_and_scale_of_the_world(
     # Turning about the vertical, moving and scaling keep the floor-plane metrics.
     world = scale * seq.world @ Rotation.from_euler("y", a).as_matrix().T + shift
     turned = compute_metrics(replace(seq, world=world), clean=False)
-    for name in ("foot_progression_left", "foot_progression_right", "stance_width", "trunk_lean",
-                 "fppa_world_left"):  # fmt: skip
+    for name in (
+        "foot_progression_left",
+        "foot_progression_right",
+        "stance_width",
+        "trunk_lean",
+        "fppa_world_left",
+    ):
         np.testing.assert_allclose(turned[name].values, base[name].values, atol=1e-7)
 
 
 @settings(max_examples=30, deadline=None)
 @given(
-    gaps=st.lists(st.tuples(st.integers(0, 120), st.integers(1, 40), st.sampled_from([-1, 11, 23, 25, 27])),
-                  max_size=6),
+    gaps=st.lists(
+        st.tuples(st.integers(0, 120), st.integers(1, 40), st.sampled_from([-1, 11, 23, 25, 27])),
+        max_size=6,
+    ),
     clean=st.booleans(),
-)  # fmt: skip
+)
 def test_nan_gaps_never_crash(gaps: list[tuple[int, int, int]], clean: bool) -> None:
     seq = squat_sequence(n_reps=1, fps=30.0, noise_px=1.0)
     lm, world = seq.landmarks.copy(), seq.world.copy()
@@ -296,7 +383,9 @@ def test_nan_gaps_never_crash(gaps: list[tuple[int, int, int]], clean: bool) -> 
 
 def test_all_nan_and_empty_sequences() -> None:
     seq = squat_sequence(n_reps=1)
-    nan = replace(seq, landmarks=np.full_like(seq.landmarks, np.nan), world=np.full_like(seq.world, np.nan))
+    nan = replace(
+        seq, landmarks=np.full_like(seq.landmarks, np.nan), world=np.full_like(seq.world, np.nan)
+    )
     m = compute_metrics(nan)
     assert all(not m[k].valid.any() for k in m)
     empty = compute_metrics(PoseSequence.empty(30.0, (640, 480)))
@@ -317,7 +406,9 @@ def test_cleaning_reduces_noise_and_matches_cleaning_the_landmarks() -> None:
     raw = compute_metrics(seq, clean=False)["knee_flexion_left"].values
     cleaned = compute_metrics(seq)["knee_flexion_left"].values
     via_landmarks = compute_metrics(clean_sequence(seq), clean=False)["knee_flexion_left"].values
-    bent = truth.knee_flexion > 30.0  # near 0 deg any noise adds to the angle: a bias no filter removes
+    bent = (
+        truth.knee_flexion > 30.0
+    )  # near 0 deg any noise adds to the angle: a bias no filter removes
     rms = lambda x: float(np.sqrt(np.mean((x[bent] - truth.knee_flexion[bent]) ** 2)))  # noqa: E731
     assert rms(cleaned) < 0.5 * rms(raw)
     # Low-passing the angle series or the coordinates it comes from gives the same answer within ~1 deg.

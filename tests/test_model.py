@@ -1,4 +1,4 @@
-"""formcheck.model: which model, bundle checks, hashing, loading, native log silencing."""
+"""formcheck.media.model: which model, bundle checks, hashing, loading, native log silencing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from formcheck.errors import ModelError
-from formcheck.model import (
+from formcheck.media.model import (
     ENV_VAR,
     REQUIRED_MEMBERS,
     bundled_model_path,
@@ -122,7 +122,9 @@ def test_model_loads_and_finds_nobody_in_a_blank_frame() -> None:
 
     with open_landmarker(resolve_model(BUNDLED), mode="video") as landmarker:
         blank = np.zeros((240, 320, 3), np.uint8)
-        result = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=blank), 0)
+        result = landmarker.detect_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=blank), 0
+        )
     assert result.pose_landmarks == []
 
 
@@ -137,7 +139,9 @@ def test_model_mediapipe_cannot_parse_gives_model_error(tmp_path: Path) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_native_stderr_is_silenced_but_python_stderr_is_not(capfd: pytest.CaptureFixture[str]) -> None:
+def test_native_stderr_is_silenced_but_python_stderr_is_not(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     with native_stderr_silenced():
         os.write(2, b"native noise\n")
         print("python message", file=sys.stderr)

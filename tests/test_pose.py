@@ -1,4 +1,4 @@
-"""formcheck.pose: result adapter, NaN rows for no person, real footage, rotation end to end."""
+"""formcheck.media.pose: result adapter, NaN rows for no person, real footage, rotation end to end."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import set_mp4_display_matrix, write_video
 
+from formcheck.core.landmarks import LEFT_HIP, NOSE, NUM_LANDMARKS, RIGHT_HIP
 from formcheck.errors import ModelError
-from formcheck.landmarks import LEFT_HIP, NOSE, NUM_LANDMARKS, RIGHT_HIP
-from formcheck.model import resolve_model
-from formcheck.pose import extract, results_to_arrays
+from formcheck.media.model import resolve_model
+from formcheck.media.pose import extract, results_to_arrays
 
 PORTRAIT = "nonsquat/pose2sim_single_cam01_portrait.mp4"
 
@@ -25,7 +25,10 @@ def _point(i: int, visibility: float | None = 0.5) -> SimpleNamespace:
 
 def test_results_to_arrays_takes_the_first_pose() -> None:
     image = [_point(i, visibility=i / 33) for i in range(NUM_LANDMARKS)]
-    world = [SimpleNamespace(x=i * 0.01, y=-i * 0.02, z=0.5, visibility=None) for i in range(NUM_LANDMARKS)]
+    world = [
+        SimpleNamespace(x=i * 0.01, y=-i * 0.02, z=0.5, visibility=None)
+        for i in range(NUM_LANDMARKS)
+    ]
     other = [_point(99) for _ in range(NUM_LANDMARKS)]
     result = SimpleNamespace(pose_landmarks=[image, other], pose_world_landmarks=[world, other])
     landmarks, world_xyz, visibility = results_to_arrays(result)
@@ -39,13 +42,17 @@ def test_results_to_arrays_takes_the_first_pose() -> None:
 def test_results_to_arrays_no_person_and_missing_visibility() -> None:
     assert results_to_arrays(SimpleNamespace(pose_landmarks=[], pose_world_landmarks=[])) is None
     pose = [_point(i, visibility=None) for i in range(NUM_LANDMARKS)]
-    _, _, visibility = results_to_arrays(SimpleNamespace(pose_landmarks=[pose], pose_world_landmarks=[pose]))
+    _, _, visibility = results_to_arrays(
+        SimpleNamespace(pose_landmarks=[pose], pose_world_landmarks=[pose])
+    )
     assert np.isnan(visibility).all()
 
 
 def test_results_to_arrays_refuses_another_topology() -> None:
     pose = [_point(i) for i in range(21)]  # a hand model's 21 points
-    with pytest.raises(ModelError, match="expected 33 image and world landmarks per pose, got 21 and 21"):
+    with pytest.raises(
+        ModelError, match="expected 33 image and world landmarks per pose, got 21 and 21"
+    ):
         results_to_arrays(SimpleNamespace(pose_landmarks=[pose], pose_world_landmarks=[pose]))
 
 
@@ -53,9 +60,17 @@ def test_results_to_arrays_refuses_another_topology() -> None:
 def test_no_person_gives_nan_rows_not_dropped_frames(noise_video: Path) -> None:
     seq = extract(noise_video, progress=False)
     assert len(seq) == 12
-    assert seq.landmarks.shape == (12, NUM_LANDMARKS, 3) and seq.world.shape == (12, NUM_LANDMARKS, 3)
+    assert seq.landmarks.shape == (12, NUM_LANDMARKS, 3) and seq.world.shape == (
+        12,
+        NUM_LANDMARKS,
+        3,
+    )
     assert seq.visibility.shape == (12, NUM_LANDMARKS)
-    assert np.isnan(seq.landmarks).all() and np.isnan(seq.world).all() and np.isnan(seq.visibility).all()
+    assert (
+        np.isnan(seq.landmarks).all()
+        and np.isnan(seq.world).all()
+        and np.isnan(seq.visibility).all()
+    )
     assert not seq.detected.any()
     np.testing.assert_allclose(seq.timestamps, np.arange(12) / 30, atol=1e-12)
     assert seq.fps == 30.0 and seq.image_size == (160, 120)
@@ -107,7 +122,9 @@ def test_portrait_clip_person_on_95_percent_of_frames(shared_footage: Path) -> N
 
 @pytest.mark.slow
 @pytest.mark.footage
-def test_phone_rotation_metadata_gives_the_same_pose_as_upright(shared_footage: Path, tmp_path: Path) -> None:
+def test_phone_rotation_metadata_gives_the_same_pose_as_upright(
+    shared_footage: Path, tmp_path: Path
+) -> None:
     """The portrait clip stored sideways with a phone's display matrix finds the person upright."""
     with av.open(str(shared_footage / PORTRAIT)) as container:
         decoded = zip(range(12), container.decode(video=0), strict=False)
@@ -132,17 +149,21 @@ def test_progress_bar_only_on_a_terminal(noise_video: Path) -> None:
     import sys
 
     code = (
-        "import formcheck.pose as pose\n"
+        "import formcheck.media.pose as pose\n"
         "pose.PROGRESS_MIN_FRAMES = 1\n"
         f"pose.extract({str(noise_video)!r})\n"
     )
 
     def stderr_of(on_terminal: bool) -> str:
         if not on_terminal:
-            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            )
             return proc.stderr
         master, slave = pty.openpty()
-        child = subprocess.Popen([sys.executable, "-c", code], stderr=slave, stdout=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-c", code], stderr=slave, stdout=subprocess.DEVNULL
+        )
         os.close(slave)
         chunks = []
         while True:

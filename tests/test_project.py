@@ -21,7 +21,9 @@ def _readme_commands() -> list[str]:
 
 def test_readme_starts_with_install_and_test_commands() -> None:
     install, test = _readme_commands()
-    assert install.startswith('python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && ')
+    assert install.startswith(
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && '
+    )
     assert "formcheck " in install and "samples/" in install
     assert "pytest" in test and "ruff check" in test
 
@@ -42,10 +44,14 @@ def test_readme_sample_exists() -> None:
 
 def test_readme_camera_table_matches_the_shipped_rules() -> None:
     """The "Where to put the camera" table says which views judge each check: keep it true."""
-    from formcheck.ruleset import load_rules
+    from formcheck.core.ruleset import load_rules
 
     text = (ROOT / "README.md").read_text()
-    table = text[text.index("| check | front | 45 degrees | side |"):].split("\n\n")[0].splitlines()[2:]
+    table = (
+        text[text.index("| check | front | 45 degrees | side |") :]
+        .split("\n\n")[0]
+        .splitlines()[2:]
+    )
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
     rows = {row[0]: row[1:] for row in cells}
     rules = load_rules().rules
@@ -65,17 +71,70 @@ def test_model_rebuilds_byte_for_byte(tmp_path: Path) -> None:
     """Rebuild the bundle from the mediapipe 0.10.21 wheel (skips when the registry is unreachable)."""
     try:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--python-version", "3.11", "--platform", "manylinux_2_28_x86_64",
-             "mediapipe==0.10.21", "-d", str(tmp_path)],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--platform",
+                "manylinux_2_28_x86_64",
+                "mediapipe==0.10.21",
+                "-d",
+                str(tmp_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     except (subprocess.SubprocessError, OSError):
         pytest.skip("mediapipe 0.10.21 wheel cannot be downloaded here")
     (wheel,) = tmp_path.glob("mediapipe-0.10.21-*.whl")
     out = tmp_path / "rebuilt.task"
     subprocess.run(
         [sys.executable, str(ROOT / "models" / "build_model.py"), str(wheel), "-o", str(out)],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     assert out.read_bytes() == MODEL.read_bytes()
+
+
+def test_core_imports_neither_cv2_nor_av_nor_mediapipe() -> None:
+    """``formcheck.core`` is the numeric core: whole arrays in, named arrays out, no media libraries."""
+    import ast
+
+    banned = {"cv2", "av", "mediapipe"}
+    core = ROOT / "src" / "formcheck" / "core"
+    offenders = []
+    for path in sorted(core.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = (
+                    [node.module or ""] if node.level == 0 else [f"formcheck.{node.module or ''}"]
+                )
+                if node.level >= 2 and (node.module or "").split(".")[0] in {
+                    "media",
+                    "live",
+                    "report",
+                }:
+                    offenders.append(f"{path.name}: from {'.' * node.level}{node.module}")
+            else:
+                continue
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in banned]
+    assert offenders == []
+    code = (
+        "import sys, formcheck.core.analysis as _\n"
+        if (core / "analysis.py").exists()
+        else "import sys\n"
+    ) + (
+        "import formcheck.core.scoring, formcheck.core.reps, formcheck.core.metrics, formcheck.core.depth\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'cv2', 'av', 'mediapipe'})\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

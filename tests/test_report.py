@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from formcheck.metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
+from formcheck.core.metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
 from formcheck.report.csv import column_name, frames_csv, reps_csv
 from formcheck.report.html import format_value, render_html
 from formcheck.report.plots import Series, Threshold, time_plot_svg
@@ -22,20 +22,47 @@ from formcheck.report.schema import errors, load_schema, validate
 def make_report(n_reps: int = 2) -> dict[str, Any]:
     """A small valid report: a front view, knee tracking failing on rep 2, depth not judged."""
     rules = [
-        {"name": "depth", "title": "Squat depth", "metric": "knee_flexion", "unit": "deg", "views": ["side"],
-         "cue": "Sink deeper", "target": "at least 110°", "source": "hamstrings touch your calves"},
-        {"name": "knees_over_feet", "title": "Knees over feet", "metric": "fppa", "unit": "deg",
-         "views": ["front"], "cue": "Push your knees out over your toes", "target": "at most 10° inward"},
-    ]  # fmt: skip
+        {
+            "name": "depth",
+            "title": "Squat depth",
+            "metric": "knee_flexion",
+            "unit": "deg",
+            "views": ["side"],
+            "cue": "Sink deeper",
+            "target": "at least 110°",
+            "source": "hamstrings touch your calves",
+        },
+        {
+            "name": "knees_over_feet",
+            "title": "Knees over feet",
+            "metric": "fppa",
+            "unit": "deg",
+            "views": ["front"],
+            "cue": "Push your knees out over your toes",
+            "target": "at most 10° inward",
+        },
+    ]
     reps = [
-        {"index": k + 1, "start_s": 1.0 + 4 * k, "bottom_s": 2.5 + 4 * k, "end_s": 4.0 + 4 * k,
-         "start_frame": 30 + 120 * k, "bottom_frame": 75 + 120 * k, "end_frame": 120 + 120 * k,
-         "score": 100.0 if k == 0 else 55.0,
-         "rules": {"depth": {"status": "not_judged", "value": None, "unit": "deg"},
-                   "knees_over_feet": {"status": "pass" if k == 0 else "fail",
-                                       "value": 4.0 if k == 0 else 14.5, "unit": "deg"}}}
+        {
+            "index": k + 1,
+            "start_s": 1.0 + 4 * k,
+            "bottom_s": 2.5 + 4 * k,
+            "end_s": 4.0 + 4 * k,
+            "start_frame": 30 + 120 * k,
+            "bottom_frame": 75 + 120 * k,
+            "end_frame": 120 + 120 * k,
+            "score": 100.0 if k == 0 else 55.0,
+            "rules": {
+                "depth": {"status": "not_judged", "value": None, "unit": "deg"},
+                "knees_over_feet": {
+                    "status": "pass" if k == 0 else "fail",
+                    "value": 4.0 if k == 0 else 14.5,
+                    "unit": "deg",
+                },
+            },
+        }
         for k in range(n_reps)
-    ]  # fmt: skip
+    ]
     return {
         "schema_version": "1.0",
         "generated_at": "2026-11-25T13:00:00Z",
@@ -48,7 +75,7 @@ def make_report(n_reps: int = 2) -> dict[str, Any]:
             "duration_s": 10.0,
             "width": 720,
             "height": 1280,
-        },  # fmt: skip
+        },
         "view": "front",
         "view_fractions": {"front": 1.0},
         "summary": {
@@ -57,9 +84,13 @@ def make_report(n_reps: int = 2) -> dict[str, Any]:
             "verdict": "Fair: 1 of 2 reps needs work.",
             "top_cues": ["Push your knees out over your toes"],
             "not_judged": [
-                {"rule": "depth", "title": "Squat depth", "hint": "Film from the side to check squat depth"}
+                {
+                    "rule": "depth",
+                    "title": "Squat depth",
+                    "hint": "Film from the side to check squat depth",
+                }
             ],
-        },  # fmt: skip
+        },
         "rules": rules,
         "reps": reps,
         "versions": {
@@ -67,18 +98,28 @@ def make_report(n_reps: int = 2) -> dict[str, Any]:
             "mediapipe": "1.2.3",
             "model_sha256": "ab" * 32,
             "rule_set": "cyclist_squat 1",
-        },  # fmt: skip
+        },
         "files": {"annotated_video": "annotated.mp4", "frames_csv": "frames.csv"},
     }
 
 
 def test_schema_is_valid_json_with_the_required_top_level_keys() -> None:
     schema = load_schema()
-    assert set(schema["required"]) >= {"schema_version", "video", "view", "summary", "reps", "versions"}
+    assert set(schema["required"]) >= {
+        "schema_version",
+        "video",
+        "view",
+        "summary",
+        "reps",
+        "versions",
+    }
     rep = schema["properties"]["reps"]["items"]
     assert set(rep["required"]) == {"index", "start_s", "bottom_s", "end_s", "score", "rules"}
     assert rep["properties"]["rules"]["additionalProperties"]["properties"]["status"]["enum"] == [
-        "pass", "fail", "not_judged"]  # fmt: skip
+        "pass",
+        "fail",
+        "not_judged",
+    ]
 
 
 def test_example_report_validates() -> None:
@@ -89,11 +130,19 @@ def test_example_report_validates() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("reps", 0, "rules", "depth", "status"), "maybe", "$.reps[0].rules.depth.status: expected one of"),
+        (
+            ("reps", 0, "rules", "depth", "status"),
+            "maybe",
+            "$.reps[0].rules.depth.status: expected one of",
+        ),
         (("summary", "score"), 120.0, "$.summary.score: expected <= 100, got 120.0"),
         (("video", "fps"), 0, "$.video.fps: expected > 0, got 0"),
         (("summary", "rep_count"), 2.5, "$.summary.rep_count: expected integer, got float"),
-        (("summary", "top_cues"), ["a", "b", "c", "d"], "$.summary.top_cues: expected at most 3 items"),
+        (
+            ("summary", "top_cues"),
+            ["a", "b", "c", "d"],
+            "$.summary.top_cues: expected at most 3 items",
+        ),
         (("view",), "above", "$.view: expected one of"),
     ],
 )
@@ -118,8 +167,12 @@ def test_schema_rejects_missing_and_unknown_keys() -> None:
 def _metricset() -> MetricSet:
     t = np.arange(6) / 30
     view = np.array([VIEW_FRONT] * 4 + [VIEW_SIDE] * 2, dtype=np.int8)
-    fppa = Metric("fppa_left", np.array([1.0, 2.0, 3.5, np.nan, 5.0, 6.0]), view == VIEW_FRONT, "deg")
-    heel = Metric("heel_elevation_left", np.array([7.5, 7.5, 7.25, 7.0, 7.0, 7.0]), np.ones(6, bool), "cm")
+    fppa = Metric(
+        "fppa_left", np.array([1.0, 2.0, 3.5, np.nan, 5.0, 6.0]), view == VIEW_FRONT, "deg"
+    )
+    heel = Metric(
+        "heel_elevation_left", np.array([7.5, 7.5, 7.25, 7.0, 7.0, 7.0]), np.ones(6, bool), "cm"
+    )
     return MetricSet(t, view, {"fppa_left": fppa, "heel_elevation_left": heel})
 
 
@@ -147,35 +200,90 @@ def test_frames_csv_has_named_unit_columns_and_blank_invalid_cells() -> None:
     assert rows[1] == ["0", "0.0000", "1", "front", "", "1.000", "7.500"]
     assert rows[3] == ["2", "0.0667", "1", "front", "1", "3.500", "7.250"]
     assert rows[4] == ["3", "0.1000", "0", "front", "1", "", "7.000"]  # NaN -> empty
-    assert rows[5] == ["4", "0.1333", "1", "side", "", "", "7.000"]  # frontal angle from the side -> empty
+    assert rows[5] == [
+        "4",
+        "0.1333",
+        "1",
+        "side",
+        "",
+        "",
+        "7.000",
+    ]  # frontal angle from the side -> empty
     assert len(rows) == 7
     assert text.isascii()
 
 
 def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
     rows = list(csv.reader(io.StringIO(reps_csv(make_report()))))
-    assert rows[0] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view", "depth_status",
-                       "depth_deg", "knees_over_feet_status", "knees_over_feet_deg"]  # fmt: skip
-    assert rows[1] == ["1", "1.000", "2.500", "4.000", "3.000", "100.0", "", "not_judged", "", "pass", "4.00"]
-    assert rows[2] == ["2", "5.000", "6.500", "8.000", "3.000", "55.0", "", "not_judged", "", "fail", "14.50"]
+    assert rows[0] == [
+        "rep",
+        "start_s",
+        "bottom_s",
+        "end_s",
+        "duration_s",
+        "score",
+        "view",
+        "depth_status",
+        "depth_deg",
+        "knees_over_feet_status",
+        "knees_over_feet_deg",
+    ]
+    assert rows[1] == [
+        "1",
+        "1.000",
+        "2.500",
+        "4.000",
+        "3.000",
+        "100.0",
+        "",
+        "not_judged",
+        "",
+        "pass",
+        "4.00",
+    ]
+    assert rows[2] == [
+        "2",
+        "5.000",
+        "6.500",
+        "8.000",
+        "3.000",
+        "55.0",
+        "",
+        "not_judged",
+        "",
+        "fail",
+        "14.50",
+    ]
 
 
 def test_plot_svg_is_responsive_text_svg_with_thresholds_and_reps() -> None:
     t = np.arange(90) / 30
-    svg = time_plot_svg(t, [Series("left knee", np.sin(t) * 90, "#0072B2")], title="Knee bend",
-                        ylabel="knee flexion (°)", reps=[(0.5, 1.5), (2.0, 2.8)],
-                        thresholds=[Threshold(110.0, "depth: at least 110°")])  # fmt: skip
+    svg = time_plot_svg(
+        t,
+        [Series("left knee", np.sin(t) * 90, "#0072B2")],
+        title="Knee bend",
+        ylabel="knee flexion (°)",
+        reps=[(0.5, 1.5), (2.0, 2.8)],
+        thresholds=[Threshold(110.0, "depth: at least 110°")],
+    )
     head = svg[: svg.index(">")]
     assert svg.startswith("<svg") and "viewBox" in head
     assert " width=" not in head and " height=" not in head
-    assert "depth: at least 110°" in svg and "Knee bend" in svg and "left knee" in svg  # text stays text
+    assert (
+        "depth: at least 110°" in svg and "Knee bend" in svg and "left knee" in svg
+    )  # text stays text
     assert "<image" not in svg
 
 
 def test_plot_without_data_says_why() -> None:
     t = np.arange(10) / 30
-    svg = time_plot_svg(t, [Series("left", np.full(10, np.nan), "#000")], title="Foot angle", ylabel="deg",
-                        empty_message="Film from the front to see the foot angle")  # fmt: skip
+    svg = time_plot_svg(
+        t,
+        [Series("left", np.full(10, np.nan), "#000")],
+        title="Foot angle",
+        ylabel="deg",
+        empty_message="Film from the front to see the foot angle",
+    )
     assert "Film from the front to see the foot" in svg
 
 
@@ -188,8 +296,12 @@ def test_format_value_in_plain_units() -> None:
 
 
 def test_html_is_self_contained_and_shows_everything() -> None:
-    page = render_html(make_report(), plots=[("Knee bend", "<svg viewBox='0 0 1 1'></svg>")],
-                       stills={2: b"\xff\xd8jpeg"}, video_href="annotated.mp4")  # fmt: skip
+    page = render_html(
+        make_report(),
+        plots=[("Knee bend", "<svg viewBox='0 0 1 1'></svg>")],
+        stills={2: b"\xff\xd8jpeg"},
+        video_href="annotated.mp4",
+    )
     assert page.startswith("<!DOCTYPE html>")
     assert 'name="viewport"' in page
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no network
@@ -211,7 +323,9 @@ def test_html_is_self_contained_and_shows_everything() -> None:
 def test_html_for_no_squat_says_so_without_rep_sections() -> None:
     report = make_report(0)
     report.update(status="no_squat", message="A person was found but no squat repetition.")
-    report["summary"].update(rep_count=0, score=None, verdict="No squat found in this video.", top_cues=[])
+    report["summary"].update(
+        rep_count=0, score=None, verdict="No squat found in this video.", top_cues=[]
+    )
     page = render_html(report)
     assert "No squat found in this video." in page
     assert "Rep by rep" not in page and "<video" not in page
@@ -231,7 +345,10 @@ def test_view_summary_counts_frames_with_a_person_only() -> None:
 
     ms = _metricset()  # 4 front frames then 2 side frames
     assert view_summary(ms, np.ones(6, bool)) == ("front", {"front": 0.6667, "side": 0.3333})
-    assert view_summary(ms, np.array([0, 0, 0, 1, 1, 1], bool)) == ("side", {"front": 0.3333, "side": 0.6667})
+    assert view_summary(ms, np.array([0, 0, 0, 1, 1, 1], bool)) == (
+        "side",
+        {"front": 0.3333, "side": 0.6667},
+    )
     assert view_summary(ms, np.zeros(6, bool)) == ("unknown", {})
 
 
@@ -241,13 +358,22 @@ def test_rule_thresholds_come_from_the_rules_with_both_signs_for_within() -> Non
     feet = {"metric": "foot_progression", "threshold": 10.0, "compare": "within", "unit": "deg"}
     bend = {"metric": "knee_flexion", "threshold": 110.0, "compare": ">=", "unit": "deg"}
     hips = {"metric": "hip_above_knee", "threshold": 0.0, "compare": "<=", "unit": "leg lengths"}
-    rules = [{"title": "Feet parallel", "checks": [feet]}, {"title": "Depth", "checks": [bend, hips]}]
+    rules = [
+        {"title": "Feet parallel", "checks": [feet]},
+        {"title": "Depth", "checks": [bend, hips]},
+    ]
     lines = [(t.value, t.label) for t in rule_thresholds(rules, "foot_progression")]
     assert lines == [(10.0, "Feet parallel: within ±10°"), (-10.0, "Feet parallel: within ±10°")]
     lines = [(t.value, t.label) for t in rule_thresholds(rules, "knee_flexion")]
     assert lines == [(110.0, "Depth: at least 110°")]
     assert rule_thresholds(rules, "fppa") == []
-    sym = {"metric": "knee_flexion", "threshold": 15.0, "compare": "<=", "unit": "deg", "sides": "abs_diff"}
+    sym = {
+        "metric": "knee_flexion",
+        "threshold": 15.0,
+        "compare": "<=",
+        "unit": "deg",
+        "sides": "abs_diff",
+    }
     assert rule_thresholds([{"title": "Symmetry", "checks": [sym]}], "knee_flexion") == []
     side_only = [{"title": "Depth", "checks": [bend | {"views": ["side"]}]}]
     assert rule_thresholds(side_only, "knee_flexion", "front") == []
@@ -260,20 +386,49 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
     t = np.arange(60) / 30
     ones = np.ones(60, bool)
     view = np.full(60, VIEW_FRONT, np.int8)
-    ms = MetricSet(t, view, {
-        f"{base}_{side}": Metric(f"{base}_{side}", np.full(60, value), ones, "deg")
-        for base, value in (("knee_flexion", 90.0), ("knee_flexion_image", 95.0), ("foot_progression", 5.0))
-        for side in ("left", "right")
-    })  # fmt: skip
+    ms = MetricSet(
+        t,
+        view,
+        {
+            f"{base}_{side}": Metric(f"{base}_{side}", np.full(60, value), ones, "deg")
+            for base, value in (
+                ("knee_flexion", 90.0),
+                ("knee_flexion_image", 95.0),
+                ("foot_progression", 5.0),
+            )
+            for side in ("left", "right")
+        },
+    )
     deg = {"unit": "deg"}
-    feet = deg | {"metric": "foot_progression", "threshold": 10.0, "compare": "within", "views": ["front"]}
-    image = deg | {"metric": "knee_flexion_image", "threshold": 110.0, "compare": ">=", "views": ["side"]}
-    world = deg | {"metric": "knee_flexion", "threshold": 100.0, "compare": ">=", "views": ["front"]}
-    rules = [{"title": "Feet parallel", "checks": [feet]}, {"title": "Depth", "checks": [image, world]}]
+    feet = deg | {
+        "metric": "foot_progression",
+        "threshold": 10.0,
+        "compare": "within",
+        "views": ["front"],
+    }
+    image = deg | {
+        "metric": "knee_flexion_image",
+        "threshold": 110.0,
+        "compare": ">=",
+        "views": ["side"],
+    }
+    world = deg | {
+        "metric": "knee_flexion",
+        "threshold": 100.0,
+        "compare": ">=",
+        "views": ["front"],
+    }
+    rules = [
+        {"title": "Feet parallel", "checks": [feet]},
+        {"title": "Depth", "checks": [image, world]},
+    ]
     front = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "front"}))
     side = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "side"}))
-    assert list(front) == ["Knee bend (0° = straight leg)", "Knees over feet (+ = knee drifts inward)",
-                           "Foot angle (+ = toes out)"]  # fmt: skip
+    assert list(front) == [
+        "Knee bend (0° = straight leg)",
+        "Knees over feet (+ = knee drifts inward)",
+        "Foot angle (+ = toes out)",
+    ]
     assert "Depth: at least 100°" in front["Knee bend (0° = straight leg)"]
     assert "Depth: at least 110°" in side["Knee bend (0° = straight leg)"]
     assert "Feet parallel: within ±10°" in front["Foot angle (+ = toes out)"]
@@ -282,8 +437,8 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
 
 
 def test_rule_targets_name_the_views_of_each_limit() -> None:
+    from formcheck.core.ruleset import load_rules
     from formcheck.report.build import rules_section
-    from formcheck.ruleset import load_rules
 
     targets = {d["name"]: d["target"] for d in rules_section(load_rules())}
     assert targets["depth"] == "at least 110° from the side, at least 100° at 45° or from the front"

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from formcheck.media.video import frames_at, read_frames
+from formcheck.media.videowriter import VideoWriter
 from formcheck.report.media import rep_still, resize_longest
-from formcheck.video import frames_at, read_frames
-from formcheck.videowriter import VideoWriter
 
 
 def _level(i: int) -> int:
@@ -53,12 +53,16 @@ def test_rep_still_is_a_jpeg_with_the_failing_angle_in_red() -> None:
     pts = np.full((33, 2), np.nan)
     pts[[23, 25, 27]] = [[600, 700], [640, 1000], [600, 1300]]  # left hip, knee, ankle
     jpeg = rep_still(frame, pts, [("fppa_left", "Knees over feet 14 deg", True)])
-    img = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    img = cv2.cvtColor(
+        cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
+    )
     # cropped around the points (40x600 box + 15 % margins, widened to 3:4: 585x780 from x=327, y=610),
     # then scaled to STILL_SIZE (720 / 780)
     assert img.shape == (720, 540, 3)
     s = 720 / 780
-    r, g, b = img[round((850 - 610) * s), round((620 - 327) * s)].astype(int)  # thigh, halfway hip-knee
+    r, g, b = img[round((850 - 610) * s), round((620 - 327) * s)].astype(
+        int
+    )  # thigh, halfway hip-knee
     assert r > 180 and g < 110 and b < 110
 
 

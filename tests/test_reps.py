@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from synthetic_metrics import metric_set, squat_flexion, squat_metrics
 
-from formcheck.reps import RepCounter, RepParams, Reps, detect_reps, estimate_fps, find_reps, rep_signals
+from formcheck.core.reps import (
+    RepCounter,
+    RepParams,
+    Reps,
+    detect_reps,
+    estimate_fps,
+    find_reps,
+    rep_signals,
+)
 
 
 def test_three_squats_exact_start_bottom_end():
@@ -28,7 +36,9 @@ def test_three_squats_exact_start_bottom_end():
 
 @pytest.mark.parametrize("fps", [24.0, 29.97, 60.0])
 def test_counts_at_other_frame_rates_with_noise(fps):
-    flex, bottoms, _ = squat_flexion(n_reps=10, fps=fps, peak=95.0, top=8.0, descent_s=1.3, ascent_s=0.9)
+    flex, bottoms, _ = squat_flexion(
+        n_reps=10, fps=fps, peak=95.0, top=8.0, descent_s=1.3, ascent_s=0.9
+    )
     flex = flex + np.random.default_rng(1).normal(0.0, 1.5, flex.size)
     reps = find_reps(squat_metrics(flex, fps=fps))
     assert len(reps) == 10
@@ -64,7 +74,10 @@ def test_knee_bend_without_hip_descent_is_not_a_squat():
         ({"descent_s": 0.3, "ascent_s": 0.3}, 0),  # 0.6 s: a jump's countermovement, not a squat
         ({"descent_s": 0.6, "ascent_s": 0.2}, 0),  # explosive 0.2 s push: take-off
         ({"descent_s": 7.0, "ascent_s": 6.0}, 0),  # 13 s: longer than max_duration_s
-        ({"descent_s": 0.4, "ascent_s": 0.4}, 0),  # 0.8 s: the quick dips people bounce in before a jump
+        (
+            {"descent_s": 0.4, "ascent_s": 0.4},
+            0,
+        ),  # 0.8 s: the quick dips people bounce in before a jump
         ({"descent_s": 0.5, "ascent_s": 0.5}, 3),  # fast but plausible
         ({"descent_s": 5.0, "ascent_s": 4.0}, 3),  # slow tempo
         ({"peak": 60.0, "top": 15.0}, 3),  # shallow squat without lockout
@@ -90,11 +103,17 @@ def test_standing_points_must_be_upright():
     upright = np.full(flex.size, 15.0)
     plank = upright.copy()
     plank[bottoms[2] + 15 :] = 95.0
-    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=upright)).bottom, bottoms)
-    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=plank)).bottom, bottoms[:2])
+    np.testing.assert_array_equal(
+        find_reps(squat_metrics(flex, trunk_lean=upright)).bottom, bottoms
+    )
+    np.testing.assert_array_equal(
+        find_reps(squat_metrics(flex, trunk_lean=plank)).bottom, bottoms[:2]
+    )
     unknown = plank.copy()
     unknown[bottoms[2] + 15 :] = np.nan  # nothing to check against: the rep stands
-    np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms)
+    np.testing.assert_array_equal(
+        find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms
+    )
     # leaning at the bottom is fine: only the standing points count
     lean = 15.0 + 0.5 * flex
     np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=lean)).bottom, bottoms)
@@ -126,8 +145,16 @@ def test_two_dips_in_a_row_are_not_one_rep():
         return a + (b - a) * (1 - np.cos(np.pi * t)) / 2
 
     for back_to, expected in ((10.0, 0), (52.0, 1)):
-        flex = np.concatenate((np.zeros(30), arc(0, 60, 0.25), arc(60, back_to, 0.2), arc(back_to, 80, 0.6),
-                               arc(80, 0, 0.6), np.zeros(30)))  # fmt: skip
+        flex = np.concatenate(
+            (
+                np.zeros(30),
+                arc(0, 60, 0.25),
+                arc(60, back_to, 0.2),
+                arc(back_to, 80, 0.6),
+                arc(80, 0, 0.6),
+                np.zeros(30),
+            )
+        )
         assert len(find_reps(squat_metrics(flex))) == expected
         assert len(find_reps(squat_metrics(flex), RepParams(max_reversal_frac=1.0))) == 1
 
@@ -137,8 +164,8 @@ def test_shallow_squat_seen_from_the_front_is_counted():
     as ~16 degrees, too little to count; the foreshortened image heights count it."""
     from dataclasses import replace
 
-    from formcheck.metrics import compute_metrics
-    from formcheck.metricset import MetricSet
+    from formcheck.core.metrics import compute_metrics
+    from formcheck.core.metricset import MetricSet
     from formcheck.testing import squat_sequence_with_truth
 
     noise = {"noise_px": 1.0, "noise_world_m": 0.005, "seed": 3}
@@ -149,7 +176,9 @@ def test_shallow_squat_seen_from_the_front_is_counted():
     reps = find_reps(m)
     assert len(reps) == 4
     assert np.all(np.abs(reps.bottom - truth.reps[:, 1]) <= 8)  # on the 0.3 s bottom hold, +-0.1 s
-    world = {name: metric for name, metric in m.items() if not name.startswith("knee_flexion_front")}
+    world = {
+        name: metric for name, metric in m.items() if not name.startswith("knee_flexion_front")
+    }
     assert len(find_reps(MetricSet(m.timestamps, m.view, world))) == 0
 
 
@@ -162,7 +191,9 @@ def test_bottom_hold_with_two_equal_tops_is_one_rep():
     reps = find_reps(squat_metrics(flex))
     np.testing.assert_array_equal(reps.bottom, [bottoms[0], b - 1, bottoms[2]])
     deep = flex.copy()
-    deep[b + 1] = 40.0  # a dip of 60 degrees between the equal tops: two bottoms, each rep too short
+    deep[b + 1] = (
+        40.0  # a dip of 60 degrees between the equal tops: two bottoms, each rep too short
+    )
     np.testing.assert_array_equal(find_reps(squat_metrics(deep)).bottom, bottoms[[0, 2]])
 
 
@@ -193,10 +224,12 @@ def test_image_flexion_fills_frames_without_world_flexion():
     world[: bottoms[1] + 40] = np.nan
     m = metric_set(
         ts,
-        knee_flexion_left=world, knee_flexion_right=world,
-        knee_flexion_image_left=flex, knee_flexion_image_right=flex,
+        knee_flexion_left=world,
+        knee_flexion_right=world,
+        knee_flexion_image_left=flex,
+        knee_flexion_image_right=flex,
         hip_drop=0.004 * flex,
-    )  # fmt: skip
+    )
     np.testing.assert_array_equal(find_reps(m).bottom, bottoms)
 
 
@@ -204,8 +237,14 @@ def test_invalid_frames_count_as_unknown():
     flex, bottoms, ts = squat_flexion(n_reps=3)
     valid = np.ones(flex.size, dtype=bool)
     valid[bottoms[2] - 3] = False
-    m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex, knee_flexion_right__valid=valid,
-                   knee_flexion_left__valid=valid, hip_drop=0.004 * flex)  # fmt: skip
+    m = metric_set(
+        ts,
+        knee_flexion_left=flex,
+        knee_flexion_right=flex,
+        knee_flexion_right__valid=valid,
+        knee_flexion_left__valid=valid,
+        hip_drop=0.004 * flex,
+    )
     np.testing.assert_array_equal(find_reps(m).bottom, bottoms[:2])
 
 
@@ -214,8 +253,13 @@ def test_one_unknown_leg_uses_the_other():
     flex, bottoms, ts = squat_flexion(n_reps=3)
     hidden = np.ones(flex.size, dtype=bool)
     hidden[bottoms[1] - 20 : bottoms[1] + 20] = False
-    m = metric_set(ts, knee_flexion_left=flex, knee_flexion_right=flex + 5.0, knee_flexion_left__valid=hidden,
-                   hip_drop=0.004 * flex)  # fmt: skip
+    m = metric_set(
+        ts,
+        knee_flexion_left=flex,
+        knee_flexion_right=flex + 5.0,
+        knee_flexion_left__valid=hidden,
+        hip_drop=0.004 * flex,
+    )
     np.testing.assert_array_equal(find_reps(m).bottom, bottoms)
     flexion = rep_signals(m).flexion
     assert flexion[bottoms[1]] == 105.0 and flexion[bottoms[0]] == 100.0
@@ -309,8 +353,12 @@ def test_incremental_reps_arrive_before_the_end():
     first = counter.push(ts[:300], flex[:300], hip[:300], trunk[:300])
     assert len(first) >= 2  # emitted live, not only at flush
     assert params.radius(30.0) == 2 * 90 + 1 + 3
-    assert np.any(first.bottom + params.radius(30.0) > 299)  # some before R frames had passed: settled
-    with pytest.raises(ValueError, match="trunk_lean: expected values as in the first frames, got None"):
+    assert np.any(
+        first.bottom + params.radius(30.0) > 299
+    )  # some before R frames had passed: settled
+    with pytest.raises(
+        ValueError, match="trunk_lean: expected values as in the first frames, got None"
+    ):
         counter.push(ts[300:301], flex[300:301], hip[300:301])
 
 
@@ -324,7 +372,9 @@ def test_incremental_reps_are_final_right_after_standing_up(noise):
     for seed in range(8):
         rng = np.random.default_rng(seed)
         flex, _, _ = squat_flexion(n_reps=6, stand_s=0.6)
-        m = squat_metrics(flex + rng.normal(0.0, noise, flex.size), trunk_lean=np.full(flex.size, 15.0))
+        m = squat_metrics(
+            flex + rng.normal(0.0, noise, flex.size), trunk_lean=np.full(flex.size, 15.0)
+        )
         counter = RepCounter(30.0, params)
         ts, (knee, hip, trunk) = m.timestamps, rep_signals(m)
         live = [counter.push(ts[i], knee[i], hip[i], trunk[i]) for i in range(flex.size)]
@@ -382,8 +432,12 @@ def test_incremental_equals_offline_on_adversarial_signals(seed, step, nan_frac,
         warnings.simplefilter("error")  # and no warning on flat stretches
         offline = detect_reps(flex, hip, ts, 30.0, params, trunk)
         counter = RepCounter(30.0, params)
-        parts = [counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step])
-                 for i in range(0, n, step)]  # fmt: skip
+        parts = [
+            counter.push(
+                ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step]
+            )
+            for i in range(0, n, step)
+        ]
     _assert_same(Reps.concat([*parts, counter.flush()]), offline)
 
 
@@ -395,8 +449,11 @@ def _squat_like(rng: np.random.Generator, fps: float = 30.0) -> np.ndarray:
         cur, kind = parts[-1][-1], int(rng.integers(0, 4))
         if kind == 0:
             depth, hold = rng.uniform(20, 130), int(rng.integers(0, 20))
-            parts += [np.linspace(cur, depth, int(rng.uniform(0.3, 3) * fps)), np.full(hold, depth),
-                      np.linspace(depth, rng.uniform(0, 25), int(rng.uniform(0.3, 3) * fps))]  # fmt: skip
+            parts += [
+                np.linspace(cur, depth, int(rng.uniform(0.3, 3) * fps)),
+                np.full(hold, depth),
+                np.linspace(depth, rng.uniform(0, 25), int(rng.uniform(0.3, 3) * fps)),
+            ]
         elif kind == 1:
             parts.append(np.full(int(rng.integers(1, 90)), rng.uniform(0, 25)))
         elif kind == 2:
@@ -413,7 +470,11 @@ def _squat_like(rng: np.random.Generator, fps: float = 30.0) -> np.ndarray:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 1_000_000), step=st.sampled_from([1, 7, 50]), max_s=st.sampled_from([3.0, 12.0]))
+@given(
+    seed=st.integers(0, 1_000_000),
+    step=st.sampled_from([1, 7, 50]),
+    max_s=st.sampled_from([3.0, 12.0]),
+)
 def test_incremental_equals_offline_on_squat_like_sessions(seed, step, max_s):
     """Sessions where most reps are emitted early (`settled`): still exactly the offline reps."""
     rng = np.random.default_rng(seed)
@@ -422,9 +483,13 @@ def test_incremental_equals_offline_on_squat_like_sessions(seed, step, max_s):
     hip, trunk = np.nan_to_num(flex) / 100 + rng.normal(0, 0.01, n), 15 + rng.normal(0, 5, n)
     ts, params = np.arange(n) / 30.0, RepParams(max_duration_s=max_s)
     counter = RepCounter(30.0, params)
-    parts = [counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step])
-             for i in range(0, n, step)]  # fmt: skip
-    _assert_same(Reps.concat([*parts, counter.flush()]), detect_reps(flex, hip, ts, 30.0, params, trunk))
+    parts = [
+        counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step])
+        for i in range(0, n, step)
+    ]
+    _assert_same(
+        Reps.concat([*parts, counter.flush()]), detect_reps(flex, hip, ts, 30.0, params, trunk)
+    )
 
 
 # --- NaN gaps -------------------------------------------------------------------------------------------
@@ -452,7 +517,9 @@ def test_nan_gaps_never_crash_and_never_create_a_rep(gaps, side):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    values=st.lists(st.one_of(st.floats(-50, 200), st.just(float("nan"))), min_size=0, max_size=300),
+    values=st.lists(
+        st.one_of(st.floats(-50, 200), st.just(float("nan"))), min_size=0, max_size=300
+    ),
     fps=st.sampled_from([10.0, 30.0, 60.0]),
 )
 def test_arbitrary_signals_give_ordered_gap_free_reps(values, fps):
@@ -477,14 +544,16 @@ def test_arbitrary_signals_give_ordered_gap_free_reps(values, fps):
     ],
 )
 def test_exact_count_on_synthetic_pose_sequences(yaw, fps, peak, tempo):
-    from formcheck.metrics import compute_metrics
+    from formcheck.core.metrics import compute_metrics
     from formcheck.testing import squat_sequence_with_truth
 
     noise = {"noise_px": 1.5, "noise_world_m": 0.005, "seed": 7}
     seq, truth = squat_sequence_with_truth(6, fps, peak, yaw_deg=yaw, tempo=tempo, **noise)
     reps = find_reps(compute_metrics(seq, clean=True))
     assert len(reps) == 6
-    hold = round(tempo[1] * fps / 2) + round(0.1 * fps)  # anywhere on the bottom hold, +-0.1 s of noise
+    hold = round(tempo[1] * fps / 2) + round(
+        0.1 * fps
+    )  # anywhere on the bottom hold, +-0.1 s of noise
     assert np.all(np.abs(reps.bottom - truth.reps[:, 1]) <= hold)
     # standing points: back within 5 % of the excursion, i.e. the first / last ~15 % of a cosine phase
     assert np.all(np.abs(reps.start - truth.reps[:, 0]) <= round((0.15 * tempo[0] + 0.1) * fps))

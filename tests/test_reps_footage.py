@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.metrics import compute_metrics
-from formcheck.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
 
 CACHE = Path(__file__).resolve().parents[1] / "benchmarks" / ".cache"
 
@@ -34,7 +34,7 @@ SQUATS = {
 
 def landmarks(footage: Path, clip: str):
     """The clip's `PoseSequence`, from the cache or extracted (and cached)."""
-    from formcheck.cache import extract_cached
+    from formcheck.media.cache import extract_cached
 
     return extract_cached(footage / clip, CACHE / f"{Path(clip).stem}.npz")
 
@@ -62,7 +62,9 @@ def test_rep_counts_on_real_squats(shared_footage: Path, clip: str, count: int) 
 @pytest.mark.footage
 @pytest.mark.slow
 def test_live_counter_agrees_with_offline_on_real_footage(shared_footage: Path) -> None:
-    metrics = compute_metrics(landmarks(shared_footage, "squats/side_deep_forward_lean_3.mp4"), clean=True)
+    metrics = compute_metrics(
+        landmarks(shared_footage, "squats/side_deep_forward_lean_3.mp4"), clean=True
+    )
     fps = estimate_fps(metrics.timestamps)
     offline = find_reps(metrics, fps=fps)
     flex, hip, trunk = rep_signals(metrics)
@@ -79,7 +81,7 @@ def test_live_counter_agrees_with_offline_on_real_footage(shared_footage: Path) 
 def test_one_rep_per_labelled_front_squat(shared_footage: Path) -> None:
     """FrontSquat dev set: 120 front-view sequences of one squat each, image landmarks only
     (no world coordinates, so the projected 2-D knee angle carries the count)."""
-    from formcheck.sequence import PoseSequence
+    from formcheck.core.sequence import PoseSequence
 
     data = np.load(shared_footage / "frontsquat_depth_dev.npz")
     counts = {}
@@ -89,4 +91,6 @@ def test_one_rep_per_labelled_front_squat(shared_footage: Path) -> None:
     assert max(counts.values()) == 1, counts  # never two reps in one squat
     # the misses are shallow squats whose knee angle, projected from the front, stays under 50 deg
     assert sum(counts.values()) >= 110, sorted(k for k, c in counts.items() if c == 0)
-    assert all(counts[k] == 1 for k in data.files if k.startswith("valid_"))  # every squat that reached depth
+    assert all(
+        counts[k] == 1 for k in data.files if k.startswith("valid_")
+    )  # every squat that reached depth

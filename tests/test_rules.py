@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from formcheck.core.ruleset import load_rules, parse_rules, shipped_rule_sets
 from formcheck.errors import InputError
-from formcheck.ruleset import load_rules, parse_rules, shipped_rule_sets
 
-GUIDANCE = Path(__file__).resolve().parents[1].parent / "shared" / "guidance" / "vmo-cyclist-squat.txt"
+GUIDANCE = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "guidance" / "vmo-cyclist-squat.txt"
+)
 
 MINIMAL = """
 name = "mine"
@@ -38,12 +40,23 @@ def test_shipped_rule_set_has_every_required_rule():
     rules = load_rules()
     assert rules.name == "cyclist_squat" and shipped_rule_sets() == ["cyclist_squat"]
     names = [r.name for r in rules.rules]
-    for required in ("narrow_stance", "feet_parallel", "heels_elevated", "depth", "high_chest",
-                     "knees_over_feet", "full_extension", "controlled_descent", "symmetry"):  # fmt: skip
+    for required in (
+        "narrow_stance",
+        "feet_parallel",
+        "heels_elevated",
+        "depth",
+        "high_chest",
+        "knees_over_feet",
+        "full_extension",
+        "controlled_descent",
+        "symmetry",
+    ):
         assert required in names
     assert rules["knees_over_feet"].primary.threshold == 12.0
     assert rules["knees_over_feet"].primary.views == ("front",)
-    assert rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
+    assert (
+        rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
+    )
     depth = ["knee_flexion_image", "knee_flexion", "knee_flexion_front"]
     assert [c.metric for c in rules["depth"].checks] == depth
     assert [c.views for c in rules["depth"].checks] == [("side",), ("oblique",), ("front",)]
@@ -74,7 +87,17 @@ def test_every_rule_quotes_the_guidance_verbatim():
 def test_rule_set_to_dict_has_report_keys():
     d = load_rules().to_dict()
     rule = d["rules"][0]
-    for key in ("name", "title", "metric", "unit", "cue", "views", "threshold", "severity", "source"):
+    for key in (
+        "name",
+        "title",
+        "metric",
+        "unit",
+        "cue",
+        "views",
+        "threshold",
+        "severity",
+        "source",
+    ):
         assert key in rule
     assert rule["source"] == load_rules().rules[0].guidance
 
@@ -83,7 +106,11 @@ def test_user_rule_file_loads(tmp_path):
     rules = load_rules(_write(tmp_path, MINIMAL))
     (rule,) = rules.rules
     assert rule.name == "deep" and rule.title == "Deep" and rule.weight == 2.0  # medium by default
-    assert rule.primary.phase == "rep" and rule.primary.aggregate == "max" and rule.primary.threshold == 90.0
+    assert (
+        rule.primary.phase == "rep"
+        and rule.primary.aggregate == "max"
+        and rule.primary.threshold == 90.0
+    )
     assert rules.path.endswith("rules.toml")
 
 
@@ -108,7 +135,10 @@ def test_user_rule_file_loads(tmp_path):
             ('metric = "knee_flexion"', 'metric = "rep.speed"'),
             "key 'metric': expected a metric name or one of",
         ),
-        (("bilateral = true", 'bilateral = "yes"'), "key 'bilateral': expected true or false, got 'yes'"),
+        (
+            ("bilateral = true", 'bilateral = "yes"'),
+            "key 'bilateral': expected true or false, got 'yes'",
+        ),
         (
             ('metric = "knee_flexion"', 'metric = "knee_flexon"'),
             "expected a two-sided metric formcheck computes (did you mean 'knee_flexion'?), got",
@@ -117,9 +147,15 @@ def test_user_rule_file_loads(tmp_path):
             ("bilateral = true", "bilateral = false"),
             "key 'metric': expected a single metric formcheck computes",
         ),
-        (('name = "mine"', 'name = "mine"\nmin_coverage = 2'), "key 'min_coverage': expected a fraction"),
+        (
+            ('name = "mine"', 'name = "mine"\nmin_coverage = 2'),
+            "key 'min_coverage': expected a fraction",
+        ),
         (("threshold = 90", "threshold = inf"), "key 'threshold': expected a finite number"),
-        (('name = "deep"', 'name = "deep"\nseverity = "extreme"'), "key 'severity': expected one of"),
+        (
+            ('name = "deep"', 'name = "deep"\nseverity = "extreme"'),
+            "key 'severity': expected one of",
+        ),
         (('name = "deep"', 'name = "deep"\nweight = 0'), "key 'weight': expected a number > 0"),
     ],
 )
@@ -135,11 +171,17 @@ def test_bad_rule_files_name_the_file_and_the_key(tmp_path, change, message):
 
 
 def test_bad_fallback_and_duplicates_are_named(tmp_path):
-    fallback = MINIMAL + '[[rule.fallback]]\nmetric = "hip_drop"\nbilateral = false\naggregate = "mode"\n'
-    with pytest.raises(InputError, match=r"rule 'deep' fallback #1, key 'aggregate': expected one of"):
+    fallback = (
+        MINIMAL + '[[rule.fallback]]\nmetric = "hip_drop"\nbilateral = false\naggregate = "mode"\n'
+    )
+    with pytest.raises(
+        InputError, match=r"rule 'deep' fallback #1, key 'aggregate': expected one of"
+    ):
         load_rules(_write(tmp_path, fallback))
     twice = MINIMAL + MINIMAL.split('name = "mine"')[1]
-    with pytest.raises(InputError, match="rule 'deep', key 'name': expected a name used by one rule only"):
+    with pytest.raises(
+        InputError, match="rule 'deep', key 'name': expected a name used by one rule only"
+    ):
         load_rules(_write(tmp_path, twice))
 
 

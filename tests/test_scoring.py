@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from synthetic_metrics import metric_set, squat_flexion
 
-from formcheck.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
-from formcheck.reps import Reps, find_reps
-from formcheck.ruleset import load_rules, parse_rules
-from formcheck.scoring import _phase_windows, _Windows, rep_views, score_reps
+from formcheck.core.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
+from formcheck.core.reps import Reps, find_reps
+from formcheck.core.ruleset import load_rules, parse_rules
+from formcheck.core.scoring import _phase_windows, _Windows, rep_views, score_reps
 
 RULES = load_rules()
 WEIGHTS = {r.name: r.weight for r in RULES.rules}
@@ -24,18 +24,25 @@ def good_squat(view=VIEW_FRONT, n_reps=3, peak=120.0, **overrides):
     flex, bottoms, ts = squat_flexion(n_reps=n_reps, peak=peak, descent_s=1.5, ascent_s=1.0)
     depth = flex / peak  # 0 standing .. 1 at the bottom
     values = {
-        "knee_flexion_left": flex, "knee_flexion_right": flex,
-        "knee_flexion_image_left": flex, "knee_flexion_image_right": flex,
-        "fppa_left": 6.0 * depth, "fppa_right": 4.0 * depth,
-        "medial_knee_shift_left": 2.0 * depth, "medial_knee_shift_right": 2.0 * depth,
-        "foot_progression_left": 3.0, "foot_progression_right": -2.0,
+        "knee_flexion_left": flex,
+        "knee_flexion_right": flex,
+        "knee_flexion_image_left": flex,
+        "knee_flexion_image_right": flex,
+        "fppa_left": 6.0 * depth,
+        "fppa_right": 4.0 * depth,
+        "medial_knee_shift_left": 2.0 * depth,
+        "medial_knee_shift_right": 2.0 * depth,
+        "foot_progression_left": 3.0,
+        "foot_progression_right": -2.0,
         "stance_width": 1.0,
-        "heel_elevation_left": 8.0, "heel_elevation_right": 8.5,
-        "foot_pitch_left": 24.0, "foot_pitch_right": 24.0,
+        "heel_elevation_left": 8.0,
+        "heel_elevation_right": 8.5,
+        "foot_pitch_left": 24.0,
+        "foot_pitch_right": 24.0,
         "trunk_lean": 15.0 + 15.0 * depth,
         "hip_above_knee": 1.0 - 1.2 * depth,
         "hip_drop": 1.0 * depth,
-    }  # fmt: skip
+    }
     values.update(overrides)
     return metric_set(ts, view=view, **values), bottoms
 
@@ -62,9 +69,10 @@ def test_good_front_view_squat_passes_every_judgeable_rule():
     assert rep.results["high_chest"].reason == "not judgeable from the front view"
     assert rep.results["high_chest"].value is None
     assert rep.results["knees_over_feet"].value == pytest.approx(6.0)
-    assert (rep.results["knees_over_feet"].left, rep.results["knees_over_feet"].right) == pytest.approx(
-        (6, 4)
-    )
+    assert (
+        rep.results["knees_over_feet"].left,
+        rep.results["knees_over_feet"].right,
+    ) == pytest.approx((6, 4))
     assert rep.results["feet_parallel"].value == 3.0  # the foot farther from parallel
     assert rep.results["symmetry"].value == 0.0
     assert result.score == 100.0 and result.top_cues() == []
@@ -87,9 +95,21 @@ def test_side_view_judges_heels_depth_chest_and_lockout_but_not_the_knees():
         assert rep.results[name].reason == "not judgeable from the side view"
     assert v["high_chest"] == "fail" and rep.results["high_chest"].value == 50.0
     heels, depth = rep.results["heels_elevated"], rep.results["depth"]
-    assert (heels.status, heels.metric, heels.value, heels.unit) == ("pass", "foot_pitch", 24.0, "deg")
-    assert (depth.status, depth.metric, depth.value) == ("pass", "knee_flexion_image", pytest.approx(120.0))
-    assert (rep.results["full_extension"].status, rep.results["full_extension"].value) == ("pass", 0.0)
+    assert (heels.status, heels.metric, heels.value, heels.unit) == (
+        "pass",
+        "foot_pitch",
+        24.0,
+        "deg",
+    )
+    assert (depth.status, depth.metric, depth.value) == (
+        "pass",
+        "knee_flexion_image",
+        pytest.approx(120.0),
+    )
+    assert (rep.results["full_extension"].status, rep.results["full_extension"].value) == (
+        "pass",
+        0.0,
+    )
     judged = [*SIDE_ONLY, "controlled_descent", "controlled_ascent"]
     total = sum(WEIGHTS[n] for n in judged)
     assert rep.score == pytest.approx(100 * (total - WEIGHTS["high_chest"]) / total)
@@ -106,7 +126,11 @@ def test_oblique_view_judges_depth_from_the_3d_angle():
     m, _ = good_squat(view=VIEW_OBLIQUE, knee_flexion_left=0.8 * flex)
     result = score_reps(m, find_reps(m))
     depth = result.rep(0).results["depth"]
-    assert (depth.status, depth.metric, depth.value) == ("fail", "knee_flexion", pytest.approx(96.0))
+    assert (depth.status, depth.metric, depth.value) == (
+        "fail",
+        "knee_flexion",
+        pytest.approx(96.0),
+    )
     assert depth.threshold == 100.0
     assert result.rep(0).results["full_extension"].status == "not_judged"  # side only
     assert result.rep(0).results["high_chest"].status == "pass"
@@ -118,7 +142,12 @@ def test_oblique_view_judges_depth_from_the_3d_angle():
         (VIEW_FRONT, "narrow_stance", {"stance_width": 1.8}, 1.8),
         (VIEW_FRONT, "feet_parallel", {"foot_progression_right": 25.0}, 25.0),
         (VIEW_FRONT, "knees_over_feet", {"fppa_right": "20 at depth"}, 20.0),
-        (VIEW_FRONT, "symmetry", {"knee_flexion_left": "x1.1", "knee_flexion_right": "x0.92"}, "0.18 bottom"),
+        (
+            VIEW_FRONT,
+            "symmetry",
+            {"knee_flexion_left": "x1.1", "knee_flexion_right": "x0.92"},
+            "0.18 bottom",
+        ),
         (VIEW_SIDE, "heels_elevated", {"foot_pitch_left": 5.0, "foot_pitch_right": 4.0}, 4.0),
         (VIEW_SIDE, "depth", {"knee_flexion_image_right": "x0.8"}, 96.0),
         (VIEW_SIDE, "high_chest", {"trunk_lean": 45.0}, 45.0),
@@ -128,8 +157,13 @@ def test_oblique_view_judges_depth_from_the_3d_angle():
 def test_each_fault_fails_its_rule_and_only_that_rule(view, rule, override, value):
     flex, bottoms, _ = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
     bottom_median = np.median(flex[bottoms[0] - 4 : bottoms[0] + 5])  # +-0.15 s at 30 fps
-    made = {"20 at depth": 20.0 * flex / 120.0, "x1.1": flex * 1.1, "x0.92": flex * 0.92, "x0.8": flex * 0.8,
-            "+15": flex + 15.0}  # fmt: skip
+    made = {
+        "20 at depth": 20.0 * flex / 120.0,
+        "x1.1": flex * 1.1,
+        "x0.92": flex * 0.92,
+        "x0.8": flex * 0.8,
+        "+15": flex + 15.0,
+    }
     overrides = {k: made.get(v, v) if isinstance(v, str) else v for k, v in override.items()}
     value = 0.18 * bottom_median if value == "0.18 bottom" else value
     m, _ = good_squat(view=view, **overrides)
@@ -138,7 +172,9 @@ def test_each_fault_fails_its_rule_and_only_that_rule(view, rule, override, valu
     assert v.pop(rule) == "fail", rule
     assert result.rep(0).results[rule].value == pytest.approx(value), rule
     assert "fail" not in v.values(), (rule, v)
-    judged_w = sum(WEIGHTS[n] for n in WEIGHTS if n not in (SIDE_ONLY if view == VIEW_FRONT else FRONT_ONLY))
+    judged_w = sum(
+        WEIGHTS[n] for n in WEIGHTS if n not in (SIDE_ONLY if view == VIEW_FRONT else FRONT_ONLY)
+    )
     assert result.rep(0).score == pytest.approx(100 * (judged_w - WEIGHTS[rule]) / judged_w)
 
 
@@ -153,13 +189,20 @@ def test_shallow_soft_fast_reps():
     flex, _, ts = squat_flexion(n_reps=2, peak=95.0, top=14.0, descent_s=0.6, ascent_s=0.4)
     m, _ = good_squat()
     values = {name: m[name].values[: flex.size] for name in m}
-    values |= {"knee_flexion_left": flex, "knee_flexion_right": flex, "hip_drop": flex / 95.0,
-               "knee_flexion_image_left": flex, "knee_flexion_image_right": flex}  # fmt: skip
+    values |= {
+        "knee_flexion_left": flex,
+        "knee_flexion_right": flex,
+        "hip_drop": flex / 95.0,
+        "knee_flexion_image_left": flex,
+        "knee_flexion_image_right": flex,
+    }
     m2 = metric_set(ts, view=VIEW_SIDE, **values)
     result = score_reps(m2, find_reps(m2))
     rep = result.rep(0)
     assert verdicts(result)["depth"] == "fail" and rep.results["depth"].value == pytest.approx(95.0)
-    assert verdicts(result)["full_extension"] == "fail" and rep.results["full_extension"].value == 14.0
+    assert (
+        verdicts(result)["full_extension"] == "fail" and rep.results["full_extension"].value == 14.0
+    )
     assert rep.results["controlled_descent"].value == pytest.approx(0.6)
     assert verdicts(result)["controlled_descent"] == "fail"
     assert verdicts(result)["controlled_ascent"] == "fail"
@@ -167,7 +210,11 @@ def test_shallow_soft_fast_reps():
     assert rep.measurements["peak_knee_flexion_deg"] == pytest.approx(95.0)
     assert rep.measurements["descent_s"] == pytest.approx(0.6)
     assert rep.measurements["ascent_s"] == pytest.approx(0.4)
-    assert [c["rule"] for c in result.top_cues()] == ["full_extension", "depth", "controlled_descent"]
+    assert [c["rule"] for c in result.top_cues()] == [
+        "full_extension",
+        "depth",
+        "controlled_descent",
+    ]
 
 
 def test_fallback_check_decides_when_the_first_cannot():
@@ -237,8 +284,13 @@ def test_no_reps_gives_an_empty_summary():
     m, _ = good_squat()
     result = score_reps(m, Reps.empty())
     assert result.rep_count == 0 and result.score is None and result.reps == []
-    assert result.summary() == {"rep_count": 0, "score": None, "verdict": "No squat repetitions were found.",
-                                "top_cues": [], "not_judged": []}  # fmt: skip
+    assert result.summary() == {
+        "rep_count": 0,
+        "score": None,
+        "verdict": "No squat repetitions were found.",
+        "top_cues": [],
+        "not_judged": [],
+    }
 
 
 def test_reps_outside_the_metrics_are_rejected():
@@ -257,16 +309,30 @@ def test_to_dict_is_strict_json_with_report_keys():
     assert rep["index"] == 1 and rep["start_frame"] < rep["bottom_frame"] < rep["end_frame"]
     for res in rep["rules"].values():
         assert res["status"] in {"pass", "fail", "not_judged"} and "value" in res and "unit" in res
-    assert d["rule_stats"]["depth"] == {"title": "Depth: hamstrings towards calves", "n_pass": 3, "n_fail": 0,
-                                        "n_not_judged": 0, "pass_rate": 1.0}  # fmt: skip
+    assert d["rule_stats"]["depth"] == {
+        "title": "Depth: hamstrings towards calves",
+        "n_pass": 3,
+        "n_fail": 0,
+        "n_not_judged": 0,
+        "pass_rate": 1.0,
+    }
     assert d["rule_stats"]["narrow_stance"]["pass_rate"] is None  # not judged from the side
 
 
 def test_custom_rules_change_the_verdict():
     m, _ = good_squat()
-    rule = {"name": "very_deep", "metric": "knee_flexion", "bilateral": True, "compare": ">=",
-            "threshold": 130, "unit": "deg", "views": ["front"], "cue": "Deeper", "guidance": "g",
-            "severity": "high"}  # fmt: skip
+    rule = {
+        "name": "very_deep",
+        "metric": "knee_flexion",
+        "bilateral": True,
+        "compare": ">=",
+        "threshold": 130,
+        "unit": "deg",
+        "views": ["front"],
+        "cue": "Deeper",
+        "guidance": "g",
+        "severity": "high",
+    }
     strict = parse_rules({"name": "strict", "rule": [rule]})
     result = score_reps(m, find_reps(m), strict)
     assert verdicts(result) == {"very_deep": "fail"} and result.rep(0).score == 0.0
@@ -277,7 +343,9 @@ def test_custom_rules_change_the_verdict():
 
 
 @settings(max_examples=30, deadline=None)
-@given(peak_fppa=st.floats(12.01, 60.0), side=st.sampled_from(["left", "right"]), rep=st.integers(0, 2))
+@given(
+    peak_fppa=st.floats(12.01, 60.0), side=st.sampled_from(["left", "right"]), rep=st.integers(0, 2)
+)
 def test_valgus_above_threshold_fails_that_rule_and_only_that_rule(peak_fppa, side, rep):
     m, bottoms = good_squat()
     reps = find_reps(m)
@@ -290,7 +358,9 @@ def test_valgus_above_threshold_fails_that_rule_and_only_that_rule(peak_fppa, si
     for i in range(3):
         before, after = verdicts(base, i), verdicts(result, i)
         if i == rep:
-            assert after.pop("knees_over_feet") == "fail" and before.pop("knees_over_feet") == "pass"
+            assert (
+                after.pop("knees_over_feet") == "fail" and before.pop("knees_over_feet") == "pass"
+            )
             assert result.rep(i).results["knees_over_feet"].value == pytest.approx(peak_fppa)
         assert before == after
 
@@ -299,8 +369,11 @@ def _reference(values, valid, windows, how):
     out = []
     for rows in windows:
         v = values[rows][valid[rows] & np.isfinite(values[rows])]
-        out.append(np.nan if v.size == 0 else {"max": np.max, "min": np.min, "mean": np.mean,
-                                               "median": np.median}[how](v))  # fmt: skip
+        out.append(
+            np.nan
+            if v.size == 0
+            else {"max": np.max, "min": np.min, "mean": np.mean, "median": np.median}[how](v)
+        )
     return np.array(out)
 
 
@@ -318,7 +391,9 @@ def test_window_aggregates_match_a_per_rep_loop(data, cuts, how, seed):
     hi = np.minimum(lo + np.array([b for _, b in cuts]), values.size - 1)
     w = _Windows.of(lo, hi, np.arange(lo.size), lo.size)
     got, coverage = w.aggregate(values, valid, how)
-    want = _reference(values, valid, [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)], how)
+    want = _reference(
+        values, valid, [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)], how
+    )
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     assert np.all((coverage >= 0) & (coverage <= 1))
@@ -340,7 +415,9 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
     m, bottoms = good_squat(view=VIEW_SIDE)
     flex = m["knee_flexion_image_left"].values.copy()
     reps = find_reps(m)
-    flex[reps.end[0] : reps.end[0] + 20] = 12.0  # bent for 0.67 s after rep 1, straight 0.33 s before rep 2
+    flex[reps.end[0] : reps.end[0] + 20] = (
+        12.0  # bent for 0.67 s after rep 1, straight 0.33 s before rep 2
+    )
     values = {name: m[name].values for name in m} | {"knee_flexion_image_left": flex}
     result = score_reps(metric_set(m.timestamps, view=VIEW_SIDE, **values), reps)
     lockout = [result.rep(i).results["full_extension"] for i in range(3)]
@@ -369,16 +446,25 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
     ],
 )
 def test_faults_of_synthetic_pose_sequences_fail_their_rules(yaw, fault, failing):
-    from formcheck.metrics import compute_metrics
+    from formcheck.core.metrics import compute_metrics
     from formcheck.testing import squat_sequence
 
-    good = {"peak_knee_flexion": 125.0, "heel_height_cm": 8.0, "trunk_lean_deg": 25.0, "stance_width": 1.0}
+    good = {
+        "peak_knee_flexion": 125.0,
+        "heel_height_cm": 8.0,
+        "trunk_lean_deg": 25.0,
+        "stance_width": 1.0,
+    }
     seq = squat_sequence(n_reps=3, fps=30.0, yaw_deg=yaw, **(good | fault))
-    result = score_reps(compute_metrics(seq, clean=True), find_reps(compute_metrics(seq, clean=True)))
+    result = score_reps(
+        compute_metrics(seq, clean=True), find_reps(compute_metrics(seq, clean=True))
+    )
     assert result.rep_count == 3
     for i in range(3):
         v = verdicts(result, i)
         assert {name for name, status in v.items() if status == "fail"} == failing, v
         assert {name for name, status in v.items() if status == "not_judged"} == (
-            SIDE_ONLY - {"depth"} if yaw == 0 else FRONT_ONLY  # from pose data depth is judged from the front
+            SIDE_ONLY - {"depth"}
+            if yaw == 0
+            else FRONT_ONLY  # from pose data depth is judged from the front
         )

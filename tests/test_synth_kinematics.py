@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formcheck.landmarks import INDEX
+from formcheck.core.landmarks import INDEX
 from formcheck.synth import Camera, Scene, Squat, preset, solve
 from formcheck.synth.figure import Body
 from formcheck.synth.motion import timeline
@@ -25,20 +25,42 @@ def _flexion(j: np.ndarray, side: str) -> np.ndarray:
     c = np.linalg.norm(ankle - hip, axis=1)
     # interior angle at the knee by the half-angle formula (accurate near 180 deg), flexion = 180 - it
     s = (a + b + c) / 2
-    interior = 2 * np.arctan2(np.sqrt(np.clip((s - a) * (s - b), 0, None)),
-                              np.sqrt(np.clip(s * (s - c), 0, None)))  # fmt: skip
+    interior = 2 * np.arctan2(
+        np.sqrt(np.clip((s - a) * (s - b), 0, None)), np.sqrt(np.clip(s * (s - c), 0, None))
+    )
     return 180.0 - np.degrees(interior)
 
 
 squats = st.builds(
     lambda kf, lock, valgus, fl, fr, width, block, lean, asym, vasym: replace(
-        GOOD, reps=1, descent_s=0.5, pause_s=0.1, ascent_s=0.5, stand_s=0.2, knee_flexion_deg=kf,
-        lockout_deg=lock, knee_valgus_deg=valgus, foot_angle_left_deg=fl, foot_angle_right_deg=fr,
-        stance_width_m=width, heel_block_cm=block, trunk_lean_deg=lean, asymmetry_deg=asym,
-        valgus_asymmetry_deg=vasym),
-    st.floats(60, 135), st.floats(0, 25), st.floats(-10, 25), st.floats(-10, 40), st.floats(-10, 40),
-    st.floats(0.1, 0.4), st.floats(0, 10), st.floats(5, 55), st.floats(-8, 8), st.floats(-10, 10),
-)  # fmt: skip
+        GOOD,
+        reps=1,
+        descent_s=0.5,
+        pause_s=0.1,
+        ascent_s=0.5,
+        stand_s=0.2,
+        knee_flexion_deg=kf,
+        lockout_deg=lock,
+        knee_valgus_deg=valgus,
+        foot_angle_left_deg=fl,
+        foot_angle_right_deg=fr,
+        stance_width_m=width,
+        heel_block_cm=block,
+        trunk_lean_deg=lean,
+        asymmetry_deg=asym,
+        valgus_asymmetry_deg=vasym,
+    ),
+    st.floats(60, 135),
+    st.floats(0, 25),
+    st.floats(-10, 25),
+    st.floats(-10, 40),
+    st.floats(-10, 40),
+    st.floats(0.1, 0.4),
+    st.floats(0, 10),
+    st.floats(5, 55),
+    st.floats(-8, 8),
+    st.floats(-10, 10),
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -48,7 +70,9 @@ def test_knee_flexion_is_exactly_the_commanded_angle(squat: Squat) -> None:
     commanded = posed.timeline.state.knee_flexion
     for i, side in enumerate(("left", "right")):
         # 1e-5 deg: a straight leg's angle is sqrt(machine epsilon)-sensitive to the hip-ankle distance
-        np.testing.assert_allclose(_flexion(posed.skeleton.joints, side), commanded[:, i], atol=1e-5)
+        np.testing.assert_allclose(
+            _flexion(posed.skeleton.joints, side), commanded[:, i], atol=1e-5
+        )
 
 
 @settings(max_examples=15, deadline=None)
@@ -67,14 +91,20 @@ def test_segments_rigid_and_feet_planted(squat: Squat) -> None:
             track = j[:, INDEX[f"{side}_{part}"]]
             assert np.ptp(track, axis=0).max() == 0.0  # planted: not a micron of motion
     np.testing.assert_allclose(dist("left_hip", "right_hip"), body.hip_width, rtol=1e-6)
-    np.testing.assert_allclose(dist("left_shoulder", "right_shoulder"), body.shoulder_width, rtol=1e-6)
+    np.testing.assert_allclose(
+        dist("left_shoulder", "right_shoulder"), body.shoulder_width, rtol=1e-6
+    )
     # toes on the floor, heels on the block: the truth's heel elevation is the block height
     true = angles(posed.skeleton, posed.scene.camera)
     for side in ("left", "right"):
-        np.testing.assert_allclose(true[f"heel_elevation_{side}_cm"], squat.heel_block_cm, atol=1e-9)
+        np.testing.assert_allclose(
+            true[f"heel_elevation_{side}_cm"], squat.heel_block_cm, atol=1e-9
+        )
         np.testing.assert_allclose(posed.skeleton.toe_sole[:, 1], 0.0, atol=1e-12)
     np.testing.assert_allclose(true["foot_progression_left"], squat.foot_angle_left_deg, atol=1e-6)
-    np.testing.assert_allclose(true["foot_progression_right"], squat.foot_angle_right_deg, atol=1e-6)
+    np.testing.assert_allclose(
+        true["foot_progression_right"], squat.foot_angle_right_deg, atol=1e-6
+    )
 
 
 def test_symmetric_squat_trunk_lean_is_commanded_and_hips_drop_and_move_back() -> None:
@@ -131,7 +161,10 @@ def test_fppa_sign_medial_positive_and_mirror_symmetric() -> None:
     good = solve(Scene(preset("good-cyclist-squat"), Camera(yaw_deg=0)))
     valgus = solve(Scene(preset("knee-valgus"), Camera(yaw_deg=0)))
     b = good.timeline.reps[0].bottom
-    t_good, t_val = angles(good.skeleton, good.scene.camera), angles(valgus.skeleton, valgus.scene.camera)
+    t_good, t_val = (
+        angles(good.skeleton, good.scene.camera),
+        angles(valgus.skeleton, valgus.scene.camera),
+    )
     assert t_val["fppa_left"][b] > t_good["fppa_left"][b] + 30
     assert t_val["fppa_left"][b] > 20
     # the camera sits on the midline, the figure is mirror symmetric: both sides read the same
@@ -148,11 +181,17 @@ def test_fppa_by_hand_for_a_camera_straight_ahead() -> None:
     rep = posed.timeline.reps[0]
     # mid-descent (~80 deg): at full depth the thigh points at the camera and the 2-D angle is
     # ill-conditioned, so the remaining perspective of a camera 20 m away would show
-    b = rep.start + int(np.argmin(np.abs(posed.timeline.state.knee_flexion[rep.start:rep.bottom, 0] - 80)))
-    hip, knee, ankle = (j[b, INDEX[f"left_{p}"], :2] for p in ("hip", "knee", "ankle"))  # x (left), y (up)
+    b = rep.start + int(
+        np.argmin(np.abs(posed.timeline.state.knee_flexion[rep.start : rep.bottom, 0] - 80))
+    )
+    hip, knee, ankle = (
+        j[b, INDEX[f"left_{p}"], :2] for p in ("hip", "knee", "ankle")
+    )  # x (left), y (up)
     u, v = knee - hip, ankle - knee
     by_hand = np.degrees(np.arctan2(abs(u[0] * v[1] - u[1] * v[0]), u @ v))
-    medial = knee[0] < hip[0] + (ankle[0] - hip[0]) * (knee[1] - hip[1]) / (ankle[1] - hip[1])  # towards -x
+    medial = knee[0] < hip[0] + (ankle[0] - hip[0]) * (knee[1] - hip[1]) / (
+        ankle[1] - hip[1]
+    )  # towards -x
     true = angles(posed.skeleton, cam)["fppa_left"][b]
     assert medial and by_hand > 5
     assert true == pytest.approx(by_hand, rel=0.08)  # 20 m away: perspective changes it by a few %
@@ -179,7 +218,13 @@ def test_every_preset_solves_with_its_faults_visible() -> None:
 def test_unreachable_pose_is_refused_not_faked() -> None:
     """A deep, wide, lopsided squat the pelvis cannot span is an error, never a stretched figure."""
     with pytest.raises(ValueError, match=r"pose: expected a reachable pose .* got errors of"):
-        solve(Scene(replace(GOOD, reps=1, knee_flexion_deg=140.0, stance_width_m=0.6, asymmetry_deg=10.0),
-                    Camera()))  # fmt: skip
+        solve(
+            Scene(
+                replace(
+                    GOOD, reps=1, knee_flexion_deg=140.0, stance_width_m=0.6, asymmetry_deg=10.0
+                ),
+                Camera(),
+            )
+        )
     with pytest.raises(ValueError, match=r"asymmetry: expected \|asymmetry_deg\| <= 10"):
         replace(GOOD, asymmetry_deg=12.0)

@@ -51,7 +51,7 @@ def test_frames_show_the_figure_on_the_background() -> None:
 
 
 def test_write_clip_and_truth(tmp_path: Path) -> None:
-    from formcheck.video import probe, read_frames
+    from formcheck.media.video import probe, read_frames
 
     scene = Scene(SHORT, SMALL, seed=3, preset="good-cyclist-squat")
     video, truth = write(tmp_path / "clip.mp4", scene)
@@ -63,9 +63,15 @@ def test_write_clip_and_truth(tmp_path: Path) -> None:
     assert info.frame_count == n == len(doc["joints_m"]) == len(doc["angles"]["knee_flexion_left"])
     assert [f.shape for _, f in read_frames(video)] == [(96, 160, 3)] * n
     assert doc["format"] == FORMAT and doc["preset"] == "good-cyclist-squat" and doc["seed"] == 3
-    assert len(doc["reps"]) == 1 and doc["angles"]["knee_flexion_left"][doc["reps"][0]["bottom"]] == 120.0
+    assert (
+        len(doc["reps"]) == 1
+        and doc["angles"]["knee_flexion_left"][doc["reps"][0]["bottom"]] == 120.0
+    )
     assert np.shape(doc["joints_m"]) == (n, 33, 3) and np.shape(doc["image_points"]) == (n, 33, 2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.json", "clip.mp4"]  # no temporaries left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clip.json",
+        "clip.mp4",
+    ]  # no temporaries left
 
 
 def test_write_refuses_a_non_mp4_path(tmp_path: Path) -> None:
@@ -95,8 +101,13 @@ def test_samples_readme_names_the_regeneration_command() -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "formcheck", "synth", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "formcheck", "synth", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_lists_presets(tmp_path: Path) -> None:
@@ -108,8 +119,22 @@ def test_cli_lists_presets(tmp_path: Path) -> None:
 
 
 def test_cli_writes_video_and_truth_and_says_where(tmp_path: Path) -> None:
-    out = _cli("clip.mp4", "--preset", "knee-valgus", "--view", "side", "--reps", "1", "--size", "128x96",
-               "--fps", "10", "--seed", "4", cwd=tmp_path)  # fmt: skip
+    out = _cli(
+        "clip.mp4",
+        "--preset",
+        "knee-valgus",
+        "--view",
+        "side",
+        "--reps",
+        "1",
+        "--size",
+        "128x96",
+        "--fps",
+        "10",
+        "--seed",
+        "4",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["video: clip.mp4", "truth: clip.json"]
     doc = load(tmp_path / "clip.json")
@@ -121,7 +146,10 @@ def test_cli_writes_video_and_truth_and_says_where(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["x.mp4", "--preset", "nope"], "x.mp4: preset: expected one of good-cyclist-squat"),
-        (["x.mp4", "--view", "top"], "x.mp4: view: expected one of front, oblique, side, got 'top'"),
+        (
+            ["x.mp4", "--view", "top"],
+            "x.mp4: view: expected one of front, oblique, side, got 'top'",
+        ),
         (["x.mp4", "--size", "12"], "x.mp4: size: expected WIDTHxHEIGHT"),
         (["x.mp4", "--knee-flexion", "170"], "x.mp4: knee flexion: expected"),
         (["x.mp4", "--shirt", "blue"], "x.mp4: colour: expected '#RRGGBB' or 'R,G,B', got 'blue'"),
@@ -129,7 +157,9 @@ def test_cli_writes_video_and_truth_and_says_where(tmp_path: Path) -> None:
         ([], "synth: expected an output path OUT.mp4"),
     ],
 )
-def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+def test_cli_bad_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     out = _cli(*args, cwd=tmp_path)
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and message in out.stderr, out.stderr

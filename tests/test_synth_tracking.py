@@ -7,35 +7,44 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from formcheck.landmarks import INDEX
+from formcheck.core.landmarks import INDEX
 from formcheck.synth import Camera, Scene, frames, preset, solve
 from formcheck.synth.truth import angles
 
 pytestmark = pytest.mark.slow
 
-SHORT = replace(preset("good-cyclist-squat"), reps=1, descent_s=1.0, pause_s=0.2, ascent_s=0.8, stand_s=0.4)
+SHORT = replace(
+    preset("good-cyclist-squat"), reps=1, descent_s=1.0, pause_s=0.2, ascent_s=0.8, stand_s=0.4
+)
 
 
 def _track(scene: Scene) -> tuple[object, np.ndarray, np.ndarray]:
     """(posed scene, image landmarks (T, 33, 2) in pixels, world landmarks (T, 33, 3)); NaN = no person."""
-    from formcheck.model import open_landmarker, resolve_model
-    from formcheck.pose import results_to_arrays, to_mp_image
+    from formcheck.media.model import open_landmarker, resolve_model
+    from formcheck.media.pose import results_to_arrays, to_mp_image
 
     posed = solve(scene)
     cam = scene.camera
     image, world = [], []
     with open_landmarker(resolve_model(None), mode="video") as landmarker:
         for i, rgb in enumerate(frames(posed)):
-            pose = results_to_arrays(landmarker.detect_for_video(to_mp_image(rgb), round(i * 1000 / cam.fps)))
-            image.append(pose[0][:, :2] * (cam.width, cam.height) if pose else np.full((33, 2), np.nan))
+            pose = results_to_arrays(
+                landmarker.detect_for_video(to_mp_image(rgb), round(i * 1000 / cam.fps))
+            )
+            image.append(
+                pose[0][:, :2] * (cam.width, cam.height) if pose else np.full((33, 2), np.nan)
+            )
             world.append(pose[1] if pose else np.full((33, 3), np.nan))
     return posed, np.array(image), np.array(world)
 
 
 def _flexion(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
     u, v = knee - hip, ankle - knee
-    cross = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0] if u.shape[-1] == 2 else np.linalg.norm(
-        np.cross(u, v), axis=-1)  # fmt: skip
+    cross = (
+        u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+        if u.shape[-1] == 2
+        else np.linalg.norm(np.cross(u, v), axis=-1)
+    )
     return np.degrees(np.arctan2(np.abs(cross), np.sum(u * v, axis=-1)))
 
 
@@ -47,7 +56,9 @@ def test_side_view_detected_and_knee_flexion_at_the_bottom_within_10_deg() -> No
     truth = angles(posed.skeleton, posed.scene.camera)["knee_flexion_left"][b]
     assert truth == pytest.approx(120.0)
     side = [image[b, INDEX[f"left_{p}"]] for p in ("hip", "knee", "ankle")]
-    assert abs(_flexion(*side) - truth) < 10  # the near leg seen in profile: the image angle is the true one
+    assert (
+        abs(_flexion(*side) - truth) < 10
+    )  # the near leg seen in profile: the image angle is the true one
     side3d = [world[b, INDEX[f"left_{p}"]] for p in ("hip", "knee", "ankle")]
     assert abs(_flexion(*side3d) - truth) < 15  # world landmarks: depth is a guess from one view
     # landmarks land on the right joints: median pixel distance to the projected truth, image ~60 px/m

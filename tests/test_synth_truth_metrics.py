@@ -1,7 +1,7 @@
 """formcheck's metrics on the rendered figure's own joints reproduce the ground truth exactly.
 
 A perfect pose model would report the truth's joints; computed from those, every metric must equal
-the truth written beside the samples. This pins the conventions of `formcheck.metrics` (signs,
+the truth written beside the samples. This pins the conventions of `formcheck.core.metrics` (signs,
 units, which side is left) to those of `formcheck.synth.truth`: a mismatch fails here, apart
 from tracking error.
 """
@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from formcheck.metrics import compute_metrics
+from formcheck.core.metrics import compute_metrics
 from formcheck.synth import VIEWS, Camera, Scene, preset, solve
 from formcheck.synth.clip import truth
 from formcheck.synth.truth import pose_sequence
@@ -30,13 +30,17 @@ BOTH = {"trunk_lean": "trunk_lean", "stance_width": "stance_width"}
 
 
 @pytest.mark.parametrize("view", ["front", "oblique", "side"])
-@pytest.mark.parametrize("name", ["good-cyclist-squat", "knee-valgus", "feet-turned-out", "chest-dropping"])
+@pytest.mark.parametrize(
+    "name", ["good-cyclist-squat", "knee-valgus", "feet-turned-out", "chest-dropping"]
+)
 def test_metrics_of_perfect_landmarks_equal_the_truth(name: str, view: str) -> None:
     squat = replace(preset(name), reps=1, asymmetry_deg=6.0)
     doc = truth(solve(Scene(squat, Camera(yaw_deg=VIEWS[view]))), "x.mp4", decimals=12)
     metrics = compute_metrics(pose_sequence(doc), clean=False)
     true = {k: np.asarray(v) for k, v in doc["angles"].items()}
-    pairs = [(f"{m}_{s}", key.format(side=s)) for m, key in SIDED.items() for s in ("left", "right")]
+    pairs = [
+        (f"{m}_{s}", key.format(side=s)) for m, key in SIDED.items() for s in ("left", "right")
+    ]
     judged = 0
     for metric, key in pairs + list(BOTH.items()):
         m = metrics[metric]

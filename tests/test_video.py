@@ -1,4 +1,4 @@
-"""formcheck.video: probe, upright frames, container timestamps, bad input."""
+"""formcheck.media.video: probe, upright frames, container timestamps, bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from conftest import set_mp4_display_matrix, write_video
 
 from formcheck.errors import InputError
-from formcheck.video import probe, read_frames
+from formcheck.media.video import probe, read_frames
 
 
 def _assert_close(rgb: np.ndarray, want: np.ndarray) -> None:
@@ -90,7 +90,11 @@ def test_timestamps_come_from_the_container_not_the_frame_rate(tmp_path: Path) -
 # (display matrix a, b, c, d) as written in tkhd; how the stored frame was turned (np.rot90 k);
 # the clockwise rotation formcheck must apply.
 ROTATIONS = [
-    ((0, 1, -1, 0), 1, 90),  # phone held upright: stored landscape, shown turned 90 degrees clockwise
+    (
+        (0, 1, -1, 0),
+        1,
+        90,
+    ),  # phone held upright: stored landscape, shown turned 90 degrees clockwise
     ((-1, 0, 0, -1), 2, 180),  # upside down
     ((0, -1, 1, 0), -1, 270),
 ]
@@ -160,8 +164,10 @@ def test_prefetch_reraises_decode_errors_in_the_reader(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("threads", [True, False])
-@pytest.mark.parametrize(("kind", "phrase"), [("truncated_faststart", "truncated video"),
-                                              ("corrupt", "corrupt video data")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "phrase"),
+    [("truncated_faststart", "truncated video"), ("corrupt", "corrupt video data")],
+)
 def test_cut_off_and_corrupt_files_are_told_apart_with_or_without_decoder_threads(
     kind: str, phrase: str, threads: bool, tmp_path: Path
 ) -> None:

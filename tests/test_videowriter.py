@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from formcheck.videowriter import VideoWriter
+from formcheck.media.videowriter import VideoWriter
 
 
 def _frames(n: int, w: int, h: int) -> list[np.ndarray]:
@@ -62,7 +62,10 @@ def test_odd_size_is_padded_to_even(tmp_path: Path) -> None:
 def test_failure_leaves_destination_untouched(tmp_path: Path) -> None:
     path = tmp_path / "keep.mp4"
     path.write_bytes(b"previous")
-    with pytest.raises(RuntimeError, match="boom"), VideoWriter(path, fps=25, size=(32, 32)) as writer:
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        VideoWriter(path, fps=25, size=(32, 32)) as writer,
+    ):
         writer.write(_frames(1, 32, 32)[0])
         raise RuntimeError("boom")
     assert path.read_bytes() == b"previous"
@@ -70,8 +73,9 @@ def test_failure_leaves_destination_untouched(tmp_path: Path) -> None:
 
 
 def test_wrong_frame_shape_is_rejected(tmp_path: Path) -> None:
-    with VideoWriter(tmp_path / "x.mp4", fps=25, size=(32, 32)) as writer, pytest.raises(
-        ValueError, match=r"expected uint8 array of shape \(32, 32, 3\)"
+    with (
+        VideoWriter(tmp_path / "x.mp4", fps=25, size=(32, 32)) as writer,
+        pytest.raises(ValueError, match=r"expected uint8 array of shape \(32, 32, 3\)"),
     ):
         writer.write(np.zeros((16, 16, 3), np.uint8))
 

@@ -7,22 +7,34 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from formcheck.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
+from formcheck.core.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
+from formcheck.core.view import body_yaw, classify_view, fold_yaw, sequence_view, smooth_yaw
 from formcheck.testing import pose_from_angles, squat_sequence
-from formcheck.view import body_yaw, classify_view, fold_yaw, sequence_view, smooth_yaw
 
 
 @pytest.mark.parametrize(
     ("yaw", "expected"),
-    [(0.0, VIEW_FRONT), (15.0, VIEW_FRONT), (45.0, VIEW_OBLIQUE), (-45.0, VIEW_OBLIQUE), (90.0, VIEW_SIDE),
-     (-90.0, VIEW_SIDE), (180.0, VIEW_FRONT), (135.0, VIEW_OBLIQUE)],
-)  # fmt: skip
+    [
+        (0.0, VIEW_FRONT),
+        (15.0, VIEW_FRONT),
+        (45.0, VIEW_OBLIQUE),
+        (-45.0, VIEW_OBLIQUE),
+        (90.0, VIEW_SIDE),
+        (-90.0, VIEW_SIDE),
+        (180.0, VIEW_FRONT),
+        (135.0, VIEW_OBLIQUE),
+    ],
+)
 def test_synthetic_yaw_gives_the_view(yaw: float, expected: int) -> None:
-    seq = squat_sequence(n_reps=2, yaw_deg=yaw, trunk_lean_deg=30.0, noise_px=1.0, noise_world_m=0.01)
+    seq = squat_sequence(
+        n_reps=2, yaw_deg=yaw, trunk_lean_deg=30.0, noise_px=1.0, noise_world_m=0.01
+    )
     assert (sequence_view(seq) == expected).all()
 
 
-@pytest.mark.parametrize(("yaw", "expected"), [(0.0, VIEW_FRONT), (45.0, VIEW_OBLIQUE), (90.0, VIEW_SIDE)])
+@pytest.mark.parametrize(
+    ("yaw", "expected"), [(0.0, VIEW_FRONT), (45.0, VIEW_OBLIQUE), (90.0, VIEW_SIDE)]
+)
 def test_image_alone_gives_the_view(yaw: float, expected: int) -> None:
     seq = squat_sequence(n_reps=1, yaw_deg=yaw)
     seq = replace(seq, world=np.full_like(seq.world, np.nan))

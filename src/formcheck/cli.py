@@ -33,7 +33,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Squat form analysis from video."""
@@ -45,7 +48,9 @@ register(app)
 def main() -> None:
     """Entry point: run the app, turning formcheck errors into one line on stderr."""
     try:
-        code = app(standalone_mode=False)  # click returns (not raises) typer.Exit codes in this mode
+        code = app(
+            standalone_mode=False
+        )  # click returns (not raises) typer.Exit codes in this mode
     except FormcheckError as exc:
         typer.echo(f"formcheck: error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .landmarks import INDEX, NUM_LANDMARKS
-from .sequence import PoseSequence
+from .core.landmarks import INDEX, NUM_LANDMARKS
+from .core.sequence import PoseSequence
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ class SquatTruth:
 
     knee_flexion: np.ndarray  # (T,) degrees, both legs (plus/minus asymmetry/2)
     depth: np.ndarray  # (T,) 0 at lockout .. 1 at the bottom
-    reps: np.ndarray  # (n_reps, 3) int frames: start of descent, middle of the bottom, end of ascent
+    reps: (
+        np.ndarray
+    )  # (n_reps, 3) int frames: start of descent, middle of the bottom, end of ascent
     angles: dict[str, np.ndarray]  # the keyword arrays passed to `pose_from_angles`
 
 
@@ -114,8 +116,14 @@ def _leg(
     toe = foot_point(body.foot - body.heel_back, -body.ankle_height)
     # Height of the ankle above the toe (the toe rests on the floor).
     ankle_above_floor = (body.foot - body.heel_back) * sa[:, 0] + body.ankle_height * ca[:, 0]
-    return {"knee": knee, "ankle": ankle, "heel": heel, "toe": toe, "up": up,
-            "ankle_floor": ankle_above_floor}  # fmt: skip
+    return {
+        "knee": knee,
+        "ankle": ankle,
+        "heel": heel,
+        "toe": toe,
+        "up": up,
+        "ankle_floor": ankle_above_floor,
+    }
 
 
 def pose_from_angles(
@@ -153,19 +161,35 @@ def pose_from_angles(
     ``(33,)`` or ``(T, 33)``.
     """
     body = body or Body()
-    values = [knee_flexion_left, knee_flexion_right, valgus_left, valgus_right, foot_progression_left,
-              foot_progression_right, heel_height_cm, trunk_lean, stance_width, yaw_deg]  # fmt: skip
-    n = max((np.asarray(v).shape[0] for v in values if v is not None and np.ndim(v) == 1), default=1)
+    values = [
+        knee_flexion_left,
+        knee_flexion_right,
+        valgus_left,
+        valgus_right,
+        foot_progression_left,
+        foot_progression_right,
+        heel_height_cm,
+        trunk_lean,
+        stance_width,
+        yaw_deg,
+    ]
+    n = max(
+        (np.asarray(v).shape[0] for v in values if v is not None and np.ndim(v) == 1), default=1
+    )
     kl = _arr(knee_flexion_left, n)
     kr = kl if knee_flexion_right is None else _arr(knee_flexion_right, n)
     vl = _arr(valgus_left, n)
     vr = vl if valgus_right is None else _arr(valgus_right, n)
     pl = _arr(foot_progression_left, n)
     pr = pl if foot_progression_right is None else _arr(foot_progression_right, n)
-    heel, lean, width, yaw = (_arr(v, n) for v in (heel_height_cm, trunk_lean, stance_width, yaw_deg))
+    heel, lean, width, yaw = (
+        _arr(v, n) for v in (heel_height_cm, trunk_lean, stance_width, yaw_deg)
+    )
     width = width * body.hip_width
     if projection not in ("perspective", "orthographic"):
-        raise ValueError(f"projection: expected 'perspective' or 'orthographic', got {projection!r}")
+        raise ValueError(
+            f"projection: expected 'perspective' or 'orthographic', got {projection!r}"
+        )
 
     # Hip centre behind the ankles: from a sagittal leg with the shank inclined 35 % of the flexion.
     def nominal_fwd(flex: np.ndarray) -> np.ndarray:
@@ -173,11 +197,15 @@ def pose_from_angles(
         return body.shank * np.sin(s_inc) - body.thigh * np.sin(t_inc)
 
     hip_fwd = (nominal_fwd(kl) + nominal_fwd(kr)) / 2
-    legs = {side: _leg(s, k, v, p, heel, hip_fwd, width, body)
-            for side, s, k, v, p in (("left", 1.0, kl, vl, pl), ("right", -1.0, kr, vr, pr))}  # fmt: skip
+    legs = {
+        side: _leg(s, k, v, p, heel, hip_fwd, width, body)
+        for side, s, k, v, p in (("left", 1.0, kl, vl, pl), ("right", -1.0, kr, vr, pr))
+    }
     hip_height = np.mean([legs[s]["up"] + legs[s]["ankle_floor"] for s in legs], axis=0)
 
-    b = np.zeros((n, NUM_LANDMARKS, 3))  # body frame: (to the subject's left, up, forward), hip centre origin
+    b = np.zeros(
+        (n, NUM_LANDMARKS, 3)
+    )  # body frame: (to the subject's left, up, forward), hip centre origin
 
     def put(name: str, v: np.ndarray | list[float]) -> None:
         b[:, INDEX[name]] = v
@@ -186,7 +214,12 @@ def pose_from_angles(
         hip = np.array([s * body.hip_width / 2, 0.0, 0.0])
         leg = legs[side]
         put(f"{side}_hip", hip)
-        for part, name in (("knee", "knee"), ("ankle", "ankle"), ("heel", "heel"), ("toe", "foot_index")):
+        for part, name in (
+            ("knee", "knee"),
+            ("ankle", "ankle"),
+            ("heel", "heel"),
+            ("toe", "foot_index"),
+        ):
             put(f"{side}_{name}", hip + leg[part])
     lr = np.radians(lean)
     trunk = np.stack([np.zeros(n), np.cos(lr), np.sin(lr)], axis=-1)
@@ -229,9 +262,14 @@ def pose_from_angles(
     image[..., 2] = focal * world[..., 2] / camera_distance / w
     vis = np.broadcast_to(np.asarray(visibility, dtype=np.float64), (n, NUM_LANDMARKS)).copy()
     return PoseSequence(
-        landmarks=image, world=world, visibility=vis, timestamps=np.arange(n) / fps, fps=fps,
-        image_size=(w, h), source="synthetic",
-    )  # fmt: skip
+        landmarks=image,
+        world=world,
+        visibility=vis,
+        timestamps=np.arange(n) / fps,
+        fps=fps,
+        image_size=(w, h),
+        source="synthetic",
+    )
 
 
 def squat_profile(
@@ -322,7 +360,9 @@ def squat_sequence_with_truth(
         lm = seq.landmarks.copy()
         lm[..., :2] += rng.normal(0.0, noise_px, lm[..., :2].shape) / np.array([w, h])
         world = seq.world + rng.normal(0.0, noise_world_m, seq.world.shape)
-        seq = PoseSequence(lm, world, seq.visibility, seq.timestamps, fps, image_size, source="synthetic")
+        seq = PoseSequence(
+            lm, world, seq.visibility, seq.timestamps, fps, image_size, source="synthetic"
+        )
     return seq, SquatTruth(knee_flexion=flex, depth=depth, reps=reps, angles=angles)
 
 
@@ -341,7 +381,16 @@ def squat_sequence(
 ) -> PoseSequence:
     """A squat set with known angles (see `squat_sequence_with_truth` for the keywords)."""
     seq, _ = squat_sequence_with_truth(
-        n_reps, fps, peak_knee_flexion, valgus_deg, foot_progression_deg, heel_height_cm, trunk_lean_deg,
-        lockout_deg, yaw_deg, tempo, **kwargs,  # type: ignore[arg-type]
-    )  # fmt: skip
+        n_reps,
+        fps,
+        peak_knee_flexion,
+        valgus_deg,
+        foot_progression_deg,
+        heel_height_cm,
+        trunk_lean_deg,
+        lockout_deg,
+        yaw_deg,
+        tempo,
+        **kwargs,  # type: ignore[arg-type]
+    )
     return seq

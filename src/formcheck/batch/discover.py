@@ -21,7 +21,20 @@ from ..errors import InputError
 
 #: File name extensions (lower case) taken as video files when a folder is searched.
 VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".3gp", ".wmv", ".mts", ".m2ts"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".mpg",
+        ".mpeg",
+        ".3gp",
+        ".wmv",
+        ".mts",
+        ".m2ts",
+    }
 )
 MANIFEST_COLUMNS = ("path", "patient_id", "session_date", "view", "notes")
 VIEWS = frozenset({"", "front", "side", "oblique"})
@@ -84,8 +97,10 @@ def read_manifest(manifest: str | Path, base: str | Path | None = None) -> list[
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None:
-        raise InputError(f"{manifest}:1: expected a header row with columns {', '.join(MANIFEST_COLUMNS)}, "
-                         "got an empty file")  # fmt: skip
+        raise InputError(
+            f"{manifest}:1: expected a header row with columns {', '.join(MANIFEST_COLUMNS)}, "
+            "got an empty file"
+        )
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c not in MANIFEST_COLUMNS]
     if unknown or "path" not in columns or len(set(columns)) != len(columns):
@@ -108,8 +123,9 @@ def read_manifest(manifest: str | Path, base: str | Path | None = None) -> list[
     return entries
 
 
-def _entry(manifest: Path, line: int, values: dict[str, str], base_dir: Path,
-           first_line: dict[Path, int]) -> VideoEntry:  # fmt: skip
+def _entry(
+    manifest: Path, line: int, values: dict[str, str], base_dir: Path, first_line: dict[Path, int]
+) -> VideoEntry:
     where = f"{manifest}:{line}"
     raw_path = values.get("path", "")
     if not raw_path:
@@ -119,17 +135,29 @@ def _entry(manifest: Path, line: int, values: dict[str, str], base_dir: Path,
         path = base_dir / path
     key = path.resolve()
     if key in first_line:
-        raise InputError(f"{where}: expected each video once, got {raw_path} again (first on line "
-                         f"{first_line[key]})")  # fmt: skip
+        raise InputError(
+            f"{where}: expected each video once, got {raw_path} again (first on line "
+            f"{first_line[key]})"
+        )
     first_line[key] = line
     date = values.get("session_date", "")
     if date:
         try:
             date = dt.date.fromisoformat(date).isoformat()
         except ValueError:
-            raise InputError(f"{where}: expected session_date as YYYY-MM-DD, got {date!r}") from None
+            raise InputError(
+                f"{where}: expected session_date as YYYY-MM-DD, got {date!r}"
+            ) from None
     view = values.get("view", "").lower()
     if view not in VIEWS:
-        raise InputError(f"{where}: expected view front, side, oblique or empty, got {values['view']!r}")
-    return VideoEntry(path=path, name=raw_path, patient_id=values.get("patient_id", ""),
-                      session_date=date, view=view, notes=values.get("notes", ""))  # fmt: skip
+        raise InputError(
+            f"{where}: expected view front, side, oblique or empty, got {values['view']!r}"
+        )
+    return VideoEntry(
+        path=path,
+        name=raw_path,
+        patient_id=values.get("patient_id", ""),
+        session_date=date,
+        view=view,
+        notes=values.get("notes", ""),
+    )

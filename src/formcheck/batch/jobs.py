@@ -87,10 +87,12 @@ def rules_sha256(rules: str | Path | None) -> str:
         return file_sha256(rules)
     from importlib.resources import files
 
-    from ..ruleset import DEFAULT_RULES
+    from ..core.ruleset import DEFAULT_RULES
 
     name = DEFAULT_RULES if rules is None else str(rules)
-    return hashlib.sha256(files("formcheck").joinpath("rules", f"{name}.toml").read_bytes()).hexdigest()
+    return hashlib.sha256(
+        files("formcheck").joinpath("rules", f"{name}.toml").read_bytes()
+    ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,10 @@ class Settings:
         """Hex digest naming these settings: the rule file's *content* counts, not its name
         (so editing the shipped rules in a new version re-scores too)."""
         rules_sha = rules_sha256(self.rules)
-        text = json.dumps({"rules": rules_sha, "blur_faces": self.blur_faces, "make_video": self.make_video},
-                          sort_keys=True)  # fmt: skip
+        text = json.dumps(
+            {"rules": rules_sha, "blur_faces": self.blur_faces, "make_video": self.make_video},
+            sort_keys=True,
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -152,7 +156,9 @@ class JobResult:
         return str(self.summary.get("status", "analysed")) if self.status == "ok" else "failed"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, allow_nan=False, default=str)  # keeps the rule order
+        return json.dumps(
+            asdict(self), indent=1, allow_nan=False, default=str
+        )  # keeps the rule order
 
     @classmethod
     def from_json(cls, text: str) -> JobResult:
@@ -162,7 +168,7 @@ class JobResult:
 
 def write_atomic(path: str | Path, text: str) -> None:
     """Write UTF-8 ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    from ..cache import atomic_write
+    from ..media.cache import atomic_write
 
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
@@ -206,8 +212,9 @@ def _holds_video(d: Path, sha256: str) -> bool:
     return marker is not None and marker.sha256 == sha256
 
 
-def plan_dir(outdir: str | Path, video: str | Path, sha256: str,
-             existing: dict[str, list[Path]]) -> Path:  # fmt: skip
+def plan_dir(
+    outdir: str | Path, video: str | Path, sha256: str, existing: dict[str, list[Path]]
+) -> Path:
     """Folder for this video: an existing one holding the same content (the video may have
     been renamed) -- preferring a finished one -- else ``OUTDIR/videos/<stem>-<sha[:10]>``."""
     default = Path(outdir) / VIDEOS_DIR / job_dirname(video, sha256)

@@ -29,7 +29,9 @@ class RateColumn(ProgressColumn):
         speed = task.finished_speed or task.speed
         if speed is None and task.completed and task.elapsed:
             speed = task.completed / task.elapsed  # one item done: rich has no windowed speed yet
-        return Text("-- videos/min" if speed is None else f"{speed * 60:.1f} videos/min", style="cyan")
+        return Text(
+            "-- videos/min" if speed is None else f"{speed * 60:.1f} videos/min", style="cyan"
+        )
 
 
 class BatchProgress:
@@ -40,19 +42,29 @@ class BatchProgress:
         self._failed: dict[TaskID, int] = {}
         if enabled:
             self._progress = Progress(
-                TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                TextColumn("{task.fields[failed]}", style="red"), TimeElapsedColumn(),
-                TextColumn("left"), TimeRemainingColumn(),
-                console=console or Console(stderr=True), speed_estimate_period=600.0,
-            )  # fmt: skip
+                TextColumn("{task.description:<9}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                RateColumn(),
+                TextColumn("{task.fields[failed]}", style="red"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=console or Console(stderr=True),
+                speed_estimate_period=600.0,
+            )
 
     def __enter__(self) -> BatchProgress:
         if self._progress is not None:
             self._progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()
 

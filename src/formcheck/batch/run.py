@@ -65,14 +65,20 @@ class BatchReport:
     @property
     def exit_code(self) -> int:
         """`EXIT_OK` when every video was analysed, else `EXIT_SOME_FAILED`."""
-        return EXIT_SOME_FAILED if any(o.result.outcome != "analysed" for o in self.outcomes) else EXIT_OK
+        return (
+            EXIT_SOME_FAILED
+            if any(o.result.outcome != "analysed" for o in self.outcomes)
+            else EXIT_OK
+        )
 
 
 def _crashed(job: Job, why: str) -> JobResult:
     return JobResult(job.sha256, job.settings_key, "failed", error=why, final=False)
 
 
-def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone, pin: bool = True) -> None:
+def run_local(
+    jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone, pin: bool = True
+) -> None:
     """Run ``jobs`` in ``workers`` spawned processes, at most ``workers`` in flight, each
     limited to ``cores // workers`` threads and (``pin``) CPUs of its own.
 
@@ -87,7 +93,9 @@ def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone,
     with thread_env(threads):
         while pending:
             initargs = (threads, slots, ctx.Value("i", 0))
-            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=initargs)
+            pool = ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=init_worker, initargs=initargs
+            )
             running: dict[Any, Job] = {}
             broken = False
             try:
@@ -104,7 +112,9 @@ def run_local(jobs: Sequence[Job], workers: int, analyzer: str, on_done: OnDone,
                             broken = True
                             crashes[job.sha256] += 1
                             if crashes[job.sha256] >= 2:
-                                on_done(job, _crashed(job, "worker process crashed twice on this video"))
+                                on_done(
+                                    job, _crashed(job, "worker process crashed twice on this video")
+                                )
                             else:
                                 pending.appendleft(job)
             except BaseException:
@@ -136,7 +146,9 @@ def run_dask(jobs: Sequence[Job], client: Any, analyzer: str, on_done: OnDone) -
     from dask.distributed import as_completed
 
     futures = {
-        client.submit(run_job, job, analyzer, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"): job
+        client.submit(
+            run_job, job, analyzer, pure=False, key=f"formcheck-{i}-{job.sha256[:16]}"
+        ): job
         for i, job in enumerate(jobs)
     }
     try:
@@ -160,8 +172,13 @@ def _needs_model(job: Job) -> bool:
 Plan = tuple[list[Job], dict[str, JobResult], list[Outcome]]
 
 
-def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings, hashes: HashCache,
-         on_hashed: Callable[[], None] | None = None) -> Plan:  # fmt: skip
+def plan(
+    entries: Sequence[VideoEntry],
+    outdir: Path,
+    settings: Settings,
+    hashes: HashCache,
+    on_hashed: Callable[[], None] | None = None,
+) -> Plan:
     """Hash every video (through ``hashes``) and decide what to run; writes nothing.
 
     Returns the jobs still to run (one per distinct content), the results of jobs already
@@ -178,8 +195,14 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings, hashes
         try:
             sha = hashes.sha256(entry.path)
         except OSError as exc:
-            why = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read ({exc.strerror})"
-            outcomes.append(Outcome(entry, JobResult("", key, "failed", error=f"{entry.path}: {why}")))
+            why = (
+                "no such file"
+                if isinstance(exc, FileNotFoundError)
+                else f"cannot read ({exc.strerror})"
+            )
+            outcomes.append(
+                Outcome(entry, JobResult("", key, "failed", error=f"{entry.path}: {why}"))
+            )
             continue
         finally:
             if on_hashed:
@@ -189,16 +212,31 @@ def plan(entries: Sequence[VideoEntry], outdir: Path, settings: Settings, hashes
         if previous is not None:
             done[sha] = previous
         elif sha not in jobs:
-            jobs[sha] = Job(video=str(entry.path.resolve()), name=entry.name, sha256=sha, outdir=str(job_dir),
-                            log=str(outdir / LOG), settings=settings, settings_key=key)  # fmt: skip
+            jobs[sha] = Job(
+                video=str(entry.path.resolve()),
+                name=entry.name,
+                sha256=sha,
+                outdir=str(job_dir),
+                log=str(outdir / LOG),
+                settings=settings,
+                settings_key=key,
+            )
         job_dir = Path(jobs[sha].outdir) if sha in jobs else job_dir
         outcomes.append(Outcome(entry, JobResult(sha, key, "pending"), job_dir))
     return list(jobs.values()), done, outcomes
 
 
-def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Settings | None = None, *,
-              workers: int | None = None, scheduler: str | None = None, analyzer: str = DEFAULT_ANALYZER,
-              progress: bool = True, pin: bool = True) -> BatchReport:  # fmt: skip
+def run_batch(
+    entries: Sequence[VideoEntry],
+    outdir: str | Path,
+    settings: Settings | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    analyzer: str = DEFAULT_ANALYZER,
+    progress: bool = True,
+    pin: bool = True,
+) -> BatchReport:
     """Analyse every entry into ``outdir`` (skipping finished jobs) and return the outcomes.
 
     The Dask scheduler (``scheduler``) is reached, and when some video is new (no landmark
@@ -221,13 +259,17 @@ def run_batch(entries: Sequence[VideoEntry], outdir: str | Path, settings: Setti
         bar = stack.enter_context(BatchProgress(enabled=progress))
         hashing = bar.start("hashing", len(entries), rate=False)
         hashes = HashCache(outdir / HASHES)
-        jobs, done, outcomes = plan(entries, outdir, settings, hashes, on_hashed=lambda: bar.advance(hashing))
+        jobs, done, outcomes = plan(
+            entries, outdir, settings, hashes, on_hashed=lambda: bar.advance(hashing)
+        )
         bar.finish(hashing)
         results.update(done)
         if client is None and any(_needs_model(j) for j in jobs):
-            from ..model import resolve_model
+            from ..media.model import resolve_model
 
-            resolve_model(None)  # a missing or broken model stops the batch before any video is touched
+            resolve_model(
+                None
+            )  # a missing or broken model stops the batch before any video is touched
         outdir.mkdir(parents=True, exist_ok=True)
         hashes.save()
         analysing = bar.start("analysing", len(jobs)) if jobs else None

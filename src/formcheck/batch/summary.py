@@ -32,8 +32,20 @@ from .jobs import write_atomic
 
 #: Per-video statuses: the three of ``report.json`` plus ``failed`` (no report: bad input, crash).
 STATUSES = ("analysed", "no_person", "no_squat", "failed")
-BASE_COLUMNS = ("path", "patient_id", "session_date", "view", "notes", "status", "error", "reps", "score",
-                "detected_view", "report", "sha256")  # fmt: skip
+BASE_COLUMNS = (
+    "path",
+    "patient_id",
+    "session_date",
+    "view",
+    "notes",
+    "status",
+    "error",
+    "reps",
+    "score",
+    "detected_view",
+    "report",
+    "sha256",
+)
 
 
 def video_summary(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +62,9 @@ def video_summary(report: Mapping[str, Any]) -> dict[str, Any]:
             "title": rule.get("title", name),
             "unit": rule.get("unit", ""),
             "judged": len(judged),
-            "pass_rate": sum(v["status"] == "pass" for v in judged) / len(judged) if judged else None,
+            "pass_rate": sum(v["status"] == "pass" for v in judged) / len(judged)
+            if judged
+            else None,
             "median": float(statistics.median(values)) if values else None,
         }
     summary = report.get("summary", {})
@@ -72,7 +86,7 @@ def _reason(error: str, path: Path) -> str:
     """The error without the leading ``<video path>: `` (the row already names the video)."""
     for prefix in (f"{path}: ", f"{Path(path).resolve()}: "):
         if error.startswith(prefix):
-            return error[len(prefix):]
+            return error[len(prefix) :]
     return error
 
 
@@ -99,17 +113,29 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
         s, e = o.result.summary, o.entry
         status = o.result.outcome
         report = ""
-        if o.job_dir is not None and (Path(o.job_dir) / "report.html").is_file() and status != "failed":
+        if (
+            o.job_dir is not None
+            and (Path(o.job_dir) / "report.html").is_file()
+            and status != "failed"
+        ):
             report = Path(o.job_dir).relative_to(outdir).joinpath("report.html").as_posix()
-        error = _reason(o.result.error, e.path) or ("" if status == "analysed" else s.get("message", ""))
+        error = _reason(o.result.error, e.path) or (
+            "" if status == "analysed" else s.get("message", "")
+        )
         row = {
-            "path": e.name, "patient_id": e.patient_id, "session_date": e.session_date, "view": e.view,
+            "path": e.name,
+            "patient_id": e.patient_id,
+            "session_date": e.session_date,
+            "view": e.view,
             "notes": e.notes,
             "status": status,
             "error": error,
-            "reps": "" if status == "failed" else str(s.get("reps", "")), "score": _num(s.get("score"), 1),
-            "detected_view": s.get("detected_view", ""), "report": report, "sha256": o.result.sha256,
-        }  # fmt: skip
+            "reps": "" if status == "failed" else str(s.get("reps", "")),
+            "score": _num(s.get("score"), 1),
+            "detected_view": s.get("detected_view", ""),
+            "report": report,
+            "sha256": o.result.sha256,
+        }
         for name, _, _ in rules:
             r = s.get("rules", {}).get(name, {})
             row[f"{name}_pass_rate"] = _num(r.get("pass_rate"), 3)
@@ -118,7 +144,9 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
     return columns, rows
 
 
-def write_summary_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> None:
+def write_summary_csv(
+    path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]
+) -> None:
     """``summary.csv`` (UTF-8, header row, written atomically)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
@@ -178,8 +206,9 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _sparkline(values: Sequence[float | None], labels: Sequence[str], width: int = 140,
-               height: int = 30) -> str:  # fmt: skip
+def _sparkline(
+    values: Sequence[float | None], labels: Sequence[str], width: int = 140, height: int = 30
+) -> str:
     """Inline SVG polyline through the known ``values`` (gaps skipped), one dot per session."""
     pts = [(i, v) for i, v in enumerate(values) if v is not None]
     if not pts:
@@ -195,10 +224,12 @@ def _sparkline(values: Sequence[float | None], labels: Sequence[str], width: int
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2"/>' for x, y in coords)
     title = ", ".join(f"{labels[i]}: {v:g}" for i, v in pts)
-    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-            f"<title>{_esc(title)}</title>"
-            f'<polyline points="{line}" fill="none" stroke="#2c6fbb" stroke-width="1.5"/>'
-            f'<g fill="#2c6fbb">{dots}</g></svg>')  # fmt: skip
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        f"<title>{_esc(title)}</title>"
+        f'<polyline points="{line}" fill="none" stroke="#2c6fbb" stroke-width="1.5"/>'
+        f'<g fill="#2c6fbb">{dots}</g></svg>'
+    )
 
 
 def _cell(value: str, numeric: bool = False, cls: str = "") -> str:
@@ -216,9 +247,14 @@ def _video_cell(row: Mapping[str, str]) -> str:
     return _cell(row["path"])
 
 
-def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
-                with_patients: bool) -> str:  # fmt: skip
-    head = ["Video"] + (["Patient", "Session"] if with_patients else []) + ["Status", "Reps", "Score", "View"]
+def _main_table(
+    rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]], with_patients: bool
+) -> str:
+    head = (
+        ["Video"]
+        + (["Patient", "Session"] if with_patients else [])
+        + ["Status", "Reps", "Score", "View"]
+    )
     head += ["Notes / error"] + [f"{title} pass" for _, title, _ in rules]
     out = ['<div class="wrap"><table class="sortable" id="videos"><thead><tr>']
     out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
@@ -228,7 +264,11 @@ def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, st
         if with_patients:
             cells += [_cell(r["patient_id"]), _cell(r["session_date"], cls="d")]
         cells.append(_status_cell(r))
-        cells += [_cell(r["reps"], True), _cell(r["score"], True), _cell(r["detected_view"] or r["view"])]
+        cells += [
+            _cell(r["reps"], True),
+            _cell(r["score"], True),
+            _cell(r["detected_view"] or r["view"]),
+        ]
         note = "; ".join(x for x in (r["notes"], r["error"]) if x)
         cells.append(f'<td class="err">{_esc(note)}</td>')
         for name, _, _ in rules:
@@ -240,12 +280,17 @@ def _main_table(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, st
     return "\n".join(out)
 
 
-def _patient(patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]) -> str:
+def _patient(
+    patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]
+) -> str:
     """One patient: a trend table (sparkline, first and last value of the score and of each
     rule's median that was measured) and the sessions in date order."""
     labels = [r["session_date"] or r["path"] for r in sessions]
-    measured = [(f"{name}_median", f"{title} ({unit})" if unit else title) for name, title, unit in rules
-                if any(r[f"{name}_median"] for r in sessions)]  # fmt: skip
+    measured = [
+        (f"{name}_median", f"{title} ({unit})" if unit else title)
+        for name, title, unit in rules
+        if any(r[f"{name}_median"] for r in sessions)
+    ]
     out = [f"<h3>{_esc(patient)}</h3>", '<div class="wrap"><table class="trend"><tbody>']
     for col, label in [("score", "Score (0-100)"), *measured]:
         values = [float(r[col]) if r[col] else None for r in sessions]
@@ -253,16 +298,23 @@ def _patient(patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tu
         if not known:
             continue
         change = f"{known[0]:g} \u2192 {known[-1]:g}" if len(known) > 1 else f"{known[0]:g}"
-        out.append(f'<tr><th scope="row">{_esc(label)}</th><td>{_sparkline(values, labels)}</td>'
-                   f'<td class="n">{_esc(change)}</td></tr>')  # fmt: skip
+        out.append(
+            f'<tr><th scope="row">{_esc(label)}</th><td>{_sparkline(values, labels)}</td>'
+            f'<td class="n">{_esc(change)}</td></tr>'
+        )
     out.append("</tbody></table></div>")
     head = ["Session", "Video", "Status", "Reps", "Score", *(label for _, label in measured)]
     out.append('<div class="wrap"><table class="sortable"><thead><tr>')
     out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
     out.append("</tr></thead><tbody>")
     for r in sessions:
-        cells = [_cell(r["session_date"], cls="d"), _video_cell(r), _status_cell(r),
-                 _cell(r["reps"], True), _cell(r["score"], True)]  # fmt: skip
+        cells = [
+            _cell(r["session_date"], cls="d"),
+            _video_cell(r),
+            _status_cell(r),
+            _cell(r["reps"], True),
+            _cell(r["score"], True),
+        ]
         cells += [_cell(r[col], True) for col, _ in measured]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
@@ -284,27 +336,36 @@ def _patients(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str,
     return "\n".join(out)
 
 
-def render_index(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str, str]],
-                 title: str = "formcheck batch") -> str:  # fmt: skip
+def render_index(
+    rows: Sequence[Mapping[str, str]],
+    rules: Sequence[tuple[str, str, str]],
+    title: str = "formcheck batch",
+) -> str:
     """The whole ``index.html`` page: no network, one inline script allowed by its hash."""
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     facts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
     with_patients = any(r["patient_id"] for r in rows)
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
-        f"<h1>{_esc(title)}</h1>",
-        f'<p class="sub">{len(rows)} videos: {_esc(facts)}. Click a column heading to sort; '
-        "pass = share of judged repetitions that passed the rule. Table also in "
-        '<a href="summary.csv">summary.csv</a>.</p>',
-        f"<section>{_main_table(rows, rules, with_patients)}</section>",
-        _patients(rows, rules),
-        f"</main><script>{_SCRIPT}</script></body></html>",
-    ]) + "\n"  # fmt: skip
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
+                f"<h1>{_esc(title)}</h1>",
+                f'<p class="sub">{len(rows)} videos: {_esc(facts)}. Click a column heading to sort; '
+                "pass = share of judged repetitions that passed the rule. Table also in "
+                '<a href="summary.csv">summary.csv</a>.</p>',
+                f"<section>{_main_table(rows, rules, with_patients)}</section>",
+                _patients(rows, rules),
+                f"</main><script>{_SCRIPT}</script></body></html>",
+            ]
+        )
+        + "\n"
+    )
 
 
 def write_summary(outdir: Path, outcomes: Sequence[Any]) -> tuple[Path, Path]:

@@ -35,8 +35,14 @@ from .summary import video_summary
 DEFAULT_ANALYZER = "formcheck.batch.worker:analyze_video"
 
 #: Environment variables that cap the thread pools of numeric and video libraries.
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-              "VECLIB_MAXIMUM_THREADS", "OPENCV_FOR_THREADS_NUM")  # fmt: skip
+THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
 
 Analyzer = Callable[..., dict[str, Any]]
 
@@ -84,7 +90,7 @@ def cpu_slots(workers: int, pin: bool = True) -> list[set[int]] | None:
     per = len(cpus) // workers
     if per < 1:
         return None
-    return [set(cpus[i * per:(i + 1) * per]) for i in range(workers)]
+    return [set(cpus[i * per : (i + 1) * per]) for i in range(workers)]
 
 
 def init_worker(threads: int, slots: list[set[int]] | None, counter: Any) -> None:
@@ -101,14 +107,28 @@ def init_worker(threads: int, slots: list[set[int]] | None, counter: Any) -> Non
         os.sched_setaffinity(0, slots[slot])
 
 
-def analyze_video(video: Path, outdir: Path, *, rules: Path | None = None, blur_faces: bool = False,
-                  make_video: bool = True, landmarks: Path | None = None) -> dict[str, Any]:  # fmt: skip
+def analyze_video(
+    video: Path,
+    outdir: Path,
+    *,
+    rules: Path | None = None,
+    blur_faces: bool = False,
+    make_video: bool = True,
+    landmarks: Path | None = None,
+) -> dict[str, Any]:
     """What ``formcheck analyze VIDEO -o OUTDIR`` does (`formcheck.report.pipeline.run`), without
     a progress bar; returns the report dict (``status`` analysed, no_person or no_squat)."""
     from ..report.pipeline import AnalyzeOptions, run
 
-    options = AnalyzeOptions(video=Path(video), outdir=Path(outdir), rules=rules, write_video=make_video,
-                             blur_faces=blur_faces, landmarks=landmarks, progress=False)  # fmt: skip
+    options = AnalyzeOptions(
+        video=Path(video),
+        outdir=Path(outdir),
+        rules=rules,
+        write_video=make_video,
+        blur_faces=blur_faces,
+        landmarks=landmarks,
+        progress=False,
+    )
     return run(options).report
 
 
@@ -136,9 +156,16 @@ def _remove_stale_stages(job_dir: Path) -> None:
 
 def _append_log(job: Job, result: JobResult, warned: list[str], trace: str = "") -> None:
     """One JSON line per job run in ``OUTDIR/batch-log.jsonl`` (single append: atomic on POSIX)."""
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "video": job.name, "sha256": job.sha256,
-              "status": result.outcome, "pose_source": result.pose_source,
-              "seconds": round(result.seconds, 3), "error": result.error, "warnings": warned}  # fmt: skip
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "video": job.name,
+        "sha256": job.sha256,
+        "status": result.outcome,
+        "pose_source": result.pose_source,
+        "seconds": round(result.seconds, 3),
+        "error": result.error,
+        "warnings": warned,
+    }
     if trace:
         record["traceback"] = trace
     line = json.dumps(record)
@@ -184,8 +211,13 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
         except FormcheckError as exc:  # the model or the machine, not the video: retried next run
             result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc), final=False)
         except Exception as exc:  # noqa: BLE001 -- a batch must go on; reported and retried next run
-            result = JobResult(job.sha256, job.settings_key, "failed", final=False,
-                               error=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
+            result = JobResult(
+                job.sha256,
+                job.settings_key,
+                "failed",
+                final=False,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+            )
             trace = traceback.format_exc()
     result.pose_source = source
     result.seconds = time.perf_counter() - t0
@@ -198,9 +230,17 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
 def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
     s = job.settings
-    rules: Any = s.rules and (Path(s.rules) if Path(s.rules).is_file() else s.rules)  # a file or a set's name
-    returned = resolve(analyzer)(Path(job.video), Path(job.outdir), rules=rules, blur_faces=s.blur_faces,
-                                 make_video=s.make_video, landmarks=landmarks)  # fmt: skip
+    rules: Any = s.rules and (
+        Path(s.rules) if Path(s.rules).is_file() else s.rules
+    )  # a file or a set's name
+    returned = resolve(analyzer)(
+        Path(job.video),
+        Path(job.outdir),
+        rules=rules,
+        blur_faces=s.blur_faces,
+        make_video=s.make_video,
+        landmarks=landmarks,
+    )
     if isinstance(returned, dict) and "schema_version" in returned:
         report = returned
     else:

@@ -22,27 +22,45 @@ def default_outdir(video: Path) -> Path:
 
 
 def analyze(
-    video: Annotated[Path, typer.Argument(help="Video of a set of squats (mp4, mov, ...).",
-                                          show_default=False)],  # fmt: skip
+    video: Annotated[
+        Path, typer.Argument(help="Video of a set of squats (mp4, mov, ...).", show_default=False)
+    ],
     outdir: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Folder for the report. Default: <stem>_formcheck/ beside VIDEO.",
-                     show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for the report. Default: <stem>_formcheck/ beside VIDEO.",
+            show_default=False,
+        ),
     ] = None,
     rules: Annotated[
         Path | None,
-        typer.Option("--rules", help="Rule file (TOML) to score with, or a shipped rule set's name. "
-                     "Default: the bundled cyclist_squat rules.", show_default=False),
+        typer.Option(
+            "--rules",
+            help="Rule file (TOML) to score with, or a shipped rule set's name. "
+            "Default: the bundled cyclist_squat rules.",
+            show_default=False,
+        ),
     ] = None,
     model: ModelOption = None,
-    no_video: Annotated[bool, typer.Option("--no-video", help="Do not write annotated.mp4.")] = False,
+    no_video: Annotated[
+        bool, typer.Option("--no-video", help="Do not write annotated.mp4.")
+    ] = False,
     blur_faces: Annotated[
-        bool, typer.Option("--blur-faces", help="Blur faces in annotated.mp4 and in the report's stills.")
+        bool,
+        typer.Option(
+            "--blur-faces", help="Blur faces in annotated.mp4 and in the report's stills."
+        ),
     ] = False,
     landmarks: Annotated[
         Path | None,
-        typer.Option("--landmarks", help="Landmark cache (.npz, e.g. landmarks.npz of an earlier analyze) "
-                     "to score without running the pose model.", show_default=False),
+        typer.Option(
+            "--landmarks",
+            help="Landmark cache (.npz, e.g. landmarks.npz of an earlier analyze) "
+            "to score without running the pose model.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
@@ -61,7 +79,9 @@ def analyze(
     )
     result = run(options, console=Console(highlight=False))
     if result.exit_code:
-        typer.echo(f"formcheck: {result.report['message']} (report written to {result.outdir})", err=True)
+        typer.echo(
+            f"formcheck: {result.report['message']} (report written to {result.outdir})", err=True
+        )
         raise typer.Exit(code=result.exit_code)
 
 

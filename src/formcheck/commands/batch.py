@@ -20,46 +20,73 @@ if TYPE_CHECKING:
 def batch(
     input: Annotated[
         Path,
-        typer.Argument(help="Folder searched recursively for videos (.mp4, .mov, .avi, .mkv, ... any case), "
-                       "or a manifest CSV with columns path, patient_id, session_date, view, notes.",
-                       show_default=False),
+        typer.Argument(
+            help="Folder searched recursively for videos (.mp4, .mov, .avi, .mkv, ... any case), "
+            "or a manifest CSV with columns path, patient_id, session_date, view, notes.",
+            show_default=False,
+        ),
     ],
     outdir: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Output folder: summary.csv, index.html, batch-log.jsonl and "
-                     "videos/<name>-<sha256[:10]>/ with each video's analyze outputs."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output folder: summary.csv, index.html, batch-log.jsonl and "
+            "videos/<name>-<sha256[:10]>/ with each video's analyze outputs.",
+        ),
     ] = Path("formcheck-batch"),
     workers: Annotated[
         int | None,
-        typer.Option("--workers", "-j", min=1, help="Worker processes on this machine. Default: cores.",
-                     show_default=False),
+        typer.Option(
+            "--workers",
+            "-j",
+            min=1,
+            help="Worker processes on this machine. Default: cores.",
+            show_default=False,
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option("--scheduler", help="Run on an existing Dask cluster, e.g. tcp://host:8786 (needs "
-                     "formcheck\\[cluster]; workers must see INPUT and OUTPUT at the same paths).",
-                     show_default=False),
+        typer.Option(
+            "--scheduler",
+            help="Run on an existing Dask cluster, e.g. tcp://host:8786 (needs "
+            "formcheck\\[cluster]; workers must see INPUT and OUTPUT at the same paths).",
+            show_default=False,
+        ),
     ] = None,
     manifest: Annotated[
         Path | None,
-        typer.Option("--manifest", help="Manifest CSV giving patient_id, session_date, view and notes of the "
-                     "videos in the INPUT folder (paths relative to INPUT).", show_default=False),
+        typer.Option(
+            "--manifest",
+            help="Manifest CSV giving patient_id, session_date, view and notes of the "
+            "videos in the INPUT folder (paths relative to INPUT).",
+            show_default=False,
+        ),
     ] = None,
     rules: Annotated[
         Path | None,
-        typer.Option("--rules", help="Rule file (TOML) or shipped rule set name. Changing the rules "
-                     "re-scores every video from its landmark cache without running the pose model again.",
-                     show_default=False),
+        typer.Option(
+            "--rules",
+            help="Rule file (TOML) or shipped rule set name. Changing the rules "
+            "re-scores every video from its landmark cache without running the pose model again.",
+            show_default=False,
+        ),
     ] = None,
-    blur_faces: Annotated[bool, typer.Option("--blur-faces", help="Blur faces in annotated videos.")] = False,
-    no_video: Annotated[bool, typer.Option("--no-video", help="Skip annotated.mp4 (faster).")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
+    blur_faces: Annotated[
+        bool, typer.Option("--blur-faces", help="Blur faces in annotated videos.")
+    ] = False,
+    no_video: Annotated[
+        bool, typer.Option("--no-video", help="Skip annotated.mp4 (faster).")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
+    ] = True,
 ) -> None:
     """Analyse every video of a folder or manifest; write summary.csv and index.html. Resumable."""
     from ..batch.jobs import Settings
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
-    from ..ruleset import load_rules
+    from ..core.ruleset import load_rules
 
     entries = _entries(input, outdir, manifest)
     if rules is not None:
@@ -67,16 +94,25 @@ def batch(
     rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)
     settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
     try:
-        report = run_batch(entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress)
+        report = run_batch(
+            entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress
+        )
     except KeyboardInterrupt:
-        typer.echo("formcheck: batch interrupted; finished videos are kept: run the same command again to "
-                   "finish the rest", err=True)  # fmt: skip
+        typer.echo(
+            "formcheck: batch interrupted; finished videos are kept: run the same command again to "
+            "finish the rest",
+            err=True,
+        )
         raise typer.Exit(130) from None
     csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
-    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items()))
+    counts = ", ".join(
+        f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items())
+    )
     n = len(report.outcomes)
-    typer.echo(f"{n} video{'s' if n != 1 else ''}: {counts} ({report.ran} run, {report.skipped} already "
-               f"done); see {html_path} and {csv_path}")  # fmt: skip
+    typer.echo(
+        f"{n} video{'s' if n != 1 else ''}: {counts} ({report.ran} run, {report.skipped} already "
+        f"done); see {html_path} and {csv_path}"
+    )
     raise typer.Exit(report.exit_code)
 
 
@@ -88,11 +124,15 @@ def _entries(input: Path, outdir: Path, manifest: Path | None) -> list[VideoEntr
         if manifest is not None:
             raise InputError(f"{input}: --manifest needs INPUT to be a folder, got a file")
         if input.suffix.lower() != ".csv":
-            raise InputError(f"{input}: expected a folder of videos or a manifest .csv, got another file "
-                             "(use formcheck analyze for one video)")  # fmt: skip
+            raise InputError(
+                f"{input}: expected a folder of videos or a manifest .csv, got another file "
+                "(use formcheck analyze for one video)"
+            )
         return read_manifest(input)
     if not input.is_dir():
-        raise InputError(f"{input}: expected a folder of videos or a manifest .csv, got nothing there")
+        raise InputError(
+            f"{input}: expected a folder of videos or a manifest .csv, got nothing there"
+        )
     entries = discover_folder(input, exclude=[outdir])
     if manifest is not None:
         listed = {e.path.resolve(): e for e in read_manifest(manifest, base=input)}
@@ -100,7 +140,9 @@ def _entries(input: Path, outdir: Path, manifest: Path | None) -> list[VideoEntr
         entries = [listed.get(e.path.resolve(), e) for e in entries]
         entries += [e for key, e in listed.items() if key not in found]
     if not entries:
-        raise InputError(f"{input}: expected video files ({', '.join(sorted(VIDEO_EXTENSIONS))}), found none")
+        raise InputError(
+            f"{input}: expected video files ({', '.join(sorted(VIDEO_EXTENSIONS))}), found none"
+        )
     return entries
 
 

@@ -27,21 +27,28 @@ def landmarks(
     video: Annotated[Path, typer.Argument(help="Video file (mp4, mov, ...).", show_default=False)],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Landmark cache to write (.npz). Default: <stem>.landmarks.npz "
-                     "beside VIDEO.", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Landmark cache to write (.npz). Default: <stem>.landmarks.npz beside VIDEO.",
+            show_default=False,
+        ),
     ] = None,
     csv: Annotated[
         Path | None,
-        typer.Option("--csv", help="Also write a wide per-frame CSV: time_s, detected, "
-                     "<landmark>_x/_y/_z/_vis (image, normalised), <landmark>_wx/_wy/_wz (world, metres).",
-                     show_default=False),
+        typer.Option(
+            "--csv",
+            help="Also write a wide per-frame CSV: time_s, detected, "
+            "<landmark>_x/_y/_z/_vis (image, normalised), <landmark>_wx/_wy/_wz (world, metres).",
+            show_default=False,
+        ),
     ] = None,
     model: ModelOption = None,
 ) -> None:
     """Run the pose model on every frame of VIDEO and save the landmarks (frames with no person are NaN)."""
-    from ..cache import save, save_csv
-    from ..model import resolve_model
-    from ..video import probe
+    from ..media.cache import save, save_csv
+    from ..media.model import resolve_model
+    from ..media.video import probe
 
     out = output or default_output(video)
     targets = [out] if csv is None else [out, csv]
@@ -49,7 +56,7 @@ def landmarks(
         _check_output(target, video)
     probe(video)  # bad video: fail before loading the model
     model_file = resolve_model(model)
-    from ..pose import extract
+    from ..media.pose import extract
 
     seq = extract(video, model=model_file)
     written = []

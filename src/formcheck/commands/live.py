@@ -20,36 +20,59 @@ from .options import ModelOption
 def live(
     camera: Annotated[
         int | None,
-        typer.Option("--camera", help="Camera index (0 = the first webcam). The default when --source is not "
-                     "given.", show_default=False, min=0),
+        typer.Option(
+            "--camera",
+            help="Camera index (0 = the first webcam). The default when --source is not given.",
+            show_default=False,
+            min=0,
+        ),
     ] = None,
     source: Annotated[
         Path | None,
-        typer.Option("--source", help="Play this video at its real frame rate as if it were a camera.",
-                     show_default=False),
+        typer.Option(
+            "--source",
+            help="Play this video at its real frame rate as if it were a camera.",
+            show_default=False,
+        ),
     ] = None,
     rules: Annotated[
         Path | None,
-        typer.Option("--rules", help="Rule file (TOML). Default: the bundled cyclist_squat rules.",
-                     show_default=False),
+        typer.Option(
+            "--rules",
+            help="Rule file (TOML). Default: the bundled cyclist_squat rules.",
+            show_default=False,
+        ),
     ] = None,
     model: ModelOption = None,
     headless: Annotated[
-        bool, typer.Option("--headless", help="No window: one line per rep on stdout, a summary at the end.")
+        bool,
+        typer.Option(
+            "--headless", help="No window: one line per rep on stdout, a summary at the end."
+        ),
     ] = False,
     record: Annotated[
         Path | None,
-        typer.Option("--record", metavar="OUTDIR", help="At the end, write the same report as `analyze` for "
-                     "the session into OUTDIR (with session.mp4, the processed frames).", show_default=False),
+        typer.Option(
+            "--record",
+            metavar="OUTDIR",
+            help="At the end, write the same report as `analyze` for "
+            "the session into OUTDIR (with session.mp4, the processed frames).",
+            show_default=False,
+        ),
     ] = None,
     max_seconds: Annotated[
         float | None,
-        typer.Option("--max-seconds", help="Stop after this many seconds.", show_default=False, min=0.0),
+        typer.Option(
+            "--max-seconds", help="Stop after this many seconds.", show_default=False, min=0.0
+        ),
     ] = None,
     no_drop: Annotated[
         bool,
-        typer.Option("--no-drop", help="With --source: process every frame as fast as possible (no real-time "
-                     "pacing, no dropped frames), e.g. to compare with `analyze`."),
+        typer.Option(
+            "--no-drop",
+            help="With --source: process every frame as fast as possible (no real-time "
+            "pacing, no dropped frames), e.g. to compare with `analyze`.",
+        ),
     ] = False,
 ) -> None:
     """Live squat feedback: skeleton, knee angles, rep counter, one cue at a time (keys: q quit, r reset,
@@ -57,14 +80,16 @@ def live(
     import signal
     import threading
 
+    from ..core.ruleset import load_rules
     from ..errors import InputError
-    from ..model import resolve_model
-    from ..ruleset import load_rules
+    from ..media.model import resolve_model
 
     if camera is not None and source is not None:
         raise InputError("--camera and --source: expected one source, got both")
     if no_drop and source is None:
-        raise InputError("--no-drop: expected --source VIDEO (a camera cannot wait for the processing)")
+        raise InputError(
+            "--no-drop: expected --source VIDEO (a camera cannot wait for the processing)"
+        )
     ruleset = load_rules(rules)
     model_file = resolve_model(model)
 
@@ -82,15 +107,26 @@ def live(
         src.close()
         raise
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     capture = Capture(src, realtime=not no_drop)  # closes the source when its thread ends
     try:
         with PoseEstimator(model_file) as estimator:
-            session = LiveSession(estimator, fps=src.fps, image_size=src.size, rules=ruleset, source=src.name,
-                                  model_sha256=model_file.sha256)  # fmt: skip
+            session = LiveSession(
+                estimator,
+                fps=src.fps,
+                image_size=src.size,
+                rules=ruleset,
+                source=src.name,
+                model_sha256=model_file.sha256,
+            )
             capture.start()
-            typer.echo(f"formcheck live: {src.name}, {src.size[0]}x{src.size[1]} at {src.fps:g} fps "
-                       f"(Ctrl-C to stop)", err=True)  # fmt: skip
+            typer.echo(
+                f"formcheck live: {src.name}, {src.size[0]}x{src.size[1]} at {src.fps:g} fps "
+                f"(Ctrl-C to stop)",
+                err=True,
+            )
             summary = run(capture, session, display, stop, max_seconds, recorder)
     finally:
         if capture.started:

@@ -7,9 +7,13 @@ from typing import Annotated
 
 import typer
 
-#: ``--model PATH``: the pose model bundle (resolved by `formcheck.model`).
+#: ``--model PATH``: the pose model bundle (resolved by `formcheck.media.model`).
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
-                 "pose_landmarker_full.task.", show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "--model",
+        help="Pose model .task bundle. Default: $FORMCHECK_MODEL, else the bundled "
+        "pose_landmarker_full.task.",
+        show_default=False,
+    ),
+]

@@ -21,38 +21,74 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def synth(
-    output: Annotated[Path | None, typer.Argument(
-        help="Video to write (.mp4); the ground truth goes beside it as .json.", show_default=False)] = None,
-    preset: Annotated[str, typer.Option("--preset", "-p", help="Named squat (see --list-presets).")] = (
-        "good-cyclist-squat"),
-    view: Annotated[str, typer.Option(help="Camera view: front, oblique (45 deg) or side.")] = "front",
-    yaw: Annotated[float | None, _opt("--yaw", help="Camera yaw in degrees instead of --view: 0 = facing "
-                                      "the subject, 90 = the subject's left side.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Video to write (.mp4); the ground truth goes beside it as .json.",
+            show_default=False,
+        ),
+    ] = None,
+    preset: Annotated[
+        str, typer.Option("--preset", "-p", help="Named squat (see --list-presets).")
+    ] = ("good-cyclist-squat"),
+    view: Annotated[
+        str, typer.Option(help="Camera view: front, oblique (45 deg) or side.")
+    ] = "front",
+    yaw: Annotated[
+        float | None,
+        _opt(
+            "--yaw",
+            help="Camera yaw in degrees instead of --view: 0 = facing "
+            "the subject, 90 = the subject's left side.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for rep-to-rep variation and sensor noise.")] = 0,
     size: Annotated[str, typer.Option(help="Image size WIDTHxHEIGHT in pixels.")] = "640x360",
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
-    pitch: Annotated[float | None, _opt("--pitch", help="Camera pitch, degrees down (default 0).")] = None,
-    distance: Annotated[float | None, _opt("--distance", help="Camera distance, m (default 3.4).")] = None,
-    vfov: Annotated[float | None, _opt("--vfov", help="Vertical field of view, deg (default 42).")] = None,
+    pitch: Annotated[
+        float | None, _opt("--pitch", help="Camera pitch, degrees down (default 0).")
+    ] = None,
+    distance: Annotated[
+        float | None, _opt("--distance", help="Camera distance, m (default 3.4).")
+    ] = None,
+    vfov: Annotated[
+        float | None, _opt("--vfov", help="Vertical field of view, deg (default 42).")
+    ] = None,
     noise: Annotated[float, typer.Option(help="Sensor noise sigma in 8-bit grey levels.")] = 0.0,
     reps: Annotated[int | None, _opt("--reps", help="Repetitions (default: the preset's).")] = None,
-    knee_flexion: Annotated[float | None, _opt("--knee-flexion", help="Peak knee flexion, deg.")] = None,
-    valgus: Annotated[float | None, _opt("--valgus", help="Knee valgus at depth, deg (+ = in).")] = None,
-    foot_angle: Annotated[float | None, _opt("--foot-angle", help="Foot progression angle of both feet, deg "
-                                             "(+ = toes out).")] = None,
+    knee_flexion: Annotated[
+        float | None, _opt("--knee-flexion", help="Peak knee flexion, deg.")
+    ] = None,
+    valgus: Annotated[
+        float | None, _opt("--valgus", help="Knee valgus at depth, deg (+ = in).")
+    ] = None,
+    foot_angle: Annotated[
+        float | None,
+        _opt("--foot-angle", help="Foot progression angle of both feet, deg (+ = toes out)."),
+    ] = None,
     stance: Annotated[float | None, _opt("--stance", help="Ankle-to-ankle distance, m.")] = None,
-    heel_block: Annotated[float | None, _opt("--heel-block", help="Heel block, cm (0 = none).")] = None,
-    lean: Annotated[float | None, _opt("--lean", help="Trunk lean at depth, deg from vertical.")] = None,
-    lockout: Annotated[float | None, _opt("--lockout", help="Knee flexion left at the top, deg.")] = None,
-    asymmetry: Annotated[float | None, _opt("--asymmetry", help="Left minus right peak knee flexion, deg.")]
-    = None,
-    jitter: Annotated[float | None, _opt("--jitter", help="Rep-to-rep variation, 0-1 (seeded).")] = None,
+    heel_block: Annotated[
+        float | None, _opt("--heel-block", help="Heel block, cm (0 = none).")
+    ] = None,
+    lean: Annotated[
+        float | None, _opt("--lean", help="Trunk lean at depth, deg from vertical.")
+    ] = None,
+    lockout: Annotated[
+        float | None, _opt("--lockout", help="Knee flexion left at the top, deg.")
+    ] = None,
+    asymmetry: Annotated[
+        float | None, _opt("--asymmetry", help="Left minus right peak knee flexion, deg.")
+    ] = None,
+    jitter: Annotated[
+        float | None, _opt("--jitter", help="Rep-to-rep variation, 0-1 (seeded).")
+    ] = None,
     shirt: Annotated[str | None, _opt("--shirt", help="Shirt colour '#RRGGBB' or 'R,G,B'.")] = None,
     shorts: Annotated[str | None, _opt("--shorts", help="Shorts colour.")] = None,
     wall: Annotated[str | None, _opt("--wall", help="Wall colour.")] = None,
     floor: Annotated[str | None, _opt("--floor", help="Floor colour.")] = None,
-    list_presets: Annotated[bool, typer.Option("--list-presets", help="List presets and views, then exit.")]
-    = False,
+    list_presets: Annotated[
+        bool, typer.Option("--list-presets", help="List presets and views, then exit.")
+    ] = False,
 ) -> None:
     """Render a squat video of a 3-D figure with known joint angles, plus its ground truth (JSON)."""
     from dataclasses import replace
@@ -70,22 +106,39 @@ def synth(
     if output is None:
         raise InputError("synth: expected an output path OUT.mp4 (or --list-presets)")
     try:
-        fields = {"reps": reps, "knee_flexion_deg": knee_flexion, "knee_valgus_deg": valgus,
-                  "stance_width_m": stance, "heel_block_cm": heel_block, "trunk_lean_deg": lean,
-                  "lockout_deg": lockout, "asymmetry_deg": asymmetry, "rep_jitter": jitter,
-                  "foot_angle_left_deg": foot_angle, "foot_angle_right_deg": foot_angle}  # fmt: skip
+        fields = {
+            "reps": reps,
+            "knee_flexion_deg": knee_flexion,
+            "knee_valgus_deg": valgus,
+            "stance_width_m": stance,
+            "heel_block_cm": heel_block,
+            "trunk_lean_deg": lean,
+            "lockout_deg": lockout,
+            "asymmetry_deg": asymmetry,
+            "rep_jitter": jitter,
+            "foot_angle_left_deg": foot_angle,
+            "foot_angle_right_deg": foot_angle,
+        }
         squat = replace(get_preset(preset), **{k: v for k, v in fields.items() if v is not None})
         if yaw is None:
             if view not in VIEWS:
                 raise ValueError(f"view: expected one of {', '.join(VIEWS)}, got {view!r}")
             yaw = VIEWS[view]
         w, h = _size(size)
-        optics = {k: v for k, v in (("pitch_deg", pitch), ("distance_m", distance), ("vfov_deg", vfov))
-                  if v is not None}  # fmt: skip
+        optics = {
+            k: v
+            for k, v in (("pitch_deg", pitch), ("distance_m", distance), ("vfov_deg", vfov))
+            if v is not None
+        }
         camera = Camera(yaw_deg=yaw, width=w, height=h, fps=fps, **optics)
-        colours = {k: parse_rgb(v) for k, v in (("shirt", shirt), ("shorts", shorts), ("wall", wall),
-                                                  ("floor", floor)) if v is not None}  # fmt: skip
-        scene = Scene(squat=squat, camera=camera, look=Look(noise=noise, **colours), seed=seed, preset=preset)
+        colours = {
+            k: parse_rgb(v)
+            for k, v in (("shirt", shirt), ("shorts", shorts), ("wall", wall), ("floor", floor))
+            if v is not None
+        }
+        scene = Scene(
+            squat=squat, camera=camera, look=Look(noise=noise, **colours), seed=seed, preset=preset
+        )
         video, truth = write(output, scene)
     except ValueError as exc:
         raise InputError(f"{output}: {exc}") from None

@@ -6,6 +6,6 @@
 - `session`: pose buffer -> `compute_metrics` over a trailing window -> settled frames to
   the incremental `RepCounter` -> `score_reps` -> feedback; `run` is the processing loop.
 - `readiness`: the setup check before the first rep; `cues`: one message at a time, meters.
-- `display`: the OpenCV window (drawn with `formcheck.annotate`) or ``--headless`` lines.
+- `display`: the OpenCV window (drawn with `formcheck.media.annotate`) or ``--headless`` lines.
 - `record`: ``--record``: the processed frames, then the ``analyze`` report of the session.
 """

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import NUM_LANDMARKS
-from ..metricset import Metric, MetricSet
-from ..sequence import PoseSequence
+from ..core.landmarks import NUM_LANDMARKS
+from ..core.metricset import Metric, MetricSet
+from ..core.sequence import PoseSequence
 
 
 def _grow(a: np.ndarray, capacity: int, fill: float | int) -> np.ndarray:
@@ -25,8 +25,15 @@ def _grow(a: np.ndarray, capacity: int, fill: float | int) -> np.ndarray:
 class PoseBuffer:
     """Pose of every processed frame of a session (NaN rows where nobody was found)."""
 
-    def __init__(self, fps: float, image_size: tuple[int, int], source: str = "", model_sha256: str = "",
-                 meta: dict[str, str] | None = None, capacity: int = 1024) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fps: float,
+        image_size: tuple[int, int],
+        source: str = "",
+        model_sha256: str = "",
+        meta: dict[str, str] | None = None,
+        capacity: int = 1024,
+    ) -> None:
         self.fps = float(fps)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.source = source
@@ -47,11 +54,15 @@ class PoseBuffer:
         """``(n,)`` seconds, a view."""
         return self._ts[: self.n]
 
-    def append(self, timestamp: float, pose: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> int:
+    def append(
+        self, timestamp: float, pose: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    ) -> int:
         """Add one frame: ``pose`` is ``(landmarks (33, 3), world (33, 3), visibility (33,))`` or
         None when nobody was found; returns the frame's index. Timestamps must increase."""
         if self.n and not timestamp > self._ts[self.n - 1]:
-            raise ValueError(f"timestamp: expected more than {self._ts[self.n - 1]}, got {timestamp}")
+            raise ValueError(
+                f"timestamp: expected more than {self._ts[self.n - 1]}, got {timestamp}"
+            )
         if self.n == len(self._ts):
             cap = 2 * len(self._ts)
             self._lm, self._world, self._vis, self._ts = (
@@ -68,10 +79,16 @@ class PoseBuffer:
         """Frames ``start:stop`` as a `PoseSequence` (views, no copy)."""
         s = np.s_[start : self.n if stop is None else min(stop, self.n)]
         return PoseSequence(
-            landmarks=self._lm[s], world=self._world[s], visibility=self._vis[s], timestamps=self._ts[s],
-            fps=self.fps, image_size=self.image_size, source=self.source,
-            model_sha256=self.model_sha256, meta=dict(self.meta),
-        )  # fmt: skip
+            landmarks=self._lm[s],
+            world=self._world[s],
+            visibility=self._vis[s],
+            timestamps=self._ts[s],
+            fps=self.fps,
+            image_size=self.image_size,
+            source=self.source,
+            model_sha256=self.model_sha256,
+            meta=dict(self.meta),
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +128,9 @@ class MetricStore:
                 self._cap *= 2
             self._ts = _grow(self._ts[: self.n], self._cap, np.nan)
             self._view = _grow(self._view[: self.n], self._cap, 0)
-            self._values = {m: _grow(v[: self.n], self._cap, np.nan) for m, v in self._values.items()}
+            self._values = {
+                m: _grow(v[: self.n], self._cap, np.nan) for m, v in self._values.items()
+            }
             self._valid = {m: _grow(v[: self.n], self._cap, False) for m, v in self._valid.items()}
         for name, metric in chunk.items():
             if name not in self._values:  # a metric first seen now: earlier frames are unknown
@@ -124,14 +143,20 @@ class MetricStore:
         self._view[self.n : need] = np.asarray(chunk.view)[start:stop]
         self.n = need
 
-    def metric_set(self, start: int = 0, stop: int | None = None,
-                   names: tuple[str, ...] | None = None) -> MetricSet:  # fmt: skip
+    def metric_set(
+        self, start: int = 0, stop: int | None = None, names: tuple[str, ...] | None = None
+    ) -> MetricSet:
         """Frames ``start:stop`` of the metrics ``names`` (default: all) as a `MetricSet` (copies)."""
         s = np.s_[start : self.n if stop is None else min(stop, self.n)]
         wanted = self._columns if names is None else [m for m in names if m in self._columns]
         metrics = {
-            name: Metric(name, self._values[name][s].copy(), self._valid[name][s].copy(),
-                         self._columns[name].unit, self._columns[name].description)  # fmt: skip
+            name: Metric(
+                name,
+                self._values[name][s].copy(),
+                self._valid[name][s].copy(),
+                self._columns[name].unit,
+                self._columns[name].description,
+            )
             for name in wanted
         }
         return MetricSet(timestamps=self._ts[s].copy(), view=self._view[s].copy(), metrics=metrics)

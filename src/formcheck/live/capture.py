@@ -127,15 +127,21 @@ class Capture:
     as the consumer takes them (no pacing, no drops). Camera sources pace themselves.
     """
 
-    def __init__(self, source: FrameSource, realtime: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: FrameSource,
+        realtime: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.source = source
         self.realtime = realtime
         self.clock = clock
         self.mailbox = LatestFrame(drop=realtime)
         self.error: BaseException | None = None
         self.started_at = float("nan")  # clock() when the first frame was due
-        self._thread = threading.Thread(target=self._run, name=f"capture:{source.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"capture:{source.name}", daemon=True
+        )
 
     def start(self) -> Capture:
         self._thread.start()
@@ -184,7 +190,9 @@ class Capture:
                     delay = (ts - first_ts) - (self.clock() - self.started_at)
                     if delay > 0:
                         time.sleep(delay)
-                frame = Frame(index=index, timestamp=float(ts), captured_at=self.clock(), image=image)
+                frame = Frame(
+                    index=index, timestamp=float(ts), captured_at=self.clock(), image=image
+                )
                 if not self.mailbox.put(frame):
                     reason = "stopped"
                     break
@@ -225,7 +233,9 @@ class CameraSource:
         self._t0 = time.monotonic()
         self._first: np.ndarray | None = first
         self._cap: Any = cap
-        self.fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0  # a camera that does not say: nominal 30
+        self.fps = (
+            float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
+        )  # a camera that does not say: nominal 30
         self.size = (int(first.shape[1]), int(first.shape[0]))
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
@@ -238,19 +248,22 @@ class CameraSource:
                 ok, bgr = self._cap.read()
                 if not ok or bgr is None:
                     return  # camera lost or unplugged: the capture ends cleanly
-            yield time.monotonic() - self._t0, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            yield (
+                time.monotonic() - self._t0,
+                np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)),
+            )
 
     def close(self) -> None:
         self._cap.release()
 
 
 class FileSource:
-    """Frames of a video file (``formcheck.video.read_frames``), to be paced like a camera."""
+    """Frames of a video file (``formcheck.media.video.read_frames``), to be paced like a camera."""
 
     paced = True
 
     def __init__(self, path: str | Path) -> None:
-        from ..video import probe
+        from ..media.video import probe
 
         self.path = Path(path)
         self.name = self.path.name
@@ -260,7 +273,7 @@ class FileSource:
         self._frames: Iterator[tuple[float, np.ndarray]] | None = None
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
-        from ..video import read_frames
+        from ..media.video import read_frames
 
         self._frames = iter(read_frames(self.path))
         return self._frames

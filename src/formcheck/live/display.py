@@ -1,7 +1,7 @@
 """Where live feedback goes: an OpenCV window, or plain lines on stdout (``--headless``).
 
 Both print one line per rep event on stdout (``rep 3: score 82, push your knees out over
-your toes``). The window draws the frame with `formcheck.annotate` (skeleton, knee
+your toes``). The window draws the frame with `formcheck.media.annotate` (skeleton, knee
 angles, rep counter, the one cue) plus the last score, processed fps and latency; keys:
 ``q`` (or Esc) quit, ``r`` reset, space pause.
 """
@@ -58,13 +58,18 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     message (the cue, else the setup message) and the status lines drawn on it."""
     import cv2
 
-    from ..annotate import Annotator, Overlay
+    from ..media.annotate import Annotator, Overlay
 
     frame = feedback.frame.image.copy()
     text = feedback.cue or feedback.setup
-    overlay = Overlay(pixels=feedback.pixels[None], knee_angle=feedback.knee_angle[None],
-                      rep=np.array([feedback.rep_count]), n_reps=feedback.rep_count,
-                      cue=np.array([0 if text else -1]), cues=(text,))  # fmt: skip
+    overlay = Overlay(
+        pixels=feedback.pixels[None],
+        knee_angle=feedback.knee_angle[None],
+        rep=np.array([feedback.rep_count]),
+        n_reps=feedback.rep_count,
+        cue=np.array([0 if text else -1]),
+        cues=(text,),
+    )
     Annotator(overlay).annotate(frame, 0)
     h, w = frame.shape[:2]
     scale = max(min(h, w) / 900, 0.5)
@@ -72,7 +77,9 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
         (tw, th), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
         org = (w - tw - 10, int((k + 1) * th * 1.8))
         cv2.putText(frame, line, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 5, cv2.LINE_AA)
-        cv2.putText(frame, line, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(
+            frame, line, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA
+        )
     return frame
 
 

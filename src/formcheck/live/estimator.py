@@ -4,7 +4,7 @@ VIDEO mode (not LIVE_STREAM) keeps inference synchronous in the processing loop:
 capture thread already drops stale frames, so an asynchronous queue inside MediaPipe would
 only add latency. Timestamps are the frame's source-clock time in whole milliseconds, forced
 strictly increasing, so on a file played without drops the landmarks are exactly those of
-`formcheck.pose.extract` (same model, same mode, same timestamps).
+`formcheck.media.pose.extract` (same model, same mode, same timestamps).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import ModelFile, open_landmarker
+from ..media.model import ModelFile, open_landmarker
 from .capture import Frame
 
 #: Frames whose longest side exceeds this (pixels) are downscaled before the model
@@ -41,15 +41,19 @@ class PoseEstimator:
         self._stack = stack
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._stack is not None:
             self._stack.close()
         self._stack = None
         self._landmarker = None
 
     def __call__(self, frame: Frame) -> Pose | None:
-        from ..pose import results_to_arrays, to_mp_image
+        from ..media.pose import results_to_arrays, to_mp_image
 
         if self._landmarker is None:
             raise RuntimeError("PoseEstimator: expected a with block around its use")
@@ -61,5 +65,7 @@ class PoseEstimator:
             import cv2
 
             scale = self.max_side / max(h, w)
-            image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            image = cv2.resize(
+                image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+            )
         return results_to_arrays(self._landmarker.detect_for_video(to_mp_image(image), ms))

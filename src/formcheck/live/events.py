@@ -17,7 +17,7 @@ class RepEvent:
     (``withdrawn``). Frames index the session's pose buffer; times are seconds (source clock);
     ``score`` 0-100 (None when no rule could be judged); ``failed`` rule names, most important
     first; ``cue`` the first failed rule's cue. ``final``: the offline segmentation's rep
-    (from `formcheck.reps.RepCounter`), not a provisional early count."""
+    (from `formcheck.core.reps.RepCounter`), not a provisional early count."""
 
     number: int
     start: int
@@ -94,12 +94,19 @@ class Summary:
         return self.frames_processed / self.wall_s if self.wall_s > 0 else 0.0
 
     def lines(self) -> list[str]:
-        out = [f"session: {self.verdict}"]  # "3 reps, average score 82 of 100. Main thing to work on: ..."
+        out = [
+            f"session: {self.verdict}"
+        ]  # "3 reps, average score 82 of 100. Main thing to work on: ..."
         out += [f"  {k}. {cue}" for k, cue in enumerate(self.top_cues, 1)]
-        lat = (f"latency median {1000 * self.latency_p50_s:.0f} ms, p95 {1000 * self.latency_p95_s:.0f} ms"
-               if np.isfinite(self.latency_p50_s) else "latency -")  # fmt: skip
-        out.append(f"frames: {self.frames_processed} processed, {self.frames_dropped} dropped, "
-                   f"{self.fps:.1f} fps, {lat}")  # fmt: skip
+        lat = (
+            f"latency median {1000 * self.latency_p50_s:.0f} ms, p95 {1000 * self.latency_p95_s:.0f} ms"
+            if np.isfinite(self.latency_p50_s)
+            else "latency -"
+        )
+        out.append(
+            f"frames: {self.frames_processed} processed, {self.frames_dropped} dropped, "
+            f"{self.fps:.1f} fps, {lat}"
+        )
         out.append(f"ended: {self.end_reason}")
         if self.record:
             out.append(f"record: {self.record}")

@@ -8,7 +8,7 @@ block under the heels, turn), or an empty string when the setup is good.
 Notes
 -----
 - Feet: the ankles, heels and toes (6 landmarks) count as seen with visibility >= 0.5
-  (`formcheck.filtering.VISIBILITY_THRESHOLD`) inside the image; the feet are "not
+  (`formcheck.core.filtering.VISIBILITY_THRESHOLD`) inside the image; the feet are "not
   visible" when fewer than ``MIN_FEET_SEEN`` of them are seen on the median frame.
 - Heel block: the rule that checks heel height (a rule with a ``heel_elevation`` or
   ``foot_pitch`` check) judged on the window like on a rep: the first of its checks
@@ -17,18 +17,25 @@ Notes
   reads heels on an 8 cm block and flat heels within a centimetre of each other), or the
   rule set has no such rule, the block is not checked rather than guessed.
 - Facing: knee tracking (the knee's frontal-plane projection angle) is only judged in
-  front view (`formcheck.metrics`); the view of most frames with a known view decides.
+  front view (`formcheck.core.metrics`); the view of most frames with a known view decides.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..filtering import VISIBILITY_THRESHOLD
-from ..landmarks import LEFT_ANKLE, LEFT_FOOT_INDEX, LEFT_HEEL, RIGHT_ANKLE, RIGHT_FOOT_INDEX, RIGHT_HEEL
-from ..metricset import VIEW_FRONT, VIEW_NAMES, VIEW_UNKNOWN, MetricSet
-from ..ruleset import Check, RuleSet
-from ..sequence import PoseSequence
+from ..core.filtering import VISIBILITY_THRESHOLD
+from ..core.landmarks import (
+    LEFT_ANKLE,
+    LEFT_FOOT_INDEX,
+    LEFT_HEEL,
+    RIGHT_ANKLE,
+    RIGHT_FOOT_INDEX,
+    RIGHT_HEEL,
+)
+from ..core.metricset import VIEW_FRONT, VIEW_NAMES, VIEW_UNKNOWN, MetricSet
+from ..core.ruleset import Check, RuleSet
+from ..core.sequence import PoseSequence
 
 SETUP_WINDOW_S = 1.0
 MIN_FEET_SEEN = 4

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.sequence import PoseSequence
 from ..errors import InputError
-from ..sequence import PoseSequence
 from .events import RepEvent, Summary
 
 SESSION_MP4 = "session.mp4"
@@ -36,7 +36,9 @@ class Recorder:
     def __init__(self, outdir: str | Path, fps: float) -> None:
         self.outdir = Path(outdir)
         if self.outdir.exists() and not self.outdir.is_dir():
-            raise InputError(f"{self.outdir}: exists and is not a folder, expected an output folder")
+            raise InputError(
+                f"{self.outdir}: exists and is not a folder, expected an output folder"
+            )
         self.path = self.outdir / SESSION_MP4
         self.fps = float(fps)
         self.frames = 0
@@ -48,8 +50,9 @@ class Recorder:
         """Queue one frame (blocks only if the encoder is ``_QUEUE_FRAMES`` frames behind)."""
         if self._thread is None:
             h, w = rgb.shape[:2]
-            self._thread = threading.Thread(target=self._write, args=(self._queue, w, h),
-                                            name="formcheck-record", daemon=True)  # fmt: skip
+            self._thread = threading.Thread(
+                target=self._write, args=(self._queue, w, h), name="formcheck-record", daemon=True
+            )
             self._thread.start()
         self._queue.put(rgb)
         self.frames += 1
@@ -76,7 +79,7 @@ class Recorder:
         return self.path if keep and frames else None
 
     def _write(self, q: queue.Queue[Any], width: int, height: int) -> None:
-        from ..videowriter import VideoWriter
+        from ..media.videowriter import VideoWriter
 
         done = False
         try:
@@ -102,14 +105,18 @@ class _Discard(Exception):
     """Raised inside the writer's with block to throw the video away."""
 
 
-def write_record(outdir: Path, seq: PoseSequence, video: Path, rules: Path | None) -> dict[str, Any]:
+def write_record(
+    outdir: Path, seq: PoseSequence, video: Path, rules: Path | None
+) -> dict[str, Any]:
     """The ``analyze`` report of ``seq`` (rows = frames of ``video``) into ``outdir``; returns the report."""
-    from ..cache import save
+    from ..media.cache import save
     from ..report.pipeline import AnalyzeOptions, run
 
     with tempfile.TemporaryDirectory(prefix=".formcheck-live-", dir=outdir.parent) as tmp:
         cache = save(seq, Path(tmp) / "landmarks.npz")
-        result = run(AnalyzeOptions(video=video, outdir=outdir, rules=rules, landmarks=cache, progress=False))
+        result = run(
+            AnalyzeOptions(video=video, outdir=outdir, rules=rules, landmarks=cache, progress=False)
+        )
     return result.report
 
 
@@ -119,7 +126,7 @@ def write_live_json(outdir: Path, summary: Summary, events: list[RepEvent]) -> P
     import json
     from dataclasses import asdict
 
-    from ..cache import atomic_write
+    from ..media.cache import atomic_write
 
     doc = {
         "reps": [asdict(r) for r in summary.reps],

@@ -41,12 +41,12 @@ from typing import Protocol
 
 import numpy as np
 
-from ..metrics import Standing, compute_metrics, standing, with_front_bend
-from ..metricset import Metric, MetricSet
-from ..reps import RepCounter, RepParams, Reps, find_reps
-from ..ruleset import RuleSet, load_rules
-from ..scoring import score_reps
-from ..sequence import PoseSequence
+from ..core.metrics import Standing, compute_metrics, standing, with_front_bend
+from ..core.metricset import Metric, MetricSet
+from ..core.reps import RepCounter, RepParams, Reps, find_reps
+from ..core.ruleset import RuleSet, load_rules
+from ..core.scoring import score_reps
+from ..core.sequence import PoseSequence
 from .buffer import MetricStore, PoseBuffer
 from .capture import Capture, Frame
 from .cues import CueBoard, LatencyLog, RateMeter
@@ -81,7 +81,10 @@ def _shown_knee_angle(metrics: MetricSet) -> np.ndarray:
     front view (`with_front_bend`); NaN where unknown."""
     out = np.full(2, np.nan)
     for k, side in enumerate(("left", "right")):
-        image, world = metrics.get(f"knee_flexion_image_{side}"), metrics.get(f"knee_flexion_{side}")
+        image, world = (
+            metrics.get(f"knee_flexion_image_{side}"),
+            metrics.get(f"knee_flexion_{side}"),
+        )
         if image is not None and image.valid[-1]:
             out[k] = image.values[-1]
         elif world is not None:
@@ -92,14 +95,26 @@ def _shown_knee_angle(metrics: MetricSet) -> np.ndarray:
 class LiveSession:
     """State of one live session; ``process(frame)`` per frame, ``finish()`` at the end."""
 
-    def __init__(self, estimator: Callable[[Frame], Pose | None], *, fps: float, image_size: tuple[int, int],
-                 rules: RuleSet | None = None, source: str = "", model_sha256: str = "",
-                 rep_params: RepParams | None = None, window_s: float = WINDOW_S,
-                 settle_s: float = SETTLE_S, metrics_every_s: float = METRICS_EVERY_S,
-                 process_delay_s: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        estimator: Callable[[Frame], Pose | None],
+        *,
+        fps: float,
+        image_size: tuple[int, int],
+        rules: RuleSet | None = None,
+        source: str = "",
+        model_sha256: str = "",
+        rep_params: RepParams | None = None,
+        window_s: float = WINDOW_S,
+        settle_s: float = SETTLE_S,
+        metrics_every_s: float = METRICS_EVERY_S,
+        process_delay_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not window_s >= settle_s + 1.0:
-            raise ValueError(f"window_s: expected at least settle_s + 1 s ({settle_s + 1.0}), got {window_s}")
+            raise ValueError(
+                f"window_s: expected at least settle_s + 1 s ({settle_s + 1.0}), got {window_s}"
+            )
         self.estimator = estimator
         self.fps = float(fps)
         self.image_size = image_size
@@ -124,11 +139,18 @@ class LiveSession:
 
     def reset(self) -> None:
         """Start over: empty buffers, no reps, setup check again (the pose model keeps running)."""
-        self.buffer = PoseBuffer(self.fps, self.image_size, source=self.source,
-                                 model_sha256=self.model_sha256, meta={"mode": "live"})  # fmt: skip
+        self.buffer = PoseBuffer(
+            self.fps,
+            self.image_size,
+            source=self.source,
+            model_sha256=self.model_sha256,
+            meta={"mode": "live"},
+        )
         self.store = MetricStore()
         self.counter = RepCounter(self.fps, self.rep_params)
-        self._waiting = Reps.empty()  # final reps from the counter whose "top" phase is not settled yet
+        self._waiting = (
+            Reps.empty()
+        )  # final reps from the counter whose "top" phase is not settled yet
         self.n_settled = 0
         self.log: list[RepEvent] = []  # every rep event since the last reset, in order
         self.final: list[RepEvent] = []
@@ -153,8 +175,10 @@ class LiveSession:
         if self.process_delay_s:
             time.sleep(self.process_delay_s)
         if len(self.buffer) and frame.timestamp <= self.buffer.timestamps[-1]:
-            raise ValueError(f"frame {frame.index}: expected a time after {self.buffer.timestamps[-1]} s, "
-                             f"got {frame.timestamp} s")  # fmt: skip
+            raise ValueError(
+                f"frame {frame.index}: expected a time after {self.buffer.timestamps[-1]} s, "
+                f"got {frame.timestamp} s"
+            )
         index = self.buffer.append(frame.timestamp, pose)
         events: list[RepEvent] = []
         if frame.timestamp - self._metrics_at >= self.metrics_every_s:
@@ -170,9 +194,19 @@ class LiveSession:
         knee = self._knee if pose is not None else np.full(2, np.nan)
         reps = self.reps
         last = reps[-1].score if reps else None
-        return Feedback(frame=frame, index=index, pixels=pixels, knee_angle=knee, rep_count=len(reps),
-                        last_score=last, cue=self.cues.current(frame.timestamp), setup=self._setup,
-                        fps=self.rate.rate(), latency_s=self._last_latency, events=tuple(events))  # fmt: skip
+        return Feedback(
+            frame=frame,
+            index=index,
+            pixels=pixels,
+            knee_angle=knee,
+            rep_count=len(reps),
+            last_score=last,
+            cue=self.cues.current(frame.timestamp),
+            setup=self._setup,
+            fps=self.rate.rate(),
+            latency_s=self._last_latency,
+            events=tuple(events),
+        )
 
     def shown(self, frame: Frame) -> float:
         """Call once ``frame``'s feedback is on screen: logs and returns its latency (s)."""
@@ -224,7 +258,9 @@ class LiveSession:
             lo = n - len(window)
             a, b = self.n_settled - lo, upto - lo
             self.store.extend(metrics, a, b)
-            self._waiting = Reps.concat([self._waiting, self.counter.update(_metric_slice(metrics, a, b))])
+            self._waiting = Reps.concat(
+                [self._waiting, self.counter.update(_metric_slice(metrics, a, b))]
+            )
             self.n_settled = upto
             events += self._confirm(self._confirmable())
             if not end:
@@ -274,8 +310,14 @@ class LiveSession:
             if match is not None and match.frames == (rep.start, rep.bottom, rep.end):
                 self.final.append(replace(match, number=number, final=True))
                 continue
-            event = self._scored(rep.start, rep.bottom, rep.end, number=number, final=True,
-                                 kind=NEW if match is None else REVISED)  # fmt: skip
+            event = self._scored(
+                rep.start,
+                rep.bottom,
+                rep.end,
+                number=number,
+                final=True,
+                kind=NEW if match is None else REVISED,
+            )
             self.final.append(event)
             if match is not None and (event.score, event.failed) == (match.score, match.failed):
                 continue  # only the frames moved: what the person was told stands
@@ -289,8 +331,11 @@ class LiveSession:
     def _withdraw(self, every: bool, before: int = -1) -> list[RepEvent]:
         """Provisional reps the counter has passed without confirming them."""
         radius = self.rep_params.radius(self.fps)
-        gone = [p for p in self.provisional
-                if every or p.bottom < before or p.bottom + radius <= self.counter.n_frames - 1]  # fmt: skip
+        gone = [
+            p
+            for p in self.provisional
+            if every or p.bottom < before or p.bottom + radius <= self.counter.n_frames - 1
+        ]
         for p in gone:
             self.provisional.remove(p)
         self.revisions += len(gone)
@@ -300,10 +345,13 @@ class LiveSession:
 
     def _renumber(self) -> None:
         self.final = [r.renumbered(k) for k, r in enumerate(self.final, 1)]
-        self.provisional = [r.renumbered(k) for k, r in enumerate(self.provisional, len(self.final) + 1)]
+        self.provisional = [
+            r.renumbered(k) for k, r in enumerate(self.provisional, len(self.final) + 1)
+        ]
 
-    def _scored(self, start: int, bottom: int, end: int, number: int, final: bool = False,
-                kind: str = NEW) -> RepEvent:  # fmt: skip
+    def _scored(
+        self, start: int, bottom: int, end: int, number: int, final: bool = False, kind: str = NEW
+    ) -> RepEvent:
         """Score one rep on its frames of the settled metrics (and those of its "top" phase around it)."""
         ts = self.store.timestamps
         lo = min(start, int(np.searchsorted(ts, ts[start] - self._top_s - 1e-6, side="left")))
@@ -313,12 +361,23 @@ class LiveSession:
         scored = score_reps(metrics, reps, self.rules)
         failed = [c["rule"] for c in scored.top_cues(limit=len(self.rules.rules))]
         score = scored.scores[0]
-        return RepEvent(number=number, start=start, bottom=bottom, end=end, t_start=float(reps.t_start[0]),
-                        t_end=float(reps.t_end[0]), score=None if np.isnan(score) else float(score),
-                        failed=tuple(failed), cue=self.rules[failed[0]].cue if failed else "",
-                        kind=kind, final=final)  # fmt: skip
+        return RepEvent(
+            number=number,
+            start=start,
+            bottom=bottom,
+            end=end,
+            t_start=float(reps.t_start[0]),
+            t_end=float(reps.t_end[0]),
+            score=None if np.isnan(score) else float(score),
+            failed=tuple(failed),
+            cue=self.rules[failed[0]].cue if failed else "",
+            kind=kind,
+            final=final,
+        )
 
-    def _coach(self, now: float, window: PoseSequence, metrics: MetricSet, events: list[RepEvent]) -> None:
+    def _coach(
+        self, now: float, window: PoseSequence, metrics: MetricSet, events: list[RepEvent]
+    ) -> None:
         """Offer the setup message (before the first rep) or the latest rep's cue to the board."""
         if not self.reps and not self._ready:
             if now - self.buffer.timestamps[0] < SETUP_WINDOW_S / 2:
@@ -356,30 +415,51 @@ class LiveSession:
     def summary(self, end_reason: str, dropped: int, wall_s: float) -> Summary:
         """The session summary, scored on the final reps (call after `finish`)."""
         metrics = self.store.metric_set()
-        reps = Reps.from_indices([r.start for r in self.final], [r.bottom for r in self.final],
-                                 [r.end for r in self.final], metrics.timestamps)  # fmt: skip
+        reps = Reps.from_indices(
+            [r.start for r in self.final],
+            [r.bottom for r in self.final],
+            [r.end for r in self.final],
+            metrics.timestamps,
+        )
         scored = score_reps(metrics, reps, self.rules)
         summary = scored.summary()
         ts = self.buffer.timestamps
-        return Summary(reps=list(self.final), score=summary["score"], verdict=summary["verdict"],
-                       top_cues=list(summary["top_cues"]), frames_processed=self.processed,
-                       frames_dropped=dropped, source_s=float(ts[-1] - ts[0]) if len(ts) else 0.0,
-                       wall_s=wall_s, latency_p50_s=self.latency.percentile(50),
-                       latency_p95_s=self.latency.percentile(95), end_reason=end_reason,
-                       revisions=self.revisions)  # fmt: skip
+        return Summary(
+            reps=list(self.final),
+            score=summary["score"],
+            verdict=summary["verdict"],
+            top_cues=list(summary["top_cues"]),
+            frames_processed=self.processed,
+            frames_dropped=dropped,
+            source_s=float(ts[-1] - ts[0]) if len(ts) else 0.0,
+            wall_s=wall_s,
+            latency_p50_s=self.latency.percentile(50),
+            latency_p95_s=self.latency.percentile(95),
+            end_reason=end_reason,
+            revisions=self.revisions,
+        )
 
 
 def _metric_slice(metrics: MetricSet, start: int, stop: int) -> MetricSet:
     """Frames ``start:stop`` of ``metrics`` (views)."""
     s = np.s_[start:stop]
     return MetricSet(
-        timestamps=np.asarray(metrics.timestamps)[s], view=np.asarray(metrics.view)[s],
-        metrics={n: Metric(n, m.values[s], m.valid[s], m.unit, m.description) for n, m in metrics.items()},
-    )  # fmt: skip
+        timestamps=np.asarray(metrics.timestamps)[s],
+        view=np.asarray(metrics.view)[s],
+        metrics={
+            n: Metric(n, m.values[s], m.valid[s], m.unit, m.description) for n, m in metrics.items()
+        },
+    )
 
 
-def run(capture: Capture, session: LiveSession, display: Display, stop: threading.Event,
-        max_seconds: float | None = None, recorder: Recorder | None = None) -> Summary:  # fmt: skip
+def run(
+    capture: Capture,
+    session: LiveSession,
+    display: Display,
+    stop: threading.Event,
+    max_seconds: float | None = None,
+    recorder: Recorder | None = None,
+) -> Summary:
     """Process the newest frame of ``capture`` until the source ends, ``stop`` is set (Ctrl-C),
     the display asks to quit or ``max_seconds`` of wall time pass; then finish the session.
     ``recorder`` gets every processed frame (and is reset with the session)."""
@@ -404,7 +484,9 @@ def run(capture: Capture, session: LiveSession, display: Display, stop: threadin
                 break
             action = display.idle()
         elif paused and last is not None:
-            action = display.show(replace(last, events=()), paused=True)  # its events were shown once
+            action = display.show(
+                replace(last, events=()), paused=True
+            )  # its events were shown once
         else:
             last = session.process(frame)
             action = display.show(last)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..metricset import VIEW_NAMES, MetricSet
-from ..sequence import PoseSequence
+from ..core.metricset import VIEW_NAMES, MetricSet
+from ..core.sequence import PoseSequence
 from .schema import SCHEMA_VERSION
 
 #: Words for a rule's comparison, e.g. "at least 100°".
@@ -74,8 +74,10 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
         if len(targets) == 1 or any("any" in views for views in targets.values()):
             d["target"] = " or ".join(targets)
         else:
-            d["target"] = ", ".join(f"{target} {' or '.join(VIEW_WORDS.get(v, v) for v in views)}"
-                                    for target, views in targets.items())  # fmt: skip
+            d["target"] = ", ".join(
+                f"{target} {' or '.join(VIEW_WORDS.get(v, v) for v in views)}"
+                for target, views in targets.items()
+            )
         out.append(d)
     return out
 
@@ -93,7 +95,7 @@ def build_report(
     message: str,
     files: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    """The report dict. ``scored`` is `formcheck.scoring.SetScore.to_dict()`; ``status`` one of
+    """The report dict. ``scored`` is `formcheck.core.scoring.SetScore.to_dict()`; ``status`` one of
     ``analysed``, ``no_person``, ``no_squat`` (then ``message`` is the verdict)."""
     rules = rules_section(ruleset)
     view, fractions = view_summary(metrics, seq.detected)
@@ -122,7 +124,8 @@ def build_report(
             "verdict": summary["verdict"] if status == "analysed" else message,
             "top_cues": [str(c) for c in summary["top_cues"]][:3],
             "not_judged": [
-                {k: str(item[k]) for k in ("rule", "title", "hint")} for item in summary["not_judged"]
+                {k: str(item[k]) for k in ("rule", "title", "hint")}
+                for item in summary["not_judged"]
             ],
         },
         "rules": rules,
@@ -149,7 +152,11 @@ def _rep_entry(rep: Mapping[str, Any]) -> dict[str, Any]:
     """A scored rep as the report has it: times rounded, NaN as null."""
     rules = {}
     for name, r in rep["rules"].items():
-        entry = {"status": r["status"], "value": _number(r.get("value")), "unit": str(r.get("unit", ""))}
+        entry = {
+            "status": r["status"],
+            "value": _number(r.get("value")),
+            "unit": str(r.get("unit", "")),
+        }
         for key in ("threshold", "left", "right"):
             if key in r:
                 entry[key] = _number(r[key])

@@ -16,10 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from ..metricset import VIEW_NAMES, MetricSet
+from ..core.metricset import VIEW_NAMES, MetricSet
 
-_UNIT_SUFFIX = {"deg": "deg", "degree": "deg", "degrees": "deg", "°": "deg", "cm": "cm", "m": "m", "s": "s",
-                "%": "pct", "percent": "pct", "ratio": "ratio", "x": "ratio", "": ""}  # fmt: skip
+_UNIT_SUFFIX = {
+    "deg": "deg",
+    "degree": "deg",
+    "degrees": "deg",
+    "°": "deg",
+    "cm": "cm",
+    "m": "m",
+    "s": "s",
+    "%": "pct",
+    "percent": "pct",
+    "ratio": "ratio",
+    "x": "ratio",
+    "": "",
+}
 
 
 def unit_suffix(unit: str) -> str:
@@ -83,8 +95,11 @@ def reps_csv(report: Mapping[str, Any]) -> str:
             rule_units.setdefault(name, res.get("unit", ""))
     header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
     # per-rep measurements carry their unit in their name (descent_s, lockout_knee_flexion_deg, ...)
-    measures = [k for k in dict.fromkeys(k for rep in report["reps"] for k in rep.get("measurements", {}))
-                if k not in header]  # fmt: skip
+    measures = [
+        k
+        for k in dict.fromkeys(k for rep in report["reps"] for k in rep.get("measurements", {}))
+        if k not in header
+    ]
     header += measures
     for name, unit in rule_units.items():
         header += [f"{name}_status", column_name(name, unit)]
@@ -92,9 +107,15 @@ def reps_csv(report: Mapping[str, Any]) -> str:
     writer = csv.writer(buf)
     writer.writerow(header)
     for rep in report["reps"]:
-        row = [str(rep["index"]), _num(rep["start_s"], 3), _num(rep["bottom_s"], 3), _num(rep["end_s"], 3),
-               _num(rep["end_s"] - rep["start_s"], 3), _num(rep["score"], 1),
-               rep.get("view", "")]  # fmt: skip
+        row = [
+            str(rep["index"]),
+            _num(rep["start_s"], 3),
+            _num(rep["bottom_s"], 3),
+            _num(rep["end_s"], 3),
+            _num(rep["end_s"] - rep["start_s"], 3),
+            _num(rep["score"], 1),
+            rep.get("view", ""),
+        ]
         row += [_num(rep.get("measurements", {}).get(k)) for k in measures]
         for name in rule_units:
             res = rep["rules"].get(name)

@@ -153,7 +153,8 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     names = list(dict.fromkeys(names))
     head = "".join(f'<th scope="col">Rep {rep["index"]}</th>' for rep in reps)
     scores = "".join(
-        f"<td><b>{r['score']:.0f}</b></td>" if r["score"] is not None else "<td>&ndash;</td>" for r in reps
+        f"<td><b>{r['score']:.0f}</b></td>" if r["score"] is not None else "<td>&ndash;</td>"
+        for r in reps
     )
     rows = [f'<tr><th scope="row">Score</th>{scores}</tr>']
     for name in names:
@@ -166,7 +167,9 @@ def _rep_table(report: Mapping[str, Any]) -> str:
                 continue
             cls, mark = _STATUS[res["status"]]
             word = {"pass": "pass", "fail": "fail", "not_judged": "not judged"}[res["status"]]
-            value = _e(format_value(res["value"], res["unit"])) if res["status"] != "not_judged" else ""
+            value = (
+                _e(format_value(res["value"], res["unit"])) if res["status"] != "not_judged" else ""
+            )
             cells.append(f'<td class="{cls}" title="{word}">{mark} {value}</td>')
         sub = f"<span>{_e(target)}</span>" if target else ""
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')
@@ -176,7 +179,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
         '<div class="table-wrap" tabindex="0" role="region" aria-label="rep by rep results">'
         f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         "</div></section>"
     )
 
@@ -190,8 +193,9 @@ def _stills(report: Mapping[str, Any], stills: Mapping[int, bytes]) -> str:
         titles = {r["name"]: r["title"] for r in report["rules"]}
         failing = [
             f"{titles.get(n, n)} ({format_value(r['value'], r['unit'])})"
-            for n, r in rep["rules"].items() if r["status"] == "fail"
-        ]  # fmt: skip
+            for n, r in rep["rules"].items()
+            if r["status"] == "fail"
+        ]
         what = "; ".join(failing) if failing else "every check that could be judged passed"
         uri = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         figs.append(
@@ -224,9 +228,14 @@ def _about(report: Mapping[str, Any]) -> str:
         + "</div>"
         for r in report["rules"]
     )
-    facts = [("Rule set", v["rule_set"]), ("formcheck", v["formcheck"]), ("MediaPipe", v["mediapipe"]),
-             ("Pose model SHA-256", v["model_sha256"] or "unknown"), ("Video", report["video"]["path"]),
-             ("Analysed", report.get("generated_at", ""))]  # fmt: skip
+    facts = [
+        ("Rule set", v["rule_set"]),
+        ("formcheck", v["formcheck"]),
+        ("MediaPipe", v["mediapipe"]),
+        ("Pose model SHA-256", v["model_sha256"] or "unknown"),
+        ("Video", report["video"]["path"]),
+        ("Analysed", report.get("generated_at", "")),
+    ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd><code>{_e(val)}</code></dd>" for k, val in facts if val)
     return (
         "<section><h2>How this was measured</h2>"
@@ -240,8 +249,13 @@ def _about(report: Mapping[str, Any]) -> str:
     )
 
 
-def render_html(report: Mapping[str, Any], *, plots: Sequence[tuple[str, str]] = (),
-                stills: Mapping[int, bytes] | None = None, video_href: str | None = None) -> str:  # fmt: skip
+def render_html(
+    report: Mapping[str, Any],
+    *,
+    plots: Sequence[tuple[str, str]] = (),
+    stills: Mapping[int, bytes] | None = None,
+    video_href: str | None = None,
+) -> str:
     """The whole page for ``report``: ``plots`` are ``(title, inline svg)``, ``stills`` JPEG
     bytes per rep index, ``video_href`` the annotated video's path relative to the page."""
     name = report["video"]["path"].replace("\\", "/").rsplit("/", 1)[-1]
@@ -252,14 +266,19 @@ def render_html(report: Mapping[str, Any], *, plots: Sequence[tuple[str, str]] =
         _not_judged(report),
     ]
     if report["reps"]:
-        body += [_video(video_href), _rep_table(report), _stills(report, stills or {}), _plots(plots)]
+        body += [
+            _video(video_href),
+            _rep_table(report),
+            _stills(report, stills or {}),
+            _plots(plots),
+        ]
     elif report["status"] != "no_person":  # show what was seen: the knee bend over time
         body += [_video(video_href), _plots(plots)]
     body.append(_about(report))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:; media-src 'self' file:\">"
         f"<title>Squat check: {_e(name)}</title><style>{_CSS}</style></head>"
         f"<body><main>{''.join(b for b in body if b)}</main></body></html>\n"

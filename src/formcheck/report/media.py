@@ -1,4 +1,4 @@
-"""Pictures for the report: bottom-of-rep stills (frames from ``formcheck.video.frames_at``)."""
+"""Pictures for the report: bottom-of-rep stills (frames from ``formcheck.media.video.frames_at``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
+from ..media.annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
 
 #: Longest side of a still in the report, pixels.
 STILL_SIZE = 720
@@ -24,8 +24,9 @@ def resize_longest(frame: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA)), scale
 
 
-def person_box(pixels: np.ndarray, width: int, height: int, margin: float = 0.15,
-               aspect: float = 0.75) -> tuple[int, int, int, int]:  # fmt: skip
+def person_box(
+    pixels: np.ndarray, width: int, height: int, margin: float = 0.15, aspect: float = 0.75
+) -> tuple[int, int, int, int]:
     """``(x0, y0, x1, y1)`` crop around the landmarks ``pixels`` ``(33, 2)``: their bounding box
     grown by ``margin`` of its size on each side and widened or heightened towards ``width /
     height = aspect``, clipped to the frame. The whole frame when no landmark is known."""
@@ -44,8 +45,12 @@ def person_box(pixels: np.ndarray, width: int, height: int, margin: float = 0.15
     return x0, y0, x1, y1
 
 
-def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, str, bool]],
-              blur: np.ndarray | None = None) -> bytes:  # fmt: skip
+def rep_still(
+    frame: np.ndarray,
+    pixels: np.ndarray,
+    marks: Sequence[tuple[str, str, bool]],
+    blur: np.ndarray | None = None,
+) -> bytes:
     """JPEG of a rep's bottom frame, cropped to the person, with the skeleton and each
     ``(metric, label, failed)`` mark drawn.
 
@@ -54,7 +59,7 @@ def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, 
     """
     import cv2
 
-    from ..annotate import blur_ellipse
+    from ..media.annotate import blur_ellipse
 
     x0, y0, x1, y1 = person_box(pixels, frame.shape[1], frame.shape[0])
     crop = frame[y0:y1, x0:x1]
@@ -70,7 +75,9 @@ def rep_still(frame: np.ndarray, pixels: np.ndarray, marks: Sequence[tuple[str, 
     draw_skeleton(img, pts, max(2, img.shape[0] // 300))
     for metric, label, failed in marks:
         draw_measure(img, pts, metric, label, FAIL_COLOUR if failed else PASS_COLOUR)
-    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
+    ok, jpeg = cv2.imencode(
+        ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82]
+    )
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG still")
     return jpeg.tobytes()

@@ -17,11 +17,16 @@ from typing import Any
 
 import numpy as np
 
+from ..core.sequence import PoseSequence
 from ..errors import InputError
-from ..sequence import PoseSequence
 
 #: Names of the files written into OUTDIR.
-REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV = "report.html", "report.json", "frames.csv", "reps.csv"
+REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV = (
+    "report.html",
+    "report.json",
+    "frames.csv",
+    "reps.csv",
+)
 ANNOTATED_MP4, LANDMARKS_NPZ = "annotated.mp4", "landmarks.npz"
 #: Longest side of annotated.mp4 in pixels (phones and browsers play it smoothly, files stay small).
 ANNOTATED_SIZE = 1280
@@ -72,7 +77,9 @@ def _preload() -> threading.Thread:
     return thread
 
 
-def _check_cache_matches(seq: PoseSequence, cache: Path, width: int, height: int, frames: int) -> None:
+def _check_cache_matches(
+    seq: PoseSequence, cache: Path, width: int, height: int, frames: int
+) -> None:
     if tuple(seq.image_size) != (width, height):
         raise InputError(
             f"{cache}: landmarks are for a {seq.image_size[0]}x{seq.image_size[1]} video, "
@@ -126,12 +133,16 @@ def _still_marks(
 
 
 def _annotate_and_stills(
-    options: AnalyzeOptions, seq: PoseSequence, metrics: Any, report: dict[str, Any], stage: Path,
+    options: AnalyzeOptions,
+    seq: PoseSequence,
+    metrics: Any,
+    report: dict[str, Any],
+    stage: Path,
     warnings: list[str],
-) -> dict[int, bytes]:  # fmt: skip
+) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
-    from ..annotate import Annotator, Overlay, face_ellipses, rep_tracks
-    from ..video import frames_at
+    from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
+    from ..media.video import frames_at
     from .media import rep_still, resize_longest
     from .plots import knee_angle
 
@@ -139,14 +150,18 @@ def _annotate_and_stills(
     pixels = seq.pixels
     faces = face_ellipses(pixels) if options.blur_faces else None
     if options.blur_faces and faces is None:
-        warnings.append("--blur-faces: no face landmarks were found on any frame, so nothing was blurred")
+        warnings.append(
+            "--blur-faces: no face landmarks were found on any frame, so nothing was blurred"
+        )
     bottoms = {rep["bottom_frame"]: rep for rep in reps}
     stills: dict[int, bytes] = {}
 
     def still(i: int, frame: np.ndarray) -> None:
         rep = bottoms[i]
         marks = _still_marks(rep, report["rules"], metrics, report["view"])
-        stills[rep["index"]] = rep_still(frame, pixels[i], marks, None if faces is None else faces[i])
+        stills[rep["index"]] = rep_still(
+            frame, pixels[i], marks, None if faces is None else faces[i]
+        )
 
     if not options.write_video:
         times = {float(seq.timestamps[i]): i for i in bottoms}
@@ -154,28 +169,47 @@ def _annotate_and_stills(
             still(times[t], frame)
         return stills
 
-    from ..video import read_frames
-    from ..videowriter import VideoWriter
+    from ..media.video import read_frames
+    from ..media.videowriter import VideoWriter
 
     cue_texts = [c for c in dict.fromkeys(r["cue"] for r in report["rules"])]
     rule_cue = {r["name"]: cue_texts.index(r["cue"]) for r in report["rules"]}
     weight = {r["name"]: float(r.get("weight", 1.0)) for r in report["rules"]}
-    worst = [max((n for n, res in rep["rules"].items() if res["status"] == "fail" and n in rule_cue),
-                 key=lambda n: weight[n], default=None) for rep in reps]  # fmt: skip
+    worst = [
+        max(
+            (n for n, res in rep["rules"].items() if res["status"] == "fail" and n in rule_cue),
+            key=lambda n: weight[n],
+            default=None,
+        )
+        for rep in reps
+    ]
     rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
-    spans = np.array([[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64).reshape(-1, 2)
+    spans = np.array(
+        [[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64
+    ).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
     # the knee angle the rules judge by from this view (by foreshortening from the front, in the image
     # from the side, else 3-D)
     base = knee_angle(report["rules"], report["view"], metrics)
-    knee = np.column_stack([metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics
-                            else np.full(len(seq), np.nan) for s in ("left", "right")])  # fmt: skip
+    knee = np.column_stack(
+        [
+            metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics else np.full(len(seq), np.nan)
+            for s in ("left", "right")
+        ]
+    )
     w, h = seq.image_size
     scale = min(1.0, ANNOTATED_SIZE / max(w, h))
     out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
     scaled_faces = None if faces is None else faces * np.array([scale, scale, scale, scale, 1.0])
-    overlay = Overlay(pixels=pixels * scale, knee_angle=knee, rep=rep_no, n_reps=len(reps), cue=cue,
-                      cues=tuple(cue_texts), faces=scaled_faces)  # fmt: skip
+    overlay = Overlay(
+        pixels=pixels * scale,
+        knee_angle=knee,
+        rep=rep_no,
+        n_reps=len(reps),
+        cue=cue,
+        cues=tuple(cue_texts),
+        faces=scaled_faces,
+    )
     annotator = Annotator(overlay)
     n = len(seq)
     with VideoWriter(stage / ANNOTATED_MP4, fps=seq.fps, size=out_size) as writer:
@@ -191,12 +225,12 @@ def _annotate_and_stills(
 
 def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     """Analyse ``options.video`` and write the report folder; see the module docstring."""
-    from ..cache import load, save
-    from ..metrics import compute_metrics
-    from ..reps import find_reps
-    from ..ruleset import load_rules
-    from ..scoring import score_reps
-    from ..video import probe
+    from ..core.metrics import compute_metrics
+    from ..core.reps import find_reps
+    from ..core.ruleset import load_rules
+    from ..core.scoring import score_reps
+    from ..media.cache import load, save
+    from ..media.video import probe
     from . import csv as csv_tables
     from .build import build_report
     from .html import render_html
@@ -214,12 +248,12 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     else:
-        from ..model import resolve_model
+        from ..media.model import resolve_model
 
         model_file = resolve_model(options.model)
         t = time.perf_counter()
         preload = _preload()
-        from ..pose import extract  # mediapipe
+        from ..media.pose import extract  # mediapipe
 
         seq = extract(options.video, model=model_file, progress=options.progress)
         preload.join()
@@ -235,27 +269,48 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     name = options.video.name
     if not seq.detected.any():
         status = "no_person"
-        message = f"No person was found in {name}. Film the whole body, head to feet, in good light."
+        message = (
+            f"No person was found in {name}. Film the whole body, head to feet, in good light."
+        )
     elif len(reps) == 0:
         status = "no_squat"
-        message = (f"A person was found in {name}, but no squat repetition. Film a set of full squats "
-                   "with hips, knees and feet in the picture.")  # fmt: skip
+        message = (
+            f"A person was found in {name}, but no squat repetition. Film a set of full squats "
+            "with hips, knees and feet in the picture."
+        )
     else:
         plural = "s" if len(reps) != 1 else ""
         status, message = "analysed", f"{len(reps)} squat repetition{plural} analysed."
-    files = {"report_html": REPORT_HTML, "frames_csv": FRAMES_CSV, "reps_csv": REPS_CSV,
-             "landmarks": LANDMARKS_NPZ,
-             "annotated_video": ANNOTATED_MP4 if options.write_video else None}  # fmt: skip
-    report = build_report(video_path=options.video, width=info.width, height=info.height, seq=seq,
-                          metrics=metrics, scored=scored, ruleset=ruleset, status=status, message=message,
-                          files=files)  # fmt: skip
+    files = {
+        "report_html": REPORT_HTML,
+        "frames_csv": FRAMES_CSV,
+        "reps_csv": REPS_CSV,
+        "landmarks": LANDMARKS_NPZ,
+        "annotated_video": ANNOTATED_MP4 if options.write_video else None,
+    }
+    report = build_report(
+        video_path=options.video,
+        width=info.width,
+        height=info.height,
+        seq=seq,
+        metrics=metrics,
+        scored=scored,
+        ruleset=ruleset,
+        status=status,
+        message=message,
+        files=files,
+    )
     validate(report)
     owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
     with staged_outputs(options.outdir, owned=owned) as stage:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
-        spans = np.array([[r["start_frame"], r["end_frame"]] for r in report["reps"]], dtype=np.int64)
-        (stage / FRAMES_CSV).write_text(csv_tables.frames_csv(metrics, spans, seq.detected), encoding="utf-8")
+        spans = np.array(
+            [[r["start_frame"], r["end_frame"]] for r in report["reps"]], dtype=np.int64
+        )
+        (stage / FRAMES_CSV).write_text(
+            csv_tables.frames_csv(metrics, spans, seq.detected), encoding="utf-8"
+        )
         (stage / REPS_CSV).write_text(csv_tables.reps_csv(report), encoding="utf-8")
         save(seq, stage / LANDMARKS_NPZ)
         plots = standard_plots(metrics, report)
@@ -264,15 +319,24 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         stills = _annotate_and_stills(options, seq, metrics, report, stage, warnings)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
-        page = render_html(report, plots=plots, stills=stills,
-                           video_href=ANNOTATED_MP4 if options.write_video else None)  # fmt: skip
+        page = render_html(
+            report,
+            plots=plots,
+            stills=stills,
+            video_href=ANNOTATED_MP4 if options.write_video else None,
+        )
         (stage / REPORT_HTML).write_text(page, encoding="utf-8")
         timings["report"] += time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     if console is not None:
         print_summary(console, report, options.outdir, warnings)
-    return AnalyzeResult(exit_code=0 if status == "analysed" else 2, report=report, outdir=options.outdir,
-                         timings=timings, warnings=warnings)  # fmt: skip
+    return AnalyzeResult(
+        exit_code=0 if status == "analysed" else 2,
+        report=report,
+        outdir=options.outdir,
+        timings=timings,
+        warnings=warnings,
+    )
 
 
 def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: list[str]) -> None:
@@ -282,16 +346,24 @@ def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: 
     s = report["summary"]
     if report["reps"]:
         titles = {r["name"]: r["title"] for r in report["rules"]}
-        table = Table(title=f"{report['video']['path']} ({report['view']} view)", title_justify="left")
+        table = Table(
+            title=f"{report['video']['path']} ({report['view']} view)", title_justify="left"
+        )
         table.add_column("rep", justify="right")
         table.add_column("time (s)", justify="right")
         table.add_column("score", justify="right")
         table.add_column("failed checks")
         for rep in report["reps"]:
-            failed = ", ".join(titles.get(n, n) for n, r in rep["rules"].items() if r["status"] == "fail")
+            failed = ", ".join(
+                titles.get(n, n) for n, r in rep["rules"].items() if r["status"] == "fail"
+            )
             score = "-" if rep["score"] is None else f"{rep['score']:.0f}"
-            table.add_row(str(rep["index"]), f"{rep['start_s']:.1f}-{rep['end_s']:.1f}", score,
-                          failed or "[green]none[/green]")  # fmt: skip
+            table.add_row(
+                str(rep["index"]),
+                f"{rep['start_s']:.1f}-{rep['end_s']:.1f}",
+                score,
+                failed or "[green]none[/green]",
+            )
         console.print(table)
         score = "-" if s["score"] is None else f"{s['score']:.0f}/100"
         console.print(f"[bold]{score}[/bold]  {s['verdict']}")
@@ -299,7 +371,9 @@ def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: 
             console.print(f"  {k}. {cue}")
         if s["not_judged"]:
             names = ", ".join(item["title"] for item in s["not_judged"])
-            console.print(f"[dim]Not judged from the {report['view']} view: {names} (see the report).[/dim]")
+            console.print(
+                f"[dim]Not judged from the {report['view']} view: {names} (see the report).[/dim]"
+            )
     for w in warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(f"report: {outdir / REPORT_HTML}")

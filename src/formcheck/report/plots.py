@@ -59,19 +59,33 @@ def time_plot_svg(
     import matplotlib
     from matplotlib.figure import Figure
 
-    labels = [textwrap.fill(s.label, 34) for s in series if np.isfinite(np.asarray(s.values, float)).any()]
+    labels = [
+        textwrap.fill(s.label, 34) for s in series if np.isfinite(np.asarray(s.values, float)).any()
+    ]
     if labels:  # threshold lines only beside data
         labels += list(dict.fromkeys(textwrap.fill(th.label, 34) for th in thresholds))
     ncol = 2 if all(len(lb) <= 16 for lb in labels) else 1
-    rows = sum(max(lb.count("\n") + 1 for lb in labels[i : i + ncol]) for i in range(0, len(labels), ncol))
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "formcheck", "font.size": 10}):
+    rows = sum(
+        max(lb.count("\n") + 1 for lb in labels[i : i + ncol]) for i in range(0, len(labels), ncol)
+    )
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "formcheck", "font.size": 10}
+    ):
         fig = Figure(figsize=(4.0, 2.5 + 0.19 * rows), layout="constrained")
         ax = fig.add_subplot()
         t = np.asarray(timestamps, dtype=float)
         for k, (start, end) in enumerate(reps):
             ax.axvspan(start, end, facecolor="#888888", alpha=0.15, edgecolor="#888888", lw=0.6)
-            ax.text((start + end) / 2, 1.0, str(k + 1), transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=8, color="#555555")  # fmt: skip
+            ax.text(
+                (start + end) / 2,
+                1.0,
+                str(k + 1),
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#555555",
+            )
         drawn = False
         for s in series:
             v = np.asarray(s.values, dtype=float)
@@ -86,10 +100,14 @@ def time_plot_svg(
                 k = len(styles) % len(THRESHOLD_COLOURS)
                 styles[label] = (THRESHOLD_COLOURS[k], ("--", "-.", ":")[k])
             colour, dash = styles[label]
-            ax.axhline(th.value, color=colour, lw=1.3, ls=dash, label=label if first else "_nolegend_")
+            ax.axhline(
+                th.value, color=colour, lw=1.3, ls=dash, label=label if first else "_nolegend_"
+            )
         if not drawn:
             message = textwrap.fill(empty_message or "no data", 38)
-            ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="#555555")
+            ax.text(
+                0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="#555555"
+            )
             ax.set_yticks([])
         if len(t):
             ax.set_xlim(t[0], t[-1] if t[-1] > t[0] else t[0] + 1)
@@ -122,13 +140,25 @@ KNEE_ANGLES = ("knee_flexion_front", "knee_flexion_image", "knee_flexion")
 #: The report's plots: (title, metric base names (the same quantity measured in different ways),
 #: y label, message when nothing can be drawn).
 STANDARD_PLOTS = (
-    ("Knee bend (0° = straight leg)", KNEE_ANGLES, "knee flexion (°)",
-     "No knee angle could be measured."),
-    ("Knees over feet (+ = knee drifts inward)", ("fppa",), "FPPA (°)",
-     "Not measurable from this view: film from the front to check knee tracking."),
-    ("Foot angle (+ = toes out)", ("foot_progression",), "foot angle (°)",
-     "Not measurable from this view: film from the front to check the foot angle."),
-)  # fmt: skip
+    (
+        "Knee bend (0° = straight leg)",
+        KNEE_ANGLES,
+        "knee flexion (°)",
+        "No knee angle could be measured.",
+    ),
+    (
+        "Knees over feet (+ = knee drifts inward)",
+        ("fppa",),
+        "FPPA (°)",
+        "Not measurable from this view: film from the front to check knee tracking.",
+    ),
+    (
+        "Foot angle (+ = toes out)",
+        ("foot_progression",),
+        "foot angle (°)",
+        "Not measurable from this view: film from the front to check the foot angle.",
+    ),
+)
 
 
 def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list[Threshold]:
@@ -139,7 +169,10 @@ def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list
     for rule in rules:
         for check in rule.get("checks", [rule]):
             metric = check.get("metric", "")
-            if metric not in (base, f"{base}_left", f"{base}_right") or check.get("sides") == "abs_diff":
+            if (
+                metric not in (base, f"{base}_left", f"{base}_right")
+                or check.get("sides") == "abs_diff"
+            ):
                 continue
             views = check.get("views", ["any"])
             if view != "any" and "any" not in views and view not in views:
@@ -156,15 +189,18 @@ def judged_from(rules: Sequence[dict], base: str, view: str) -> bool:
     return any(
         c.get("metric") in (base, f"{base}_left", f"{base}_right")
         and ("any" in c.get("views", ["any"]) or view in c.get("views", []))
-        for r in rules for c in r.get("checks", [r])
-    )  # fmt: skip
+        for r in rules
+        for c in r.get("checks", [r])
+    )
 
 
 def knee_angle(rules: Sequence[dict], view: str, metrics) -> str:
     """Base name of the knee angle to show for ``view``: the first of `KNEE_ANGLES` that
     some rule judges by from it and ``metrics`` holds, else the 3-D one."""
-    return next((b for b in KNEE_ANGLES if judged_from(rules, b, view) and f"{b}_left" in metrics),
-                "knee_flexion")  # fmt: skip
+    return next(
+        (b for b in KNEE_ANGLES if judged_from(rules, b, view) and f"{b}_left" in metrics),
+        "knee_flexion",
+    )
 
 
 def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
@@ -185,7 +221,14 @@ def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
         if view != "unknown" and not any(judged_from(rules, b, view) for b in bases):
             series = []  # the rules do not trust this quantity from this view: say so, draw nothing
         limits = [t for b in bases for t in rule_thresholds(rules, b, view)]
-        svg = time_plot_svg(metrics.timestamps, series, title=title, ylabel=ylabel, reps=spans,
-                            thresholds=limits, empty_message=empty)  # fmt: skip
+        svg = time_plot_svg(
+            metrics.timestamps,
+            series,
+            title=title,
+            ylabel=ylabel,
+            reps=spans,
+            thresholds=limits,
+            empty_message=empty,
+        )
         out.append((title, svg))
     return out

@@ -57,7 +57,9 @@ def errors(instance: Any, schema: dict[str, Any] | None = None, path: str = "$")
         if "exclusiveMinimum" in schema and instance <= schema["exclusiveMinimum"]:
             out.append(f"{path}: expected > {schema['exclusiveMinimum']}, got {instance}")
     if isinstance(instance, dict):
-        out += [f"{path}: expected key {k!r}" for k in schema.get("required", ()) if k not in instance]
+        out += [
+            f"{path}: expected key {k!r}" for k in schema.get("required", ()) if k not in instance
+        ]
         props = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
         for key, value in instance.items():

@@ -15,4 +15,15 @@ from .look import Look
 from .motion import Squat
 from .presets import PRESETS, VIEWS, preset
 
-__all__ = ["PRESETS", "VIEWS", "Camera", "Look", "Scene", "Squat", "frames", "preset", "solve", "write"]
+__all__ = [
+    "PRESETS",
+    "VIEWS",
+    "Camera",
+    "Look",
+    "Scene",
+    "Squat",
+    "frames",
+    "preset",
+    "solve",
+    "write",
+]

@@ -80,5 +80,8 @@ class Camera:
         r0, r1 = rows if rows is not None else (0, h)
         u = (np.arange(w) + 0.5 - w / 2) / f
         v = (np.arange(r0, r1) + 0.5 - h / 2) / f
-        d = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((r1 - r0, 1))), -1) @ self.rotation
+        d = (
+            np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((r1 - r0, 1))), -1)
+            @ self.rotation
+        )
         return d / np.linalg.norm(d, axis=-1, keepdims=True)

@@ -52,7 +52,9 @@ def solve(scene: Scene) -> Posed:
 def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
     """RGB uint8 frames of the clip, in order."""
     scene = posed.scene
-    renderer = Renderer(scene.camera, scene.look, posed.body, scene.squat.heel_block_cm / 100, supersample)
+    renderer = Renderer(
+        scene.camera, scene.look, posed.body, scene.squat.heel_block_cm / 100, supersample
+    )
     noise = np.random.default_rng([scene.seed, 1])
     for i in range(len(posed.timeline.times)):
         yield renderer.frame(posed.skeleton, i, noise)
@@ -61,8 +63,17 @@ def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
 def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
     """The ground-truth document (see `formcheck.synth.truth`)."""
     s = posed.scene
-    return document(posed.skeleton, posed.timeline, s.squat, s.camera, video=video_name, preset=s.preset,
-                    seed=s.seed, look=asdict(s.look), decimals=decimals)  # fmt: skip
+    return document(
+        posed.skeleton,
+        posed.timeline,
+        s.squat,
+        s.camera,
+        video=video_name,
+        preset=s.preset,
+        seed=s.seed,
+        look=asdict(s.look),
+        decimals=decimals,
+    )
 
 
 def write(path: str | Path, scene: Scene, crf: int = CRF) -> tuple[Path, Path]:
@@ -70,7 +81,7 @@ def write(path: str | Path, scene: Scene, crf: int = CRF) -> tuple[Path, Path]:
 
     Both files are written to temporary names first and renamed only when complete.
     """
-    from ..videowriter import VideoWriter
+    from ..media.videowriter import VideoWriter
 
     path = Path(path)
     if path.suffix.lower() != ".mp4":

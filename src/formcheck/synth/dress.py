@@ -15,49 +15,63 @@ from .mesh import Faces, box, ellipsoid, limb, loft
 
 # Torso sections in the trunk frame (origin: mid-hip joints; x left, y up the spine, z forward):
 # (y, half-width, half-depth, z-offset)
-_TORSO = np.array([
-    (-0.105, 0.100, 0.075, -0.020),
-    (-0.070, 0.160, 0.110, -0.025),
-    (0.000, 0.178, 0.118, -0.020),
-    (0.080, 0.168, 0.110, -0.008),
-    (0.180, 0.150, 0.098, 0.000),
-    (0.290, 0.160, 0.108, 0.008),
-    (0.370, 0.172, 0.112, 0.008),
-    (0.440, 0.185, 0.098, -0.002),
-    (0.485, 0.130, 0.072, -0.012),
-    (0.505, 0.065, 0.050, -0.012),
-])  # fmt: skip
+_TORSO = np.array(
+    [
+        (-0.105, 0.100, 0.075, -0.020),
+        (-0.070, 0.160, 0.110, -0.025),
+        (0.000, 0.178, 0.118, -0.020),
+        (0.080, 0.168, 0.110, -0.008),
+        (0.180, 0.150, 0.098, 0.000),
+        (0.290, 0.160, 0.108, 0.008),
+        (0.370, 0.172, 0.112, 0.008),
+        (0.440, 0.185, 0.098, -0.002),
+        (0.485, 0.130, 0.072, -0.012),
+        (0.505, 0.065, 0.050, -0.012),
+    ]
+)
 _SHORTS_TOP = 0.08  # bands below this height are shorts
 
 # Head sections in the head frame (origin: head centre; x left, y up, z forward):
-_HEAD = np.array([
-    (-0.118, 0.000, 0.000, 0.035),
-    (-0.111, 0.026, 0.028, 0.032),
-    (-0.097, 0.048, 0.062, 0.020),
-    (-0.072, 0.063, 0.084, 0.007),
-    (-0.036, 0.072, 0.094, 0.001),
-    (0.004, 0.077, 0.098, -0.002),
-    (0.044, 0.078, 0.097, -0.006),
-    (0.079, 0.068, 0.087, -0.010),
-    (0.102, 0.048, 0.064, -0.014),
-    (0.116, 0.022, 0.030, -0.016),
-    (0.121, 0.000, 0.000, -0.016),
-])  # fmt: skip
+_HEAD = np.array(
+    [
+        (-0.118, 0.000, 0.000, 0.035),
+        (-0.111, 0.026, 0.028, 0.032),
+        (-0.097, 0.048, 0.062, 0.020),
+        (-0.072, 0.063, 0.084, 0.007),
+        (-0.036, 0.072, 0.094, 0.001),
+        (0.004, 0.077, 0.098, -0.002),
+        (0.044, 0.078, 0.097, -0.006),
+        (0.079, 0.068, 0.087, -0.010),
+        (0.102, 0.048, 0.064, -0.014),
+        (0.116, 0.022, 0.030, -0.016),
+        (0.121, 0.000, 0.000, -0.016),
+    ]
+)
 
 # Shoe upper sections along the foot (z from the back of the heel): (z, half-width, height above the
 # sole); the collar stays below the ankle bone.
-_SHOE = np.array([
-    (-0.003, 0.024, 0.040),
-    (0.010, 0.037, 0.056),
-    (0.050, 0.042, 0.056),
-    (0.110, 0.048, 0.050),
-    (0.180, 0.050, 0.038),
-    (0.226, 0.043, 0.030),
-    (0.250, 0.024, 0.018),
-])  # fmt: skip
+_SHOE = np.array(
+    [
+        (-0.003, 0.024, 0.040),
+        (0.010, 0.037, 0.056),
+        (0.050, 0.042, 0.056),
+        (0.110, 0.048, 0.050),
+        (0.180, 0.050, 0.038),
+        (0.226, 0.043, 0.030),
+        (0.250, 0.024, 0.018),
+    ]
+)
 # Sole outline: (z, half-width)
-_SOLE = np.array([(-0.008, 0.026), (0.005, 0.040), (0.110, 0.049), (0.190, 0.054), (0.240, 0.045),
-                  (0.256, 0.026)])  # fmt: skip
+_SOLE = np.array(
+    [
+        (-0.008, 0.026),
+        (0.005, 0.040),
+        (0.110, 0.049),
+        (0.190, 0.054),
+        (0.240, 0.045),
+        (0.256, 0.026),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +98,12 @@ def _shade(color: tuple[int, int, int], factor: float) -> np.ndarray:
     return np.clip(np.asarray(color, float) * factor, 0, 255)
 
 
-def _sections(frame_rot: np.ndarray, origin: np.ndarray, table: np.ndarray, scale: float,
-              ) -> tuple[np.ndarray, ...]:  # fmt: skip
+def _sections(
+    frame_rot: np.ndarray,
+    origin: np.ndarray,
+    table: np.ndarray,
+    scale: float,
+) -> tuple[np.ndarray, ...]:
     """Elliptical sections (y, half-x, half-z, z-offset) of ``table`` placed in a rotated frame."""
     y, hx, hz, zo = (table[:, i] * scale for i in range(4))
     centers = origin + (y[:, None] * frame_rot[:, 1] + zo[:, None] * frame_rot[:, 2])
@@ -94,12 +112,13 @@ def _sections(frame_rot: np.ndarray, origin: np.ndarray, table: np.ndarray, scal
     return centers, ax_x, ax_z, hx, hz
 
 
-def body_faces(skel: Skeleton, i: int, body: Body, look: Look,
-               heel_block_m: float) -> tuple[Faces, HeadParts]:  # fmt: skip
+def body_faces(
+    skel: Skeleton, i: int, body: Body, look: Look, heel_block_m: float
+) -> tuple[Faces, HeadParts]:
     """All polygons of frame ``i`` except the head, plus the head as one unit."""
     k = body.height_m / 1.75
     j = skel.joints[i]
-    from ..landmarks import INDEX
+    from ..core.landmarks import INDEX
 
     def p(name: str) -> np.ndarray:
         return j[INDEX[name]]
@@ -107,8 +126,13 @@ def body_faces(skel: Skeleton, i: int, body: Body, look: Look,
     rot = skel.trunk_rot[i]
     parts: list[Faces] = []
     sec = _sections(rot, skel.pelvis[i], _TORSO, k)
-    band = np.array([look.shorts if y < _SHORTS_TOP * k else look.shirt
-                     for y in (_TORSO[:-1, 0] + _TORSO[1:, 0]) / 2 * k], float)  # fmt: skip
+    band = np.array(
+        [
+            look.shorts if y < _SHORTS_TOP * k else look.shirt
+            for y in (_TORSO[:-1, 0] + _TORSO[1:, 0]) / 2 * k
+        ],
+        float,
+    )
     parts.append(loft(*sec, band, n=16))
     lateral = rot[:, 0]
     for side, name in zip(SIDES, ("left", "right"), strict=True):
@@ -116,26 +140,71 @@ def body_faces(skel: Skeleton, i: int, body: Body, look: Look,
         thigh_r = [r * k for r in (0.086, 0.082, 0.076, 0.067, 0.056, 0.050)]
         thigh_c = [look.shorts, look.shorts, look.shorts, look.skin, look.skin]
         parts.append(limb(hip, knee, [0, 0.25, 0.47, 0.5, 0.8, 1], thigh_r, thigh_c, lateral))
-        parts.append(limb(knee, ankle, [0, 0.2, 0.45, 0.75, 0.82, 1], [r * k for r in (0.050, 0.055, 0.050,
-                          0.036, 0.035, 0.032)], [look.skin, look.skin, look.skin, look.socks, look.socks],
-                          lateral))  # fmt: skip
+        parts.append(
+            limb(
+                knee,
+                ankle,
+                [0, 0.2, 0.45, 0.75, 0.82, 1],
+                [r * k for r in (0.050, 0.055, 0.050, 0.036, 0.035, 0.032)],
+                [look.skin, look.skin, look.skin, look.socks, look.socks],
+                lateral,
+            )
+        )
         sh, el, wr = p(f"{name}_shoulder"), p(f"{name}_elbow"), p(f"{name}_wrist")
-        parts.append(ellipsoid(sh + rot @ np.array([-side * 0.004, 0.004, 0]) * k, rot,
-                               (0.050 * k, 0.048 * k, 0.056 * k), look.shirt, 6, 10))  # fmt: skip
-        parts.append(limb(sh, el, [0, 0.36, 0.4, 1], [r * k for r in (0.050, 0.047, 0.042, 0.036)],
-                          [look.shirt, look.shirt, look.skin], lateral, n=10))  # fmt: skip
-        parts.append(limb(el, wr, [0, 0.3, 1], [r * k for r in (0.036, 0.038, 0.026)],
-                          [look.skin, look.skin], lateral, n=10))  # fmt: skip
+        parts.append(
+            ellipsoid(
+                sh + rot @ np.array([-side * 0.004, 0.004, 0]) * k,
+                rot,
+                (0.050 * k, 0.048 * k, 0.056 * k),
+                look.shirt,
+                6,
+                10,
+            )
+        )
+        parts.append(
+            limb(
+                sh,
+                el,
+                [0, 0.36, 0.4, 1],
+                [r * k for r in (0.050, 0.047, 0.042, 0.036)],
+                [look.shirt, look.shirt, look.skin],
+                lateral,
+                n=10,
+            )
+        )
+        parts.append(
+            limb(
+                el,
+                wr,
+                [0, 0.3, 1],
+                [r * k for r in (0.036, 0.038, 0.026)],
+                [look.skin, look.skin],
+                lateral,
+                n=10,
+            )
+        )
         fingers = (p(f"{name}_index") + p(f"{name}_pinky")) / 2
         hand_end = wr + 0.95 * (fingers - wr)
         palm = np.cross(fingers - wr, p(f"{name}_thumb") - p(f"{name}_pinky"))
-        parts.append(limb(wr, hand_end, [0, 0.45, 1], [r * k for r in (0.027, 0.036, 0.026)],
-                          [look.skin, look.skin], palm, n=8, flat=0.5))  # fmt: skip
+        parts.append(
+            limb(
+                wr,
+                hand_end,
+                [0, 0.45, 1],
+                [r * k for r in (0.027, 0.036, 0.026)],
+                [look.skin, look.skin],
+                palm,
+                n=8,
+                flat=0.5,
+            )
+        )
         parts.append(_shoe(skel, 0 if side > 0 else 1, look, k, body.shoe_sole))
         if heel_block_m > 0:
             parts.append(_block(skel, 0 if side > 0 else 1, look, heel_block_m, k))
     neck_top = skel.head_center[i] + skel.head_rot[i] @ np.array([0.0, -0.07, -0.02]) * k
-    parts.append(limb(skel.neck_base[i], neck_top, [0, 1], [0.052 * k, 0.047 * k], [look.skin], lateral))
+    parts.append(
+        limb(skel.neck_base[i], neck_top, [0, 1], [0.052 * k, 0.047 * k], [look.skin], lateral)
+    )
     return Faces.concat(parts), _head(skel.head_center[i], skel.head_rot[i], look, k)
 
 
@@ -146,15 +215,29 @@ def _shoe(skel: Skeleton, f: int, look: Look, k: float, sole: float) -> Faces:
     z, hw, h = (_SHOE[:, c] * k for c in range(3))
     s = len(z)
     centers = skel.heel_sole[f] + z[:, None] * fwd + (sole + h[:, None] / 2) * up
-    upper = loft(centers, np.broadcast_to(lat, (s, 3)), np.broadcast_to(up, (s, 3)), hw, h / 2,
-                 np.broadcast_to(np.asarray(look.shoes, float), (s - 1, 3)), n=12)  # fmt: skip
+    upper = loft(
+        centers,
+        np.broadcast_to(lat, (s, 3)),
+        np.broadcast_to(up, (s, 3)),
+        hw,
+        h / 2,
+        np.broadcast_to(np.asarray(look.shoes, float), (s - 1, 3)),
+        n=12,
+    )
     zs, ws = _SOLE[:, 0] * k, _SOLE[:, 1] * k
     m = len(zs)
     centers = skel.heel_sole[f] + zs[:, None] * fwd + sole / 2 * up
     r2 = np.sqrt(2.0)
-    slab = loft(centers, np.broadcast_to(lat, (m, 3)), np.broadcast_to(up, (m, 3)), ws * r2,
-                np.full(m, sole / 2 * r2), np.broadcast_to(np.asarray(look.soles, float), (m - 1, 3)), n=4,
-                phase=np.pi / 4)  # fmt: skip
+    slab = loft(
+        centers,
+        np.broadcast_to(lat, (m, 3)),
+        np.broadcast_to(up, (m, 3)),
+        ws * r2,
+        np.full(m, sole / 2 * r2),
+        np.broadcast_to(np.asarray(look.soles, float), (m - 1, 3)),
+        n=4,
+        phase=np.pi / 4,
+    )
     return Faces.concat([upper, slab])
 
 
@@ -181,8 +264,17 @@ def _head(center: np.ndarray, rot: np.ndarray, look: Look, k: float) -> HeadPart
     hairline = np.where(front >= 0, 0.03 + 0.038 * front, 0.03 + 0.10 * front)
     colors = np.where((local[:, 1] > hairline)[:, None], np.asarray(look.hair, float), shell.colors)
     ear_color = _shade(look.skin, 0.93)
-    ears = [ellipsoid(center + rot @ np.array([s * 0.078, -0.004, -0.006]) * k, rot,
-                      (0.013 * k, 0.030 * k, 0.019 * k), ear_color, 4, 8) for s in SIDES]  # fmt: skip
+    ears = [
+        ellipsoid(
+            center + rot @ np.array([s * 0.078, -0.004, -0.006]) * k,
+            rot,
+            (0.013 * k, 0.030 * k, 0.019 * k),
+            ear_color,
+            4,
+            8,
+        )
+        for s in SIDES
+    ]
     shell = Faces.concat([Faces(shell.quads, colors, shell.inside), *ears])
 
     def surf(x: float, y: float, lift: float = 0.0015) -> tuple[np.ndarray, np.ndarray]:
@@ -203,24 +295,59 @@ def _head(center: np.ndarray, rot: np.ndarray, look: Look, k: float) -> HeadPart
     socket = _shade(look.skin, 0.8)
     for s in SIDES:
         x0, y0 = s * 0.032, 0.012
-        decals.append(decal(np.c_[x0 + 0.019 * np.cos(th), y0 + 0.001 + 0.012 * np.sin(th)],
-                            tuple(socket.astype(int)), 0.0015))  # fmt: skip
-        almond = np.c_[x0 + 0.0145 * np.cos(th), y0 + np.where(np.sin(th) > 0, 0.0058, 0.0045) * np.sin(th)]
+        decals.append(
+            decal(
+                np.c_[x0 + 0.019 * np.cos(th), y0 + 0.001 + 0.012 * np.sin(th)],
+                tuple(socket.astype(int)),
+                0.0015,
+            )
+        )
+        almond = np.c_[
+            x0 + 0.0145 * np.cos(th), y0 + np.where(np.sin(th) > 0, 0.0058, 0.0045) * np.sin(th)
+        ]
         decals.append(decal(almond, (236, 234, 228), 0.002))
-        decals.append(decal(np.c_[x0 + 0.0052 * np.cos(th), y0 + 0.0052 * np.sin(th)], (70, 48, 34), 0.0025))
-        decals.append(decal(np.c_[x0 + 0.0024 * np.cos(th), y0 + 0.0024 * np.sin(th)], (12, 10, 10), 0.003))
-        brow = np.array([(x0 - s * 0.017, y0 + 0.016), (x0 + s * 0.017, y0 + 0.021),
-                         (x0 + s * 0.017, y0 + 0.026), (x0 - s * 0.017, y0 + 0.022)])  # fmt: skip
+        decals.append(
+            decal(np.c_[x0 + 0.0052 * np.cos(th), y0 + 0.0052 * np.sin(th)], (70, 48, 34), 0.0025)
+        )
+        decals.append(
+            decal(np.c_[x0 + 0.0024 * np.cos(th), y0 + 0.0024 * np.sin(th)], (12, 10, 10), 0.003)
+        )
+        brow = np.array(
+            [
+                (x0 - s * 0.017, y0 + 0.016),
+                (x0 + s * 0.017, y0 + 0.021),
+                (x0 + s * 0.017, y0 + 0.026),
+                (x0 - s * 0.017, y0 + 0.022),
+            ]
+        )
         decals.append(decal(brow, look.hair, 0.002))
     lips = np.c_[0.023 * np.cos(th), -0.058 + np.where(np.sin(th) > 0, 0.005, 0.0065) * np.sin(th)]
     decals.append(decal(lips, (165, 88, 84), 0.002))
-    decals.append(decal(np.array([(-0.021, -0.0575), (0.021, -0.0575), (0.021, -0.0585), (-0.021, -0.0585)]),
-                        (90, 40, 40), 0.0025))  # fmt: skip
-    verts = np.array([(0, 0.012, 0.094), (0, -0.025, 0.119), (0.017, -0.037, 0.097), (-0.017, -0.037, 0.097),
-                      (0, -0.039, 0.106)]) * k  # fmt: skip
+    decals.append(
+        decal(
+            np.array([(-0.021, -0.0575), (0.021, -0.0575), (0.021, -0.0585), (-0.021, -0.0585)]),
+            (90, 40, 40),
+            0.0025,
+        )
+    )
+    verts = (
+        np.array(
+            [
+                (0, 0.012, 0.094),
+                (0, -0.025, 0.119),
+                (0.017, -0.037, 0.097),
+                (-0.017, -0.037, 0.097),
+                (0, -0.039, 0.106),
+            ]
+        )
+        * k
+    )
     w = center + verts @ rot.T
     top, tip, bl, br, bot = w
     quads = np.array([[top, tip, bl, bl], [top, br, tip, tip], [tip, br, bot, bl]])
-    nose = Faces(quads, np.broadcast_to(_shade(look.skin, 1.0), (3, 3)),
-                 np.broadcast_to(center + rot @ np.array([0, -0.015, 0.085]) * k, (3, 3)))  # fmt: skip
+    nose = Faces(
+        quads,
+        np.broadcast_to(_shade(look.skin, 1.0), (3, 3)),
+        np.broadcast_to(center + rot @ np.array([0, -0.015, 0.085]) * k, (3, 3)),
+    )
     return HeadParts(shell, decals, nose, center, rot[:, 2])

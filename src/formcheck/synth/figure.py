@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import INDEX, NUM_LANDMARKS
+from ..core.landmarks import INDEX, NUM_LANDMARKS
 
 SIDES = (1.0, -1.0)  # left (+x), right (-x)
 
@@ -120,7 +120,7 @@ class PoseState:
 @dataclass(frozen=True)
 class Skeleton:
     """Posed figure over ``T`` frames. ``joints`` holds the 33 BlazePose landmarks
-    (names in `formcheck.landmarks.NAMES`) in the world frame; the rest is what
+    (names in `formcheck.core.landmarks.NAMES`) in the world frame; the rest is what
     the renderer needs to dress the skeleton."""
 
     joints: np.ndarray  # (T, 33, 3)
@@ -129,7 +129,9 @@ class Skeleton:
     head_center: np.ndarray  # (T, 3)
     head_rot: np.ndarray  # (T, 3, 3)
     neck_base: np.ndarray  # (T, 3)
-    foot_rot: np.ndarray  # (2, 3, 3) columns: foot x (lateral-ish), y (up from sole), z (heel to toe)
+    foot_rot: (
+        np.ndarray
+    )  # (2, 3, 3) columns: foot x (lateral-ish), y (up from sole), z (heel to toe)
     heel_sole: np.ndarray  # (2, 3) back of the heel on the sole
     toe_sole: np.ndarray  # (2, 3) tip of the toes on the sole
 
@@ -152,24 +154,32 @@ def rot_x(angle: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` rotations about x by ``angle`` radians (+ tips y towards z)."""
     c, s = np.cos(angle), np.sin(angle)
     o, z = np.ones_like(c), np.zeros_like(c)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+    return np.stack(
+        [np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2
+    )
 
 
 def rot_y(angle: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` rotations about y by ``angle`` radians (+ turns z towards x)."""
     c, s = np.cos(angle), np.sin(angle)
     o, z = np.ones_like(c), np.zeros_like(c)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+    return np.stack(
+        [np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2
+    )
 
 
 def rot_z(angle: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` rotations about z by ``angle`` radians (+ turns x towards y)."""
     c, s = np.cos(angle), np.sin(angle)
     o, z = np.ones_like(c), np.zeros_like(c)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+    return np.stack(
+        [np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2
+    )
 
 
-def two_link(root: np.ndarray, end: np.ndarray, l1: float, l2: float, pole: np.ndarray) -> np.ndarray:
+def two_link(
+    root: np.ndarray, end: np.ndarray, l1: float, l2: float, pole: np.ndarray
+) -> np.ndarray:
     """Middle joint of the chain root -(l1)- mid -(l2)- end, bent towards ``pole`` (a direction).
 
     When ``|end - root| > l1 + l2`` the chain is straightened towards ``end``.
@@ -220,7 +230,14 @@ PROTRACTION_FWD, PROTRACTION_UP = 0.03, 0.01
 ROLL_STEPS, MAX_ROLL = 52, 0.6
 
 # Segment mass fractions (Dempster via Winter) and centre-of-mass positions along the segment.
-_MASS = {"trunk": 0.497, "head": 0.081, "thigh": 0.100, "shank": 0.0465, "upper_arm": 0.028, "forearm": 0.022}
+_MASS = {
+    "trunk": 0.497,
+    "head": 0.081,
+    "thigh": 0.100,
+    "shank": 0.0465,
+    "upper_arm": 0.028,
+    "forearm": 0.022,
+}
 
 
 def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) -> Skeleton:
@@ -266,14 +283,24 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
         for i, side in enumerate(SIDES):
             e = _unit(hips[:, i] - ankles[i])
             fwd_h = foot_rot[i][:, 2] * np.array([1.0, 0.0, 1.0])
-            pole = _rotate(np.broadcast_to(fwd_h, (n, 3)), e, -side * valgus[:, i])  # medial = -side * x
+            pole = _rotate(
+                np.broadcast_to(fwd_h, (n, 3)), e, -side * valgus[:, i]
+            )  # medial = -side * x
             knees[:, i] = two_link(ankles[i], hips[:, i], l2, l1, pole)
         # reaching forward protracts the shoulder girdle: the joints slide forward and up a little
-        girdle = np.stack([np.zeros(n), body.trunk + PROTRACTION_UP * raise_, PROTRACTION_FWD * raise_], -1)
+        girdle = np.stack(
+            [np.zeros(n), body.trunk + PROTRACTION_UP * raise_, PROTRACTION_FWD * raise_], -1
+        )
         shoulders = pelvis[:, None] + np.stack(
-            [(trunk_rot @ (girdle + np.array([s * body.shoulder_width / 2, 0.0, 0.0]))[..., None])[..., 0]
-             for s in SIDES], 1
-        )  # fmt: skip
+            [
+                (
+                    trunk_rot
+                    @ (girdle + np.array([s * body.shoulder_width / 2, 0.0, 0.0]))[..., None]
+                )[..., 0]
+                for s in SIDES
+            ],
+            1,
+        )
         elbows, wrists = _arms(body, shoulders, raise_)
         head = pelvis + trunk_rot @ np.array([0.0, body.trunk + body.neck, 0.02])
         com = (
@@ -283,10 +310,22 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
             + _MASS["shank"] * (knees + 0.433 * (ankles - knees)).sum(1)
             + _MASS["upper_arm"] * (shoulders + 0.436 * (elbows - shoulders)).sum(1)
             + _MASS["forearm"] * (elbows + 0.6 * (wrists - elbows)).sum(1)
-        ) / (_MASS["trunk"] + _MASS["head"] + 2 * (_MASS["thigh"] + _MASS["shank"] + _MASS["upper_arm"]
-                                                  + _MASS["forearm"]))  # fmt: skip
-        return dict(hips=hips, knees=knees, pelvis=pelvis, roll=roll, trunk_rot=trunk_rot,
-                    shoulders=shoulders, elbows=elbows, wrists=wrists, com=com)  # fmt: skip
+        ) / (
+            _MASS["trunk"]
+            + _MASS["head"]
+            + 2 * (_MASS["thigh"] + _MASS["shank"] + _MASS["upper_arm"] + _MASS["forearm"])
+        )
+        return dict(
+            hips=hips,
+            knees=knees,
+            pelvis=pelvis,
+            roll=roll,
+            trunk_rot=trunk_rot,
+            shoulders=shoulders,
+            elbows=elbows,
+            wrists=wrists,
+            com=com,
+        )
 
     # Bisection on the pelvis's forward position: the centre of mass moves forward with it.
     dx = abs(body.hip_width - stance.width_m) / 2
@@ -300,7 +339,9 @@ def pose(body: Body, stance: Stance, state: PoseState, balance_z: float = 0.05) 
         lo = np.where(ahead, lo, mid)
     s = solve((lo + hi) / 2)
     reach_err = np.abs(np.linalg.norm(s["hips"] - ankles, axis=-1) - hip_ankle).max()
-    width_err = np.abs(np.linalg.norm(s["hips"][:, 0] - s["hips"][:, 1], axis=-1) - body.hip_width).max()
+    width_err = np.abs(
+        np.linalg.norm(s["hips"][:, 0] - s["hips"][:, 1], axis=-1) - body.hip_width
+    ).max()
     if reach_err > 1e-9 or width_err > 1e-9:
         raise ValueError(
             f"pose: expected a reachable pose (hips {body.hip_width:.3f} m apart, each at its knee flexion's "
@@ -321,20 +362,31 @@ def _arms(body: Body, shoulders: np.ndarray, raise_: np.ndarray) -> tuple[np.nda
         spread = np.radians(6.0 - 4.0 * raise_) * side
         direction = np.stack([np.sin(spread) * np.cos(elev), -np.cos(elev), np.sin(elev)], -1)
         wrist = shoulders[:, i] + 0.93 * arm * _unit(direction)
-        pole = np.broadcast_to(np.array([0.3 * side, -0.3, -1.0]), (n, 3))  # elbows bend down and back
+        pole = np.broadcast_to(
+            np.array([0.3 * side, -0.3, -1.0]), (n, 3)
+        )  # elbows bend down and back
         elbows[:, i] = two_link(shoulders[:, i], wrist, body.upper_arm, body.forearm, pole)
         wrists[:, i] = wrist
     return elbows, wrists
 
 
-def _assemble(body: Body, state: PoseState, s: dict[str, np.ndarray], ankles: np.ndarray,
-              foot_rot: np.ndarray, heel_sole: np.ndarray, toe_sole: np.ndarray) -> Skeleton:  # fmt: skip
+def _assemble(
+    body: Body,
+    state: PoseState,
+    s: dict[str, np.ndarray],
+    ankles: np.ndarray,
+    foot_rot: np.ndarray,
+    heel_sole: np.ndarray,
+    toe_sole: np.ndarray,
+) -> Skeleton:
     """Place all 33 landmarks from the solved chain."""
     n = s["pelvis"].shape[0]
     trunk_rot = s["trunk_rot"]
     neck_base = s["pelvis"] + trunk_rot @ np.array([0.0, body.trunk + 0.03, -0.01])
     # the head rides on the trunk but keeps facing ahead (pitch relative to vertical)
-    head_rot = rot_z(s["roll"] * 0.5) @ rot_x(np.radians(np.asarray(state.head_pitch, dtype=np.float64)))
+    head_rot = rot_z(s["roll"] * 0.5) @ rot_x(
+        np.radians(np.asarray(state.head_pitch, dtype=np.float64))
+    )
     head_center = s["pelvis"] + trunk_rot @ np.array([0.0, body.trunk + body.neck, 0.02])
     j = np.full((n, NUM_LANDMARKS, 3), np.nan)
 
@@ -367,6 +419,13 @@ def _assemble(body: Body, state: PoseState, s: dict[str, np.ndarray], ankles: np
         j[:, INDEX[f"{name}_heel"]] = heel_sole[i] + body.shoe_sole * up
         j[:, INDEX[f"{name}_foot_index"]] = toe_sole[i] + body.shoe_sole * up
     return Skeleton(
-        joints=j, pelvis=s["pelvis"], trunk_rot=trunk_rot, head_center=head_center, head_rot=head_rot,
-        neck_base=neck_base, foot_rot=foot_rot, heel_sole=heel_sole, toe_sole=toe_sole,
-    )  # fmt: skip
+        joints=j,
+        pelvis=s["pelvis"],
+        trunk_rot=trunk_rot,
+        head_center=head_center,
+        head_rot=head_rot,
+        neck_base=neck_base,
+        foot_rot=foot_rot,
+        heel_sole=heel_sole,
+        toe_sole=toe_sole,
+    )

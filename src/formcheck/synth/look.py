@@ -50,10 +50,34 @@ def parse_rgb(text: str) -> RGB:
 #: A few outfits, skin tones and rooms, so that benchmarks do not rest on one look.
 VARIANTS: tuple[Look, ...] = (
     Look(),
-    Look(skin=(141, 96, 72), hair=(25, 20, 18), shirt=(176, 44, 44), shorts=(92, 92, 98), socks=(40, 40, 40),
-         shoes=(230, 230, 230), soles=(70, 70, 70), wall=(182, 196, 206), floor=(128, 126, 128)),
-    Look(skin=(236, 196, 166), hair=(150, 108, 60), shirt=(232, 232, 226), shorts=(34, 44, 86),
-         shoes=(196, 58, 58), wall=(228, 222, 206), floor=(176, 140, 98)),
-    Look(skin=(98, 64, 46), hair=(16, 12, 10), shirt=(36, 36, 40), shorts=(36, 36, 40), socks=(200, 200, 200),
-         wall=(126, 130, 136), floor=(94, 84, 74), block=(60, 60, 64)),
-)  # fmt: skip
+    Look(
+        skin=(141, 96, 72),
+        hair=(25, 20, 18),
+        shirt=(176, 44, 44),
+        shorts=(92, 92, 98),
+        socks=(40, 40, 40),
+        shoes=(230, 230, 230),
+        soles=(70, 70, 70),
+        wall=(182, 196, 206),
+        floor=(128, 126, 128),
+    ),
+    Look(
+        skin=(236, 196, 166),
+        hair=(150, 108, 60),
+        shirt=(232, 232, 226),
+        shorts=(34, 44, 86),
+        shoes=(196, 58, 58),
+        wall=(228, 222, 206),
+        floor=(176, 140, 98),
+    ),
+    Look(
+        skin=(98, 64, 46),
+        hair=(16, 12, 10),
+        shirt=(36, 36, 40),
+        shorts=(36, 36, 40),
+        socks=(200, 200, 200),
+        wall=(126, 130, 136),
+        floor=(94, 84, 74),
+        block=(60, 60, 64),
+    ),
+)

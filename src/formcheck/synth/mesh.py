@@ -39,9 +39,17 @@ class Faces:
         return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
 
 
-def loft(centers: np.ndarray, ax_u: np.ndarray, ax_w: np.ndarray, half_u: np.ndarray, half_w: np.ndarray,
-         band_colors: np.ndarray, n: int = 12, caps: tuple[bool, bool] = (True, True),
-         phase: float = 0.0) -> Faces:  # fmt: skip
+def loft(
+    centers: np.ndarray,
+    ax_u: np.ndarray,
+    ax_w: np.ndarray,
+    half_u: np.ndarray,
+    half_w: np.ndarray,
+    band_colors: np.ndarray,
+    n: int = 12,
+    caps: tuple[bool, bool] = (True, True),
+    phase: float = 0.0,
+) -> Faces:
     """Tube through ``S`` elliptical sections.
 
     Section ``i`` is centred at ``centers[i]`` with semi-axes ``half_u[i]`` along unit
@@ -50,12 +58,16 @@ def loft(centers: np.ndarray, ax_u: np.ndarray, ax_w: np.ndarray, half_u: np.nda
     of its band. ``phase`` turns the vertices round the section (pi/4 with n = 4: a rectangle).
     """
     theta = np.linspace(0, 2 * np.pi, n, endpoint=False) + phase
-    ring = (half_u[:, None, None] * np.cos(theta)[None, :, None] * ax_u[:, None, :]
-            + half_w[:, None, None] * np.sin(theta)[None, :, None] * ax_w[:, None, :])  # fmt: skip
+    ring = (
+        half_u[:, None, None] * np.cos(theta)[None, :, None] * ax_u[:, None, :]
+        + half_w[:, None, None] * np.sin(theta)[None, :, None] * ax_w[:, None, :]
+    )
     v = centers[:, None, :] + ring  # (S, n, 3)
     k = np.arange(n)
     k1 = (k + 1) % n
-    quads = np.stack([v[:-1][:, k], v[:-1][:, k1], v[1:][:, k1], v[1:][:, k]], axis=2)  # (S-1, n, 4, 3)
+    quads = np.stack(
+        [v[:-1][:, k], v[:-1][:, k1], v[1:][:, k1], v[1:][:, k]], axis=2
+    )  # (S-1, n, 4, 3)
     s = centers.shape[0]
     inside = np.repeat(((centers[:-1] + centers[1:]) / 2)[:, None], n, axis=1)
     colors = np.repeat(np.asarray(band_colors, dtype=np.float64)[:, None], n, axis=1)
@@ -80,8 +92,16 @@ def _perp_frame(axis: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return u, np.cross(axis, u)
 
 
-def limb(p0: np.ndarray, p1: np.ndarray, fracs: list[float], radii: list[float], colors: list,
-         ref: np.ndarray, n: int = 12, flat: float = 1.0) -> Faces:  # fmt: skip
+def limb(
+    p0: np.ndarray,
+    p1: np.ndarray,
+    fracs: list[float],
+    radii: list[float],
+    colors: list,
+    ref: np.ndarray,
+    n: int = 12,
+    flat: float = 1.0,
+) -> Faces:
     """Rounded limb from ``p0`` to ``p1``: radius ``radii[i]`` at ``fracs[i]`` of the way,
     hemispherical ends, ``colors[i]`` between ``fracs[i]`` and ``fracs[i+1]``. ``flat`` < 1
     squashes the cross-section across ``ref``."""
@@ -100,24 +120,46 @@ def limb(p0: np.ndarray, p1: np.ndarray, fracs: list[float], radii: list[float],
     cols = [colors[0]] * 3 + list(colors) + [colors[-1]] * 3
     centers = p0 + t[:, None] * (p1 - p0)
     s = len(t)
-    return loft(centers, np.broadcast_to(u, (s, 3)), np.broadcast_to(w, (s, 3)), r * flat, r,
-                np.array(cols, dtype=np.float64), n=n)  # fmt: skip
+    return loft(
+        centers,
+        np.broadcast_to(u, (s, 3)),
+        np.broadcast_to(w, (s, 3)),
+        r * flat,
+        r,
+        np.array(cols, dtype=np.float64),
+        n=n,
+    )
 
 
-def ellipsoid(center: np.ndarray, rot: np.ndarray, semi: tuple[float, float, float], color,
-              n_lat: int = 8, n_lon: int = 12) -> Faces:  # fmt: skip
+def ellipsoid(
+    center: np.ndarray,
+    rot: np.ndarray,
+    semi: tuple[float, float, float],
+    color,
+    n_lat: int = 8,
+    n_lon: int = 12,
+) -> Faces:
     """Ellipsoid with semi-axes ``semi`` along the columns of ``rot`` (x, y, z); poles on y."""
     lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat + 1)
     y = np.sin(lat) * semi[1]
     c = np.cos(lat)
     centers = center + y[:, None] * rot[:, 1]
     s = len(lat)
-    return loft(centers, np.broadcast_to(rot[:, 0], (s, 3)), np.broadcast_to(rot[:, 2], (s, 3)),
-                c * semi[0], c * semi[2], np.broadcast_to(np.asarray(color, float), (s - 1, 3)),
-                n=n_lon, caps=(False, False))  # fmt: skip
+    return loft(
+        centers,
+        np.broadcast_to(rot[:, 0], (s, 3)),
+        np.broadcast_to(rot[:, 2], (s, 3)),
+        c * semi[0],
+        c * semi[2],
+        np.broadcast_to(np.asarray(color, float), (s - 1, 3)),
+        n=n_lon,
+        caps=(False, False),
+    )
 
 
-def box(center: np.ndarray, rot: np.ndarray, half: tuple[float, float, float], color, div: int = 3) -> Faces:
+def box(
+    center: np.ndarray, rot: np.ndarray, half: tuple[float, float, float], color, div: int = 3
+) -> Faces:
     """Box with half-sizes ``half`` along the columns of ``rot``; each face split ``div`` x ``div``
     so that painter's sorting against nearby small faces stays right."""
     g = np.linspace(-1, 1, div + 1)

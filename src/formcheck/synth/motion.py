@@ -22,7 +22,9 @@ class Squat:
     stand_s: float = 0.8  # standing still before the first rep, between reps, and after the last
     knee_flexion_deg: float = 120.0  # peak knee flexion at the bottom (0 = straight)
     lockout_deg: float = 0.0  # knee flexion left at the top (incomplete lockout when > ~10)
-    knee_valgus_deg: float = 0.0  # medial knee shift at depth: knee rotated about the hip-ankle line
+    knee_valgus_deg: float = (
+        0.0  # medial knee shift at depth: knee rotated about the hip-ankle line
+    )
     foot_angle_left_deg: float = 5.0  # foot progression angle, + = toes out
     foot_angle_right_deg: float = 5.0
     stance_width_m: float = 0.20  # between the ankle joint centres
@@ -45,7 +47,10 @@ class Squat:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: expected zero or more, got {getattr(self, name)}")
         peak = self.knee_flexion_deg + abs(self.asymmetry_deg) / 2
-        if not 0 <= self.lockout_deg < self.knee_flexion_deg - abs(self.asymmetry_deg) / 2 or peak > 150:
+        if (
+            not 0 <= self.lockout_deg < self.knee_flexion_deg - abs(self.asymmetry_deg) / 2
+            or peak > 150
+        ):
             raise ValueError(
                 f"knee flexion: expected 0 <= lockout_deg < knee_flexion_deg (-asymmetry/2) and a peak "
                 f"<= 150 deg, got lockout {self.lockout_deg}, peak {self.knee_flexion_deg}, "
@@ -107,7 +112,11 @@ def timeline(squat: Squat, fps: float, rng: np.random.Generator) -> Timeline:
     t0 = squat.stand_s
     phases = []
     for r in range(squat.reps):
-        d, p, a = squat.descent_s * tempo[r, 0], squat.pause_s * tempo[r, 1], squat.ascent_s * tempo[r, 2]
+        d, p, a = (
+            squat.descent_s * tempo[r, 0],
+            squat.pause_s * tempo[r, 1],
+            squat.ascent_s * tempo[r, 2],
+        )
         phases.append((t0, d, p, a))
         t0 += d + p + a + squat.stand_s
     n = int(round(t0 * fps))

@@ -30,23 +30,37 @@ GOOD = Squat(
 )
 
 PRESETS: dict[str, tuple[Squat, str]] = {
-    "good-cyclist-squat": (GOOD, "narrow parallel stance, heels on an 8 cm block, upright chest, "
-                                 "120 deg knee bend, knees over toes, full lockout"),
-    "knee-valgus": (replace(GOOD, knee_valgus_deg=10.0),
-                    "as good, but the knees cave in at depth (10 deg rotation about the hip-ankle line)"),
-    "feet-turned-out": (replace(GOOD, foot_angle_left_deg=30.0, foot_angle_right_deg=30.0,
-                                stance_width_m=0.21),
-                        "as good, but the toes point out 30 deg and the knees follow them"),
-    "shallow": (replace(GOOD, knee_flexion_deg=65.0, trunk_lean_deg=14.0),
-                "as good, but only 65 deg of knee bend (hips well above the knees)"),
-    "no-heel-block": (replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=116.0, trunk_lean_deg=26.0),
-                      "heels flat on the floor (40 deg ankle dorsiflexion at depth): a little less knee "
-                      "bend (116 deg), a little more lean (26 deg)"),
-    "incomplete-lockout": (replace(GOOD, lockout_deg=22.0),
-                           "as good, but the knees stay bent 22 deg at the top"),
-    "chest-dropping": (replace(GOOD, trunk_lean_deg=52.0),
-                       "as good, but the chest drops: 52 deg forward trunk lean at depth"),
-}  # fmt: skip
+    "good-cyclist-squat": (
+        GOOD,
+        "narrow parallel stance, heels on an 8 cm block, upright chest, "
+        "120 deg knee bend, knees over toes, full lockout",
+    ),
+    "knee-valgus": (
+        replace(GOOD, knee_valgus_deg=10.0),
+        "as good, but the knees cave in at depth (10 deg rotation about the hip-ankle line)",
+    ),
+    "feet-turned-out": (
+        replace(GOOD, foot_angle_left_deg=30.0, foot_angle_right_deg=30.0, stance_width_m=0.21),
+        "as good, but the toes point out 30 deg and the knees follow them",
+    ),
+    "shallow": (
+        replace(GOOD, knee_flexion_deg=65.0, trunk_lean_deg=14.0),
+        "as good, but only 65 deg of knee bend (hips well above the knees)",
+    ),
+    "no-heel-block": (
+        replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=116.0, trunk_lean_deg=26.0),
+        "heels flat on the floor (40 deg ankle dorsiflexion at depth): a little less knee "
+        "bend (116 deg), a little more lean (26 deg)",
+    ),
+    "incomplete-lockout": (
+        replace(GOOD, lockout_deg=22.0),
+        "as good, but the knees stay bent 22 deg at the top",
+    ),
+    "chest-dropping": (
+        replace(GOOD, trunk_lean_deg=52.0),
+        "as good, but the chest drops: 52 deg forward trunk lean at depth",
+    ),
+}
 
 #: The one cyclist-squat rule each faulty preset is made to fail (good form fails none); the
 #: end-to-end tests and the accuracy benchmark check formcheck against it.

@@ -25,8 +25,9 @@ _AMBIENT, _DIFFUSE = 0.42, 0.62
 class Renderer:
     """Renders frames of one clip: fixed camera, look and heel block."""
 
-    def __init__(self, camera: Camera, look: Look, body: Body, heel_block_m: float,
-                 supersample: int = 2) -> None:  # fmt: skip
+    def __init__(
+        self, camera: Camera, look: Look, body: Body, heel_block_m: float, supersample: int = 2
+    ) -> None:
         self.camera = camera
         self.look = look
         self.body = body
@@ -34,7 +35,11 @@ class Renderer:
         self.ss = int(supersample)
         cam = camera.position
         right = camera.rotation[0]
-        light = (cam - np.array([0.0, camera.aim_height_m, 0.0])) + np.array([0.0, 2.2, 0.0]) + 0.8 * right
+        light = (
+            (cam - np.array([0.0, camera.aim_height_m, 0.0]))
+            + np.array([0.0, 2.2, 0.0])
+            + 0.8 * right
+        )
         self.light = light / np.linalg.norm(light)
         self.background = self._room()
 
@@ -64,16 +69,24 @@ class Renderer:
         plank = np.floor(lat / 0.14)
         tone = 0.93 + 0.07 * np.sin(plank * 12.9898 + 78.233) ** 2
         seam = np.minimum(np.abs(lat / 0.14 - np.round(lat / 0.14)), 1.0) < 0.035
-        board_end = np.abs(((along + 0.9 * plank) / 1.2) - np.round((along + 0.9 * plank) / 1.2)) < 0.006
-        floor_shade = tone * np.where(seam | board_end, 0.8, 1.0) * (1.05 - 0.035 * np.clip(t, 0, 8))
+        board_end = (
+            np.abs(((along + 0.9 * plank) / 1.2) - np.round((along + 0.9 * plank) / 1.2)) < 0.006
+        )
+        floor_shade = (
+            tone * np.where(seam | board_end, 0.8, 1.0) * (1.05 - 0.035 * np.clip(t, 0, 8))
+        )
         wall_y = pts[..., 1]
         wall_shade = 1.0 - 0.06 * np.clip(wall_y / 2.5, 0, 1)
         base = wall_y < 0.1
         img = np.where(
-            is_floor[..., None], np.asarray(self.look.floor, float) * floor_shade[..., None],
-            np.where(base[..., None], np.asarray(self.look.baseboard, float),
-                     np.asarray(self.look.wall, float) * wall_shade[..., None]),
-        )  # fmt: skip
+            is_floor[..., None],
+            np.asarray(self.look.floor, float) * floor_shade[..., None],
+            np.where(
+                base[..., None],
+                np.asarray(self.look.baseboard, float),
+                np.asarray(self.look.wall, float) * wall_shade[..., None],
+            ),
+        )
         return np.clip(img, 0, 255).astype(np.uint8)
 
     def _pts(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

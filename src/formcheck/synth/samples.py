@@ -38,7 +38,9 @@ def sample_scene(name: str, view: str, seed: int) -> Scene:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or (args and args[0].startswith("-")):
-        print(f"usage: python -m formcheck.synth.samples [OUT_DIR]  (default: samples)\n\n{__doc__}")
+        print(
+            f"usage: python -m formcheck.synth.samples [OUT_DIR]  (default: samples)\n\n{__doc__}"
+        )
         return 0 if args[0] in ("-h", "--help") else 2
     out = Path(args[0]) if args else Path("samples")
     for name, view, seed in SAMPLES:

@@ -1,6 +1,6 @@
 """Ground truth of a rendered clip: the true angles formcheck reports, and the JSON beside the video.
 
-Conventions match `formcheck.metrics` (degrees unless the name says cm; left/right are the
+Conventions match `formcheck.core.metrics` (degrees unless the name says cm; left/right are the
 subject's own):
 
 - ``knee_flexion``: 3-D angle between hip->knee and knee->ankle (joint centres), 0 = straight.
@@ -29,16 +29,20 @@ from typing import Any
 
 import numpy as np
 
-from ..landmarks import INDEX, NAMES
-from ..sequence import PoseSequence
+from ..core.landmarks import INDEX, NAMES
+from ..core.sequence import PoseSequence
 from .camera import Camera
 from .figure import Skeleton
 from .motion import Squat, Timeline
 
 FORMAT = "formcheck-synth-truth/1"
-AXES = ("world frame, metres: origin on the floor midway between the ankles; x = subject's left, "
-        "y = up, z = forward (the direction the subject faces); right-handed")  # fmt: skip
-IMAGE_AXES = "image_points: pixel / image size, x right, y down, (0, 0) = top-left corner of the image"
+AXES = (
+    "world frame, metres: origin on the floor midway between the ankles; x = subject's left, "
+    "y = up, z = forward (the direction the subject faces); right-handed"
+)
+IMAGE_AXES = (
+    "image_points: pixel / image size, x right, y down, (0, 0) = top-left corner of the image"
+)
 
 
 def _angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -57,7 +61,9 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
     uv, _ = camera.project(j)
     out: dict[str, np.ndarray] = {}
     hips = j[:, INDEX["left_hip"]] - j[:, INDEX["right_hip"]]
-    forward = np.stack([-hips[:, 2], np.zeros(len(j)), hips[:, 0]], -1)  # left-right hip line turned 90 deg
+    forward = np.stack(
+        [-hips[:, 2], np.zeros(len(j)), hips[:, 0]], -1
+    )  # left-right hip line turned 90 deg
     forward /= np.linalg.norm(forward, axis=-1, keepdims=True)
     for side, other in (("left", "right"), ("right", "left")):
         hip, knee, ankle = (INDEX[f"{side}_{p}"] for p in ("hip", "knee", "ankle"))
@@ -68,12 +74,18 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
         out[f"fppa_{side}"] = _angle(k2 - h2, a2 - k2) * np.where(medial == 0, 1.0, medial)
         foot = j[:, INDEX[f"{side}_foot_index"]] - j[:, INDEX[f"{side}_heel"]]
         foot_h = foot * np.array([1.0, 0.0, 1.0])
-        outward = np.cross([0.0, 1.0, 0.0], forward) * (1.0 if side == "left" else -1.0)  # up x fwd = left
+        outward = np.cross([0.0, 1.0, 0.0], forward) * (
+            1.0 if side == "left" else -1.0
+        )  # up x fwd = left
         toes_out = np.sum(foot_h * outward, axis=-1)
-        out[f"foot_progression_{side}"] = _angle(foot_h, forward) * np.where(toes_out < 0, -1.0, 1.0)
+        out[f"foot_progression_{side}"] = _angle(foot_h, forward) * np.where(
+            toes_out < 0, -1.0, 1.0
+        )
         heel, toe = j[:, INDEX[f"{side}_heel"], 1], j[:, INDEX[f"{side}_foot_index"], 1]
         out[f"heel_elevation_{side}_cm"] = 100 * (heel - toe)
-        out[f"foot_pitch_{side}"] = np.degrees(np.arctan2(-foot[:, 1], np.linalg.norm(foot_h, axis=-1)))
+        out[f"foot_pitch_{side}"] = np.degrees(
+            np.arctan2(-foot[:, 1], np.linalg.norm(foot_h, axis=-1))
+        )
         thigh = j[:, knee] - j[:, hip]
         out[f"thigh_from_horizontal_{side}"] = np.degrees(
             np.arctan2(-thigh[:, 1], np.linalg.norm(thigh[:, [0, 2]], axis=-1))
@@ -81,13 +93,25 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
     mid_hip = (j[:, INDEX["left_hip"]] + j[:, INDEX["right_hip"]]) / 2
     mid_sh = (j[:, INDEX["left_shoulder"]] + j[:, INDEX["right_shoulder"]]) / 2
     out["trunk_lean"] = _angle(mid_sh - mid_hip, np.broadcast_to([0.0, 1.0, 0.0], mid_hip.shape))
-    ankle_w = np.linalg.norm((j[:, INDEX["left_ankle"]] - j[:, INDEX["right_ankle"]])[:, [0, 2]], axis=-1)
+    ankle_w = np.linalg.norm(
+        (j[:, INDEX["left_ankle"]] - j[:, INDEX["right_ankle"]])[:, [0, 2]], axis=-1
+    )
     out["stance_width"] = ankle_w / np.linalg.norm(hips[:, [0, 2]], axis=-1)
     return out
 
 
-def document(skel: Skeleton, tl: Timeline, squat: Squat, camera: Camera, *, video: str, preset: str,
-             seed: int, look: dict[str, Any], decimals: int = 4) -> dict[str, Any]:  # fmt: skip
+def document(
+    skel: Skeleton,
+    tl: Timeline,
+    squat: Squat,
+    camera: Camera,
+    *,
+    video: str,
+    preset: str,
+    seed: int,
+    look: dict[str, Any],
+    decimals: int = 4,
+) -> dict[str, Any]:
     """The ground-truth JSON document of one clip (plain lists). Metres, seconds and normalised
     image points keep ``decimals`` decimals (4: 0.1 mm), angles one fewer."""
 
@@ -110,9 +134,9 @@ def document(skel: Skeleton, tl: Timeline, squat: Squat, camera: Camera, *, vide
         "conventions": {
             "knee_flexion": "deg, 3-D angle hip->knee vs knee->ankle, 0 = straight",
             "fppa": "deg, 2-D angle hip->knee vs knee->ankle in this camera's image, + = knee medial "
-                    "(towards the other hip in the image)",
+            "(towards the other hip in the image)",
             "foot_progression": "deg, heel->toe vs forward (perpendicular to the hip line) in the floor "
-                                "plane, + = toes out",
+            "plane, + = toes out",
             "trunk_lean": "deg, mid-hip->mid-shoulder from vertical, 0 = upright",
             "knee_flexion_image": "deg, the knee flexion angle drawn in this camera's image (2-D)",
             "heel_elevation_cm": "cm, heel landmark above toe landmark, + = heel higher",
@@ -177,15 +201,25 @@ def pose_sequence(doc: dict[str, Any]) -> PoseSequence:
     in image-width units."""
     joints = np.asarray(doc["joints_m"], dtype=np.float64)
     rot = np.asarray(doc["camera"]["rotation_rows_right_down_forward"], dtype=np.float64)
-    world = (joints - (joints[:, [INDEX["left_hip"]]] + joints[:, [INDEX["right_hip"]]]) / 2) @ rot.T
+    world = (
+        joints - (joints[:, [INDEX["left_hip"]]] + joints[:, [INDEX["right_hip"]]]) / 2
+    ) @ rot.T
     depth = np.asarray(doc["camera_depth_m"], dtype=np.float64)
     w, h = doc["image_size"]
     hip_depth = depth[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1, keepdims=True)
     z = (depth - hip_depth) * doc["camera"]["focal_px"] / hip_depth / w
-    image = np.concatenate([np.asarray(doc["image_points"], dtype=np.float64), z[..., None]], axis=-1)
-    return PoseSequence(landmarks=image, world=world, visibility=np.ones(depth.shape),
-                        timestamps=np.asarray(doc["times_s"]), fps=doc["fps"], image_size=(w, h),
-                        source=str(doc.get("video", "")))  # fmt: skip
+    image = np.concatenate(
+        [np.asarray(doc["image_points"], dtype=np.float64), z[..., None]], axis=-1
+    )
+    return PoseSequence(
+        landmarks=image,
+        world=world,
+        visibility=np.ones(depth.shape),
+        timestamps=np.asarray(doc["times_s"]),
+        fps=doc["fps"],
+        image_size=(w, h),
+        source=str(doc.get("video", "")),
+    )
 
 
 def truth_path(video: str | Path) -> Path:

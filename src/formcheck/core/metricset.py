@@ -9,7 +9,12 @@ import numpy as np
 
 #: View codes used by `MetricSet.view` (per frame).
 VIEW_UNKNOWN, VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE = 0, 1, 2, 3
-VIEW_NAMES = {VIEW_UNKNOWN: "unknown", VIEW_FRONT: "front", VIEW_OBLIQUE: "oblique", VIEW_SIDE: "side"}
+VIEW_NAMES = {
+    VIEW_UNKNOWN: "unknown",
+    VIEW_FRONT: "front",
+    VIEW_OBLIQUE: "oblique",
+    VIEW_SIDE: "side",
+}
 
 
 @dataclass(frozen=True, eq=False)

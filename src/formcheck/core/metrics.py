@@ -74,17 +74,17 @@ Metrics (name: unit, definition, validity)
   the image angle in side view (exact for a profile).
 - ``hip_above_knee``: body-scale units, **<= 0 = hip at or below the knee**:
   ``(knee_y - hip_y)`` in pixels (centres of the two sides, or the one seen)
-  over the body scale. Valid where known. See `formcheck.depth`.
+  over the body scale. Valid where known. See `formcheck.core.depth`.
 - ``hip_drop``: body-scale units, **+ = lower**: hip-centre y minus its
   standing (5th percentile) y, in pixels over the body scale.
 - ``hip_below_axis``: tan of the angle of the hip centre below the image centre
   as seen from the camera, ``(hip_y - H / 2) / f`` with the focal length ``f``
   from an assumed ``FIELD_OF_VIEW_DEG`` = 70 deg across the image's long side (a
   phone's main camera). A camera above the hips sees a forward-pointing thigh's
-  near end (the knee) lower than it is; `formcheck.depth` corrects for it.
+  near end (the knee) lower than it is; `formcheck.core.depth` corrects for it.
 - ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
 - ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
-  +-180 = back to the camera (see `formcheck.view.body_yaw`). Not smoothed.
+  +-180 = back to the camera (see `formcheck.core.view.body_yaw`). Not smoothed.
 
 Body scale: the standing shank (knee-ankle) length in pixels, taken as the 90th
 percentile of the per-frame length over the sequence (`Standing`). The shank is vertical
@@ -92,7 +92,7 @@ when standing and the hips and knees keep it in view; the thigh foreshortens at
 depth in a front view and the torso when leaning, so neither is stable.
 
 With ``clean=True`` the landmarks are gated, leg swaps repaired and short gaps
-bridged (`formcheck.filtering`), then each metric series is low-pass filtered
+bridged (`formcheck.core.filtering`), then each metric series is low-pass filtered
 (zero phase, 6 Hz). Filtering the ~20 metric series rather than the ~60
 coordinate series they come from costs a third and, for jitter small against
 segment lengths, gives the same result (the angles are smooth functions of the
@@ -133,22 +133,46 @@ SCALE_PERCENTILE = 90.0
 STANDING_PERCENTILE = 5.0
 
 _NAMES = (
-    "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)  # fmt: skip
+    "left_shoulder",
+    "right_shoulder",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
+)
 _SLOT = {name: i for i, name in enumerate(_NAMES)}
 _LEGS = ("knee", "ankle", "heel", "foot_index")
 
 UNITS: dict[str, str] = {
-    **{f"{m}_{s}": u for m, u in (("knee_flexion", "deg"), ("knee_flexion_image", "deg"),
-                                  ("knee_flexion_front", "deg"), ("fppa", "deg"),
-                                  ("fppa_world", "deg"),
-                                  ("medial_knee_shift", "%"), ("foot_progression", "deg"),
-                                  ("heel_elevation", "cm"), ("foot_pitch", "deg"))
-       for s in ("left", "right")},
-    "stance_width": "ratio", "trunk_lean": "deg", "hip_above_knee": "body scale", "hip_drop": "body scale",
-    "view_yaw": "deg", "body_yaw": "deg", "hip_below_axis": "tan",
-}  # fmt: skip
+    **{
+        f"{m}_{s}": u
+        for m, u in (
+            ("knee_flexion", "deg"),
+            ("knee_flexion_image", "deg"),
+            ("knee_flexion_front", "deg"),
+            ("fppa", "deg"),
+            ("fppa_world", "deg"),
+            ("medial_knee_shift", "%"),
+            ("foot_progression", "deg"),
+            ("heel_elevation", "cm"),
+            ("foot_pitch", "deg"),
+        )
+        for s in ("left", "right")
+    },
+    "stance_width": "ratio",
+    "trunk_lean": "deg",
+    "hip_above_knee": "body scale",
+    "hip_drop": "body scale",
+    "view_yaw": "deg",
+    "body_yaw": "deg",
+    "hip_below_axis": "tan",
+}
 
 
 _CHUNK = 1024  # frames per block when gathering landmarks: a block of (T, 33, 3) stays in cache
@@ -186,8 +210,15 @@ def _heights(pix: np.ndarray) -> np.ndarray:
     """``(4, T)`` image heights (y extents, pixels) of the left thigh, right thigh,
     left shank and right shank; ``pix`` is ``(K, 2, T)`` in `_NAMES` order."""
     y = {name: pix[i, 1] for i, name in enumerate(_NAMES)}
-    return np.abs(np.stack([y[f"{s}_{b}"] - y[f"{s}_{a}"] for a, b in (("hip", "knee"), ("knee", "ankle"))
-                            for s in ("left", "right")]))  # fmt: skip
+    return np.abs(
+        np.stack(
+            [
+                y[f"{s}_{b}"] - y[f"{s}_{a}"]
+                for a, b in (("hip", "knee"), ("knee", "ankle"))
+                for s in ("left", "right")
+            ]
+        )
+    )
 
 
 def _standing(pix: np.ndarray, heights: np.ndarray) -> Standing:
@@ -222,7 +253,9 @@ def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = len(_NAMES)
     idx = [INDEX[name] for name in _NAMES]
     bounds = [0, *(i for i in range(1, k) if idx[i] != idx[i - 1] + 1), k]
-    groups = [(a, b, slice(idx[a], idx[a] + b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    groups = [
+        (a, b, slice(idx[a], idx[a] + b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
     w, h = seq.image_size
     size = np.array([w, h], dtype=np.float64)[None, :, None]
     pix, world, vis = np.empty((k, 2, n)), np.empty((k, 3, n)), np.empty((k, n))
@@ -249,7 +282,9 @@ def _percentile(x: np.ndarray, q: float) -> float:
     return float(np.percentile(finite, q)) if finite.size else float("nan")
 
 
-def _clean(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float, threshold: float) -> None:
+def _clean(
+    pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float, threshold: float
+) -> None:
     """Gate, repair leg swaps and bridge short gaps, in place, time on the last axis."""
     low = vis < threshold
     if low.any():
@@ -259,22 +294,32 @@ def _clean(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float, thre
     gap = flt.max_gap_frames(fps)
     for arr in (pix, world):
         flat = arr.reshape(-1, arr.shape[-1])
-        rows = np.flatnonzero(np.isnan(np.add.reduce(flat, axis=1)))  # rows with a NaN, without a bool copy
+        rows = np.flatnonzero(
+            np.isnan(np.add.reduce(flat, axis=1))
+        )  # rows with a NaN, without a bool copy
         if rows.size and flat.shape[1] > 2:
             flat[rows] = flt.interpolate_rows(flat[rows], gap)
 
 
 def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float) -> None:
-    """`formcheck.filtering.find_leg_swaps` on knees and ankles; swap the legs back in place."""
-    knees, ankles = [_SLOT["left_knee"], _SLOT["right_knee"]], [_SLOT["left_ankle"], _SLOT["right_ankle"]]
+    """`formcheck.core.filtering.find_leg_swaps` on knees and ankles; swap the legs back in place."""
+    knees, ankles = (
+        [_SLOT["left_knee"], _SLOT["right_knee"]],
+        [_SLOT["left_ankle"], _SLOT["right_ankle"]],
+    )
     shank = norm(pix[knees] - pix[ankles], axis=1).ravel()
-    scale = _percentile(shank[:: max(1, shank.size // 20000)], 50.0)  # a subsample is plenty for a median
+    scale = _percentile(
+        shank[:: max(1, shank.size // 20000)], 50.0
+    )  # a subsample is plenty for a median
     if not (np.isfinite(scale) and scale > 0):
         return
     # Sum and difference of the left and right knee + ankle, image / shank pixels and world / 0.4 m, float32.
     use_world = bool(np.isfinite(world[knees[0], 0]).any())
     rows = 4 + (6 if use_world else 0)  # 2 landmarks x (x, y) [+ 2 x (x, y, z)]
-    total, diff = np.empty((rows, pix.shape[-1]), np.float32), np.empty((rows, pix.shape[-1]), np.float32)
+    total, diff = (
+        np.empty((rows, pix.shape[-1]), np.float32),
+        np.empty((rows, pix.shape[-1]), np.float32),
+    )
     r = 0
     for arr, unit in ((pix, scale), (world, flt.SHANK_M)) if use_world else ((pix, scale),):
         for lj, rj in zip(knees[:1] + ankles[:1], knees[1:] + ankles[1:], strict=True):
@@ -295,12 +340,17 @@ def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: floa
 
 
 def _leg_metrics(
-    side: str, other: str, p: dict[str, np.ndarray], w: dict[str, np.ndarray],
+    side: str,
+    other: str,
+    p: dict[str, np.ndarray],
+    w: dict[str, np.ndarray],
     lateral: tuple[np.ndarray, np.ndarray],
-) -> dict[str, np.ndarray]:  # fmt: skip
+) -> dict[str, np.ndarray]:
     """Per-leg metric values (time last) for one side; ``lateral`` = world (x, z) unit vector
     of the hip line, towards the subject's left."""
-    hip, knee, ankle, heel, toe = (p[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index"))
+    hip, knee, ankle, heel, toe = (
+        p[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index")
+    )
     wh, wk, wa = (w[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
     thigh, shank = knee - hip, ankle - knee
     out = {
@@ -314,7 +364,10 @@ def _leg_metrics(
     # The same in the body's frontal plane: (lateral towards the subject's left, down) coordinates;
     # the medial side is -lateral for the left leg.
     lx, lz = lateral
-    t_lat, s_lat = (wk[0] - wh[0]) * lx + (wk[2] - wh[2]) * lz, (wa[0] - wk[0]) * lx + (wa[2] - wk[2]) * lz
+    t_lat, s_lat = (
+        (wk[0] - wh[0]) * lx + (wk[2] - wh[2]) * lz,
+        (wa[0] - wk[0]) * lx + (wa[2] - wk[2]) * lz,
+    )
     t_y, s_y = wk[1] - wh[1], wa[1] - wk[1]
     sign = -1.0 if side == "left" else 1.0
     cross, dot_ = t_lat * s_y - t_y * s_lat, t_lat * s_lat + t_y * s_y
@@ -322,7 +375,9 @@ def _leg_metrics(
     leg = ankle - hip
     dy = leg[1]
     length = norm(leg, axis=0)
-    steep = np.abs(dy) >= 0.2 * length  # the horizontal shift is defined for a leg that is not lying down
+    steep = (
+        np.abs(dy) >= 0.2 * length
+    )  # the horizontal shift is defined for a leg that is not lying down
     x_line = hip[0] + leg[0] * thigh[1] / np.where(steep, dy, np.nan)
     out[f"medial_knee_shift_{side}"] = 100.0 * medial * (knee[0] - x_line) / length
     # Foot progression in the world floor plane (x, z): forward = (lz, -lx).
@@ -338,8 +393,11 @@ def _leg_metrics(
 
 #: Metrics judged only from the side or only from the front: not low-passed when no frame has that view.
 _SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
-_FRONT_ONLY = {f"{m}_{s}" for m in ("fppa", "medial_knee_shift", "knee_flexion_front")
-               for s in ("left", "right")}
+_FRONT_ONLY = {
+    f"{m}_{s}"
+    for m in ("fppa", "medial_knee_shift", "knee_flexion_front")
+    for s in ("left", "right")
+}
 
 
 def compute_metrics(
@@ -389,8 +447,15 @@ def compute_metrics(
     hip_c = (w["left_hip"] + w["right_hip"]) / 2
     lean_world = angle_from_vertical(shoulder_c - hip_c, axis=0)
     lean_image = angle_from_vertical(
-        np.stack([_pair_mean(p["left_shoulder"][i], p["right_shoulder"][i]) -
-                  _pair_mean(p["left_hip"][i], p["right_hip"][i]) for i in (0, 1)]), axis=0)  # fmt: skip
+        np.stack(
+            [
+                _pair_mean(p["left_shoulder"][i], p["right_shoulder"][i])
+                - _pair_mean(p["left_hip"][i], p["right_hip"][i])
+                for i in (0, 1)
+            ]
+        ),
+        axis=0,
+    )
     world_lean_ok = np.isfinite(lean_world)
     values["trunk_lean"] = np.where(world_lean_ok, lean_world, lean_image)
     hip_y = _pair_mean(p["left_hip"][1], p["right_hip"][1])
@@ -403,11 +468,13 @@ def compute_metrics(
 
     keys = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     has_world = bool(n) and bool(np.isfinite(world[_SLOT["left_hip"], 0]).any())
-    view, view_yaw = estimate_view({k: p[k] for k in keys}, {k: w[k] for k in keys} if has_world else None,
-                                   seq.fps, axis=0)  # fmt: skip
+    view, view_yaw = estimate_view(
+        {k: p[k] for k in keys}, {k: w[k] for k in keys} if has_world else None, seq.fps, axis=0
+    )
     if clean and cutoff_hz is not None and n:
-        skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (set() if (view == VIEW_FRONT).any()
-                                                                       else _FRONT_ONLY)  # fmt: skip
+        skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (
+            set() if (view == VIEW_FRONT).any() else _FRONT_ONLY
+        )
         names = [k for k in values if k not in skip]
         smooth = flt.lowpass_rows(np.stack([values[k] for k in names]), seq.fps, cutoff_hz)
         values.update(zip(names, smooth, strict=True))
@@ -417,13 +484,17 @@ def compute_metrics(
     steady_front = flt.drop_short_runs(front, int(round(MIN_FRONT_RUN_S * seq.fps)))
     values["view_yaw"] = view_yaw
     values["body_yaw"] = body_yaw(*(w[k] for k in keys), axis=0)
-    seen = {s: (v[f"{s}_heel"] >= visibility_threshold) & (v[f"{s}_foot_index"] >= visibility_threshold)
-            for s in ("left", "right")}  # fmt: skip
+    seen = {
+        s: (v[f"{s}_heel"] >= visibility_threshold) & (v[f"{s}_foot_index"] >= visibility_threshold)
+        for s in ("left", "right")
+    }
     valid: dict[str, np.ndarray] = {}
     for s in ("left", "right"):
         flex = values[f"knee_flexion_{s}"]
         drop = values["hip_drop"]
-        flexed = np.where(np.isfinite(flex), flex >= FPPA_MIN_FLEXION_DEG, drop >= FPPA_MIN_HIP_DROP)
+        flexed = np.where(
+            np.isfinite(flex), flex >= FPPA_MIN_FLEXION_DEG, drop >= FPPA_MIN_HIP_DROP
+        )
         valid[f"knee_flexion_image_{s}"] = side_view
         valid[f"knee_flexion_front_{s}"] = steady_front
         valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
@@ -437,4 +508,3 @@ def compute_metrics(
         for name in UNITS
     }
     return MetricSet(timestamps=seq.timestamps, view=view, metrics=metrics)
-

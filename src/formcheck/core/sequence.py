@@ -76,7 +76,9 @@ class PoseSequence:
     @property
     def duration(self) -> float:
         """Seconds from the first to the last frame plus one frame period."""
-        return float(self.timestamps[-1] - self.timestamps[0] + 1.0 / self.fps) if len(self) else 0.0
+        return (
+            float(self.timestamps[-1] - self.timestamps[0] + 1.0 / self.fps) if len(self) else 0.0
+        )
 
     @property
     def pixels(self) -> np.ndarray:
@@ -107,12 +109,20 @@ class PoseSequence:
         if a.ndim != 3 or a.shape[1:] != (NUM_LANDMARKS, 4):
             raise ValueError(f"points: expected shape (T, {NUM_LANDMARKS}, 4), got {a.shape}")
         n = a.shape[0]
-        return cls(landmarks=a[..., :3], world=np.full((n, NUM_LANDMARKS, 3), np.nan),
-                   visibility=np.nan_to_num(a[..., 3], nan=0.0), timestamps=np.arange(n) / fps, fps=fps,
-                   image_size=image_size, source=str(source))  # fmt: skip
+        return cls(
+            landmarks=a[..., :3],
+            world=np.full((n, NUM_LANDMARKS, 3), np.nan),
+            visibility=np.nan_to_num(a[..., 3], nan=0.0),
+            timestamps=np.arange(n) / fps,
+            fps=fps,
+            image_size=image_size,
+            source=str(source),
+        )
 
     @classmethod
-    def empty(cls, fps: float, image_size: tuple[int, int], source: str | Path = "") -> PoseSequence:
+    def empty(
+        cls, fps: float, image_size: tuple[int, int], source: str | Path = ""
+    ) -> PoseSequence:
         """A sequence with no frames."""
         return cls(
             landmarks=np.empty((0, NUM_LANDMARKS, 3)),

@@ -50,7 +50,9 @@ LEG_RIGHT = (lmk.RIGHT_KNEE, lmk.RIGHT_ANKLE, lmk.RIGHT_HEEL, lmk.RIGHT_FOOT_IND
 SHANK_M = 0.4
 
 
-def gate(points: np.ndarray, visibility: np.ndarray, threshold: float = VISIBILITY_THRESHOLD) -> np.ndarray:
+def gate(
+    points: np.ndarray, visibility: np.ndarray, threshold: float = VISIBILITY_THRESHOLD
+) -> np.ndarray:
     """``points`` ``(T, K, C)`` with NaN wherever ``visibility`` ``(T, K)`` < ``threshold``."""
     points = np.asarray(points, dtype=np.float64)
     vis = np.asarray(visibility, dtype=np.float64)
@@ -117,7 +119,11 @@ def _interpolate_shared(x: np.ndarray, valid: np.ndarray, max_gap: int) -> np.nd
 
 
 def lowpass(
-    x: np.ndarray, fps: float, cutoff_hz: float = CUTOFF_HZ, axis: int = 0, order: int = FILTER_ORDER
+    x: np.ndarray,
+    fps: float,
+    cutoff_hz: float = CUTOFF_HZ,
+    axis: int = 0,
+    order: int = FILTER_ORDER,
 ) -> np.ndarray:
     """Zero-phase Butterworth low-pass along ``axis`` (time), per contiguous finite run.
 
@@ -177,7 +183,9 @@ def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     pad = 9
     if x.shape[1] <= pad:
         return sosfiltfilt(sos, x, axis=1, padlen=x.shape[1] - 1)
-    ext = np.concatenate([2 * x[:, :1] - x[:, pad:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -pad - 2 : -1]], axis=1)
+    ext = np.concatenate(
+        [2 * x[:, :1] - x[:, pad:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -pad - 2 : -1]], axis=1
+    )
     zi = lfilter_zi(b, a)
     y, _ = lfilter(b, a, ext, axis=1, zi=zi * ext[:, :1])
     y = y[:, ::-1]
@@ -197,7 +205,9 @@ def drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
     mask = np.asarray(mask, dtype=bool)
     if min_frames <= 1 or mask.size == 0:
         return mask.copy()
-    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False))  # run starts and stops, interleaved
+    edges = np.flatnonzero(
+        np.diff(mask, prepend=False, append=False)
+    )  # run starts and stops, interleaved
     starts, stops = edges[0::2], edges[1::2]
     short = stops - starts < min_frames
     # +1 at each short run's start, -1 at its stop: the running sum is 1 inside short runs
@@ -233,12 +243,17 @@ def find_leg_swaps(
     left = np.asarray(left, dtype=np.float64)
     right = np.asarray(right, dtype=np.float64)
     if left.shape != right.shape or left.ndim != 3:
-        raise ValueError(f"expected left, right of one shape (T, J, C), got {left.shape} and {right.shape}")
+        raise ValueError(
+            f"expected left, right of one shape (T, J, C), got {left.shape} and {right.shape}"
+        )
     n = left.shape[0]
-    lf = np.moveaxis(left, 0, -1).reshape(-1, n)  # (J*C, T): a view when the caller's layout is time-last
+    lf = np.moveaxis(left, 0, -1).reshape(
+        -1, n
+    )  # (J*C, T): a view when the caller's layout is time-last
     rf = np.moveaxis(right, 0, -1).reshape(-1, n)
-    return swaps_from_sum_and_difference(lf + rf, lf - rf, fps, max_swap_s=max_swap_s, ratio=ratio,
-                                         margin=margin)  # fmt: skip
+    return swaps_from_sum_and_difference(
+        lf + rf, lf - rf, fps, max_swap_s=max_swap_s, ratio=ratio, margin=margin
+    )
 
 
 def swaps_from_sum_and_difference(
@@ -288,7 +303,12 @@ def swaps_from_sum_and_difference(
             i += 2
         else:
             i += 1
-    if events and not paired[0] and events[0] <= limit and (len(events) > 1 or events[0] <= n - events[0]):
+    if (
+        events
+        and not paired[0]
+        and events[0] <= limit
+        and (len(events) > 1 or events[0] <= n - events[0])
+    ):
         swapped[: events[0]] = True  # swapped from the first frame
         paired[0] = True
     if events and not paired[-1] and n - events[-1] <= limit:
@@ -300,7 +320,10 @@ def _leg_features(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
     """Left and right knee + ankle positions ``(T, 2, C)`` for `find_leg_swaps`: image pixels /
     median shank pixels, plus world / 0.4 m when the sequence has world landmarks."""
     pix = seq.pixels
-    knees, ankles = pix[:, [lmk.LEFT_KNEE, lmk.RIGHT_KNEE]], pix[:, [lmk.LEFT_ANKLE, lmk.RIGHT_ANKLE]]
+    knees, ankles = (
+        pix[:, [lmk.LEFT_KNEE, lmk.RIGHT_KNEE]],
+        pix[:, [lmk.LEFT_ANKLE, lmk.RIGHT_ANKLE]],
+    )
     shank = np.linalg.norm(knees - ankles, axis=-1)
     finite = shank[np.isfinite(shank)]
     scale = float(np.median(finite)) if finite.size else 1.0
@@ -348,8 +371,11 @@ def clean_sequence(
     if len(seq) == 0:
         return seq
     vis = seq.visibility
-    seq = replace(seq, landmarks=gate(seq.landmarks, vis, visibility_threshold),
-                  world=gate(seq.world, vis, visibility_threshold))  # fmt: skip
+    seq = replace(
+        seq,
+        landmarks=gate(seq.landmarks, vis, visibility_threshold),
+        world=gate(seq.world, vis, visibility_threshold),
+    )
     if repair_swaps:
         seq = repair_leg_swaps(seq)
     gap = max_gap_frames(seq.fps, max_gap_s)

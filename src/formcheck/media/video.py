@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 #: FFmpeg demuxers that read still images; formcheck needs a video.
 _IMAGE_FORMATS = frozenset({"image2", "gif", "apng", "webp", "ico", "tiff", "bmp"})
@@ -70,9 +70,13 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
     cover_art = av.stream.Disposition.attached_pic
     videos = [s for s in container.streams.video if not s.disposition & cover_art]
     if not videos:
-        found = ", ".join(sorted({"cover art" if s.type == "video" else s.type for s in container.streams}))
+        found = ", ".join(
+            sorted({"cover art" if s.type == "video" else s.type for s in container.streams})
+        )
         container.close()
-        raise InputError(f"{path}: contains no video stream (found {found or 'nothing'}), expected a video")
+        raise InputError(
+            f"{path}: contains no video stream (found {found or 'nothing'}), expected a video"
+        )
     return container, videos[0]
 
 
@@ -165,8 +169,12 @@ def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
         except av.FFmpegError as exc:
             declared = stream.frames
             if declared and _packets(path, stream.index) < 0.95 * declared - 2:
-                raise InputError(f"{path}: truncated video, decoded {n} of its {declared} frames") from None
-            raise InputError(f"{path}: corrupt video data after frame {n} ({_reason(exc)})") from None
+                raise InputError(
+                    f"{path}: truncated video, decoded {n} of its {declared} frames"
+                ) from None
+            raise InputError(
+                f"{path}: corrupt video data after frame {n} ({_reason(exc)})"
+            ) from None
         if n == 0:
             raise InputError(f"{path}: no decodable video frames")
         if stream.frames and n < 0.95 * stream.frames - 2:
@@ -207,7 +215,9 @@ def read_frames(
 _DONE = object()
 
 
-def _prefetched(frames: Iterator[tuple[float, np.ndarray]], size: int) -> Iterator[tuple[float, np.ndarray]]:
+def _prefetched(
+    frames: Iterator[tuple[float, np.ndarray]], size: int
+) -> Iterator[tuple[float, np.ndarray]]:
     """Run ``frames`` in a daemon thread, ``size`` items ahead; errors are re-raised in the consumer."""
     q: queue.Queue = queue.Queue(maxsize=size)
     stop = threading.Event()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ModelError
+from ..errors import ModelError
 
 ENV_VAR = "FORMCHECK_MODEL"
 MODEL_NAME = "pose_landmarker_full.task"
@@ -48,11 +48,11 @@ class ModelFile:
 
 def bundled_model_path() -> Path:
     """The bundled model: in the package if installed there, else in the repository's ``models/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "models" / MODEL_NAME, here.parents[1] / "models" / MODEL_NAME):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "models" / MODEL_NAME, package.parents[1] / "models" / MODEL_NAME):
         if candidate.is_file():
             return candidate
-    return here.parents[1] / "models" / MODEL_NAME
+    return package.parents[1] / "models" / MODEL_NAME
 
 
 def resolve_model_path(model: str | Path | None = None) -> Path:
@@ -87,7 +87,9 @@ def validate_model(path: Path) -> None:
             if missing:
                 got = ", ".join(sorted(names)) or "nothing"
                 want = ", ".join(missing)
-                raise ModelError(f"model {path}: not a pose landmarker bundle (expected {want}, got {got})")
+                raise ModelError(
+                    f"model {path}: not a pose landmarker bundle (expected {want}, got {got})"
+                )
             for name in REQUIRED_MEMBERS:
                 with bundle.open(name) as member:
                     head = member.read(8)
@@ -130,8 +132,14 @@ def native_stderr_silenced() -> Iterator[None]:
     os.dup2(devnull, 2)
     os.close(devnull)
     if swap:
-        sys.stderr = open(saved, "w", buffering=1, closefd=False,  # noqa: SIM115
-                          encoding=old_stream.encoding, errors=old_stream.errors)  # fmt: skip
+        sys.stderr = open(  # noqa: SIM115 (restored in the finally block)
+            saved,
+            "w",
+            buffering=1,
+            closefd=False,
+            encoding=old_stream.encoding,
+            errors=old_stream.errors,
+        )
     try:
         yield
     finally:

@@ -26,14 +26,28 @@ from typing import Any
 import numpy as np
 
 from .metrics import with_front_bend
-from .metricset import VIEW_FRONT, VIEW_NAMES, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN, Metric, MetricSet
+from .metricset import (
+    VIEW_FRONT,
+    VIEW_NAMES,
+    VIEW_OBLIQUE,
+    VIEW_SIDE,
+    VIEW_UNKNOWN,
+    Metric,
+    MetricSet,
+)
 from .reps import Reps
 from .ruleset import Check, RuleSet, load_rules
 
 PASS, FAIL, NOT_JUDGED = "pass", "fail", "not_judged"
 _STATUS = (NOT_JUDGED, PASS, FAIL)  # codes 0, 1, 2 of SetScore.status
-MEASUREMENTS = ("descent_s", "ascent_s", "duration_s", "peak_knee_flexion_deg", "lockout_knee_flexion_deg",
-                "knee_flexion_asymmetry_deg")  # fmt: skip
+MEASUREMENTS = (
+    "descent_s",
+    "ascent_s",
+    "duration_s",
+    "peak_knee_flexion_deg",
+    "lockout_knee_flexion_deg",
+    "knee_flexion_asymmetry_deg",
+)
 MAX_CUES = 3
 
 
@@ -65,10 +79,14 @@ class _Windows:
         flat += np.repeat(lo - starts, lengths)
         owner_flat = np.repeat(owner, lengths)
         size = np.bincount(owner, weights=lengths, minlength=n_reps).astype(np.int64)
-        first = np.concatenate(([0], np.cumsum(size)[:-1])) if n_reps else np.empty(0, dtype=np.int64)
+        first = (
+            np.concatenate(([0], np.cumsum(size)[:-1])) if n_reps else np.empty(0, dtype=np.int64)
+        )
         return cls(flat, owner_flat, first, size)
 
-    def aggregate(self, values: np.ndarray, valid: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+    def aggregate(
+        self, values: np.ndarray, valid: np.ndarray, how: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per rep ``how`` (max/min/mean/median) of the valid values, and the
         fraction of the window's frames that are valid."""
         n = self.first.shape[0]
@@ -96,7 +114,9 @@ class _Windows:
         table padded with +inf, sorted along the rows."""
         n, width = self.first.shape[0], int(self.size.max())
         table = np.full((n, width), np.inf)
-        table[self.owner, np.arange(self.flat.shape[0]) - self.first[self.owner]] = np.where(ok, v, np.inf)
+        table[self.owner, np.arange(self.flat.shape[0]) - self.first[self.owner]] = np.where(
+            ok, v, np.inf
+        )
         table.sort(axis=1)
         rows = np.arange(n)
         lo, hi = np.maximum(count - 1, 0) // 2, np.minimum(count // 2, width - 1)
@@ -117,7 +137,9 @@ def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, rules: RuleSe
         w = rules.bottom_window_s + 1e-9
         lo = np.searchsorted(timestamps, reps.t_bottom - w, side="left")
         hi = np.searchsorted(timestamps, reps.t_bottom + w, side="right") - 1
-        return _Windows.of(np.clip(lo, reps.start, reps.bottom), np.clip(hi, reps.bottom, reps.end), idx, n)
+        return _Windows.of(
+            np.clip(lo, reps.start, reps.bottom), np.clip(hi, reps.bottom, reps.end), idx, n
+        )
     if phase == "top_start":
         lo = np.searchsorted(timestamps, reps.t_start - rules.top_window_s - 1e-9, side="left")
         return _Windows.of(np.minimum(lo, reps.start), reps.start, idx, n)
@@ -204,13 +226,17 @@ class RepScore:
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
-            "start_s": self.t_start, "bottom_s": self.t_bottom, "end_s": self.t_end,
-            "start_frame": self.start, "bottom_frame": self.bottom, "end_frame": self.end,
+            "start_s": self.t_start,
+            "bottom_s": self.t_bottom,
+            "end_s": self.t_end,
+            "start_frame": self.start,
+            "bottom_frame": self.bottom,
+            "end_frame": self.end,
             "score": self.score,
             "view": self.view,
             "rules": {name: r.to_dict() for name, r in self.results.items()},
             "measurements": dict(self.measurements),
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)
@@ -229,8 +255,13 @@ class RuleSummary:
         return self.n_pass / judged if judged else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "n_pass": self.n_pass, "n_fail": self.n_fail,
-                "n_not_judged": self.n_not_judged, "pass_rate": self.pass_rate}  # fmt: skip
+        return {
+            "title": self.title,
+            "n_pass": self.n_pass,
+            "n_fail": self.n_fail,
+            "n_not_judged": self.n_not_judged,
+            "pass_rate": self.pass_rate,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,10 +294,15 @@ class SetScore:
 
     def rule_summaries(self) -> dict[str, RuleSummary]:
         return {
-            rule.name: RuleSummary(rule.name, rule.title, int((self.status[:, k] == 1).sum()),
-                                   int((self.status[:, k] == 2).sum()), int((self.status[:, k] == 0).sum()))
+            rule.name: RuleSummary(
+                rule.name,
+                rule.title,
+                int((self.status[:, k] == 1).sum()),
+                int((self.status[:, k] == 2).sum()),
+                int((self.status[:, k] == 0).sum()),
+            )
             for k, rule in enumerate(self.rules.rules)
-        }  # fmt: skip
+        }
 
     def top_cues(self, limit: int = MAX_CUES) -> list[dict[str, Any]]:
         """Failed rules, most failures x weight first (then weight, then file order)."""
@@ -274,10 +310,15 @@ class SetScore:
         weights = np.array([r.weight for r in self.rules.rules])
         order = np.lexsort((np.arange(weights.size), -weights, -(fails * weights)))
         return [
-            {"rule": self.rules.rules[k].name, "cue": self.rules.rules[k].cue, "n_fail": int(fails[k]),
-             "severity": self.rules.rules[k].severity}
-            for k in order[:limit] if fails[k] > 0
-        ]  # fmt: skip
+            {
+                "rule": self.rules.rules[k].name,
+                "cue": self.rules.rules[k].cue,
+                "n_fail": int(fails[k]),
+                "severity": self.rules.rules[k].severity,
+            }
+            for k in order[:limit]
+            if fails[k] > 0
+        ]
 
     def not_judged(self) -> list[dict[str, str]]:
         """Rules no rep could be judged on, with a hint (what to film)."""
@@ -302,7 +343,9 @@ class SetScore:
         )
         cues = self.top_cues(1)
         return (
-            f"{head}. Main thing to work on: {cues[0]['cue'].rstrip('.')}." if cues else f"{head}. Good form."
+            f"{head}. Main thing to work on: {cues[0]['cue'].rstrip('.')}."
+            if cues
+            else f"{head}. Good form."
         )
 
     def rep(self, i: int) -> RepScore:
@@ -312,16 +355,30 @@ class SetScore:
         for k, rule in enumerate(self.rules.rules):
             used = rule.checks[max(int(self.check[i, k]), 0)]
             results[rule.name] = RuleResult(
-                rule=rule.name, status=_STATUS[int(self.status[i, k])], value=_num(self.values[i, k]),
-                unit=used.unit, threshold=used.threshold, compare=used.compare, metric=used.metric,
-                reason=str(self.reasons[i, k]), left=_num(self.left[i, k]), right=_num(self.right[i, k]),
-            )  # fmt: skip
+                rule=rule.name,
+                status=_STATUS[int(self.status[i, k])],
+                value=_num(self.values[i, k]),
+                unit=used.unit,
+                threshold=used.threshold,
+                compare=used.compare,
+                metric=used.metric,
+                reason=str(self.reasons[i, k]),
+                left=_num(self.left[i, k]),
+                right=_num(self.right[i, k]),
+            )
         return RepScore(
-            index=i + 1, start=r.start, bottom=r.bottom, end=r.end,
-            t_start=r.t_start, t_bottom=r.t_bottom, t_end=r.t_end,
-            view=VIEW_NAMES[int(self.views[i])], score=_num(self.scores[i]), results=results,
+            index=i + 1,
+            start=r.start,
+            bottom=r.bottom,
+            end=r.end,
+            t_start=r.t_start,
+            t_bottom=r.t_bottom,
+            t_end=r.t_end,
+            view=VIEW_NAMES[int(self.views[i])],
+            score=_num(self.scores[i]),
+            results=results,
             measurements={name: _num(v[i]) for name, v in self.measurements.items()},
-        )  # fmt: skip
+        )
 
     @property
     def reps(self) -> list[RepScore]:
@@ -425,7 +482,10 @@ def _knee_flexion(metrics: MetricSet) -> MetricSet:
     there the world one reads a deep squat 5-45 deg short)."""
     extra = {}
     for side in ("left", "right"):
-        world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
+        world, image = (
+            metrics.get(f"knee_flexion_{side}"),
+            metrics.get(f"knee_flexion_image_{side}"),
+        )
         front = metrics.get(f"knee_flexion_front_{side}")
         if world is None and image is None:
             continue
@@ -442,7 +502,9 @@ def _knee_flexion(metrics: MetricSet) -> MetricSet:
     return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 
 
-def rep_measurements(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> dict[str, np.ndarray]:
+def rep_measurements(
+    metrics: MetricSet, reps: Reps, rules: RuleSet | None = None
+) -> dict[str, np.ndarray]:
     """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when
     unknown; the bottom and top windows are ``rules``' (the shipped rules' by default)."""
     return _measurements(_Evaluator(_knee_flexion(metrics), reps, rules or load_rules()))
@@ -458,8 +520,11 @@ def _measurements(ev: _Evaluator) -> dict[str, np.ndarray]:
     peak = np.fmin(*(ev.side(name, "rep", "max") for name in legs))
     lockout = np.fmax(*(ev.side(name, "top", "min", "<=") for name in legs))
     bottom = [ev.side(name, "bottom", "median") for name in legs]
-    return out | {"peak_knee_flexion_deg": peak, "lockout_knee_flexion_deg": lockout,
-                  "knee_flexion_asymmetry_deg": np.abs(bottom[0] - bottom[1])}  # fmt: skip
+    return out | {
+        "peak_knee_flexion_deg": peak,
+        "lockout_knee_flexion_deg": lockout,
+        "knee_flexion_asymmetry_deg": np.abs(bottom[0] - bottom[1]),
+    }
 
 
 def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> SetScore:
@@ -468,8 +533,10 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     rules = rules or load_rules()
     n, k_rules = len(reps), len(rules.rules)
     if n and (reps.end.max() >= metrics.n_frames or reps.start.min() < 0):
-        raise ValueError(f"reps: expected frames within 0..{metrics.n_frames - 1}, "
-                         f"got {reps.start.min()}..{reps.end.max()}")  # fmt: skip
+        raise ValueError(
+            f"reps: expected frames within 0..{metrics.n_frames - 1}, "
+            f"got {reps.start.min()}..{reps.end.max()}"
+        )
     ev = _Evaluator(_knee_flexion(metrics), reps, rules)
     views = rep_views(metrics, reps)
     view_names = np.array([VIEW_NAMES[int(v)] for v in range(4)], dtype=object)[views]
@@ -507,8 +574,16 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         scores = np.where(judged_w > 0, 100.0 * passed_w / judged_w, np.nan)
     return SetScore(
-        rules=rules, reps_frames=reps, views=views, status=status, values=values, left=left, right=right,
-        check=check, reasons=reasons, scores=scores,
+        rules=rules,
+        reps_frames=reps,
+        views=views,
+        status=status,
+        values=values,
+        left=left,
+        right=right,
+        check=check,
+        reasons=reasons,
+        scores=scores,
         measurements=_measurements(ev),
         missing_metrics=tuple(dict.fromkeys(missing)),
-    )  # fmt: skip
+    )

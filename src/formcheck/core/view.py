@@ -37,8 +37,13 @@ SIDE_MIN_DEG = 60.0
 SMOOTH_S = 0.5
 
 
-def body_yaw(l_shoulder: np.ndarray, r_shoulder: np.ndarray, l_hip: np.ndarray, r_hip: np.ndarray,
-             axis: int = -1) -> np.ndarray:  # fmt: skip
+def body_yaw(
+    l_shoulder: np.ndarray,
+    r_shoulder: np.ndarray,
+    l_hip: np.ndarray,
+    r_hip: np.ndarray,
+    axis: int = -1,
+) -> np.ndarray:
     """Yaw of the body from MediaPipe world landmarks, degrees in ``(-180, 180]``.
 
     0 = facing the camera (the subject's left on the image's right), 90 = facing
@@ -56,15 +61,22 @@ def fold_yaw(yaw: np.ndarray) -> np.ndarray:
     return np.minimum(a, 180.0 - a)
 
 
-def apparent_yaw(l_shoulder: np.ndarray, r_shoulder: np.ndarray, l_hip: np.ndarray, r_hip: np.ndarray,
-                 axis: int = -1) -> np.ndarray:  # fmt: skip
+def apparent_yaw(
+    l_shoulder: np.ndarray,
+    r_shoulder: np.ndarray,
+    l_hip: np.ndarray,
+    r_hip: np.ndarray,
+    axis: int = -1,
+) -> np.ndarray:
     """Folded yaw ``[0, 90]`` degrees from image pixel landmarks (x right, y down).
 
     ``arccos(min(1, width / (FRONT_WIDTH_RATIO * torso)))`` with width = the
     horizontal shoulder distance + the horizontal hip distance.
     """
-    ls, rs, lh, rh = (np.moveaxis(np.asarray(a, dtype=np.float64), axis, 0) for a in
-                      (l_shoulder, r_shoulder, l_hip, r_hip))  # fmt: skip
+    ls, rs, lh, rh = (
+        np.moveaxis(np.asarray(a, dtype=np.float64), axis, 0)
+        for a in (l_shoulder, r_shoulder, l_hip, r_hip)
+    )
     width = np.abs(ls[0] - rs[0]) + np.abs(lh[0] - rh[0])
     torso = norm((ls + rs) / 2 - (lh + rh) / 2, axis=0)
     ratio = width / (FRONT_WIDTH_RATIO * torso)
@@ -124,6 +136,7 @@ def sequence_view(seq: PoseSequence) -> np.ndarray:
     """``(T,)`` int8 view codes of a `PoseSequence` (raw landmarks, no cleaning)."""
     keys = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     pix = seq.pixels
-    codes, _ = estimate_view({k: pix[:, INDEX[k]] for k in keys}, {k: seq.world[:, INDEX[k]] for k in keys},
-                             seq.fps)  # fmt: skip
+    codes, _ = estimate_view(
+        {k: pix[:, INDEX[k]] for k in keys}, {k: seq.world[:, INDEX[k]] for k in keys}, seq.fps
+    )
     return codes

@@ -71,7 +71,9 @@ def signed_angle_2d(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.degrees(np.arctan2(cross2(u, v, axis), dot(u, v, axis)))
 
 
-def joint_flexion(proximal: np.ndarray, joint: np.ndarray, distal: np.ndarray, axis: int = -1) -> np.ndarray:
+def joint_flexion(
+    proximal: np.ndarray, joint: np.ndarray, distal: np.ndarray, axis: int = -1
+) -> np.ndarray:
     """Flexion at ``joint`` in degrees: 0 = segments in line, 90 = a right angle.
 
     ``180 - angle(proximal, joint, distal)`` = the angle between the vectors
@@ -103,7 +105,9 @@ def project_onto_plane(v: np.ndarray, normal: np.ndarray, axis: int = -1) -> np.
     return v - np.expand_dims(k, axis) * n
 
 
-def signed_distance_2d(point: np.ndarray, start: np.ndarray, end: np.ndarray, axis: int = -1) -> np.ndarray:
+def signed_distance_2d(
+    point: np.ndarray, start: np.ndarray, end: np.ndarray, axis: int = -1
+) -> np.ndarray:
     """Signed perpendicular distance of ``point`` from the line ``start -> end``
     (same units as the input): ``(end - start) x (point - start) / |end - start|``;
     positive = clockwise side on screen for y-down image coordinates."""

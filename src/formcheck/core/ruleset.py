@@ -37,7 +37,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 PHASES = ("rep", "descent", "ascent", "bottom", "top")
 AGGREGATES = ("max", "min", "mean", "median")
@@ -50,9 +50,37 @@ REP_MEASURES = ("rep.descent_s", "rep.ascent_s", "rep.duration_s")
 
 DEFAULT_RULES = "cyclist_squat"
 
-_CHECK_KEYS = {"metric", "bilateral", "sides", "phase", "aggregate", "compare", "threshold", "unit", "views"}
-_RULE_KEYS = _CHECK_KEYS | {"name", "title", "cue", "guidance", "severity", "weight", "hint", "fallback"}
-_TOP_KEYS = {"name", "title", "source", "version", "bottom_window_s", "top_window_s", "min_coverage", "rule"}
+_CHECK_KEYS = {
+    "metric",
+    "bilateral",
+    "sides",
+    "phase",
+    "aggregate",
+    "compare",
+    "threshold",
+    "unit",
+    "views",
+}
+_RULE_KEYS = _CHECK_KEYS | {
+    "name",
+    "title",
+    "cue",
+    "guidance",
+    "severity",
+    "weight",
+    "hint",
+    "fallback",
+}
+_TOP_KEYS = {
+    "name",
+    "title",
+    "source",
+    "version",
+    "bottom_window_s",
+    "top_window_s",
+    "min_coverage",
+    "rule",
+}
 
 
 @dataclass(frozen=True)
@@ -141,8 +169,10 @@ class RuleSet:
         for rule in self.rules:
             if rule.name == name:
                 return rule
-        raise KeyError(f"rule set {self.name!r}: expected a rule name from {[r.name for r in self.rules]}, "
-                       f"got {name!r}")  # fmt: skip
+        raise KeyError(
+            f"rule set {self.name!r}: expected a rule name from {[r.name for r in self.rules]}, "
+            f"got {name!r}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,11 +201,21 @@ class _Where:
         return InputError(f"{self.path}: {place}: expected {expected}, got {got!r}")
 
 
-_KIND_WORDS = {int: "a number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+_KIND_WORDS = {
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+}
 
 
 def _get(
-    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: _Where, default: Any = ...
+    table: dict[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    where: _Where,
+    default: Any = ...,
 ) -> Any:
     if key not in table:
         if default is ...:
@@ -234,15 +274,19 @@ def _check(table: dict[str, Any], where: _Where) -> Check:
 
 
 def known_metrics(bilateral: bool) -> list[str]:
-    """Names a check's ``metric`` can take: per-frame metrics of `formcheck.metrics`
-    and ``knee_bend_left/right`` (3-D knee flexion, else 2-D, see `formcheck.scoring`);
+    """Names a check's ``metric`` can take: per-frame metrics of `formcheck.core.metrics`
+    and ``knee_bend_left/right`` (3-D knee flexion, else 2-D, see `formcheck.core.scoring`);
     for a bilateral check the base names of the ``_left``/``_right`` pairs."""
     from .metrics import UNITS
 
     names = [*UNITS, "knee_bend_left", "knee_bend_right"]
     if bilateral:
         return sorted(
-            {n[: -len("_left")] for n in names if n.endswith("_left") and n[:-5] + "_right" in names}
+            {
+                n[: -len("_left")]
+                for n in names
+                if n.endswith("_left") and n[:-5] + "_right" in names
+            }
         )
     return sorted(names)
 
@@ -252,7 +296,9 @@ def _unknown_keys(table: dict[str, Any], allowed: set[str], where: _Where) -> No
     if extra:
         close = difflib.get_close_matches(extra[0], sorted(allowed), n=1)
         expected = (
-            f"a known key (did you mean {close[0]!r}?)" if close else f"one of the keys {sorted(allowed)}"
+            f"a known key (did you mean {close[0]!r}?)"
+            if close
+            else f"one of the keys {sorted(allowed)}"
         )
         raise where.error(extra[0], expected, extra[0])
 

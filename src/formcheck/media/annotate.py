@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .landmarks import (
+from ..core.landmarks import (
     LEFT_ANKLE,
     LEFT_FOOT_INDEX,
     LEFT_HEEL,
@@ -142,7 +142,9 @@ def face_ellipses(pixels: np.ndarray) -> np.ndarray | None:
     torso = np.nan_to_num(np.linalg.norm(shoulders - hips, axis=1), nan=0.0)
     half_w = np.maximum(1.9 * spread, 0.22 * torso)
     half_h = np.maximum(2.6 * spread, 0.3 * torso)
-    ell = np.column_stack([centre[:, 0], centre[:, 1] - 0.25 * half_h, half_w, half_h, np.zeros(len(face))])
+    ell = np.column_stack(
+        [centre[:, 0], centre[:, 1] - 0.25 * half_h, half_w, half_h, np.zeros(len(face))]
+    )
     good = has_face & np.isfinite(ell).all(axis=1)
     if not good.any():
         return None
@@ -163,20 +165,31 @@ def blur_ellipse(frame: np.ndarray, ellipse: np.ndarray) -> np.ndarray:
     roi = frame[y0:y1, x0:x1]
     rw, rh = x1 - x0, y1 - y0
     block = max(int(max(ax, ay) / 5), 2)  # about ten blocks across the head
-    small = cv2.resize(roi, (max(rw // block, 1), max(rh // block, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        roi, (max(rw // block, 1), max(rh // block, 1)), interpolation=cv2.INTER_AREA
+    )
     coarse = cv2.resize(small, (rw, rh), interpolation=cv2.INTER_NEAREST)
     k = 2 * (block // 2) + 1
     coarse = cv2.GaussianBlur(coarse, (k, k), 0)
     mask = np.zeros((rh, rw), np.uint8)
-    cv2.ellipse(mask, (round(cx - x0), round(cy - y0)), (round(ax), round(ay)), angle, 0, 360, 255, -1)
+    cv2.ellipse(
+        mask, (round(cx - x0), round(cy - y0)), (round(ax), round(ay)), angle, 0, 360, 255, -1
+    )
     roi[mask > 0] = coarse[mask > 0]
     return frame
 
 
 def _plain(text: str) -> str:
     """Text OpenCV's Hershey fonts can draw (ASCII only)."""
-    for a, b in (("°", " deg"), ("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
-                 ("\u2013", "-"), ("\u2014", "-")):  # fmt: skip
+    for a, b in (
+        ("°", " deg"),
+        ("\u2019", "'"),
+        ("\u2018", "'"),
+        ("\u201c", '"'),
+        ("\u201d", '"'),
+        ("\u2013", "-"),
+        ("\u2014", "-"),
+    ):
         text = text.replace(a, b)
     return text.encode("ascii", "ignore").decode()
 
@@ -272,9 +285,18 @@ class Annotator:
                 label = f"{angle:.0f} deg"
                 (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
                 # subject's left knee is on the image right in a front view: write outward
-                x = int(p[0] + 12) if p[0] >= pts[[LEFT_KNEE, RIGHT_KNEE], 0].mean() else int(p[0] - 12 - tw)
-                _text(frame, label, (int(np.clip(x, 2, w - tw - 2)), int(p[1])), scale,
-                      LEFT_COLOUR if side == 0 else RIGHT_COLOUR)  # fmt: skip
+                x = (
+                    int(p[0] + 12)
+                    if p[0] >= pts[[LEFT_KNEE, RIGHT_KNEE], 0].mean()
+                    else int(p[0] - 12 - tw)
+                )
+                _text(
+                    frame,
+                    label,
+                    (int(np.clip(x, 2, w - tw - 2)), int(p[1])),
+                    scale,
+                    LEFT_COLOUR if side == 0 else RIGHT_COLOUR,
+                )
         if ov.n_reps:
             self._counter(frame, f"Rep {ov.rep[i]}/{ov.n_reps}")
         if ov.cue[i] >= 0:

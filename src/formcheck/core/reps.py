@@ -8,7 +8,7 @@ Definitions (all on whole arrays, no per-frame Python loops):
 
 - signal ``s``: per leg, world (3-D) knee flexion in degrees, in steady front
   view the larger of it and the foreshortening estimate ``knee_flexion_front``
-  where that reads a clear bend (`formcheck.metrics.with_front_bend`), falling
+  where that reads a clear bend (`formcheck.core.metrics.with_front_bend`), falling
   back to the image knee flexion on frames where neither is known (see
   `rep_signals`); then the minimum of the two legs (the known one where only
   one is known, as for the far leg in a side view). NaN where both legs are
@@ -122,7 +122,9 @@ class RepParams:
         for f in fields(self):
             value = getattr(self, f.name)
             if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"RepParams.{f.name}: expected a finite number >= 0, got {value!r}")
+                raise ValueError(
+                    f"RepParams.{f.name}: expected a finite number >= 0, got {value!r}"
+                )
         if self.max_duration_s <= self.min_duration_s:
             raise ValueError(
                 f"RepParams.max_duration_s: expected more than min_duration_s ({self.min_duration_s}), "
@@ -235,17 +237,25 @@ class Reps:
 
     def to_list(self) -> list[dict[str, float | int]]:
         return [
-            {"start": r.start, "bottom": r.bottom, "end": r.end,
-             "t_start": r.t_start, "t_bottom": r.t_bottom, "t_end": r.t_end}
+            {
+                "start": r.start,
+                "bottom": r.bottom,
+                "end": r.end,
+                "t_start": r.t_start,
+                "t_bottom": r.t_bottom,
+                "t_end": r.t_end,
+            }
             for r in self
-        ]  # fmt: skip
+        ]
 
 
 def estimate_fps(timestamps: np.ndarray) -> float:
     """Frames per second from the median frame interval of ``timestamps`` (seconds)."""
     ts = np.asarray(timestamps, dtype=np.float64)
     if ts.shape[0] < 2:
-        raise ValueError(f"timestamps: expected at least 2 frames to estimate fps, got {ts.shape[0]}")
+        raise ValueError(
+            f"timestamps: expected at least 2 frames to estimate fps, got {ts.shape[0]}"
+        )
     dt = float(np.median(np.diff(ts)))
     if not (np.isfinite(dt) and dt > 0):
         raise ValueError(f"timestamps: expected increasing times, got median interval {dt}")
@@ -271,17 +281,21 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
     is valid (steady front view) and reads a clear bend, the larger of the two,
     as MediaPipe's depth squeezes a bend towards the camera (a rendered
     65-degree squat reads 25 degrees in the world angle, 52-58 by
-    foreshortening; `formcheck.metrics.with_front_bend`); else the valid image
+    foreshortening; `formcheck.core.metrics.with_front_bend`); else the valid image
     value (side view), else the image value even where it is not valid for
     judging: a 2-D angle seen from the front is not the true knee angle but
     still rises and falls with every squat, which is all counting needs
     (landmarks without world coordinates, e.g. from other pose tools).
     """
     legs = []
-    for world_name, image_name, front_name in zip(FLEXION_WORLD, FLEXION_IMAGE, FLEXION_FRONT, strict=True):
+    for world_name, image_name, front_name in zip(
+        FLEXION_WORLD, FLEXION_IMAGE, FLEXION_FRONT, strict=True
+    ):
         world, image = metrics.get(world_name), metrics.get(image_name)
         if world is None and image is None:
-            raise ValueError(f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}")
+            raise ValueError(
+                f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}"
+            )
         leg = np.full(metrics.n_frames, np.nan) if world is None else world.masked
         leg = with_front_bend(leg, metrics.get(front_name))
         if image is not None:
@@ -405,10 +419,16 @@ def detect_reps(
     with warnings.catch_warnings():  # flat stretches have peaks of prominence 0: filtered out below
         warnings.filterwarnings("ignore", message="some peaks have a (prominence|width) of 0")
         peaks, props = find_peaks(
-            x, height=height, prominence=p.min_prominence_deg, wlen=2 * h + 1, width=p.min_width_s * fps
+            x,
+            height=height,
+            prominence=p.min_prominence_deg,
+            wlen=2 * h + 1,
+            width=p.min_width_s * fps,
         )
     gap_low = _argmin_between(x, peaks[:-1], peaks[1:])  # lowest frame between neighbouring bottoms
-    if peaks.size > 1:  # two tops of one bottom hold that tie exactly are one bottom: keep the first
+    if (
+        peaks.size > 1
+    ):  # two tops of one bottom hold that tie exactly are one bottom: keep the first
         tie = (x[peaks[1:]] == x[peaks[:-1]]) & (x[peaks[1:]] - x[gap_low] < p.min_prominence_deg)
         keep = np.concatenate(([True], ~(tie & (np.diff(peaks) <= h))))
         peaks, props = peaks[keep], {name: values[keep] for name, values in props.items()}
@@ -488,14 +508,18 @@ def _upright(
     if trunk is None:
         return np.ones(start.shape, dtype=bool)
     n = trunk.shape[0]
-    frames = np.stack((start, end), axis=1).reshape(-1, 1) + np.arange(-w, w + 1)  # (2 reps, 2w + 1)
+    frames = np.stack((start, end), axis=1).reshape(-1, 1) + np.arange(
+        -w, w + 1
+    )  # (2 reps, 2w + 1)
     inside = (frames >= 0) & (frames < n)
     v = np.where(inside, trunk[np.clip(frames, 0, n - 1)], np.nan)
     ok = np.isfinite(v)
     table = np.sort(np.where(ok, v, np.inf), axis=1)
     count = ok.sum(axis=1)
     rows = np.arange(table.shape[0])
-    mid = (table[rows, np.maximum(count - 1, 0) // 2] + table[rows, np.minimum(count // 2, 2 * w)]) / 2
+    mid = (
+        table[rows, np.maximum(count - 1, 0) // 2] + table[rows, np.minimum(count // 2, 2 * w)]
+    ) / 2
     upright = (count == 0) | (mid <= limit)
     return upright.reshape(-1, 2).all(axis=1)
 
@@ -544,7 +568,12 @@ def settled(
     ok &= (_range_max(x, s, b - 1) < top) & (_range_max(x, b + 1, e) < top)
     ok &= (top - x[s] >= p.min_prominence_deg) & (top - x[e] >= p.min_prominence_deg)
     ok &= _largest_reversal(-x, b, e) < p.min_prominence_deg
-    ok &= (x[e] <= x[e - 1]) & (x[e] <= x[e1]) & (x[s] <= x[np.maximum(s - 1, 0)]) & (x[s] <= x[s + 1])
+    ok &= (
+        (x[e] <= x[e - 1])
+        & (x[e] <= x[e1])
+        & (x[s] <= x[np.maximum(s - 1, 0)])
+        & (x[s] <= x[s + 1])
+    )
     # The left base as find_peaks has it: the lowest point back to the last higher frame, within h frames.
     lo = np.maximum(b - h, 0)
     flat, lengths, offsets = _ragged(lo, b)
@@ -559,7 +588,9 @@ def settled(
     return ok
 
 
-def find_reps(metrics: MetricSet, params: RepParams | None = None, fps: float | None = None) -> Reps:
+def find_reps(
+    metrics: MetricSet, params: RepParams | None = None, fps: float | None = None
+) -> Reps:
     """Repetitions of a whole `MetricSet` (offline). ``fps`` defaults to the
     estimate from the timestamps."""
     ts = np.asarray(metrics.timestamps, dtype=np.float64)
@@ -622,11 +653,15 @@ class RepCounter:
         cols = [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (flexion, hip_drop)]
         with_trunk = trunk_lean is not None
         if self._with_trunk is not None and with_trunk != self._with_trunk:
-            raise ValueError(f"trunk_lean: expected {'values' if self._with_trunk else 'None'} as in the "
-                             f"first frames, got {'values' if with_trunk else 'None'}")  # fmt: skip
+            raise ValueError(
+                f"trunk_lean: expected {'values' if self._with_trunk else 'None'} as in the "
+                f"first frames, got {'values' if with_trunk else 'None'}"
+            )
         self._with_trunk = with_trunk
         cols.append(
-            np.atleast_1d(np.asarray(trunk_lean, dtype=np.float64)) if with_trunk else np.zeros(ts.shape)
+            np.atleast_1d(np.asarray(trunk_lean, dtype=np.float64))
+            if with_trunk
+            else np.zeros(ts.shape)
         )
         if ts.ndim != 1 or any(c.shape != ts.shape for c in cols):
             raise ValueError(
@@ -656,13 +691,21 @@ class RepCounter:
         if self._offset > 0:
             ok &= bottom - self._radius >= self._offset
         if final_only:
-            early = settled(b[:, 1], found, self.fps, self.params, known=self._last_end - self._offset)
+            early = settled(
+                b[:, 1], found, self.fps, self.params, known=self._last_end - self._offset
+            )
             final = (bottom + self._radius <= self.n_frames - 1) | early
             # in order: a rep that is not final yet holds back the ones after it
             ok &= np.logical_and.accumulate(final | ~ok)
         new = found.select(ok)
-        new = Reps(new.start + self._offset, new.bottom + self._offset, new.end + self._offset,
-                   new.t_start, new.t_bottom, new.t_end)  # fmt: skip
+        new = Reps(
+            new.start + self._offset,
+            new.bottom + self._offset,
+            new.end + self._offset,
+            new.t_start,
+            new.t_bottom,
+            new.t_end,
+        )
         if len(new):
             self._last_bottom, self._last_end = int(new.bottom[-1]), int(new.end[-1])
             self._emitted.append(new)

@@ -6,7 +6,7 @@ world landmarks), per repetition:
 ``level = hip_above_knee - PERSPECTIVE_GAIN * THIGH_OVER_SHANK * cos(view_yaw) * hip_below_axis``
 
 - ``hip_above_knee``: (knee y - hip y) / standing shank length, image pixels
-  (`formcheck.metrics`).
+  (`formcheck.core.metrics`).
 - Perspective: at depth, seen from the front, the thigh points at the camera
   and the knee is a thigh length nearer than the hip. A camera above the hips
   then sees the knee lower than the hip by about ``(hip_y - cy) / f`` x thigh
@@ -47,7 +47,11 @@ def level_hip_above_knee(metrics: MetricSet, gain: float = PERSPECTIVE_GAIN) -> 
 
 
 def depth_margin(
-    metrics: MetricSet, start: int = 0, stop: int | None = None, *, gain: float = PERSPECTIVE_GAIN,
+    metrics: MetricSet,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    gain: float = PERSPECTIVE_GAIN,
     threshold: float = DEPTH_THRESHOLD,
 ) -> float:
     """The deepest level over frames ``start:stop`` minus the threshold (shank lengths):
@@ -58,7 +62,11 @@ def depth_margin(
 
 
 def reached_depth(
-    metrics: MetricSet, start: int = 0, stop: int | None = None, *, gain: float = PERSPECTIVE_GAIN,
+    metrics: MetricSet,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    gain: float = PERSPECTIVE_GAIN,
     threshold: float = DEPTH_THRESHOLD,
 ) -> bool | None:
     """True if the hips got below parallel in frames ``start:stop``, None if not judgeable."""

@@ -1,7 +1,7 @@
-"""Pose extraction: video file -> :class:`~formcheck.sequence.PoseSequence` with MediaPipe ``PoseLandmarker``.
+"""Pose extraction: video file -> `PoseSequence` with MediaPipe ``PoseLandmarker``.
 
 The only module that runs MediaPipe inference. Frames are decoded (upright, RGB)
-by :mod:`formcheck.video` in a background thread so decoding overlaps inference;
+by :mod:`formcheck.media.video` in a background thread so decoding overlaps inference;
 the per-frame Python work is one ``detect_for_video`` call and one row copy into
 preallocated arrays.
 """
@@ -18,10 +18,10 @@ from typing import Any
 import mediapipe as mp
 import numpy as np
 
-from .errors import ModelError
-from .landmarks import NUM_LANDMARKS
+from ..core.landmarks import NUM_LANDMARKS
+from ..core.sequence import PoseSequence
+from ..errors import ModelError
 from .model import ModelFile, open_landmarker, resolve_model
-from .sequence import PoseSequence
 from .video import VideoInfo, probe, read_frames
 
 #: Frames decoded ahead of inference by the background decoder.
@@ -40,7 +40,10 @@ def results_to_arrays(result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     if not result.pose_landmarks:
         return None
     image = np.array(
-        [(p.x, p.y, p.z, np.nan if p.visibility is None else p.visibility) for p in result.pose_landmarks[0]],
+        [
+            (p.x, p.y, p.z, np.nan if p.visibility is None else p.visibility)
+            for p in result.pose_landmarks[0]
+        ],
         dtype=np.float64,
     )
     world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[0]], dtype=np.float64)
@@ -60,13 +63,29 @@ def to_mp_image(rgb: np.ndarray) -> mp.Image:
 def _progress(info: VideoInfo, enabled: bool) -> Iterator[Callable[[], None]]:
     """A rich progress bar on stderr, shown for long videos when stderr is a terminal."""
     stream = sys.stderr
-    if not (enabled and info.frame_count >= PROGRESS_MIN_FRAMES and stream is not None and stream.isatty()):
+    if not (
+        enabled
+        and info.frame_count >= PROGRESS_MIN_FRAMES
+        and stream is not None
+        and stream.isatty()
+    ):
         yield lambda: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(file=stream), transient=True) as bar:
         task = bar.add_task(f"pose {info.path.name}", total=info.frame_count)
         yield lambda: bar.advance(task)
@@ -89,7 +108,7 @@ def extract(
 ) -> PoseSequence:
     """Run the pose model on every frame of a video.
 
-    ``model`` is a path (or a checked :class:`~formcheck.model.ModelFile`); ``None``
+    ``model`` is a path (or a checked :class:`~formcheck.media.model.ModelFile`); ``None``
     picks ``$FORMCHECK_MODEL`` or the bundled model. ``thresholds`` are
     ``min_detection_confidence``, ``min_presence_confidence``,
     ``min_tracking_confidence`` (default 0.5 each). Frames with no person are NaN

@@ -1,4 +1,4 @@
-"""Landmark cache: a :class:`~formcheck.sequence.PoseSequence` saved as ``.npz``, and a wide per-frame CSV.
+"""Landmark cache: a `PoseSequence` saved as ``.npz``, and a wide per-frame CSV.
 
 The ``.npz`` holds the arrays exactly (float64, NaN rows kept) with a format
 version and the sha256 of the model that produced them, so scoring can be re-run
@@ -7,7 +7,7 @@ and renamed into place, so a failed write never leaves half a file.
 
 CSV columns, one row per frame: ``frame``, ``time_s`` (seconds from the first
 frame), ``detected`` (1 or 0), then for each of the 33 landmarks (names from
-:mod:`formcheck.landmarks`): ``<name>_x``, ``<name>_y`` (image coordinates
+:mod:`formcheck.core.landmarks`): ``<name>_x``, ``<name>_y`` (image coordinates
 normalised to [0, 1] by width and height, y down), ``<name>_z`` (relative depth,
 scale of x), ``<name>_vis`` (visibility in [0, 1]), and ``<name>_wx``,
 ``<name>_wy``, ``<name>_wz`` (world coordinates in metres, origin at the hip
@@ -28,9 +28,9 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from .errors import InputError
-from .landmarks import NAMES, NUM_LANDMARKS
-from .sequence import PoseSequence
+from ..core.landmarks import NAMES, NUM_LANDMARKS
+from ..core.sequence import PoseSequence
+from ..errors import InputError
 
 if TYPE_CHECKING:
     from .model import ModelFile
@@ -38,7 +38,16 @@ if TYPE_CHECKING:
 FORMAT = "formcheck.landmarks"
 FORMAT_VERSION = 1
 _ARRAYS = ("landmarks", "world", "visibility", "timestamps")
-_KEYS = ("format", "format_version", *_ARRAYS, "fps", "image_size", "source", "model_sha256", "meta")
+_KEYS = (
+    "format",
+    "format_version",
+    *_ARRAYS,
+    "fps",
+    "image_size",
+    "source",
+    "model_sha256",
+    "meta",
+)
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
@@ -85,8 +94,10 @@ def load(path: str | Path) -> PoseSequence:
     """Read a sequence written by :func:`save`; problems raise :class:`InputError` naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}, "
-                         f"expected a landmark cache (.npz)")  # fmt: skip
+        raise InputError(
+            f"{path}: {'is a directory' if path.is_dir() else 'no such file'}, "
+            f"expected a landmark cache (.npz)"
+        )
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
@@ -94,18 +105,24 @@ def load(path: str | Path) -> PoseSequence:
         with data:
             missing = [k for k in _KEYS if k not in data.files]
             if "format" in missing or ("format" in data.files and str(data["format"]) != FORMAT):
-                raise InputError(f"{path}: not a formcheck landmark cache (no '{FORMAT}' format key)")
+                raise InputError(
+                    f"{path}: not a formcheck landmark cache (no '{FORMAT}' format key)"
+                )
             version = int(data["format_version"]) if "format_version" in data.files else None
             if version != FORMAT_VERSION:
-                raise InputError(f"{path}: landmark cache format version {version}, "
-                                 f"expected {FORMAT_VERSION} (re-run `formcheck landmarks`)")  # fmt: skip
+                raise InputError(
+                    f"{path}: landmark cache format version {version}, "
+                    f"expected {FORMAT_VERSION} (re-run `formcheck landmarks`)"
+                )
             if missing:
                 raise InputError(f"{path}: landmark cache is missing {', '.join(missing)}")
             fields = {k: data[k] for k in _KEYS}
     except InputError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise InputError(f"{path}: not a readable landmark cache, expected a .npz ({exc})") from None
+        raise InputError(
+            f"{path}: not a readable landmark cache, expected a .npz ({exc})"
+        ) from None
     try:
         return PoseSequence(
             landmarks=fields["landmarks"],
@@ -147,7 +164,9 @@ def save_csv(seq: PoseSequence, path: str | Path) -> Path:
     """Write the wide per-frame table (see the module docstring) atomically; returns ``path``."""
     buf = io.StringIO()
     fmt = ["%d", "%.6f", "%d"] + ["%.9g"] * (NUM_LANDMARKS * 7)
-    np.savetxt(buf, csv_table(seq), fmt=fmt, delimiter=",", header=",".join(csv_header()), comments="")
+    np.savetxt(
+        buf, csv_table(seq), fmt=fmt, delimiter=",", header=",".join(csv_header()), comments=""
+    )
     text = _NAN_CELL.sub("", buf.getvalue())
     return atomic_write(path, lambda fh: fh.write(text.encode()))
 
@@ -156,7 +175,7 @@ def extract_cached(
     video: str | Path, path: str | Path, model: str | Path | ModelFile | None = None
 ) -> PoseSequence:
     """Landmarks of ``video``: loaded from the cache ``path`` when it holds this video's (same
-    file name) from the same model, else extracted with `formcheck.pose.extract` (no progress
+    file name) from the same model, else extracted with `formcheck.media.pose.extract` (no progress
     bar) and saved there. ``model`` as for `extract` (None: the default model)."""
     from .model import ModelFile, resolve_model
     from .pose import extract

@@ -25,12 +25,19 @@ class VideoWriter:
 
     ``fps`` may be fractional (29.97 stays 29.97). ``crf`` is x264's constant rate factor
     (lower = better quality, 18-28 is sensible); a keyframe every ``keyframe_s`` seconds keeps
-    seeking in a browser (and in `formcheck.video.frames_at`) quick. On an exception
+    seeking in a browser (and in `formcheck.media.video.frames_at`) quick. On an exception
     inside the ``with`` block the temporary file is deleted and ``path`` is left untouched.
     """
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], crf: int = 23,
-                 preset: str = "veryfast", keyframe_s: float = 2.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: str | Path,
+        fps: float,
+        size: tuple[int, int],
+        crf: int = 23,
+        preset: str = "veryfast",
+        keyframe_s: float = 2.0,
+    ) -> None:
         width, height = int(size[0]), int(size[1])
         if width <= 0 or height <= 0:
             raise ValueError(f"size: expected positive (width, height), got {size}")
@@ -53,12 +60,15 @@ class VideoWriter:
         import av
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".mp4", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.stem}-", suffix=".mp4", dir=self.path.parent
+        )
         os.close(fd)
         self._tmp = Path(tmp)
         try:
-            self._container = av.open(str(self._tmp), mode="w", format="mp4",
-                                      options={"movflags": "+faststart"})  # fmt: skip
+            self._container = av.open(
+                str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+            )
             rate = Fraction(self.fps).limit_denominator(1001)
             stream = self._container.add_stream("libx264", rate=rate)
             stream.width, stream.height = self.encoded_size
@@ -119,8 +129,12 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self.open()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
