@@ -437,3 +437,44 @@ def test_foot_progression_is_judged_from_the_front_only(yaw: float) -> None:
     assert not side["foot_progression_left"].valid.any()
     assert front["foot_progression_left"].valid.all()
     np.testing.assert_allclose(front["foot_progression_left"].values, 20.0, atol=0.5)
+
+
+def test_knee_bend_takes_per_view_the_measurement_closest_to_the_truth() -> None:
+    """From the side the image angle, in steady front view the 3-D angle raised to a clear
+    foreshortening bend, elsewhere the 3-D angle; the image angle alone counts but is not valid."""
+    from formcheck.core.metrics import FRONT_BEND_MIN_DEG, knee_bend
+    from formcheck.core.metricset import Metric
+
+    n = 5
+    world = np.array([50.0, 50.0, 50.0, np.nan, 50.0])
+    image = np.array([60.0, 60.0, 60.0, 60.0, 60.0])
+    image_valid = np.array([True, False, False, False, False])  # frame 0 seen from the side
+    front = np.array([0.0, 80.0, FRONT_BEND_MIN_DEG - 1, 0.0, 40.0])
+    front_valid = np.array([False, True, True, False, False])  # frames 1-2 in steady front view
+    metrics = {
+        "knee_flexion_left": Metric("knee_flexion_left", world, np.ones(n, bool), "deg"),
+        "knee_flexion_image_left": Metric("knee_flexion_image_left", image, image_valid, "deg"),
+        "knee_flexion_front_left": Metric("knee_flexion_front_left", front, front_valid, "deg"),
+    }
+    bend = knee_bend(metrics, "left")
+    assert bend is not None and bend.name == "knee_bend_left" and bend.unit == "deg"
+    np.testing.assert_array_equal(bend.values, [60.0, 80.0, 50.0, 60.0, 50.0])
+    np.testing.assert_array_equal(bend.valid, [True, True, True, False, True])
+    assert knee_bend(metrics, "right") is None
+
+
+def test_compute_metrics_holds_the_knee_bend_that_reps_and_scoring_read() -> None:
+    from formcheck.core.metrics import knee_bend
+
+    m = compute_metrics(squat_sequence(n_reps=1, yaw_deg=90.0))
+    for side in ("left", "right"):
+        expected = knee_bend(m, side)
+        assert expected is not None
+        np.testing.assert_array_equal(m[f"knee_bend_{side}"].values, expected.values)
+        np.testing.assert_array_equal(m[f"knee_bend_{side}"].valid, expected.valid)
+        side_view = m[f"knee_flexion_image_{side}"].valid
+        assert side_view.any()
+        np.testing.assert_array_equal(
+            m[f"knee_bend_{side}"].values[side_view],
+            m[f"knee_flexion_image_{side}"].values[side_view],
+        )

@@ -203,3 +203,16 @@ def test_unreadable_rule_files(tmp_path):
 def test_parse_rules_accepts_the_shipped_file_round_trip():
     text = files("formcheck").joinpath("rules", "cyclist_squat.toml").read_text(encoding="utf-8")
     assert parse_rules(tomllib.loads(text), "x.toml").rules == load_rules().rules
+
+
+def test_judgeable_from_takes_a_view_name_or_an_array_of_them() -> None:
+    import numpy as np
+
+    from formcheck.core.ruleset import Check
+
+    side = Check("knee_flexion_image", 110.0, ">=", "deg", views=("side",))
+    anywhere = Check("rep.descent_s", 0.8, ">=", "s", views=("any",))
+    views = np.array(["front", "side", "unknown"], dtype=object)
+    assert side.judgeable_from("side") and not side.judgeable_from("front")
+    np.testing.assert_array_equal(side.judgeable_from(views), [False, True, False])
+    np.testing.assert_array_equal(anywhere.judgeable_from(views), [True, True, True])

@@ -423,8 +423,8 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
     lockout = [result.rep(i).results["full_extension"] for i in range(3)]
     assert [r.status for r in lockout] == ["fail", "pass", "pass"]
     assert (lockout[0].value, lockout[0].left, lockout[0].right) == (12.0, 12.0, 0.0)
-    # the measurement uses the 3-D angle, straight here
-    np.testing.assert_array_equal(result.measurements["lockout_knee_flexion_deg"], [0.0, 0.0, 0.0])
+    # the measurement reads knee_bend, the image angle from the side: it agrees with the rule
+    np.testing.assert_array_equal(result.measurements["lockout_knee_flexion_deg"], [12.0, 0.0, 0.0])
 
 
 # --- end to end: synthetic pose sequences through compute_metrics -------------------------------------------

@@ -101,6 +101,7 @@ coordinates).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +173,7 @@ UNITS: dict[str, str] = {
     "view_yaw": "deg",
     "body_yaw": "deg",
     "hip_below_axis": "tan",
+    **{f"knee_bend_{s}": "deg" for s in ("left", "right")},
 }
 
 
@@ -196,14 +198,89 @@ class Standing:
 
 
 def with_front_bend(flexion: np.ndarray, front: Metric | None) -> np.ndarray:
-    """Knee flexion ``flexion`` (deg, ``(T,)``, usually the 3-D angle) raised to
-    ``knee_flexion_front`` (``front``, one leg) where that is valid and reads at least
-    ``FRONT_BEND_MIN_DEG``: from the front MediaPipe's depth reads a deep bend far short
-    (a rendered 65-degree squat as 25 degrees, 120 as 72-117)."""
+    """Knee flexion raised to the foreshortening estimate where that reads a clear bend.
+
+    Parameters
+    ----------
+    flexion : np.ndarray
+        ``(T,)`` knee flexion of one leg in degrees (usually the 3-D angle), NaN where unknown.
+    front : Metric or None
+        ``knee_flexion_front`` of the same leg (degrees), or None.
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` degrees: ``max(front, flexion)`` where ``front`` is valid and reads at least
+        `FRONT_BEND_MIN_DEG`, else ``flexion``. From the front MediaPipe's depth reads a deep bend
+        far short (benchmarks/RESULTS.md, `bench_accuracy.py`).
+    """
     if front is None:
         return np.asarray(flexion, dtype=np.float64)
     use = front.valid & (front.values >= FRONT_BEND_MIN_DEG)
     return np.where(use, np.fmax(front.values, flexion), flexion)
+
+
+#: Base name of the one knee angle formcheck counts, measures and shows (`knee_bend`).
+KNEE_BEND = "knee_bend"
+KNEE_BEND_DESCRIPTION = (
+    "knee flexion: the image angle from the side, else the 3-D angle (raised to the "
+    "foreshortening one where that reads a clear bend from the front)"
+)
+
+
+def knee_bend(metrics: Mapping[str, Metric], side: str) -> Metric | None:
+    """The knee flexion of one leg that formcheck counts, measures, shows and plots.
+
+    Each frame takes the measurement closest to the truth from its camera view (rendered
+    ground truth, `bench_accuracy.py`, see benchmarks/RESULTS.md): the image angle
+    ``knee_flexion_image`` where it is valid (side view: exact for a profile, while MediaPipe's
+    depth makes the 3-D angle read several degrees off); elsewhere the 3-D angle
+    ``knee_flexion``, raised to the foreshortening one ``knee_flexion_front`` where that is valid
+    (steady front view) and reads a clear bend (`with_front_bend`). Frames none of these is
+    valid on hold the image angle as a value but are not valid: a 2-D angle seen from the front
+    is not the true knee angle, but it still rises and falls with every squat, which is all
+    counting needs (landmarks without world coordinates).
+
+    Parameters
+    ----------
+    metrics : Mapping[str, Metric]
+        Per-frame metrics with ``knee_flexion_<side>`` and/or ``knee_flexion_image_<side>``
+        (``knee_flexion_front_<side>`` optional), degrees.
+    side : str
+        ``"left"`` or ``"right"`` (the subject's own).
+
+    Returns
+    -------
+    Metric or None
+        ``knee_bend_<side>`` in degrees (0 = straight leg), valid where one of the measurements
+        above is; None when ``metrics`` has neither the 3-D nor the image angle.
+    """
+    world, image = metrics.get(f"knee_flexion_{side}"), metrics.get(f"knee_flexion_image_{side}")
+    if world is None and image is None:
+        return None
+    n = (world or image).values.shape[0]  # type: ignore[union-attr]
+    values = np.full(n, np.nan) if world is None else world.masked
+    if image is not None:
+        values = np.where(image.valid, image.values, values)
+    values = with_front_bend(values, metrics.get(f"knee_flexion_front_{side}"))
+    valid = np.isfinite(values)
+    if image is not None:
+        values = np.where(valid, values, image.values)
+    name = f"{KNEE_BEND}_{side}"
+    return Metric(name, values, valid, "deg", KNEE_BEND_DESCRIPTION)
+
+
+def with_knee_bend(metrics: MetricSet) -> MetricSet:
+    """``metrics`` with ``knee_bend_left/right`` (`knee_bend`) added where they are missing and
+    can be made; ``metrics`` itself when nothing is added."""
+    extra = {
+        f"{KNEE_BEND}_{side}": m
+        for side in ("left", "right")
+        if f"{KNEE_BEND}_{side}" not in metrics and (m := knee_bend(metrics, side)) is not None
+    }
+    if not extra:
+        return metrics
+    return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 
 
 def _heights(pix: np.ndarray) -> np.ndarray:
@@ -506,5 +583,6 @@ def compute_metrics(
     metrics = {
         name: Metric(name, values[name], valid.get(name, np.ones(n, dtype=bool)), UNITS[name])
         for name in UNITS
+        if name in values
     }
-    return MetricSet(timestamps=seq.timestamps, view=view, metrics=metrics)
+    return with_knee_bend(MetricSet(timestamps=seq.timestamps, view=view, metrics=metrics))

@@ -6,13 +6,10 @@ that is confirmed by a descent of the hips and has a plausible duration.
 
 Definitions (all on whole arrays, no per-frame Python loops):
 
-- signal ``s``: per leg, world (3-D) knee flexion in degrees, in steady front
-  view the larger of it and the foreshortening estimate ``knee_flexion_front``
-  where that reads a clear bend (`formcheck.core.metrics.with_front_bend`), falling
-  back to the image knee flexion on frames where neither is known (see
-  `rep_signals`); then the minimum of the two legs (the known one where only
-  one is known, as for the far leg in a side view). NaN where both legs are
-  unknown.
+- signal ``s``: per leg, the knee flexion ``knee_bend`` in degrees
+  (`formcheck.core.metrics.knee_bend`, see `rep_signals`); then the minimum of the
+  two legs (the known one where only one is known, as for the far leg in a side
+  view). NaN where both legs are unknown.
 - bottom: a peak of ``s`` (``scipy.signal.find_peaks``) at least
   ``min_bottom_deg`` high whose prominence is at least ``min_prominence_deg``,
   prominence measured within ``max_duration_s`` on each side and never across
@@ -53,13 +50,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .metrics import with_front_bend
+from .metrics import KNEE_BEND, with_knee_bend
 from .metricset import MetricSet
 
 #: Metrics the segmentation reads.
 FLEXION_WORLD = ("knee_flexion_left", "knee_flexion_right")
 FLEXION_IMAGE = ("knee_flexion_image_left", "knee_flexion_image_right")
-FLEXION_FRONT = ("knee_flexion_front_left", "knee_flexion_front_right")
+KNEE_BEND_LEGS = (f"{KNEE_BEND}_left", f"{KNEE_BEND}_right")
 HIP_DROP = "hip_drop"
 TRUNK_LEAN = "trunk_lean"
 
@@ -271,42 +268,33 @@ class RepSignals(NamedTuple):
 
 
 def rep_signals(metrics: MetricSet) -> RepSignals:
-    """The segmentation's inputs from ``metrics``: bilateral knee flexion
-    (degrees, the smaller of the two legs; where one leg is unknown, e.g. the
-    far leg hidden in a side view, the other leg's; NaN where both are),
-    ``hip_drop`` and ``trunk_lean`` (NaN where invalid; ``trunk_lean`` None
-    when absent).
+    """The segmentation's inputs from ``metrics``.
 
-    Per leg the flexion is the 3-D (world) value; where ``knee_flexion_front``
-    is valid (steady front view) and reads a clear bend, the larger of the two,
-    as MediaPipe's depth squeezes a bend towards the camera (a rendered
-    65-degree squat reads 25 degrees in the world angle, 52-58 by
-    foreshortening; `formcheck.core.metrics.with_front_bend`); else the valid image
-    value (side view), else the image value even where it is not valid for
-    judging: a 2-D angle seen from the front is not the true knee angle but
-    still rises and falls with every squat, which is all counting needs
-    (landmarks without world coordinates, e.g. from other pose tools).
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics with ``knee_bend_left/right`` (or what `knee_bend` makes them from),
+        ``hip_drop`` and optionally ``trunk_lean``.
+
+    Returns
+    -------
+    RepSignals
+        Bilateral knee flexion in degrees: per frame the smaller of the two legs'
+        `formcheck.core.metrics.knee_bend` values (where one leg is unknown, e.g. the far leg
+        hidden in a side view, the other leg's; NaN where both are); counting uses its value
+        even on frames where it is not valid for judging. ``hip_drop`` (shank lengths) and
+        ``trunk_lean`` (deg; None when absent), NaN where invalid.
     """
-    legs = []
-    for world_name, image_name, front_name in zip(
-        FLEXION_WORLD, FLEXION_IMAGE, FLEXION_FRONT, strict=True
-    ):
-        world, image = metrics.get(world_name), metrics.get(image_name)
-        if world is None and image is None:
-            raise ValueError(
-                f"metrics: expected {world_name!r} or {image_name!r}, got {sorted(metrics)}"
-            )
-        leg = np.full(metrics.n_frames, np.nan) if world is None else world.masked
-        leg = with_front_bend(leg, metrics.get(front_name))
-        if image is not None:
-            leg = np.where(np.isfinite(leg), leg, image.masked)
-            leg = np.where(np.isfinite(leg), leg, image.values)
-        legs.append(leg)
+    metrics = with_knee_bend(metrics)
+    for name, world, image in zip(KNEE_BEND_LEGS, FLEXION_WORLD, FLEXION_IMAGE, strict=True):
+        if name not in metrics:
+            raise ValueError(f"metrics: expected {world!r} or {image!r}, got {sorted(metrics)}")
+    legs = [metrics[name] for name in KNEE_BEND_LEGS]
     if HIP_DROP not in metrics:
         raise ValueError(f"metrics: expected {HIP_DROP!r}, got {sorted(metrics)}")
     trunk = metrics[TRUNK_LEAN].masked if TRUNK_LEAN in metrics else None
     with np.errstate(invalid="ignore"):
-        return RepSignals(np.fmin(legs[0], legs[1]), metrics[HIP_DROP].masked, trunk)
+        return RepSignals(np.fmin(legs[0].values, legs[1].values), metrics[HIP_DROP].masked, trunk)
 
 
 def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

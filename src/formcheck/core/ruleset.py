@@ -37,6 +37,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError
 
 PHASES = ("rep", "descent", "ascent", "bottom", "top")
@@ -101,9 +103,26 @@ class Check:
     def is_rep_measure(self) -> bool:
         return self.metric in REP_MEASURES
 
-    def judgeable_from(self, view: str) -> bool:
-        """Whether a rep seen from ``view`` (``front``/``oblique``/``side``/``unknown``) can be judged."""
-        return "any" in self.views or view in self.views
+    def judgeable_from(self, view: Any) -> Any:
+        """Whether a rep seen from ``view`` can be judged by this check: the one place a rule's
+        views are checked.
+
+        Parameters
+        ----------
+        view : str or np.ndarray
+            ``front``, ``oblique``, ``side`` or ``unknown``; or an array of such names.
+
+        Returns
+        -------
+        bool or np.ndarray
+            For a name a bool; for an array a bool array of its shape.
+        """
+        if isinstance(view, str):
+            return "any" in self.views or view in self.views
+        names = np.asarray(view)
+        if "any" in self.views:
+            return np.ones(names.shape, dtype=bool)
+        return np.isin(names, self.views)
 
     def passes(self, value: Any) -> Any:
         """``value`` (finite, in `unit`; a number or a numpy array, compared element-wise)
@@ -275,11 +294,11 @@ def _check(table: dict[str, Any], where: _Where) -> Check:
 
 def known_metrics(bilateral: bool) -> list[str]:
     """Names a check's ``metric`` can take: per-frame metrics of `formcheck.core.metrics`
-    and ``knee_bend_left/right`` (3-D knee flexion, else 2-D, see `formcheck.core.scoring`);
-    for a bilateral check the base names of the ``_left``/``_right`` pairs."""
+    (``knee_bend_left/right`` among them, see `formcheck.core.metrics.knee_bend`); for a
+    bilateral check the base names of the ``_left``/``_right`` pairs."""
     from .metrics import UNITS
 
-    names = [*UNITS, "knee_bend_left", "knee_bend_right"]
+    names = list(UNITS)
     if bilateral:
         return sorted(
             {

@@ -7,9 +7,8 @@ score is ``100 x`` (weight of passed rules) / (weight of judged rules); ``None``
 when nothing was judged. Everything is computed on arrays of shape
 ``(n_reps,)``: one pass per rule check, no per-frame Python loops.
 
-Per-rep measurements (always computed, whatever the rules), from the 3-D knee
-flexion (the 2-D image one on frames without it; rules may also name this
-combination ``knee_bend``): ``descent_s``, ``ascent_s``, ``duration_s``,
+Per-rep measurements (always computed, whatever the rules), from the knee flexion
+``knee_bend`` (`formcheck.core.metrics.knee_bend`): ``descent_s``, ``ascent_s``, ``duration_s``,
 ``peak_knee_flexion_deg`` (deepest knee bend, the shallower leg),
 ``lockout_knee_flexion_deg`` (the straightest knee within ``top_window_s`` of
 each standing point, the worse of the two and of the legs) and
@@ -25,14 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import with_front_bend
+from .metrics import with_knee_bend
 from .metricset import (
     VIEW_FRONT,
     VIEW_NAMES,
     VIEW_OBLIQUE,
     VIEW_SIDE,
     VIEW_UNKNOWN,
-    Metric,
     MetricSet,
 )
 from .reps import Reps
@@ -407,8 +405,6 @@ class SetScore:
 
 # --- evaluation --------------------------------------------------------------------------------------------
 
-_VIEW_CODES = {"front": VIEW_FRONT, "oblique": VIEW_OBLIQUE, "side": VIEW_SIDE}
-
 
 class _Evaluator:
     """Evaluates checks on all reps at once, caching phase windows."""
@@ -468,46 +464,12 @@ class _Evaluator:
         return value, left, right
 
 
-def _view_ok(c: Check, views: np.ndarray) -> np.ndarray:
-    """``(n_reps,)`` bool: the rep's view can judge check ``c``."""
-    if "any" in c.views:
-        return np.ones(views.shape, dtype=bool)
-    return np.isin(views, [_VIEW_CODES[v] for v in c.views])
-
-
-def _knee_flexion(metrics: MetricSet) -> MetricSet:
-    """``metrics`` plus ``knee_bend_left/right``: world knee flexion (deg), the
-    image one where the world one is invalid, raised to the foreshortening one
-    where that reads a clear bend in steady front view (`with_front_bend`:
-    there the world one reads a deep squat 5-45 deg short)."""
-    extra = {}
-    for side in ("left", "right"):
-        world, image = (
-            metrics.get(f"knee_flexion_{side}"),
-            metrics.get(f"knee_flexion_image_{side}"),
-        )
-        front = metrics.get(f"knee_flexion_front_{side}")
-        if world is None and image is None:
-            continue
-        if world is None or image is None:
-            m = world if world is not None else image
-            values, valid = m.values, m.valid
-        else:
-            values = np.where(world.valid, world.values, image.values)
-            valid = world.valid | image.valid
-        if front is not None:
-            values = with_front_bend(np.where(valid, values, np.nan), front)
-            valid = np.isfinite(values)
-        extra[f"knee_bend_{side}"] = Metric(f"knee_bend_{side}", values, valid, "deg")
-    return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
-
-
 def rep_measurements(
     metrics: MetricSet, reps: Reps, rules: RuleSet | None = None
 ) -> dict[str, np.ndarray]:
     """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when
     unknown; the bottom and top windows are ``rules``' (the shipped rules' by default)."""
-    return _measurements(_Evaluator(_knee_flexion(metrics), reps, rules or load_rules()))
+    return _measurements(_Evaluator(with_knee_bend(metrics), reps, rules or load_rules()))
 
 
 def _measurements(ev: _Evaluator) -> dict[str, np.ndarray]:
@@ -537,7 +499,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
             f"reps: expected frames within 0..{metrics.n_frames - 1}, "
             f"got {reps.start.min()}..{reps.end.max()}"
         )
-    ev = _Evaluator(_knee_flexion(metrics), reps, rules)
+    ev = _Evaluator(with_knee_bend(metrics), reps, rules)
     views = rep_views(metrics, reps)
     view_names = np.array([VIEW_NAMES[int(v)] for v in range(4)], dtype=object)[views]
     status = np.zeros((n, k_rules), dtype=np.int8)
@@ -550,7 +512,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         any_view = np.zeros(n, dtype=bool)
         any_metric = False
         for j, c in enumerate(rule.checks):
-            view_ok = _view_ok(c, views)
+            view_ok = c.judgeable_from(view_names)
             any_view |= view_ok
             if not ev.available(c):
                 missing.append(c.metric if not c.bilateral else f"{c.metric}_left/right")

@@ -41,9 +41,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..core.metrics import Standing, compute_metrics, standing, with_front_bend
+from ..core.metrics import Standing, compute_metrics, standing, with_knee_bend
 from ..core.metricset import Metric, MetricSet
-from ..core.reps import RepCounter, RepParams, Reps, find_reps
+from ..core.reps import KNEE_BEND_LEGS, RepCounter, RepParams, Reps, find_reps
 from ..core.ruleset import RuleSet, load_rules
 from ..core.scoring import score_reps
 from ..core.sequence import PoseSequence
@@ -76,20 +76,15 @@ class Display(Protocol):
 
 
 def _shown_knee_angle(metrics: MetricSet) -> np.ndarray:
-    """(left, right) knee flexion of the last frame to show, deg: the image angle from the side,
-    else the 3-D one raised to the foreshortening one where that reads a clear bend in steady
-    front view (`with_front_bend`); NaN where unknown."""
-    out = np.full(2, np.nan)
-    for k, side in enumerate(("left", "right")):
-        image, world = (
-            metrics.get(f"knee_flexion_image_{side}"),
-            metrics.get(f"knee_flexion_{side}"),
-        )
-        if image is not None and image.valid[-1]:
-            out[k] = image.values[-1]
-        elif world is not None:
-            out[k] = with_front_bend(world.masked, metrics.get(f"knee_flexion_front_{side}"))[-1]
-    return out
+    """(left, right) knee flexion of the last frame to show, deg: `formcheck.core.metrics.knee_bend`
+    where it is valid, NaN elsewhere."""
+    metrics = with_knee_bend(metrics)
+    return np.array(
+        [
+            metrics[name].masked[-1] if name in metrics and metrics.n_frames else np.nan
+            for name in KNEE_BEND_LEGS
+        ]
+    )
 
 
 class LiveSession:
