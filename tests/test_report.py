@@ -214,46 +214,28 @@ def test_frames_csv_has_named_unit_columns_and_blank_invalid_cells() -> None:
 
 
 def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
-    rows = list(csv.reader(io.StringIO(reps_csv(make_report()))))
-    assert rows[0] == [
-        "rep",
-        "start_s",
-        "bottom_s",
-        "end_s",
-        "duration_s",
-        "score",
-        "view",
-        "depth_status",
-        "depth_deg",
-        "knees_over_feet_status",
-        "knees_over_feet_deg",
-    ]
-    assert rows[1] == [
-        "1",
-        "1.000",
-        "2.500",
-        "4.000",
-        "3.000",
-        "100.0",
-        "",
-        "not_judged",
-        "",
-        "pass",
-        "4.00",
-    ]
-    assert rows[2] == [
-        "2",
-        "5.000",
-        "6.500",
-        "8.000",
-        "3.000",
-        "55.0",
-        "",
-        "not_judged",
-        "",
-        "fail",
-        "14.50",
-    ]
+    from synthetic_metrics import squat_flexion, squat_metrics
+
+    from formcheck.core.reps import find_reps
+    from formcheck.core.ruleset import load_rules
+    from formcheck.core.scoring import score_reps
+
+    flex, _, _ = squat_flexion(n_reps=2, peak=100.0)
+    m = squat_metrics(flex, fppa_left=np.where(flex > 20, 15.0, 0.0), fppa_right=0.0)
+    scores = score_reps(m, find_reps(m), load_rules())
+    rows = list(csv.reader(io.StringIO(reps_csv(scores))))
+    assert rows[0][:7] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
+    measures = [k for k in scores.measurements if k != "duration_s"]  # a column already
+    assert rows[0][7 : 7 + len(measures)] == measures
+    assert "knees_over_feet_status" in rows[0] and "knees_over_feet_deg" in rows[0]
+    assert len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows)
+    rep = scores.rep(1)
+    row = dict(zip(rows[0], rows[2], strict=True))
+    assert row["rep"] == "2" and row["view"] == "front"
+    assert row["start_s"] == f"{rep.t_start:.3f}" and row["score"] == f"{rep.score:.1f}"
+    assert row["knees_over_feet_status"] == "fail" and row["knees_over_feet_deg"] == "15.00"
+    assert row["heels_elevated_status"] == "not_judged" and row["heels_elevated_deg"] == ""
+    assert "\n".join(",".join(r) for r in rows).isascii()
 
 
 def test_plot_svg_is_responsive_text_svg_with_thresholds_and_reps() -> None:
@@ -341,47 +323,54 @@ def test_target_text_in_words() -> None:
 
 
 def test_view_summary_counts_frames_with_a_person_only() -> None:
-    from formcheck.report.build import view_summary
+    from formcheck.core.analysis import set_view
 
     ms = _metricset()  # 4 front frames then 2 side frames
-    assert view_summary(ms, np.ones(6, bool)) == ("front", {"front": 0.6667, "side": 0.3333})
-    assert view_summary(ms, np.array([0, 0, 0, 1, 1, 1], bool)) == (
+    assert set_view(ms.view, np.ones(6, bool)) == ("front", {"front": 0.6667, "side": 0.3333})
+    assert set_view(ms.view, np.array([0, 0, 0, 1, 1, 1], bool)) == (
         "side",
         {"front": 0.3333, "side": 0.6667},
     )
-    assert view_summary(ms, np.zeros(6, bool)) == ("unknown", {})
+    assert set_view(ms.view, np.zeros(6, bool)) == ("unknown", {})
+
+
+def _rule_set(*rules: tuple[str, list[dict[str, Any]]]) -> Any:
+    """A `RuleSet` of rules (title, checks): the first check is the rule's, the rest fallbacks."""
+    from formcheck.core.ruleset import parse_rules
+
+    words = {"cue": "c", "guidance": "g"}
+    tables = [
+        {"name": f"r{k}", "title": title, **words, **checks[0], "fallback": checks[1:]}
+        for k, (title, checks) in enumerate(rules)
+    ]
+    return parse_rules({"name": "test", "rule": tables})
 
 
 def test_rule_thresholds_come_from_the_rules_with_both_signs_for_within() -> None:
     from formcheck.report.plots import rule_thresholds
 
-    feet = {"metric": "foot_progression", "threshold": 10.0, "compare": "within", "unit": "deg"}
-    bend = {"metric": "knee_flexion", "threshold": 110.0, "compare": ">=", "unit": "deg"}
-    hips = {"metric": "hip_above_knee", "threshold": 0.0, "compare": "<=", "unit": "leg lengths"}
-    rules = [
-        {"title": "Feet parallel", "checks": [feet]},
-        {"title": "Depth", "checks": [bend, hips]},
-    ]
+    any_view = {"unit": "deg", "views": ["any"]}
+    pair = any_view | {"bilateral": True}
+    feet = pair | {"metric": "foot_progression", "threshold": 10.0, "compare": "within"}
+    bend = pair | {"metric": "knee_flexion", "threshold": 110.0, "compare": ">="}
+    hips = any_view | {"metric": "hip_above_knee", "threshold": 0.0, "compare": "<="}
+    hips["bilateral"] = False
+    hips["unit"] = "leg lengths"
+    rules = _rule_set(("Feet parallel", [feet]), ("Depth", [bend, hips]))
     lines = [(t.value, t.label) for t in rule_thresholds(rules, "foot_progression")]
     assert lines == [(10.0, "Feet parallel: within ±10°"), (-10.0, "Feet parallel: within ±10°")]
     lines = [(t.value, t.label) for t in rule_thresholds(rules, "knee_flexion")]
     assert lines == [(110.0, "Depth: at least 110°")]
     assert rule_thresholds(rules, "fppa") == []
-    sym = {
-        "metric": "knee_flexion",
-        "threshold": 15.0,
-        "compare": "<=",
-        "unit": "deg",
-        "sides": "abs_diff",
-    }
-    assert rule_thresholds([{"title": "Symmetry", "checks": [sym]}], "knee_flexion") == []
-    side_only = [{"title": "Depth", "checks": [bend | {"views": ["side"]}]}]
+    sym = bend | {"threshold": 15.0, "compare": "<=", "bilateral": True, "sides": "abs_diff"}
+    assert rule_thresholds(_rule_set(("Symmetry", [sym])), "knee_flexion") == []
+    side_only = _rule_set(("Depth", [bend | {"views": ["side"]}]))
     assert rule_thresholds(side_only, "knee_flexion", "front") == []
     assert len(rule_thresholds(side_only, "knee_flexion", "side")) == 1
 
 
 def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
-    from formcheck.report.plots import standard_plots
+    from formcheck.report.plots import time_plots
 
     t = np.arange(60) / 30
     ones = np.ones(60, bool)
@@ -392,6 +381,7 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
         {
             f"{base}_{side}": Metric(f"{base}_{side}", np.full(60, value), ones, "deg")
             for base, value in (
+                ("knee_bend", 90.0),
                 ("knee_flexion", 90.0),
                 ("knee_flexion_image", 95.0),
                 ("foot_progression", 5.0),
@@ -399,7 +389,7 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
             for side in ("left", "right")
         },
     )
-    deg = {"unit": "deg"}
+    deg = {"unit": "deg", "bilateral": True}
     feet = deg | {
         "metric": "foot_progression",
         "threshold": 10.0,
@@ -418,12 +408,9 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
         "compare": ">=",
         "views": ["front"],
     }
-    rules = [
-        {"title": "Feet parallel", "checks": [feet]},
-        {"title": "Depth", "checks": [image, world]},
-    ]
-    front = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "front"}))
-    side = dict(standard_plots(ms, {"reps": [], "rules": rules, "view": "side"}))
+    rules = _rule_set(("Feet parallel", [feet]), ("Depth", [image, world]))
+    front = dict(time_plots(ms, rules, "front", []))
+    side = dict(time_plots(ms, rules, "side", []))
     assert list(front) == [
         "Knee bend (0° = straight leg)",
         "Knees over feet (+ = knee drifts inward)",

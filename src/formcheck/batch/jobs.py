@@ -21,10 +21,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..report.files import LANDMARKS_NPZ
+
 MARKER = "batch-done.json"
 LOG = "batch-log.jsonl"
 HASHES = "batch-hashes.json"
-LANDMARKS = "landmarks.npz"
+LANDMARKS = LANDMARKS_NPZ  # left by an earlier run: re-scored without the pose model
 VIDEOS_DIR = "videos"
 HASH_PREFIX = 10
 _CHUNK = 1 << 20
@@ -82,17 +84,11 @@ def job_dirname(video: str | Path, sha256: str) -> str:
 
 
 def rules_sha256(rules: str | Path | None) -> str:
-    """SHA-256 of a rule file, or of the shipped rule set named ``rules`` (None: the default)."""
-    if rules is not None and Path(rules).is_file():
-        return file_sha256(rules)
-    from importlib.resources import files
+    """SHA-256 of the rules ``rules`` names (`formcheck.core.ruleset.resolve_rules`: a rule file
+    or a shipped set's name; None: the default set)."""
+    from ..core.ruleset import resolve_rules
 
-    from ..core.ruleset import DEFAULT_RULES
-
-    name = DEFAULT_RULES if rules is None else str(rules)
-    return hashlib.sha256(
-        files("formcheck").joinpath("rules", f"{name}.toml").read_bytes()
-    ).hexdigest()
+    return hashlib.sha256(resolve_rules(rules).read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..report.files import REPORT_HTML
 from .jobs import write_atomic
 
 #: Per-video statuses: the three of ``report.json`` plus ``failed`` (no report: bad input, crash).
@@ -115,10 +116,10 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
         report = ""
         if (
             o.job_dir is not None
-            and (Path(o.job_dir) / "report.html").is_file()
+            and (Path(o.job_dir) / REPORT_HTML).is_file()
             and status != "failed"
         ):
-            report = Path(o.job_dir).relative_to(outdir).joinpath("report.html").as_posix()
+            report = Path(o.job_dir).relative_to(outdir).joinpath(REPORT_HTML).as_posix()
         error = _reason(o.result.error, e.path) or (
             "" if status == "analysed" else s.get("message", "")
         )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormcheckError, InputError, NoPersonError
+from ..report.files import REPORT_JSON
 from .jobs import LANDMARKS, Job, JobResult, write_marker
 from .summary import video_summary
 
@@ -111,7 +112,7 @@ def analyze_video(
     video: Path,
     outdir: Path,
     *,
-    rules: Path | None = None,
+    rules: str | Path | None = None,
     blur_faces: bool = False,
     make_video: bool = True,
     landmarks: Path | None = None,
@@ -230,13 +231,10 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
 def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
     s = job.settings
-    rules: Any = s.rules and (
-        Path(s.rules) if Path(s.rules).is_file() else s.rules
-    )  # a file or a set's name
     returned = resolve(analyzer)(
         Path(job.video),
         Path(job.outdir),
-        rules=rules,
+        rules=s.rules,  # a rule file or a shipped set's name, as `resolve_rules` takes it
         blur_faces=s.blur_faces,
         make_video=s.make_video,
         landmarks=landmarks,
@@ -244,7 +242,7 @@ def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     if isinstance(returned, dict) and "schema_version" in returned:
         report = returned
     else:
-        report = json.loads((Path(job.outdir) / "report.json").read_text(encoding="utf-8"))
+        report = json.loads((Path(job.outdir) / REPORT_JSON).read_text(encoding="utf-8"))
     return _jsonable(video_summary(report))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .options import ModelOption
+from .options import ModelOption, RulesOption
 
 
 def default_outdir(video: Path) -> Path:
@@ -34,15 +34,7 @@ def analyze(
             show_default=False,
         ),
     ] = None,
-    rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--rules",
-            help="Rule file (TOML) to score with, or a shipped rule set's name. "
-            "Default: the bundled cyclist_squat rules.",
-            show_default=False,
-        ),
-    ] = None,
+    rules: RulesOption = None,
     model: ModelOption = None,
     no_video: Annotated[
         bool, typer.Option("--no-video", help="Do not write annotated.mp4.")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .options import RulesOption
+
 if TYPE_CHECKING:
     from ..batch.discover import VideoEntry
 
@@ -63,15 +65,7 @@ def batch(
             show_default=False,
         ),
     ] = None,
-    rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--rules",
-            help="Rule file (TOML) or shipped rule set name. Changing the rules "
-            "re-scores every video from its landmark cache without running the pose model again.",
-            show_default=False,
-        ),
-    ] = None,
+    rules: RulesOption = None,
     blur_faces: Annotated[
         bool, typer.Option("--blur-faces", help="Blur faces in annotated videos.")
     ] = False,
@@ -82,16 +76,19 @@ def batch(
         bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
     ] = True,
 ) -> None:
-    """Analyse every video of a folder or manifest; write summary.csv and index.html. Resumable."""
+    """Analyse every video of a folder or manifest; write summary.csv and index.html. Resumable.
+
+    Changing --rules re-scores every video from its landmark cache without running the pose model.
+    """
     from ..batch.jobs import Settings
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
-    from ..core.ruleset import load_rules
+    from ..core.ruleset import load_rules, resolve_rules
 
     entries = _entries(input, outdir, manifest)
     if rules is not None:
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
-    rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)
+    rules_arg = None if rules is None else resolve_rules(rules).spec  # absolute path or set name
     settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
     try:
         report = run_batch(

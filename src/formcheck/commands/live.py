@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from .options import ModelOption
+from .options import ModelOption, RulesOption
 
 
 def live(
@@ -35,14 +35,7 @@ def live(
             show_default=False,
         ),
     ] = None,
-    rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--rules",
-            help="Rule file (TOML). Default: the bundled cyclist_squat rules.",
-            show_default=False,
-        ),
-    ] = None,
+    rules: RulesOption = None,
     model: ModelOption = None,
     headless: Annotated[
         bool,
@@ -141,7 +134,7 @@ def live(
         if video is None:
             summary.warnings.append("nothing recorded: no frame was processed")
         else:
-            write_record(record, session.sequence(), video, rules)
+            write_record(record, session.sequence(), video, session.rules)
             write_live_json(record, summary, session.log)
             summary.record = str(record / "report.html")
     for line in summary.lines():

@@ -17,3 +17,14 @@ ModelOption = Annotated[
         show_default=False,
     ),
 ]
+
+#: ``--rules FILE|NAME``: the rules to judge by (resolved by `formcheck.core.ruleset.resolve_rules`).
+RulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="Rule file (TOML) to score with, or a shipped rule set's name. "
+        "Default: the bundled cyclist_squat rules.",
+        show_default=False,
+    ),
+]

@@ -51,6 +51,8 @@ SEVERITY_WEIGHTS = {"low": 1.0, "medium": 2.0, "high": 3.0}
 REP_MEASURES = ("rep.descent_s", "rep.ascent_s", "rep.duration_s")
 
 DEFAULT_RULES = "cyclist_squat"
+#: Defaults of a rule file's top-level settings (see the shipped rule file for the reasons).
+BOTTOM_WINDOW_S, TOP_WINDOW_S, MIN_COVERAGE = 0.15, 0.5, 0.5
 
 _CHECK_KEYS = {
     "metric",
@@ -179,9 +181,9 @@ class RuleSet:
     rules: tuple[Rule, ...]
     source: str = ""
     version: str = ""
-    bottom_window_s: float = 0.15
-    top_window_s: float = 0.5
-    min_coverage: float = 0.5
+    bottom_window_s: float = BOTTOM_WINDOW_S
+    top_window_s: float = TOP_WINDOW_S
+    min_coverage: float = MIN_COVERAGE
     path: str = field(default="", compare=False)
 
     def __getitem__(self, name: str) -> Rule:
@@ -366,11 +368,11 @@ def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise where.at(f"rule {dupes[0]!r}").error("name", "a name used by one rule only", dupes[0])
-    bottom_window_s = float(_get(data, "bottom_window_s", (int, float), where, 0.15))
-    top_window_s = float(_get(data, "top_window_s", (int, float), where, 0.5))
+    bottom_window_s = float(_get(data, "bottom_window_s", (int, float), where, BOTTOM_WINDOW_S))
+    top_window_s = float(_get(data, "top_window_s", (int, float), where, TOP_WINDOW_S))
     if not 0 <= top_window_s <= 5:
         raise where.error("top_window_s", "a number of seconds in [0, 5]", top_window_s)
-    min_coverage = float(_get(data, "min_coverage", (int, float), where, 0.5))
+    min_coverage = float(_get(data, "min_coverage", (int, float), where, MIN_COVERAGE))
     if not 0 <= bottom_window_s <= 5:
         raise where.error("bottom_window_s", "a number of seconds in [0, 5]", bottom_window_s)
     if not 0 < min_coverage <= 1:
@@ -389,29 +391,62 @@ def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
     )
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Load a rule file: ``path`` to a ``.toml`` file, or ``None`` / a shipped
-    rule set's name (``cyclist_squat``, as a string or a path, unless a file of
-    that name exists) for the rules in the package. Problems raise `InputError`
-    naming the file and the key."""
-    if path is None or (str(path) in shipped_rule_sets() and not Path(path).is_file()):
-        name = DEFAULT_RULES if path is None else str(path)
+@dataclass(frozen=True)
+class RulesSource:
+    """Where a rule set comes from: ``label`` names it in messages (the path as given, or
+    ``<name>.toml`` for a shipped set), ``spec`` is what to hand on to another process (the
+    file's absolute path, or the shipped set's name), ``resource`` the file to read."""
+
+    label: str
+    spec: str
+    resource: Any  # Path, or an importlib.resources Traversable for a shipped set
+    shipped: bool
+
+    def read_bytes(self) -> bytes:
+        return self.resource.read_bytes()
+
+
+def resolve_rules(rules: str | Path | None) -> RulesSource:
+    """Resolve "a rule file or a shipped rule set's name": the one place that decides it.
+
+    Parameters
+    ----------
+    rules : str, Path or None
+        A ``.toml`` rule file; or a shipped rule set's name (`shipped_rule_sets`, as a string or
+        a path) unless a file of that name exists; None for the default set (`DEFAULT_RULES`).
+
+    Returns
+    -------
+    RulesSource
+        Where to read the rules from. A missing file raises `InputError` naming it.
+    """
+    if rules is None or (str(rules) in shipped_rule_sets() and not Path(rules).is_file()):
+        name = DEFAULT_RULES if rules is None else str(rules)
         resource = files("formcheck").joinpath("rules", f"{name}.toml")
-        return parse_rules(tomllib.loads(resource.read_text(encoding="utf-8")), f"{name}.toml")
-    p = Path(path)
+        return RulesSource(f"{name}.toml", name, resource, shipped=True)
+    p = Path(rules)
     if not p.is_file():
         raise InputError(
             f"{p}: {'is a directory' if p.is_dir() else 'no such file'}, expected a rule file (.toml)"
         )
+    return RulesSource(str(p), str(p.resolve()), p, shipped=False)
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load a rule set: ``path`` as for `resolve_rules` (a rule file, a shipped set's name, or
+    None for the default). Problems raise `InputError` naming the file and the key."""
+    source = resolve_rules(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(source.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{p}: expected a UTF-8 TOML rule file, got undecodable bytes ({exc.reason})"
+            f"{source.label}: expected a UTF-8 TOML rule file, got undecodable bytes ({exc.reason})"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: expected a TOML rule file, got a syntax error ({exc})") from None
-    return parse_rules(data, str(p))
+        raise InputError(
+            f"{source.label}: expected a TOML rule file, got a syntax error ({exc})"
+        ) from None
+    return parse_rules(data, source.label)
 
 
 def shipped_rule_sets() -> list[str]:

@@ -318,6 +318,17 @@ class SetScore:
             if fails[k] > 0
         ]
 
+    def worst_failed(self) -> list[str | None]:
+        """Per rep, the name of the heaviest failed rule (of equal weights the first in file
+        order), None where no rule failed."""
+        weights = np.array([r.weight for r in self.rules.rules])
+        failed = np.where(self.status == 2, weights, -np.inf)
+        heaviest = np.argmax(failed, axis=1) if failed.size else np.zeros(self.rep_count, int)
+        return [
+            self.rules.rules[k].name if np.isfinite(failed[i, k]) else None
+            for i, k in enumerate(heaviest)
+        ]
+
     def not_judged(self) -> list[dict[str, str]]:
         """Rules no rep could be judged on, with a hint (what to film)."""
         if self.rep_count == 0:

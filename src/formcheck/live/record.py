@@ -3,9 +3,9 @@ report as ``formcheck analyze`` for the session.
 
 `Recorder` encodes every processed frame (in processing order, one video frame per pose
 row) to ``OUTDIR/session.mp4`` in a background thread, so encoding stays off the
-processing loop. `write_record` hands that video and the session's pose sequence (as a
-landmark cache) to the ``analyze`` pipeline (`formcheck.report.pipeline.run`), which
-computes metrics, reps and scores and writes report.html, report.json, CSVs, landmarks.npz
+processing loop. `write_record` hands that video, the session's in-memory pose sequence and
+its rules to the ``analyze`` pipeline (`formcheck.report.pipeline.run`), which analyses them
+(`formcheck.core.analysis.analyze`) and writes report.html, report.json, CSVs, landmarks.npz
 and annotated.mp4 exactly as ``analyze --landmarks`` does. `write_live_json` adds
 ``live.json``: what the person was told live (each rep event) and how the session ran.
 """
@@ -13,13 +13,13 @@ and annotated.mp4 exactly as ``analyze --landmarks`` does. `write_live_json` add
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.ruleset import RuleSet
 from ..core.sequence import PoseSequence
 from ..errors import InputError
 from .events import RepEvent, Summary
@@ -105,19 +105,13 @@ class _Discard(Exception):
     """Raised inside the writer's with block to throw the video away."""
 
 
-def write_record(
-    outdir: Path, seq: PoseSequence, video: Path, rules: Path | None
-) -> dict[str, Any]:
-    """The ``analyze`` report of ``seq`` (rows = frames of ``video``) into ``outdir``; returns the report."""
-    from ..media.cache import save
+def write_record(outdir: Path, seq: PoseSequence, video: Path, rules: RuleSet) -> dict[str, Any]:
+    """The ``analyze`` report of ``seq`` (rows = frames of ``video``) judged by ``rules`` (the
+    session's) into ``outdir``; returns the report."""
     from ..report.pipeline import AnalyzeOptions, run
 
-    with tempfile.TemporaryDirectory(prefix=".formcheck-live-", dir=outdir.parent) as tmp:
-        cache = save(seq, Path(tmp) / "landmarks.npz")
-        result = run(
-            AnalyzeOptions(video=video, outdir=outdir, rules=rules, landmarks=cache, progress=False)
-        )
-    return result.report
+    options = AnalyzeOptions(video=video, outdir=outdir, progress=False)
+    return run(options, sequence=seq, ruleset=rules).report
 
 
 def write_live_json(outdir: Path, summary: Summary, events: list[RepEvent]) -> Path:

@@ -1,8 +1,7 @@
-"""Assemble the report dict (``report.json``, see ``schema.json``) from an analysis.
+"""Assemble the report dict (``report.json``, see ``schema.json``) from an `Analysis`.
 
-Inputs are the finished products of the core: the `PoseSequence`, its `MetricSet`, the
-`Reps`, the scoring result's ``to_dict()`` and the `RuleSet`. Nothing is measured here;
-this module only arranges, names and words what was measured.
+The input is the finished product of the core (`formcheck.core.analysis.Analysis`); nothing
+is measured or decided here: this module only arranges, rounds, names and words it.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.metricset import VIEW_NAMES, MetricSet
-from ..core.sequence import PoseSequence
+from ..core.analysis import ANALYSED, Analysis
+from ..core.scoring import RepScore, RuleResult
 from .schema import SCHEMA_VERSION
 
 #: Words for a rule's comparison, e.g. "at least 100°".
@@ -39,21 +38,6 @@ def target_text(compare: str, threshold: float, unit: str) -> str:
     unit_text = _UNIT_WORDS.get(unit, f" {unit}" if unit else "")
     sep = "" if words.endswith("±") else " "
     return f"{words}{sep}{number}{unit_text}"
-
-
-def view_summary(metrics: MetricSet, detected: np.ndarray) -> tuple[str, dict[str, float]]:
-    """The camera view seen on most frames with a person, and the share of each view."""
-    view = np.asarray(metrics.view)[np.asarray(detected, dtype=bool)]
-    if view.size == 0:
-        return "unknown", {}
-    codes, counts = np.unique(view, return_counts=True)
-    fractions = {
-        VIEW_NAMES.get(int(c), "unknown"): round(float(n) / view.size, 4)
-        for c, n in zip(codes, counts, strict=True)
-    }
-    known = {k: v for k, v in fractions.items() if k != "unknown"}
-    main = max(known, key=known.get) if known else "unknown"  # type: ignore[arg-type]
-    return main, fractions
 
 
 #: How a view reads after a target ("at least 110° from the side").
@@ -83,25 +67,33 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
 
 
 def build_report(
+    analysis: Analysis,
     *,
     video_path: str | Path,
     width: int,
     height: int,
-    seq: PoseSequence,
-    metrics: MetricSet,
-    scored: Mapping[str, Any],
-    ruleset: Any,
-    status: str,
     message: str,
     files: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    """The report dict. ``scored`` is `formcheck.core.scoring.SetScore.to_dict()`; ``status`` one of
-    ``analysed``, ``no_person``, ``no_squat`` (then ``message`` is the verdict)."""
-    rules = rules_section(ruleset)
-    view, fractions = view_summary(metrics, seq.detected)
-    summary = scored["summary"]
-    reps = [_rep_entry(rep) for rep in scored["reps"]]
-    score = _number(summary["score"], 1) if reps else None
+    """The report dict (``report.json``, see ``schema.json``) of ``analysis``.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        What the core found (`formcheck.core.analysis.analyze`).
+    video_path : str or Path
+        The video analysed, as the report names it.
+    width, height : int
+        The video's size in pixels.
+    message : str
+        One sentence on the outcome; the verdict unless ``analysis.status`` is ``analysed``.
+    files : Mapping[str, str or None]
+        The report folder's file names by role.
+    """
+    seq, scores = analysis.sequence, analysis.scores
+    status = analysis.status
+    reps = [_rep_entry(rep) for rep in scores.reps]
+    score = _number(scores.score, 1) if reps else None
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -116,25 +108,24 @@ def build_report(
             "height": int(height),
             "person_found_fraction": round(float(seq.detected.mean()), 4) if len(seq) else 0.0,
         },
-        "view": view,
-        "view_fractions": fractions,
+        "view": analysis.view,
+        "view_fractions": analysis.view_fractions,
         "summary": {
             "rep_count": len(reps),
             "score": score,
-            "verdict": summary["verdict"] if status == "analysed" else message,
-            "top_cues": [str(c) for c in summary["top_cues"]][:3],
+            "verdict": scores.verdict() if status == ANALYSED else message,
+            "top_cues": [str(c["cue"]) for c in scores.top_cues()][:3],
             "not_judged": [
-                {k: str(item[k]) for k in ("rule", "title", "hint")}
-                for item in summary["not_judged"]
+                {k: str(item[k]) for k in ("rule", "title", "hint")} for item in scores.not_judged()
             ],
         },
-        "rules": rules,
+        "rules": rules_section(analysis.rules),
         "reps": reps,
         "versions": {
             "formcheck": package_version("formcheck"),
             "mediapipe": seq.meta.get("mediapipe") or package_version("mediapipe"),
             "model_sha256": seq.model_sha256,
-            "rule_set": f"{ruleset.name} {ruleset.version}".strip(),
+            "rule_set": f"{analysis.rules.name} {analysis.rules.version}".strip(),
             "python": platform.python_version(),
         },
         "files": dict(files),
@@ -148,32 +139,30 @@ def _number(value: Any, digits: int = 3) -> float | None:
     return round(v, digits) if np.isfinite(v) else None
 
 
-def _rep_entry(rep: Mapping[str, Any]) -> dict[str, Any]:
+def _rule_entry(r: RuleResult) -> dict[str, Any]:
+    """A rule's verdict on a rep as the report has it: NaN as null, empty words left out."""
+    entry: dict[str, Any] = {"status": r.status, "value": _number(r.value), "unit": str(r.unit)}
+    entry["threshold"] = _number(r.threshold)
+    if r.left is not None or r.right is not None:
+        entry["left"], entry["right"] = _number(r.left), _number(r.right)
+    for key in ("compare", "metric", "reason"):
+        if getattr(r, key):
+            entry[key] = str(getattr(r, key))
+    return entry
+
+
+def _rep_entry(rep: RepScore) -> dict[str, Any]:
     """A scored rep as the report has it: times rounded, NaN as null."""
-    rules = {}
-    for name, r in rep["rules"].items():
-        entry = {
-            "status": r["status"],
-            "value": _number(r.get("value")),
-            "unit": str(r.get("unit", "")),
-        }
-        for key in ("threshold", "left", "right"):
-            if key in r:
-                entry[key] = _number(r[key])
-        for key in ("compare", "metric", "reason"):
-            if r.get(key):
-                entry[key] = str(r[key])
-        rules[name] = entry
     return {
-        "index": int(rep["index"]),
-        "start_s": round(float(rep["start_s"]), 4),
-        "bottom_s": round(float(rep["bottom_s"]), 4),
-        "end_s": round(float(rep["end_s"]), 4),
-        "start_frame": int(rep["start_frame"]),
-        "bottom_frame": int(rep["bottom_frame"]),
-        "end_frame": int(rep["end_frame"]),
-        "score": _number(rep.get("score"), 1),
-        "view": str(rep.get("view", "unknown")),
-        "measurements": {k: _number(v) for k, v in rep.get("measurements", {}).items()},
-        "rules": rules,
+        "index": int(rep.index),
+        "start_s": round(float(rep.t_start), 4),
+        "bottom_s": round(float(rep.t_bottom), 4),
+        "end_s": round(float(rep.t_end), 4),
+        "start_frame": int(rep.start),
+        "bottom_frame": int(rep.bottom),
+        "end_frame": int(rep.end),
+        "score": _number(rep.score, 1),
+        "view": str(rep.view),
+        "measurements": {k: _number(v) for k, v in rep.measurements.items()},
+        "rules": {name: _rule_entry(r) for name, r in rep.results.items()},
     }

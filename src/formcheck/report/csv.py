@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..core.metricset import VIEW_NAMES, MetricSet
+from ..core.scoring import SetScore
 
 _UNIT_SUFFIX = {
     "deg": "deg",
@@ -87,38 +88,32 @@ def frames_csv(metrics: MetricSet, rep_spans: np.ndarray, detected: np.ndarray) 
     return buf.getvalue()
 
 
-def reps_csv(report: Mapping[str, Any]) -> str:
-    """One row per repetition of a report dict: times, score, and per rule its status and value."""
-    rule_units: dict[str, str] = {r["name"]: r.get("unit", "") for r in report.get("rules", [])}
-    for rep in report["reps"]:
-        for name, res in rep["rules"].items():
-            rule_units.setdefault(name, res.get("unit", ""))
+def reps_csv(scores: SetScore) -> str:
+    """One row per repetition of ``scores``: times (s), score, view, the measurements, and per
+    rule its status and measured value (in the unit of the rule's first check)."""
+    rules = scores.rules.rules
     header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
     # per-rep measurements carry their unit in their name (descent_s, lockout_knee_flexion_deg, ...)
-    measures = [
-        k
-        for k in dict.fromkeys(k for rep in report["reps"] for k in rep.get("measurements", {}))
-        if k not in header
-    ]
+    measures = [k for k in scores.measurements if k not in header]
     header += measures
-    for name, unit in rule_units.items():
-        header += [f"{name}_status", column_name(name, unit)]
+    for rule in rules:
+        header += [f"{rule.name}_status", column_name(rule.name, rule.primary.unit)]
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
-    for rep in report["reps"]:
+    for rep in scores.reps:
         row = [
-            str(rep["index"]),
-            _num(rep["start_s"], 3),
-            _num(rep["bottom_s"], 3),
-            _num(rep["end_s"], 3),
-            _num(rep["end_s"] - rep["start_s"], 3),
-            _num(rep["score"], 1),
-            rep.get("view", ""),
+            str(rep.index),
+            _num(rep.t_start, 3),
+            _num(rep.t_bottom, 3),
+            _num(rep.t_end, 3),
+            _num(rep.t_end - rep.t_start, 3),
+            _num(rep.score, 1),
+            rep.view,
         ]
-        row += [_num(rep.get("measurements", {}).get(k)) for k in measures]
-        for name in rule_units:
-            res = rep["rules"].get(name)
-            row += [res["status"], _num(res["value"])] if res else ["", ""]
+        row += [_num(rep.measurements.get(k)) for k in measures]
+        for rule in rules:
+            res = rep.results[rule.name]
+            row += [res.status, _num(res.value)]
         writer.writerow(row)
     return buf.getvalue()

@@ -17,17 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from ..core.analysis import ANALYSED, NO_PERSON, Analysis
+from ..core.metrics import KNEE_BEND
+from ..core.ruleset import RuleSet
+from ..core.scoring import RuleResult
 from ..core.sequence import PoseSequence
 from ..errors import InputError
+from .files import ANNOTATED_MP4, FRAMES_CSV, LANDMARKS_NPZ, REPORT_HTML, REPORT_JSON, REPS_CSV
 
-#: Names of the files written into OUTDIR.
-REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV = (
-    "report.html",
-    "report.json",
-    "frames.csv",
-    "reps.csv",
-)
-ANNOTATED_MP4, LANDMARKS_NPZ = "annotated.mp4", "landmarks.npz"
 #: Longest side of annotated.mp4 in pixels (phones and browsers play it smoothly, files stay small).
 ANNOTATED_SIZE = 1280
 #: How long a rep's cue stays on screen after the rep ends, seconds.
@@ -40,7 +37,7 @@ class AnalyzeOptions:
 
     video: Path
     outdir: Path
-    rules: Path | None = None
+    rules: str | Path | None = None  # a rule file or a shipped set's name (`resolve_rules`)
     model: Path | None = None
     write_video: bool = True
     blur_faces: bool = False
@@ -50,11 +47,13 @@ class AnalyzeOptions:
 
 @dataclass
 class AnalyzeResult:
-    """Outcome of `run`: exit code (0, or 2 for no person / no squat), report, per-stage seconds."""
+    """Outcome of `run`: exit code (0, or 2 for no person / no squat), the `Analysis`, the report
+    dict serialised from it, per-stage seconds."""
 
     exit_code: int
     report: dict[str, Any]
     outdir: Path
+    analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -91,40 +90,36 @@ def _check_cache_matches(
         )
 
 
-def _mark_label(res: dict[str, Any]) -> str:
+def _mark_label(res: RuleResult) -> str:
     """The measured value as drawn on a still (ASCII for OpenCV's fonts)."""
     from .html import format_value
 
-    return format_value(res["value"], res["unit"]).replace("°", " deg").replace("×", "x")
+    return format_value(res.value, res.unit).replace("°", " deg").replace("×", "x")
 
 
-def _still_marks(
-    rep: dict[str, Any], rules: list[dict[str, Any]], metrics: Any, view: str
-) -> list[tuple[str, str, bool]]:
-    """What to draw on a rep's bottom still: each failing rule's metric (the worse side of a
-    pair), or the knee bend when everything passed."""
-    by_name = {r["name"]: r for r in rules}
+def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
+    """What to draw on rep ``i``'s (0-based) bottom still: each failing rule's metric (the worse
+    side of a pair), or the knee bend when everything passed."""
+    metrics, rep = analysis.metrics, analysis.scores.rep(i)
     marks = []
-    for name, res in rep["rules"].items():
-        if res["status"] != "fail" or name not in by_name:
+    for rule in analysis.rules.rules:
+        res = rep.results[rule.name]
+        if res.status != "fail":
             continue
-        metric = res.get("metric") or by_name[name]["metric"]
-        checks = [c for c in by_name[name].get("checks", []) if c.get("metric") == metric]
-        if checks and all(c.get("phase") == "top" or c.get("sides") == "abs_diff" for c in checks):
+        metric = res.metric
+        checks = [c for c in rule.checks if c.metric == metric]
+        if checks and all(c.phase == "top" or c.sides == "abs_diff" for c in checks):
             continue  # judged at the standing points, or a left-right difference: no angle to draw
         if f"{metric}_left" in metrics and f"{metric}_right" in metrics:
             # the side whose value decided the rule
-            sides = [res.get(s) for s in ("left", "right")]
-            gaps = [abs(v - res["value"]) if v is not None else np.inf for v in sides]
+            sides = [res.left, res.right]
+            gaps = [abs(v - res.value) if v is not None else np.inf for v in sides]  # type: ignore[operator]
             metric = f"{metric}_{'left' if gaps[0] <= gaps[1] else 'right'}"
         if all(m[0] != metric for m in marks):
             marks.append((metric, _mark_label(res), True))
     if not marks:
-        from .plots import knee_angle
-
-        base = knee_angle(rules, view, metrics)
-        knees = [f"{base}_{s}" for s in ("left", "right") if f"{base}_{s}" in metrics]
-        values = {k: metrics[k].masked[rep["bottom_frame"]] for k in knees}
+        knees = [f"{KNEE_BEND}_{s}" for s in ("left", "right") if f"{KNEE_BEND}_{s}" in metrics]
+        values = {k: metrics[k].masked[rep.bottom] for k in knees}
         values = {k: v for k, v in values.items() if np.isfinite(v)}
         if values:
             best = max(values, key=values.get)  # type: ignore[arg-type]
@@ -133,35 +128,27 @@ def _still_marks(
 
 
 def _annotate_and_stills(
-    options: AnalyzeOptions,
-    seq: PoseSequence,
-    metrics: Any,
-    report: dict[str, Any],
-    stage: Path,
-    warnings: list[str],
+    options: AnalyzeOptions, analysis: Analysis, stage: Path, warnings: list[str]
 ) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
     from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
     from ..media.video import frames_at
     from .media import rep_still, resize_longest
-    from .plots import knee_angle
 
-    reps = report["reps"]
+    seq, metrics, reps = analysis.sequence, analysis.metrics, analysis.reps
     pixels = seq.pixels
     faces = face_ellipses(pixels) if options.blur_faces else None
     if options.blur_faces and faces is None:
         warnings.append(
             "--blur-faces: no face landmarks were found on any frame, so nothing was blurred"
         )
-    bottoms = {rep["bottom_frame"]: rep for rep in reps}
+    bottoms = {int(b): k for k, b in enumerate(reps.bottom)}
     stills: dict[int, bytes] = {}
 
     def still(i: int, frame: np.ndarray) -> None:
-        rep = bottoms[i]
-        marks = _still_marks(rep, report["rules"], metrics, report["view"])
-        stills[rep["index"]] = rep_still(
-            frame, pixels[i], marks, None if faces is None else faces[i]
-        )
+        k = bottoms[i]
+        marks = _still_marks(analysis, k)
+        stills[k + 1] = rep_still(frame, pixels[i], marks, None if faces is None else faces[i])
 
     if not options.write_video:
         times = {float(seq.timestamps[i]): i for i in bottoms}
@@ -172,29 +159,17 @@ def _annotate_and_stills(
     from ..media.video import read_frames
     from ..media.videowriter import VideoWriter
 
-    cue_texts = [c for c in dict.fromkeys(r["cue"] for r in report["rules"])]
-    rule_cue = {r["name"]: cue_texts.index(r["cue"]) for r in report["rules"]}
-    weight = {r["name"]: float(r.get("weight", 1.0)) for r in report["rules"]}
-    worst = [
-        max(
-            (n for n, res in rep["rules"].items() if res["status"] == "fail" and n in rule_cue),
-            key=lambda n: weight[n],
-            default=None,
-        )
-        for rep in reps
-    ]
+    rules = analysis.rules.rules
+    cue_texts = list(dict.fromkeys(r.cue for r in rules))
+    rule_cue = {r.name: cue_texts.index(r.cue) for r in rules}
+    worst = analysis.worst_failed()
     rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
-    spans = np.array(
-        [[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64
-    ).reshape(-1, 2)
+    spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    # the knee angle the rules judge by from this view (by foreshortening from the front, in the image
-    # from the side, else 3-D)
-    base = knee_angle(report["rules"], report["view"], metrics)
     knee = np.column_stack(
         [
-            metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics else np.full(len(seq), np.nan)
-            for s in ("left", "right")
+            metrics[name].masked if name in metrics else np.full(len(seq), np.nan)
+            for name in (f"{KNEE_BEND}_left", f"{KNEE_BEND}_right")
         ]
     )
     w, h = seq.image_size
@@ -223,12 +198,33 @@ def _annotate_and_stills(
     return stills
 
 
-def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
-    """Analyse ``options.video`` and write the report folder; see the module docstring."""
-    from ..core.metrics import compute_metrics
-    from ..core.reps import find_reps
+def _message(analysis: Analysis, name: str) -> str:
+    """One sentence on the outcome for the video file ``name``."""
+    if analysis.status == NO_PERSON:
+        return f"No person was found in {name}. Film the whole body, head to feet, in good light."
+    if analysis.status != ANALYSED:
+        return (
+            f"A person was found in {name}, but no squat repetition. Film a set of full squats "
+            "with hips, knees and feet in the picture."
+        )
+    n = len(analysis.reps)
+    return f"{n} squat repetition{'s' if n != 1 else ''} analysed."
+
+
+def run(
+    options: AnalyzeOptions,
+    console: Any = None,
+    *,
+    sequence: PoseSequence | None = None,
+    ruleset: RuleSet | None = None,
+) -> AnalyzeResult:
+    """Analyse ``options.video`` and write the report folder; see the module docstring.
+
+    ``sequence`` (the video's poses, e.g. a live session's) is used instead of running the pose
+    model or reading ``options.landmarks``; ``ruleset`` instead of loading ``options.rules``.
+    """
+    from ..core.analysis import analyze
     from ..core.ruleset import load_rules
-    from ..core.scoring import score_reps
     from ..media.cache import load, save
     from ..media.video import probe
     from . import csv as csv_tables
@@ -242,10 +238,11 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     warnings: list[str] = []
     t0 = time.perf_counter()
     info = probe(options.video)
-    ruleset = load_rules(options.rules)
-    if options.landmarks is not None:
-        seq = load(options.landmarks)
-        _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
+    rules = ruleset if ruleset is not None else load_rules(options.rules)
+    if sequence is not None or options.landmarks is not None:
+        seq = sequence if sequence is not None else load(options.landmarks)  # type: ignore[arg-type]
+        source = options.landmarks if sequence is None else options.video
+        _check_cache_matches(seq, source, info.width, info.height, info.frame_count)  # type: ignore[arg-type]
         timings["pose"] = 0.0
     else:
         from ..media.model import resolve_model
@@ -260,27 +257,10 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         timings["pose"] = time.perf_counter() - t
     timings["setup"] = time.perf_counter() - t0 - timings["pose"]
     t = time.perf_counter()
-    metrics = compute_metrics(seq)
-    reps = find_reps(metrics)
-    scored = score_reps(metrics, reps, ruleset).to_dict()
+    analysis = analyze(seq, rules)
     timings["core"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    name = options.video.name
-    if not seq.detected.any():
-        status = "no_person"
-        message = (
-            f"No person was found in {name}. Film the whole body, head to feet, in good light."
-        )
-    elif len(reps) == 0:
-        status = "no_squat"
-        message = (
-            f"A person was found in {name}, but no squat repetition. Film a set of full squats "
-            "with hips, knees and feet in the picture."
-        )
-    else:
-        plural = "s" if len(reps) != 1 else ""
-        status, message = "analysed", f"{len(reps)} squat repetition{plural} analysed."
     files = {
         "report_html": REPORT_HTML,
         "frames_csv": FRAMES_CSV,
@@ -289,15 +269,11 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         "annotated_video": ANNOTATED_MP4 if options.write_video else None,
     }
     report = build_report(
+        analysis,
         video_path=options.video,
         width=info.width,
         height=info.height,
-        seq=seq,
-        metrics=metrics,
-        scored=scored,
-        ruleset=ruleset,
-        status=status,
-        message=message,
+        message=_message(analysis, options.video.name),
         files=files,
     )
     validate(report)
@@ -305,18 +281,17 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     with staged_outputs(options.outdir, owned=owned) as stage:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
-        spans = np.array(
-            [[r["start_frame"], r["end_frame"]] for r in report["reps"]], dtype=np.int64
-        )
+        reps = analysis.reps
+        spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
         (stage / FRAMES_CSV).write_text(
-            csv_tables.frames_csv(metrics, spans, seq.detected), encoding="utf-8"
+            csv_tables.frames_csv(analysis.metrics, spans, seq.detected), encoding="utf-8"
         )
-        (stage / REPS_CSV).write_text(csv_tables.reps_csv(report), encoding="utf-8")
+        (stage / REPS_CSV).write_text(csv_tables.reps_csv(analysis.scores), encoding="utf-8")
         save(seq, stage / LANDMARKS_NPZ)
-        plots = standard_plots(metrics, report)
+        plots = standard_plots(analysis)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
-        stills = _annotate_and_stills(options, seq, metrics, report, stage, warnings)
+        stills = _annotate_and_stills(options, analysis, stage, warnings)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
         page = render_html(
@@ -331,9 +306,10 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     if console is not None:
         print_summary(console, report, options.outdir, warnings)
     return AnalyzeResult(
-        exit_code=0 if status == "analysed" else 2,
+        exit_code=0 if analysis.status == ANALYSED else 2,
         report=report,
         outdir=options.outdir,
+        analysis=analysis,
         timings=timings,
         warnings=warnings,
     )

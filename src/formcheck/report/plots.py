@@ -12,11 +12,15 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.analysis import Analysis
+from ..core.metrics import KNEE_BEND
+from ..core.metricset import MetricSet
+from ..core.ruleset import Check, Rule, RuleSet
 from .build import target_text
 
 #: Line colours (colour-blind safe pair) for the subject's left and right side.
@@ -133,27 +137,30 @@ def _responsive(svg: str) -> str:
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'
 
 
-#: The knee angle measured three ways, in the order the report prefers the one the rules judge by
-#: from a view: by foreshortening (front), in the image (side), in 3-D.
-KNEE_ANGLES = ("knee_flexion_front", "knee_flexion_image", "knee_flexion")
+#: The knee angle measured three ways, and the one the report shows (`knee_bend`, which picks per
+#: frame the one closest to the truth from its view): a rule on any of them draws its threshold.
+KNEE_ANGLES = ("knee_bend", "knee_flexion_front", "knee_flexion_image", "knee_flexion")
 
-#: The report's plots: (title, metric base names (the same quantity measured in different ways),
-#: y label, message when nothing can be drawn).
+#: The report's plots: (title, metric base name drawn, base names of the same quantity whose
+#: rules draw thresholds, y label, message when nothing can be drawn).
 STANDARD_PLOTS = (
     (
         "Knee bend (0° = straight leg)",
+        KNEE_BEND,
         KNEE_ANGLES,
         "knee flexion (°)",
         "No knee angle could be measured.",
     ),
     (
         "Knees over feet (+ = knee drifts inward)",
+        "fppa",
         ("fppa",),
         "FPPA (°)",
         "Not measurable from this view: film from the front to check knee tracking.",
     ),
     (
         "Foot angle (+ = toes out)",
+        "foot_progression",
         ("foot_progression",),
         "foot angle (°)",
         "Not measurable from this view: film from the front to check the foot angle.",
@@ -161,62 +168,51 @@ STANDARD_PLOTS = (
 )
 
 
-def rule_thresholds(rules: Sequence[dict], base: str, view: str = "any") -> list[Threshold]:
+def _checks_on(rules: RuleSet, base: str) -> Iterator[tuple[Rule, Check]]:
+    """Every check of ``rules`` on metric ``base`` or its ``_left``/``_right``."""
+    names = (base, f"{base}_left", f"{base}_right")
+    return ((rule, c) for rule in rules.rules for c in rule.checks if c.metric in names)
+
+
+def rule_thresholds(rules: RuleSet, base: str, view: str = "any") -> list[Threshold]:
     """Threshold lines of the rule checks on metric ``base`` (or its ``_left``/``_right``) that can
-    judge from ``view``, from the report's rule entries; a ``within`` limit is drawn at plus and
-    minus the threshold. Left-right differences (``sides = abs_diff``) are not levels: skipped."""
+    judge from ``view`` (``any``: every check); a ``within`` limit is drawn at plus and minus the
+    threshold. Left-right differences (``sides = abs_diff``) are not levels: skipped."""
     out: dict[float, Threshold] = {}
-    for rule in rules:
-        for check in rule.get("checks", [rule]):
-            metric = check.get("metric", "")
-            if (
-                metric not in (base, f"{base}_left", f"{base}_right")
-                or check.get("sides") == "abs_diff"
-            ):
-                continue
-            views = check.get("views", ["any"])
-            if view != "any" and "any" not in views and view not in views:
-                continue
-            value, compare = float(check["threshold"]), check.get("compare", "")
-            label = f"{rule['title']}: {target_text(compare, value, check.get('unit', ''))}"
-            for v in (value, -value) if compare == "within" and value else (value,):
-                out.setdefault(v, Threshold(v, label))
+    for rule, check in _checks_on(rules, base):
+        if check.sides == "abs_diff" or (view != "any" and not check.judgeable_from(view)):
+            continue
+        value, compare = check.threshold, check.compare
+        label = f"{rule.title}: {target_text(compare, value, check.unit)}"
+        for v in (value, -value) if compare == "within" and value else (value,):
+            out.setdefault(v, Threshold(v, label))
     return list(out.values())
 
 
-def judged_from(rules: Sequence[dict], base: str, view: str) -> bool:
-    """Some rule check on ``base`` judges from ``view``."""
-    return any(
-        c.get("metric") in (base, f"{base}_left", f"{base}_right")
-        and ("any" in c.get("views", ["any"]) or view in c.get("views", []))
-        for r in rules
-        for c in r.get("checks", [r])
-    )
+def judged_from(rules: RuleSet, base: str, view: str) -> bool:
+    """Some rule check on ``base`` (or its ``_left``/``_right``) judges from ``view``."""
+    return any(check.judgeable_from(view) for _, check in _checks_on(rules, base))
 
 
-def knee_angle(rules: Sequence[dict], view: str, metrics) -> str:
-    """Base name of the knee angle to show for ``view``: the first of `KNEE_ANGLES` that
-    some rule judges by from it and ``metrics`` holds, else the 3-D one."""
-    return next(
-        (b for b in KNEE_ANGLES if judged_from(rules, b, view) and f"{b}_left" in metrics),
-        "knee_flexion",
-    )
+def standard_plots(analysis: Analysis) -> list[tuple[str, str]]:
+    """The report's time plots of ``analysis`` (`time_plots` in the set's view)."""
+    reps = analysis.reps
+    spans = list(zip(reps.t_start.tolist(), reps.t_end.tolist(), strict=True))
+    return time_plots(analysis.metrics, analysis.rules, analysis.view, spans)
 
 
-def standard_plots(metrics, report: dict) -> list[tuple[str, str]]:
-    """The report's time plots as ``(title, svg)``: knee flexion, FPPA and foot angle, left and
-    right, with the reps shaded and the rule set's thresholds drawn. Where a quantity is measured
-    several ways (knee flexion in 3-D, in the image, by foreshortening), the plot shows the one the
-    rules judge by from the detected view; a quantity no rule judges from that view is not drawn."""
-    spans = [(r["start_s"], r["end_s"]) for r in report["reps"]]
-    rules, view = report["rules"], report["view"]
+def time_plots(
+    metrics: MetricSet, rules: RuleSet, view: str, spans: Sequence[tuple[float, float]]
+) -> list[tuple[str, str]]:
+    """The report's time plots as ``(title, svg)``: knee bend, FPPA and foot angle, left and
+    right, with the reps (``spans``, start and end in seconds) shaded and the thresholds of the
+    ``rules`` that judge from ``view`` drawn; a quantity no rule judges from it is not drawn."""
     out = []
-    for title, bases, ylabel, empty in STANDARD_PLOTS:
-        base = next((b for b in bases if judged_from(rules, b, view)), bases[0])
+    for title, shown, bases, ylabel, empty in STANDARD_PLOTS:
         series = [
-            Series(f"{side} leg", metrics[f"{base}_{side}"].masked, SIDE_COLOURS[side])
+            Series(f"{side} leg", metrics[f"{shown}_{side}"].masked, SIDE_COLOURS[side])
             for side in ("left", "right")
-            if f"{base}_{side}" in metrics
+            if f"{shown}_{side}" in metrics
         ]
         if view != "unknown" and not any(judged_from(rules, b, view) for b in bases):
             series = []  # the rules do not trust this quantity from this view: say so, draw nothing
