@@ -43,6 +43,7 @@ CACHE = ROOT / "benchmarks" / ".cache" / "synth"
 
 #: (MetricSet metric without side, truth angle key without side or with {side}, unit)
 PAIRS = (
+    ("knee_bend", "knee_flexion_{side}", "deg"),
     ("knee_flexion", "knee_flexion_{side}", "deg"),
     ("knee_flexion_image", "knee_flexion_{side}", "deg"),
     ("knee_flexion_front", "knee_flexion_{side}", "deg"),
@@ -62,6 +63,7 @@ REP_ROWS = (
     ("descent_error", "rep descent time (s)"),
 )
 SIDED = {
+    "knee_bend",
     "knee_flexion",
     "knee_flexion_image",
     "knee_flexion_front",

@@ -28,15 +28,17 @@ Metrics (name: unit, definition, validity)
   height / standing shank height)`` (heights = image y extents; ratios clipped
   to 1; standing heights: `Standing`). Exact for a level orthographic camera
   whatever the leg's direction (toes out too). From the front MediaPipe's depth
-  is poor: rendered 120-degree squats read 104-121 deg here against 72-117 in
-  ``knee_flexion_*``, 65-degree ones 52-58 against 25 (over all front-view
-  frames 9.8 deg mean error against 19.5, ``bench_accuracy.py``). It
-  reads ~10 deg high when standing: the heights' jitter near their standing
-  value moves arccos steeply, and a thigh tilting towards a camera above the
-  hips first looks longer (see ``FRONT_BEND_MIN_DEG``). Valid in front-view
+  is poor, and this reads a deep bend far closer to the truth than
+  ``knee_flexion_*`` (``bench_accuracy.py``, figures in ``benchmarks/RESULTS.md``).
+  It reads high when standing: the heights' jitter near their standing value
+  moves arccos steeply, and a thigh tilting towards a camera above the hips
+  first looks longer (see ``FRONT_BEND_MIN_DEG``). Valid in front-view
   stretches of ``MIN_FRONT_RUN_S`` or more. (From 45 deg it reads as well at
   depth, but on real footage at that angle it made spurious dips, so it is not
   valid there.)
+- ``knee_bend_left/right``: deg, the one knee flexion formcheck counts reps with,
+  measures per rep, shows live, in the video and in the report: per frame the
+  measurement above closest to the truth from the frame's view (`knee_bend`).
 - ``fppa_left/right``: deg, frontal plane projection angle: the 2-D angle in the
   image between hip->knee and knee->ankle, **+ = knee medial (valgus)**,
   - = lateral (varus). The medial side is towards the other hip in the image,
@@ -60,8 +62,8 @@ Metrics (name: unit, definition, validity)
   perpendicular to the hip line, on the side the labels say the subject faces
   ((x, z) of left-minus-right hip turned clockwise by 90 deg seen from above).
   Valid in front view where heel and toe are visible (visibility >= 0.5): from
-  oblique and side views MediaPipe's depth along the foot is too poor (rendered
-  ground truth, bench_accuracy: 12 deg and 30 deg off there, 4 deg from the front).
+  oblique and side views MediaPipe's depth along the foot is too poor (several
+  times the front view's error on rendered ground truth, ``bench_accuracy.py``).
 - ``stance_width``: ratio, ankle distance / hip width, both in the world floor plane.
 - ``heel_elevation_left/right``: cm, heel above the foot index along world
   vertical: ``100 * (toe_y - heel_y)`` (y down), **+ = heel higher**. Valid

@@ -74,10 +74,8 @@ class RepParams:
       40/50. What keeps walking, balancing, lunging, a backflip and two people
       at zero reps is the rest: hip descent, the peak's width, upright standing
       points, plausible durations and one descent and ascent per rep. Checked
-      (``benchmarks/bench_reps.py``): 0 reps on every non-squat clip, exact
-      counts on all 8 real squat clips (43 reps), one rep in each of the 120
-      labelled sequences, exact counts on all 84 rendered clips (7 presets x 3
-      views x 4 looks, the 65-degree squat from the front too).
+      on every data set at hand by ``benchmarks/bench_reps.py`` (figures in
+      ``benchmarks/RESULTS.md``).
     - ``min_hip_drop`` 0.10: the hips must sink by a tenth of the unit of
       ``hip_drop`` (standing shank lengths): ~25 degrees of knee bend does
       that, real squats sink them 0.6-1.4; a jump's tuck in the air raises them.
