@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formcheck.core import filtering as flt
-from formcheck.core.landmarks import LEFT_ANKLE, LEFT_KNEE, RIGHT_KNEE
+from formcheck.core.landmarks import INDEX, LEFT_ANKLE, LEFT_KNEE, RIGHT_ANKLE, RIGHT_KNEE
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.sequence import PoseSequence
 from formcheck.testing import squat_sequence
 
 
@@ -102,10 +104,36 @@ def test_lowpass_leaves_slow_video_alone_and_checks_arguments() -> None:
         flt.lowpass(x, fps=0.0)
 
 
-def _swap(seq, start: int, stop: int):  # noqa: ANN001, ANN202
-    frames = np.zeros(len(seq), dtype=bool)
-    frames[start:stop] = True
-    return flt.swap_legs(seq, frames)
+#: The landmarks MediaPipe exchanges in a leg swap (the hips stay).
+LEG_LEFT = [INDEX[f"left_{p}"] for p in ("knee", "ankle", "heel", "foot_index")]
+LEG_RIGHT = [INDEX[f"right_{p}"] for p in ("knee", "ankle", "heel", "foot_index")]
+
+
+def _swap(seq: PoseSequence, start: int, stop: int) -> PoseSequence:
+    """``seq`` with the legs exchanged on frames ``start:stop``, as MediaPipe's swaps do."""
+    a, b = LEG_LEFT + LEG_RIGHT, LEG_RIGHT + LEG_LEFT
+    arrays = []
+    for arr in (seq.landmarks, seq.world, seq.visibility):
+        out = arr.copy()
+        out[start:stop, a] = arr[start:stop, b]
+        arrays.append(out)
+    return replace(seq, landmarks=arrays[0], world=arrays[1], visibility=arrays[2])
+
+
+def _leg_features(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right knee + ankle ``(T, 2, 5)``: pixels / median shank pixels, world / 0.4 m."""
+    pix = seq.pixels
+    knees, ankles = pix[:, [LEFT_KNEE, RIGHT_KNEE]], pix[:, [LEFT_ANKLE, RIGHT_ANKLE]]
+    scale = float(np.nanmedian(np.linalg.norm(knees - ankles, axis=-1)))
+    feats = np.concatenate([pix / scale, seq.world / flt.SHANK_M], axis=-1)
+    return feats[:, LEG_LEFT[:2]], feats[:, LEG_RIGHT[:2]]
+
+
+def _bend(seq: PoseSequence) -> np.ndarray:
+    """Left and right 3-D knee flexion (deg) and FPPA of ``seq``, as compute_metrics cleans them."""
+    m = compute_metrics(seq)
+    names = [f"{b}_{s}" for b in ("knee_flexion", "fppa_world") for s in ("left", "right")]
+    return np.stack([m[n].values for n in names])
 
 
 @pytest.mark.parametrize("yaw", [0.0, 90.0, 135.0])
@@ -114,29 +142,23 @@ def test_an_injected_leg_swap_is_found_and_repaired(yaw: float) -> None:
         n_reps=2, fps=30.0, yaw_deg=yaw, stance_width=1.2, noise_px=1.0, noise_world_m=0.005
     )
     broken = _swap(seq, 50, 56)
-    left, right = flt._leg_features(broken)
-    found = flt.find_leg_swaps(left, right, broken.fps)
+    found = flt.find_leg_swaps(*_leg_features(broken), broken.fps)
     assert np.flatnonzero(found).tolist() == list(range(50, 56))
-    fixed = flt.repair_leg_swaps(broken)
-    np.testing.assert_array_equal(fixed.landmarks, seq.landmarks)
-    np.testing.assert_array_equal(fixed.world, seq.world)
+    np.testing.assert_allclose(_bend(broken), _bend(seq), atol=1e-9)
 
 
 def test_swaps_touching_either_end_are_repaired() -> None:
     seq = squat_sequence(n_reps=1, fps=30.0, noise_px=1.0)
     for start, stop in ((0, 7), (len(seq) - 9, len(seq))):
-        fixed = flt.repair_leg_swaps(_swap(seq, start, stop))
-        np.testing.assert_array_equal(fixed.landmarks, seq.landmarks)
+        np.testing.assert_allclose(_bend(_swap(seq, start, stop)), _bend(seq), atol=1e-9)
 
 
 def test_no_false_swaps_on_noisy_squats_and_long_swaps_are_left_alone() -> None:
     seq = squat_sequence(n_reps=3, fps=60.0, yaw_deg=90.0, noise_px=2.0, noise_world_m=0.01)
-    left, right = flt._leg_features(seq)
-    assert not flt.find_leg_swaps(left, right, seq.fps).any()
+    assert not flt.find_leg_swaps(*_leg_features(seq), seq.fps).any()
     # A 3 s "swap" in the middle is more likely a mislabelled reference than a glitch: untouched.
     long = _swap(seq, 100, 280)
-    left, right = flt._leg_features(long)
-    assert not flt.find_leg_swaps(left, right, long.fps).any()
+    assert not flt.find_leg_swaps(*_leg_features(long), long.fps).any()
 
 
 def test_swap_detection_skips_missing_frames() -> None:
@@ -144,28 +166,31 @@ def test_swap_detection_skips_missing_frames() -> None:
     lm = seq.landmarks.copy()
     lm[40:44] = np.nan
     broken = _swap(replace(seq, landmarks=lm), 44, 50)
-    found = flt.find_leg_swaps(*flt._leg_features(broken), broken.fps)
+    found = flt.find_leg_swaps(*_leg_features(broken), broken.fps)
     assert np.flatnonzero(found).tolist() == list(range(44, 50))
 
 
-def test_clean_sequence_gates_bridges_and_smooths() -> None:
-    truth = squat_sequence(n_reps=2, fps=60.0)
+def test_metrics_gate_low_visibility_bridge_short_gaps_and_smooth() -> None:
+    truth = compute_metrics(squat_sequence(n_reps=2, fps=60.0), clean=False)
     noisy = squat_sequence(n_reps=2, fps=60.0, noise_px=3.0, noise_world_m=0.01)
     vis = noisy.visibility.copy()
     vis[100:104, LEFT_KNEE] = 0.1  # 4 frames gated, then bridged
-    vis[200:260, RIGHT_KNEE] = 0.1  # 1 s gated: stays NaN
-    lm = noisy.landmarks.copy()
+    vis[200:260, RIGHT_KNEE] = 0.1  # 1 s gated: stays unknown
+    lm, world = noisy.landmarks.copy(), noisy.world.copy()
     lm[100:104, LEFT_KNEE] = 5.0  # junk under low visibility
-    cleaned = flt.clean_sequence(replace(noisy, landmarks=lm, visibility=vis))
-    assert np.isnan(cleaned.landmarks[200:260, RIGHT_KNEE]).all()
-    assert np.isfinite(cleaned.landmarks[100:104, LEFT_KNEE]).all()
-    px = np.array(truth.image_size, dtype=float)
-    ankle = truth.landmarks[:, LEFT_ANKLE, :2]
-    err_clean = np.nanmean(np.abs(cleaned.landmarks[:, LEFT_ANKLE, :2] - ankle) * px)
-    err_raw = np.mean(np.abs(noisy.landmarks[:, LEFT_ANKLE, :2] - ankle) * px)
-    assert err_clean < 0.5 * err_raw
-    bridged = cleaned.landmarks[100:104, LEFT_KNEE, :2] - truth.landmarks[100:104, LEFT_KNEE, :2]
-    assert np.abs(bridged * px).max() < 4.0  # pixels
+    world[100:104, LEFT_KNEE] = 5.0
+    seq = replace(noisy, landmarks=lm, world=world, visibility=vis)
+    cleaned, raw = compute_metrics(seq), compute_metrics(noisy, clean=False)
+    assert not cleaned["knee_flexion_right"].valid[200:260].any()
+    left = cleaned["knee_flexion_left"]
+    assert left.valid[100:104].all()
+    assert np.abs(left.values[100:104] - truth["knee_flexion_left"].values[100:104]).max() < 3.0
+    bent = truth["knee_flexion_left"].values > 30.0  # near 0 deg noise only adds: a bias
+    err = {
+        k: np.mean(np.abs(m["knee_flexion_left"].values - truth["knee_flexion_left"].values)[bent])
+        for k, m in (("clean", cleaned), ("raw", raw))
+    }
+    assert err["clean"] < 0.5 * err["raw"]
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,8 +1,8 @@
 """Signal quality: confidence gating, short-gap interpolation, zero-phase low-pass
 filtering and repair of left/right leg swaps, on whole arrays (no per-frame loops).
 
-`clean_sequence` chains them on a `PoseSequence`; the building blocks take any
-array with time along ``axis`` and leave NaN where nothing can be said.
+`formcheck.core.metrics.compute_metrics` chains them on the landmarks it uses; each
+takes arrays with time along an axis and leaves NaN where nothing can be said.
 
 Notes
 -----
@@ -29,12 +29,7 @@ Notes
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
-
-from . import landmarks as lmk
-from .sequence import PoseSequence
 
 VISIBILITY_THRESHOLD = 0.5
 MAX_GAP_S = 0.2
@@ -42,9 +37,6 @@ CUTOFF_HZ = 6.0
 FILTER_ORDER = 2
 MIN_RUN = 10
 MAX_SWAP_S = 1.0
-#: Landmarks exchanged when a leg swap is repaired (hips stay: MediaPipe swaps the legs below them).
-LEG_LEFT = (lmk.LEFT_KNEE, lmk.LEFT_ANKLE, lmk.LEFT_HEEL, lmk.LEFT_FOOT_INDEX)
-LEG_RIGHT = (lmk.RIGHT_KNEE, lmk.RIGHT_ANKLE, lmk.RIGHT_HEEL, lmk.RIGHT_FOOT_INDEX)
 #: World distances are divided by this (a shank, metres) to compare them with image distances
 #: divided by the shank length in pixels.
 SHANK_M = 0.4
@@ -314,72 +306,3 @@ def swaps_from_sum_and_difference(
     if events and not paired[-1] and n - events[-1] <= limit:
         swapped[events[-1] :] = True  # swapped until the last frame
     return swapped
-
-
-def _leg_features(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right knee + ankle positions ``(T, 2, C)`` for `find_leg_swaps`: image pixels /
-    median shank pixels, plus world / 0.4 m when the sequence has world landmarks."""
-    pix = seq.pixels
-    knees, ankles = (
-        pix[:, [lmk.LEFT_KNEE, lmk.RIGHT_KNEE]],
-        pix[:, [lmk.LEFT_ANKLE, lmk.RIGHT_ANKLE]],
-    )
-    shank = np.linalg.norm(knees - ankles, axis=-1)
-    finite = shank[np.isfinite(shank)]
-    scale = float(np.median(finite)) if finite.size else 1.0
-    spaces = [pix / max(scale, 1e-9)]
-    if np.isfinite(seq.world).any():
-        spaces.append(seq.world / SHANK_M)
-    feats = np.concatenate(spaces, axis=-1)
-    return feats[:, list(LEG_LEFT[:2])], feats[:, list(LEG_RIGHT[:2])]
-
-
-def swap_legs(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
-    """A copy of ``seq`` with the leg landmarks (knee, ankle, heel, foot index) of
-    the ``frames`` (bool ``(T,)``) exchanged left <-> right, in image, world and visibility."""
-    frames = np.asarray(frames, dtype=bool)
-    if frames.shape != (len(seq),):
-        raise ValueError(f"frames: expected shape ({len(seq)},), got {frames.shape}")
-    a, b = list(LEG_LEFT + LEG_RIGHT), list(LEG_RIGHT + LEG_LEFT)
-    arrays = []
-    for arr in (seq.landmarks, seq.world, seq.visibility):
-        out = arr.copy()
-        out[np.ix_(frames, a)] = arr[np.ix_(frames, b)]
-        arrays.append(out)
-    return replace(seq, landmarks=arrays[0], world=arrays[1], visibility=arrays[2])
-
-
-def repair_leg_swaps(seq: PoseSequence, **kwargs: float) -> PoseSequence:
-    """``seq`` with the leg swaps `find_leg_swaps` detects exchanged back."""
-    left, right = _leg_features(seq)
-    return swap_legs(seq, find_leg_swaps(left, right, seq.fps, **kwargs))
-
-
-def clean_sequence(
-    seq: PoseSequence,
-    *,
-    visibility_threshold: float = VISIBILITY_THRESHOLD,
-    max_gap_s: float = MAX_GAP_S,
-    cutoff_hz: float | None = CUTOFF_HZ,
-    repair_swaps: bool = True,
-) -> PoseSequence:
-    """Gate, repair leg swaps, bridge short gaps and low-pass a `PoseSequence`.
-
-    Image and world landmarks are both cleaned (all 33 landmarks); visibility is
-    kept as given. ``cutoff_hz=None`` skips the low-pass. Returns a new sequence.
-    """
-    if len(seq) == 0:
-        return seq
-    vis = seq.visibility
-    seq = replace(
-        seq,
-        landmarks=gate(seq.landmarks, vis, visibility_threshold),
-        world=gate(seq.world, vis, visibility_threshold),
-    )
-    if repair_swaps:
-        seq = repair_leg_swaps(seq)
-    gap = max_gap_frames(seq.fps, max_gap_s)
-    lm, world = (interpolate_gaps(a, gap, axis=0) for a in (seq.landmarks, seq.world))
-    if cutoff_hz is not None:
-        lm, world = (lowpass(a, seq.fps, cutoff_hz, axis=0) for a in (lm, world))
-    return replace(seq, landmarks=lm, world=world)
