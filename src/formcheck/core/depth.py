@@ -37,8 +37,21 @@ DEPTH_THRESHOLD = -0.063
 
 
 def level_hip_above_knee(metrics: MetricSet, gain: float = PERSPECTIVE_GAIN) -> np.ndarray:
-    """``(T,)`` perspective-corrected hip-above-knee (shank lengths, <= 0 = hip at or
-    below the knee); NaN where ``hip_above_knee`` is not valid."""
+    """Hip above knee corrected for a camera above the hips (see the module docstring).
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        With ``hip_above_knee``, ``hip_below_axis`` and ``view_yaw``.
+    gain : float
+        Share of the perspective error removed (`PERSPECTIVE_GAIN`).
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` standing shank lengths, <= 0 = hip at or below the knee; NaN where
+        ``hip_above_knee`` is not valid.
+    """
     hak = metrics["hip_above_knee"].masked
     below = metrics["hip_below_axis"].values
     yaw = metrics["view_yaw"].values
@@ -54,8 +67,25 @@ def depth_margin(
     gain: float = PERSPECTIVE_GAIN,
     threshold: float = DEPTH_THRESHOLD,
 ) -> float:
-    """The deepest level over frames ``start:stop`` minus the threshold (shank lengths):
-    <= 0 = depth reached. NaN when no frame of the range can be judged."""
+    """How far the deepest frame of a range is from below-parallel depth.
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        As for `level_hip_above_knee`.
+    start, stop : int, int or None
+        The frames ``start:stop`` to look at.
+    gain : float
+        As for `level_hip_above_knee`.
+    threshold : float
+        The level (shank lengths) at which the hip crease is below the top of the knee.
+
+    Returns
+    -------
+    float
+        Lowest `level_hip_above_knee` minus ``threshold``, shank lengths: <= 0 = depth reached;
+        NaN when no frame of the range can be judged.
+    """
     level = level_hip_above_knee(metrics, gain)[start:stop]
     level = level[np.isfinite(level)]
     return float(level.min() - threshold) if level.size else float("nan")
@@ -69,6 +99,17 @@ def reached_depth(
     gain: float = PERSPECTIVE_GAIN,
     threshold: float = DEPTH_THRESHOLD,
 ) -> bool | None:
-    """True if the hips got below parallel in frames ``start:stop``, None if not judgeable."""
+    """Whether the hips got below parallel in frames ``start:stop`` (`depth_margin` <= 0).
+
+    Parameters
+    ----------
+    metrics, start, stop, gain, threshold
+        As for `depth_margin`.
+
+    Returns
+    -------
+    bool or None
+        True if depth was reached, False if not, None if no frame can be judged.
+    """
     margin = depth_margin(metrics, start, stop, gain=gain, threshold=threshold)
     return None if np.isnan(margin) else bool(margin <= 0.0)

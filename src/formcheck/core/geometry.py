@@ -44,9 +44,19 @@ def norm(v: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def angle_between(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Unsigned angle between vectors ``u`` and ``v`` in degrees, in ``[0, 180]``.
+    """Unsigned angle between two vectors, ``arctan2(|u x v|, u . v)``.
 
-    2-D or 3-D; ``arctan2(|u x v|, u . v)``. Zero-length vectors give 0.
+    Parameters
+    ----------
+    u, v : np.ndarray
+        2-D or 3-D vectors (any unit) along ``axis``, broadcastable.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        Degrees in ``[0, 180]``; 0 for zero-length vectors, NaN where a component is.
     """
     uc, vc = _components(u, axis), _components(v, axis)
     if len(uc) != len(vc):
@@ -63,10 +73,20 @@ def angle_between(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def signed_angle_2d(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Signed angle from ``u`` to ``v`` in degrees, in ``(-180, 180]``.
+    """Signed angle from ``u`` to ``v``, ``arctan2(u x v, u . v)``.
 
-    ``arctan2(u x v, u . v)``. In image coordinates (y down) positive means
-    ``v`` is turned clockwise from ``u`` on screen.
+    Parameters
+    ----------
+    u, v : np.ndarray
+        2-D vectors along ``axis``, broadcastable.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        Degrees in ``(-180, 180]``; in image coordinates (y down) positive means ``v`` is
+        turned clockwise from ``u`` on screen.
     """
     return np.degrees(np.arctan2(cross2(u, v, axis), dot(u, v, axis)))
 
@@ -74,18 +94,40 @@ def signed_angle_2d(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
 def joint_flexion(
     proximal: np.ndarray, joint: np.ndarray, distal: np.ndarray, axis: int = -1
 ) -> np.ndarray:
-    """Flexion at ``joint`` in degrees: 0 = segments in line, 90 = a right angle.
+    """Flexion at a joint: the angle between proximal->joint and joint->distal.
 
-    ``180 - angle(proximal, joint, distal)`` = the angle between the vectors
-    proximal->joint and joint->distal (e.g. hip->knee and knee->ankle).
+    Parameters
+    ----------
+    proximal, joint, distal : np.ndarray
+        Positions (2-D or 3-D, any unit) along ``axis``, e.g. hip, knee and ankle.
+    axis : int
+        The axis holding the coordinates.
+
+    Returns
+    -------
+    np.ndarray
+        Degrees, ``180 - angle(proximal, joint, distal)``: 0 = segments in line, 90 = a right
+        angle.
     """
     p, j, d = (np.asarray(a, dtype=np.float64) for a in (proximal, joint, distal))
     return angle_between(j - p, d - j, axis)
 
 
 def angle_from_vertical(v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Angle of ``v`` from straight up in degrees, for y-down coordinates (image or
-    MediaPipe world): 0 = pointing up (``-y``), 90 = horizontal."""
+    """Angle of a vector from straight up, for y-down coordinates (image or MediaPipe world).
+
+    Parameters
+    ----------
+    v : np.ndarray
+        2-D ``(x, y)`` or 3-D ``(x, y, z)`` vectors along ``axis``.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        Degrees in ``[0, 180]``: 0 = pointing up (``-y``), 90 = horizontal.
+    """
     c = _components(v, axis)
     horizontal = np.abs(c[0]) if len(c) == 2 else np.sqrt(c[0] * c[0] + c[2] * c[2])
     return np.degrees(np.arctan2(horizontal, -c[1]))

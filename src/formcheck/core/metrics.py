@@ -314,8 +314,20 @@ def _standing(pix: np.ndarray, heights: np.ndarray) -> Standing:
 
 
 def standing(seq: PoseSequence, visibility_threshold: float = flt.VISIBILITY_THRESHOLD) -> Standing:
-    """`Standing` of ``seq`` from the landmarks seen with at least ``visibility_threshold``
-    (what `compute_metrics` estimates when it is not given one; live mode fixes it once)."""
+    """The subject standing, as `compute_metrics` estimates it when not given one.
+
+    Parameters
+    ----------
+    seq : PoseSequence
+        Landmarks of every frame.
+    visibility_threshold : float
+        MediaPipe visibility (0-1) below which a landmark is not used.
+
+    Returns
+    -------
+    Standing
+        Body scale, standing hip height and segment heights in pixels (live mode fixes it once).
+    """
     pix, _, vis = _select(seq)
     np.copyto(pix, np.nan, where=(vis < visibility_threshold)[:, None, :])
     return _standing(pix, _heights(pix))
@@ -487,13 +499,28 @@ def compute_metrics(
     visibility_threshold: float = flt.VISIBILITY_THRESHOLD,
     standing_ref: Standing | None = None,
 ) -> MetricSet:
-    """Every per-frame squat metric of ``seq`` (see the module docstring for conventions).
+    """Every per-frame squat metric of a pose sequence (see the module docstring).
 
-    ``clean`` gates low-visibility landmarks, repairs leg swaps, bridges gaps up
-    to 0.2 s and low-passes the metric series at ``cutoff_hz`` (None: no
-    low-pass). ``standing_ref`` (the standing lengths and hip height that
-    body-scale metrics refer to) defaults to the one estimated from the whole
-    (cleaned) sequence; a live caller passes a fixed one.
+    Parameters
+    ----------
+    seq : PoseSequence
+        Landmarks of every frame (NaN rows where nobody was found).
+    clean : bool
+        Gate landmarks seen with less than ``visibility_threshold``, repair leg swaps, bridge
+        gaps up to 0.2 s and low-pass the metric series.
+    cutoff_hz : float or None
+        Low-pass cut-off in Hz (zero phase); None: no low-pass.
+    visibility_threshold : float
+        MediaPipe visibility (0-1) below which a landmark is not used.
+    standing_ref : Standing or None
+        The standing lengths and hip height (pixels) the body-scale metrics refer to; None to
+        estimate them from the whole (cleaned) sequence. A live caller passes a fixed one.
+
+    Returns
+    -------
+    MetricSet
+        Every metric of `UNITS` (including the one knee angle ``knee_bend_left/right``, see
+        `knee_bend`) with its unit and validity mask, and the camera view of every frame.
     """
     if not isinstance(seq, PoseSequence):
         raise TypeError(f"expected a PoseSequence, got {type(seq).__name__}")

@@ -245,7 +245,18 @@ class Reps:
 
 
 def estimate_fps(timestamps: np.ndarray) -> float:
-    """Frames per second from the median frame interval of ``timestamps`` (seconds)."""
+    """Frames per second from the median frame interval.
+
+    Parameters
+    ----------
+    timestamps : np.ndarray
+        ``(T,)`` seconds, increasing, ``T >= 2``.
+
+    Returns
+    -------
+    float
+        ``1 / median(diff(timestamps))``, frames per second.
+    """
     ts = np.asarray(timestamps, dtype=np.float64)
     if ts.shape[0] < 2:
         raise ValueError(
@@ -377,9 +388,28 @@ def detect_reps(
     params: RepParams | None = None,
     trunk_lean: np.ndarray | None = None,
 ) -> Reps:
-    """Repetitions in the bilateral knee flexion ``flexion`` (degrees, ``(T,)``),
-    confirmed by ``hip_drop`` and, if given, ``trunk_lean`` (degrees); see the
-    module docstring for the definitions."""
+    """Repetitions in a bilateral knee flexion series (see the module docstring).
+
+    Parameters
+    ----------
+    flexion : np.ndarray
+        ``(T,)`` bilateral knee flexion in degrees (`rep_signals`), NaN where unknown.
+    hip_drop : np.ndarray
+        ``(T,)`` hip descent in standing shank lengths, + = lower; confirms each rep.
+    timestamps : np.ndarray
+        ``(T,)`` seconds, increasing.
+    fps : float
+        Frames per second (`estimate_fps`).
+    params : RepParams or None
+        Thresholds; None for the defaults.
+    trunk_lean : np.ndarray or None
+        ``(T,)`` degrees from vertical; when given, a rep must start and end upright.
+
+    Returns
+    -------
+    Reps
+        Start, bottom and end frame (and time) of every repetition, in order.
+    """
     from scipy.signal import find_peaks
 
     p = params or RepParams()
@@ -577,8 +607,22 @@ def settled(
 def find_reps(
     metrics: MetricSet, params: RepParams | None = None, fps: float | None = None
 ) -> Reps:
-    """Repetitions of a whole `MetricSet` (offline). ``fps`` defaults to the
-    estimate from the timestamps."""
+    """Repetitions of a whole `MetricSet` (offline).
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics (`formcheck.core.metrics.compute_metrics`); read through `rep_signals`.
+    params : RepParams or None
+        Thresholds; None for the defaults.
+    fps : float or None
+        Frames per second; None to estimate it from the timestamps (`estimate_fps`).
+
+    Returns
+    -------
+    Reps
+        The repetitions (`detect_reps`); empty for fewer than 3 frames.
+    """
     ts = np.asarray(metrics.timestamps, dtype=np.float64)
     if ts.shape[0] < 3:
         return Reps.empty()

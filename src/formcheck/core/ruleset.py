@@ -357,7 +357,20 @@ def _rule(table: Any, index: int, where: _Where) -> Rule:
 
 
 def parse_rules(data: dict[str, Any], path: str = "<rules>") -> RuleSet:
-    """A `RuleSet` from the parsed TOML ``data``; errors name ``path`` and the key."""
+    """A validated `RuleSet` from a parsed rule file (format: the module docstring).
+
+    Parameters
+    ----------
+    data : dict[str, Any]
+        The rule file's TOML, parsed.
+    path : str
+        Names the file in error messages.
+
+    Returns
+    -------
+    RuleSet
+        The typed rules. A wrong key or value raises `InputError` naming ``path`` and the key.
+    """
     where = _Where(path)
     _unknown_keys(data, _TOP_KEYS, where)
     tables = _get(data, "rule", list, where)

@@ -157,8 +157,21 @@ def _worse(a: np.ndarray, b: np.ndarray, compare: str) -> np.ndarray:
 
 
 def rep_views(metrics: MetricSet, reps: Reps) -> np.ndarray:
-    """``(n_reps,)`` int8: the view code of most frames of each rep (known
-    views preferred; `VIEW_UNKNOWN` when no frame has a known view)."""
+    """The camera view of each rep.
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics; their ``view`` codes are read.
+    reps : Reps
+        Repetitions (frames of ``metrics``).
+
+    Returns
+    -------
+    np.ndarray
+        ``(n_reps,)`` int8 view codes: that of most of the rep's frames with a known view,
+        `VIEW_UNKNOWN` when none has one.
+    """
     n = len(reps)
     if n == 0:
         return np.empty(0, dtype=np.int8)
@@ -478,8 +491,24 @@ class _Evaluator:
 def rep_measurements(
     metrics: MetricSet, reps: Reps, rules: RuleSet | None = None
 ) -> dict[str, np.ndarray]:
-    """Per-rep measurements (see the module docstring), ``(n_reps,)`` each, NaN when
-    unknown; the bottom and top windows are ``rules``' (the shipped rules' by default)."""
+    """Per-rep measurements (see the module docstring), whatever the rules judge.
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics; the knee flexion is ``knee_bend`` (degrees).
+    reps : Reps
+        Repetitions (frames of ``metrics``).
+    rules : RuleSet or None
+        Gives the bottom and top windows (seconds) and the coverage needed; None for the
+        shipped rules.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        `MEASUREMENTS` by name, ``(n_reps,)`` each: seconds for the ``*_s`` ones, degrees for
+        the ``*_deg`` ones; NaN where unknown.
+    """
     return _measurements(_Evaluator(with_knee_bend(metrics), reps, rules or load_rules()))
 
 
@@ -501,8 +530,28 @@ def _measurements(ev: _Evaluator) -> dict[str, np.ndarray]:
 
 
 def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> SetScore:
-    """Judge every rep of ``reps`` (frames of ``metrics``) by ``rules`` (the
-    shipped cyclist-squat rules by default)."""
+    """Judge every rep by every rule.
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics (`formcheck.core.metrics.compute_metrics`).
+    reps : Reps
+        Repetitions, frames of ``metrics`` (`formcheck.core.reps.find_reps`).
+    rules : RuleSet or None
+        The rules; None for the shipped cyclist-squat rules.
+
+    Returns
+    -------
+    SetScore
+        Per rep and rule the verdict, the measured value (in the rule check's unit) and why a
+        rule was not judged; per rep the score (0-100) and the measurements.
+
+    Raises
+    ------
+    ValueError
+        When a rep's frames lie outside ``metrics``.
+    """
     rules = rules or load_rules()
     n, k_rules = len(reps), len(rules.rules)
     if n and (reps.end.max() >= metrics.n_frames or reps.start.min() < 0):
