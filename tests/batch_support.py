@@ -153,7 +153,8 @@ def make_videos(root: Path, names: list[str], frames: int = 10) -> list[Path]:
 
 
 def make_bad_files(root: Path, good: Path) -> dict[str, Path]:
-    """A zero-byte file, a text file named .mp4 and a corrupt video (header of ``good`` then noise)."""
+    """A zero-byte file, a text file named .mp4 and a corrupt video (``good``'s header, then
+    noise)."""
     root.mkdir(parents=True, exist_ok=True)
     bad = {"empty": root / "empty.mp4", "text": root / "notes.mp4", "corrupt": root / "corrupt.mp4"}
     bad["empty"].write_bytes(b"")

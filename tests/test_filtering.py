@@ -64,7 +64,8 @@ def test_lowpass_recovers_a_sinusoid_without_delay() -> None:
     noisy = clean + np.random.default_rng(1).normal(0, 3.0, t.shape)
     out = flt.lowpass(noisy, fps)
     err, err_raw = np.sqrt(np.mean((out - clean) ** 2)), np.sqrt(np.mean((noisy - clean) ** 2))
-    # White noise keeps ~ sqrt(6 Hz / 30 Hz) of its RMS below the cut-off; the sinusoid passes unchanged.
+    # White noise keeps ~ sqrt(6 Hz / 30 Hz) of its RMS below the cut-off; the sinusoid passes
+    # unchanged.
     assert err < 0.45 * err_raw
     # Zero phase: the best alignment with the clean signal is at lag 0.
     lags = range(-5, 6)

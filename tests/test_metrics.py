@@ -98,7 +98,8 @@ def test_foot_pitch_is_exact_in_profile_and_judged_only_from_the_side() -> None:
 
 
 def _front_pose_with_left_leg(hip: tuple, knee: tuple, ankle: tuple) -> PoseSequence:
-    """A front-view body (knees at 60 deg), its left leg's image points replaced (pixels of 1000 x 1000)."""
+    """A front-view body (knees at 60 deg), its left leg's image points replaced (pixels of a
+    1000 x 1000 image)."""
     seq = pose_from_angles(np.full(3, 60.0), image_size=(1000, 1000), projection="orthographic")
     lm = seq.landmarks.copy()
     for name, xy in (("left_hip", hip), ("left_knee", knee), ("left_ankle", ankle)):
@@ -112,7 +113,8 @@ def test_fppa_and_medial_shift_exact_on_a_drawn_leg() -> None:
         seq.landmarks[0, INDEX["right_hip"], 0] * 1000 < 560
     )  # facing the camera: left hip on image right
     m = compute_metrics(seq, clean=False)
-    # Knee 20 px towards the body's midline on 150 px segments: 2 * atan(20 / 150), and 20 px of 300 px.
+    # Knee 20 px towards the body's midline on 150 px segments: 2 * atan(20 / 150), and 20 px of 300
+    # px.
     np.testing.assert_allclose(
         m["fppa_left"].values, np.degrees(2 * np.arctan(20 / 150)), atol=1e-9
     )
@@ -156,7 +158,8 @@ def test_a_turned_body_shifts_image_fppa_in_opposite_directions_but_not_the_worl
     mean_sq = (square["fppa_left"].values + square["fppa_right"].values) / 2
     mean_turned = (turned["fppa_left"].values + turned["fppa_right"].values) / 2
     np.testing.assert_allclose(mean_turned, mean_sq, rtol=0.15)
-    # In an orthographic square-on view the image FPPA is the frontal-plane angle the world FPPA measures.
+    # In an orthographic square-on view the image FPPA is the frontal-plane angle the world FPPA
+    # measures.
     for s in SIDES:
         np.testing.assert_allclose(
             turned[f"fppa_world_{s}"].values, square[f"fppa_{s}"].values, atol=1e-9
@@ -195,7 +198,8 @@ def test_hip_above_knee_and_hip_drop_in_orthographic_profile() -> None:
     w = seq.world
     hip_y = (w[:, INDEX["left_hip"], 1] + w[:, INDEX["right_hip"], 1]) / 2
     knee_y = (w[:, INDEX["left_knee"], 1] + w[:, INDEX["right_knee"], 1]) / 2
-    # Orthographic profile: image y is world y times a constant; the shank (0.40 m) stays in the image plane.
+    # Orthographic profile: image y is world y times a constant; the shank (0.40 m) stays in the
+    # image plane.
     np.testing.assert_allclose(m["hip_above_knee"].values, (knee_y - hip_y) / 0.40, atol=1e-9)
     standing = truth.depth == 0
     np.testing.assert_allclose(m["hip_drop"].values[standing], 0.0, atol=1e-9)
@@ -418,7 +422,8 @@ def test_cleaning_reduces_noise_and_matches_cleaning_the_landmarks() -> None:
     )  # near 0 deg any noise adds to the angle: a bias no filter removes
     rms = lambda x: float(np.sqrt(np.mean((x[bent] - truth.knee_flexion[bent]) ** 2)))  # noqa: E731
     assert rms(cleaned) < 0.5 * rms(raw)
-    # Low-passing the angle series or the coordinates it comes from gives the same answer within ~1 deg.
+    # Low-passing the angle series or the coordinates it comes from gives the same answer within ~1
+    # deg.
     assert np.sqrt(np.mean((cleaned[bent] - via_landmarks[bent]) ** 2)) < 1.0
 
 

@@ -1,4 +1,4 @@
-"""Report pieces on a hand-made report: schema checks, CSV columns and cells, plots, the HTML page."""
+"""Report pieces on hand-made inputs: schema checks, CSV columns and cells, plots, the HTML page."""
 
 from __future__ import annotations
 

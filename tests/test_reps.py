@@ -302,7 +302,7 @@ def test_reps_list_round_trip():
     assert len(Reps.concat([reps, reps])) == 4
 
 
-# --- incremental == offline ----------------------------------------------------------------------------
+# --- incremental == offline -----------------------------------------------------------------------
 
 
 def _stream(counter: RepCounter, m, sizes) -> Reps:
@@ -494,7 +494,7 @@ def test_incremental_equals_offline_on_squat_like_sessions(seed, step, max_s):
     )
 
 
-# --- NaN gaps -------------------------------------------------------------------------------------------
+# --- NaN gaps -------------------------------------------------------------------------------------
 
 
 @settings(max_examples=60, deadline=None)
@@ -533,7 +533,7 @@ def test_arbitrary_signals_give_ordered_gap_free_reps(values, fps):
         assert np.isfinite(flex[r.start : r.end + 1]).all()
 
 
-# --- end to end on synthetic pose sequences -------------------------------------------------------------
+# --- end to end on synthetic pose sequences -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -557,6 +557,7 @@ def test_exact_count_on_synthetic_pose_sequences(yaw, fps, peak, tempo):
         0.1 * fps
     )  # anywhere on the bottom hold, +-0.1 s of noise
     assert np.all(np.abs(reps.bottom - truth.reps[:, 1]) <= hold)
-    # standing points: back within 5 % of the excursion, i.e. the first / last ~15 % of a cosine phase
+    # standing points: back within 5 % of the excursion, i.e. the first / last ~15 % of a cosine
+    # phase
     assert np.all(np.abs(reps.start - truth.reps[:, 0]) <= round((0.15 * tempo[0] + 0.1) * fps))
     assert np.all(np.abs(reps.end - truth.reps[:, 2]) <= round((0.15 * tempo[2] + 0.1) * fps))

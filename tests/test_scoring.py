@@ -339,7 +339,7 @@ def test_custom_rules_change_the_verdict():
     assert result.summary()["top_cues"] == ["Deeper"]
 
 
-# --- properties -------------------------------------------------------------------------------------------
+# --- properties -----------------------------------------------------------------------------------
 
 
 @settings(max_examples=30, deadline=None)
@@ -411,7 +411,8 @@ def test_bottom_and_top_phases():
 
 
 def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
-    """The standing point is where the knee is back within tolerance; full extension may come just after."""
+    """The standing point is where the knee is back within tolerance; full extension may come
+    just after."""
     m, bottoms = good_squat(view=VIEW_SIDE)
     flex = m["knee_flexion_image_left"].values.copy()
     reps = find_reps(m)
@@ -427,7 +428,7 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
     np.testing.assert_array_equal(result.measurements["lockout_knee_flexion_deg"], [12.0, 0.0, 0.0])
 
 
-# --- end to end: synthetic pose sequences through compute_metrics -------------------------------------------
+# --- end to end: synthetic pose sequences through compute_metrics ---------------------------------
 
 
 @pytest.mark.parametrize(

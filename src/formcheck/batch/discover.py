@@ -105,8 +105,8 @@ def read_manifest(manifest: str | Path, base: str | Path | None = None) -> list[
     unknown = [c for c in columns if c not in MANIFEST_COLUMNS]
     if unknown or "path" not in columns or len(set(columns)) != len(columns):
         raise InputError(
-            f"{manifest}:1: expected a header of distinct columns among {', '.join(MANIFEST_COLUMNS)} "
-            f"including path, got {', '.join(header)}"
+            f"{manifest}:1: expected a header of distinct columns among "
+            f"{', '.join(MANIFEST_COLUMNS)} including path, got {', '.join(header)}"
         )
     entries: list[VideoEntry] = []
     first_line: dict[Path, int] = {}

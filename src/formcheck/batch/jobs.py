@@ -78,7 +78,7 @@ class HashCache:
 
 
 def job_dirname(video: str | Path, sha256: str) -> str:
-    """Folder name ``<stem>-<sha[:10]>`` with the stem reduced to ``[A-Za-z0-9._-]`` (60 chars max)."""
+    """Folder name ``<stem>-<sha[:10]>``, the stem reduced to ``[A-Za-z0-9._-]`` (60 chars max)."""
     stem = _UNSAFE.sub("_", Path(video).stem).strip("._")[:60] or "video"
     return f"{stem}-{sha256[:HASH_PREFIX]}"
 
@@ -148,7 +148,7 @@ class JobResult:
 
     @property
     def outcome(self) -> str:
-        """The row's status: ``analysed``, ``no_person``, ``no_squat`` (from the report) or ``failed``."""
+        """The row's status: ``analysed``, ``no_person``, ``no_squat`` (reported) or ``failed``."""
         return str(self.summary.get("status", "analysed")) if self.status == "ok" else "failed"
 
     def to_json(self) -> str:
@@ -183,7 +183,7 @@ def read_marker(outdir: str | Path) -> JobResult | None:
 
 
 def finished(outdir: str | Path, sha256: str, settings_key: str) -> JobResult | None:
-    """The marker's result when ``outdir`` holds a finished job for this video and these settings."""
+    """The marker's result when ``outdir`` holds a finished job for this video and settings."""
     result = read_marker(outdir)
     if result is None or result.sha256 != sha256 or result.settings_key != settings_key:
         return None

@@ -183,12 +183,13 @@ document.querySelectorAll('table.sortable').forEach(function (t) {
 """
 
 _CSS = """
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1d1d1f;
- background:#f4f5f7}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
+ color:#1d1d1f;background:#f4f5f7}
 main{max-width:1400px;margin:0 auto;padding:16px}
 h1{font-size:1.4rem;margin:.2em 0}h2{font-size:1.15rem;margin:1.2em 0 .4em}
 h3{font-size:1rem;margin:1em 0 .3em}
-section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+section{background:#fff;border-radius:10px;padding:14px;margin:12px 0;
+ box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .wrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:.9rem;min-width:100%}
 th,td{padding:5px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
@@ -226,7 +227,8 @@ def _sparkline(
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2"/>' for x, y in coords)
     title = ", ".join(f"{labels[i]}: {v:g}" for i, v in pts)
     return (
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        f'<svg class="spark" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
         f"<title>{_esc(title)}</title>"
         f'<polyline points="{line}" fill="none" stroke="#2c6fbb" stroke-width="1.5"/>'
         f'<g fill="#2c6fbb">{dots}</g></svg>'
@@ -344,7 +346,10 @@ def render_index(
 ) -> str:
     """The whole ``index.html`` page: no network, one inline script allowed by its hash."""
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
-    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
+    csp = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{script_hash}'"
+    )
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     facts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
     with_patients = any(r["patient_id"] for r in rows)
@@ -357,8 +362,9 @@ def render_index(
                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
                 f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
                 f"<h1>{_esc(title)}</h1>",
-                f'<p class="sub">{len(rows)} videos: {_esc(facts)}. Click a column heading to sort; '
-                "pass = share of judged repetitions that passed the rule. Table also in "
+                f'<p class="sub">{len(rows)} videos: {_esc(facts)}. '
+                "Click a column heading to sort; pass = share of judged repetitions that passed "
+                "the rule. Table also in "
                 '<a href="summary.csv">summary.csv</a>.</p>',
                 f"<section>{_main_table(rows, rules, with_patients)}</section>",
                 _patients(rows, rules),

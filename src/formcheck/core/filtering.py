@@ -137,7 +137,7 @@ def lowpass(
 def lowpass_rows(
     x: np.ndarray, fps: float, cutoff_hz: float = CUTOFF_HZ, order: int = FILTER_ORDER
 ) -> np.ndarray:
-    """`lowpass` of ``(M, T)`` rows (time last); rows sharing a NaN pattern are filtered together."""
+    """`lowpass` of ``(M, T)`` rows (time last); rows with one NaN pattern are filtered together."""
     from scipy.signal import butter
 
     x = np.asarray(x, dtype=np.float64)

@@ -124,8 +124,8 @@ FPPA_MIN_FLEXION_DEG = 20.0
 FPPA_MIN_HIP_DROP = 0.05
 #: Horizontal field of view across the long side of the image assumed for `hip_below_axis`.
 FIELD_OF_VIEW_DEG = 70.0
-#: `knee_flexion_front` is valid only in front-view stretches at least this long (seconds): a frame or
-#: two flagged front while the body turns, or while the tracking slips, is not a front view.
+#: `knee_flexion_front` is valid only in front-view stretches at least this long (seconds): a frame
+#: or two flagged front while the body turns, or while the tracking slips, is not a front view.
 MIN_FRONT_RUN_S = 0.5
 #: `knee_flexion_front` stands in for the 3-D angle only where it reads at least this (deg): near
 #: a straight leg it is ambiguous (a thigh tilting towards a camera above the hips first looks
@@ -393,7 +393,8 @@ def _clean(
 
 
 def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: float) -> None:
-    """`formcheck.core.filtering.find_leg_swaps` on knees and ankles; swap the legs back in place."""
+    """Leg swaps (`formcheck.core.filtering.swaps_from_sum_and_difference` on knees and ankles),
+    swapped back in place."""
     knees, ankles = (
         [_SLOT["left_knee"], _SLOT["right_knee"]],
         [_SLOT["left_ankle"], _SLOT["right_ankle"]],
@@ -404,7 +405,8 @@ def _repair_swaps(pix: np.ndarray, world: np.ndarray, vis: np.ndarray, fps: floa
     )  # a subsample is plenty for a median
     if not (np.isfinite(scale) and scale > 0):
         return
-    # Sum and difference of the left and right knee + ankle, image / shank pixels and world / 0.4 m, float32.
+    # Sum and difference of the left and right knee + ankle, image / shank pixels and world / 0.4 m,
+    # float32.
     use_world = bool(np.isfinite(world[knees[0], 0]).any())
     rows = 4 + (6 if use_world else 0)  # 2 landmarks x (x, y) [+ 2 x (x, y, z)]
     total, diff = (
@@ -482,7 +484,8 @@ def _leg_metrics(
     return out
 
 
-#: Metrics judged only from the side or only from the front: not low-passed when no frame has that view.
+#: Metrics judged only from the side or only from the front: not low-passed when no frame has that
+#: view.
 _SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
 _FRONT_ONLY = {
     f"{m}_{s}"

@@ -34,7 +34,8 @@ class Metric:
         valid = np.asarray(self.valid, dtype=bool) & np.isfinite(values)
         if values.ndim != 1 or valid.shape != values.shape:
             raise ValueError(
-                f"{self.name}: expected values and valid of shape (T,), got {values.shape} and {valid.shape}"
+                f"{self.name}: expected values and valid of shape (T,), "
+                f"got {values.shape} and {valid.shape}"
             )
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "valid", valid)

@@ -122,8 +122,8 @@ class RepParams:
                 )
         if self.max_duration_s <= self.min_duration_s:
             raise ValueError(
-                f"RepParams.max_duration_s: expected more than min_duration_s ({self.min_duration_s}), "
-                f"got {self.max_duration_s}"
+                "RepParams.max_duration_s: expected more than min_duration_s "
+                f"({self.min_duration_s}), got {self.max_duration_s}"
             )
 
     def half_window(self, fps: float) -> int:
@@ -372,7 +372,8 @@ def _largest_reversal(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
         return np.empty(0)
     flat, lengths, offsets = _ragged(lo, hi)
     v = np.where(np.isfinite(x[flat]), x[flat], np.nan)
-    # One accumulate over all ranges: lift range k by k * step so no maximum carries over between ranges.
+    # One accumulate over all ranges: lift range k by k * step so no maximum carries over between
+    # ranges.
     finite = v[np.isfinite(v)]
     step = 2.0 * (np.ptp(finite) + 1.0) if finite.size else 1.0
     lift = np.repeat(np.arange(lo.size) * step, lengths)
@@ -590,7 +591,8 @@ def settled(
         & (x[s] <= x[np.maximum(s - 1, 0)])
         & (x[s] <= x[s + 1])
     )
-    # The left base as find_peaks has it: the lowest point back to the last higher frame, within h frames.
+    # The left base as find_peaks has it: the lowest point back to the last higher frame, within h
+    # frames.
     lo = np.maximum(b - h, 0)
     flat, lengths, offsets = _ragged(lo, b)
     higher = np.maximum.reduceat(np.where(x[flat] > np.repeat(top, lengths), flat, -1), offsets)

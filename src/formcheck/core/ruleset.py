@@ -439,9 +439,8 @@ def resolve_rules(rules: str | Path | None) -> RulesSource:
         return RulesSource(f"{name}.toml", name, resource, shipped=True)
     p = Path(rules)
     if not p.is_file():
-        raise InputError(
-            f"{p}: {'is a directory' if p.is_dir() else 'no such file'}, expected a rule file (.toml)"
-        )
+        problem = "is a directory" if p.is_dir() else "no such file"
+        raise InputError(f"{p}: {problem}, expected a rule file (.toml)")
     return RulesSource(str(p), str(p.resolve()), p, shipped=False)
 
 

@@ -55,7 +55,7 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
-# --- ragged windows over frames ------------------------------------------------------------------------
+# --- ragged windows over frames -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def rep_views(metrics: MetricSet, reps: Reps) -> np.ndarray:
     return np.where(known.sum(axis=1) > 0, best, VIEW_UNKNOWN).astype(np.int8)
 
 
-# --- results ---------------------------------------------------------------------------------------------
+# --- results --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -427,7 +427,7 @@ class SetScore:
         }
 
 
-# --- evaluation --------------------------------------------------------------------------------------------
+# --- evaluation -----------------------------------------------------------------------------------
 
 
 class _Evaluator:

@@ -115,8 +115,9 @@ def write_record(outdir: Path, seq: PoseSequence, video: Path, rules: RuleSet) -
 
 
 def write_live_json(outdir: Path, summary: Summary, events: list[RepEvent]) -> Path:
-    """``outdir/live.json``: the reps as counted live (frames index session.mp4 and landmarks.npz),
-    every rep event in order, and the session's figures (fps, latency in seconds, dropped frames)."""
+    """``outdir/live.json``: the reps as counted live (frames index session.mp4 and
+    landmarks.npz), every rep event in order, and the session's figures (fps, latency in
+    seconds, dropped frames)."""
     import json
     from dataclasses import asdict
 

@@ -66,7 +66,7 @@ GOOD_REP = "Good rep"
 
 
 class Display(Protocol):
-    """What `run` draws on: returns the key action (``"quit"``, ``"reset"``, ``"pause"`` or None)."""
+    """What `run` draws on; returns the key action (``"quit"``, ``"reset"``, ``"pause"``, None)."""
 
     def show(self, feedback: Feedback, paused: bool = False) -> str | None: ...
 
@@ -160,7 +160,7 @@ class LiveSession:
         self._metrics_at = -np.inf
         self._knee = np.full(2, np.nan)
 
-    # --- per frame ---------------------------------------------------------------------------------------
+    # --- per frame --------------------------------------------------------------------------------
 
     def process(self, frame: Frame) -> Feedback:
         """Pose, metrics, reps and feedback for ``frame``."""
@@ -218,10 +218,10 @@ class LiveSession:
         self.log += events
         return events
 
-    # --- internals ---------------------------------------------------------------------------------------
+    # --- internals --------------------------------------------------------------------------------
 
     def _window(self) -> tuple[PoseSequence, MetricSet]:
-        """The trailing window (reaching LEAD_S before the oldest unsettled frame) and its metrics."""
+        """The trailing window (from LEAD_S before the oldest unsettled frame) and its metrics."""
         ts = self.buffer.timestamps
         start_t = ts[-1] - self.window_s
         if self.n_settled < len(ts):
@@ -347,7 +347,8 @@ class LiveSession:
     def _scored(
         self, start: int, bottom: int, end: int, number: int, final: bool = False, kind: str = NEW
     ) -> RepEvent:
-        """Score one rep on its frames of the settled metrics (and those of its "top" phase around it)."""
+        """Score one rep on its frames of the settled metrics (and those of its "top" phase
+        around it)."""
         ts = self.store.timestamps
         lo = min(start, int(np.searchsorted(ts, ts[start] - self._top_s - 1e-6, side="left")))
         hi = max(end + 1, int(np.searchsorted(ts, ts[end] + self._top_s + 1e-6, side="right")))
@@ -396,7 +397,7 @@ class LiveSession:
             if event.kind != WITHDRAWN:
                 self.cues.offer(event.cue or GOOD_REP, now)
 
-    # --- results -----------------------------------------------------------------------------------------
+    # --- results ----------------------------------------------------------------------------------
 
     @property
     def reps(self) -> list[RepEvent]:

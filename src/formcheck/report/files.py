@@ -1,4 +1,4 @@
-"""Names of the files a report folder holds (``formcheck analyze``, ``live --record``, ``batch``)."""
+"""Names of the files in a report folder (``formcheck analyze``, ``live --record``, ``batch``)."""
 
 REPORT_HTML = "report.html"
 REPORT_JSON = "report.json"

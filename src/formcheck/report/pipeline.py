@@ -86,7 +86,8 @@ def _check_cache_matches(
         )
     if abs(len(seq) - frames) > max(2, 0.02 * frames):
         raise InputError(
-            f"{cache}: landmarks cover {len(seq)} frames, expected about {frames} like the video given"
+            f"{cache}: landmarks cover {len(seq)} frames, "
+            f"expected about {frames} like the video given"
         )
 
 
