@@ -431,3 +431,12 @@ def test_rule_targets_name_the_views_of_each_limit() -> None:
     assert targets["depth"] == "at least 110° from the side, at least 100° at 45° or from the front"
     assert targets["full_extension"] == "at most 10°"  # one limit, whichever angle measures it
     assert targets["knees_over_feet"] == "at most 12°"
+
+
+def test_every_knee_angle_the_report_marks_has_landmarks_to_draw() -> None:
+    """A still of a rep that passed every check marks the knee_bend; the drawing must know it."""
+    from formcheck.media.annotate import METRIC_LANDMARKS
+    from formcheck.report.plots import KNEE_ANGLES
+
+    for base in KNEE_ANGLES:
+        assert {f"{base}_left", f"{base}_right"} <= set(METRIC_LANDMARKS), base

@@ -51,6 +51,8 @@ METRIC_LANDMARKS: dict[str, tuple[int, ...]] = {
     "knee_flexion_image_right": (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE),
     "knee_flexion_front_left": (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE),
     "knee_flexion_front_right": (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE),
+    "knee_bend_left": (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE),
+    "knee_bend_right": (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE),
     "fppa_left": (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE),
     "fppa_right": (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE),
     "medial_knee_shift_left": (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE),
