@@ -216,3 +216,23 @@ def test_judgeable_from_takes_a_view_name_or_an_array_of_them() -> None:
     assert side.judgeable_from("side") and not side.judgeable_from("front")
     np.testing.assert_array_equal(side.judgeable_from(views), [False, True, False])
     np.testing.assert_array_equal(anywhere.judgeable_from(views), [True, True, True])
+
+
+def test_resolve_rules_is_the_one_place_a_file_or_a_set_name_is_told_apart(tmp_path) -> None:
+    import hashlib
+
+    from formcheck.batch.jobs import rules_sha256
+    from formcheck.core.ruleset import DEFAULT_RULES, resolve_rules
+    from formcheck.errors import InputError
+
+    shipped = resolve_rules(None)
+    assert shipped.shipped and shipped.spec == DEFAULT_RULES == resolve_rules(DEFAULT_RULES).spec
+    assert shipped.label == f"{DEFAULT_RULES}.toml"
+    own = tmp_path / "mine.toml"
+    own.write_bytes(shipped.read_bytes().replace(b"threshold = 110.0", b"threshold = 105.0"))
+    source = resolve_rules(own)
+    assert not source.shipped and source.spec == str(own.resolve()) and source.label == str(own)
+    assert load_rules(own)["depth"].primary.threshold == 105.0
+    assert rules_sha256(own) == hashlib.sha256(own.read_bytes()).hexdigest() != rules_sha256(None)
+    with pytest.raises(InputError, match="no such file, expected a rule file"):
+        resolve_rules(tmp_path / "missing.toml")
