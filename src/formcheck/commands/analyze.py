@@ -66,11 +66,14 @@ def analyze(
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
 
+    from ..report.outputs import check_outdir
     from ..report.pipeline import AnalyzeOptions, run
 
+    outdir = outdir or default_outdir(video)
+    check_outdir(outdir)  # an unusable OUTDIR is refused before the pose model starts
     options = AnalyzeOptions(
         video=video,
-        outdir=outdir or default_outdir(video),
+        outdir=outdir,
         rules=rules,
         model=model,
         write_video=not no_video,

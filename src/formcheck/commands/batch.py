@@ -87,8 +87,10 @@ def batch(
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
     from ..core.ruleset import load_rules
+    from ..report.outputs import check_outdir
 
     entries = _entries(input, outdir, manifest)
+    check_outdir(outdir)
     if rules is not None:
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)

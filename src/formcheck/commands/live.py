@@ -92,6 +92,10 @@ def live(
         )
     ruleset = load_rules(rules)
     model_file = resolve_model(model)
+    if record is not None:
+        from ..report.outputs import check_outdir
+
+        check_outdir(record)
 
     from ..live.capture import CameraSource, Capture, FileSource
     from ..live.display import HeadlessDisplay, WindowDisplay
