@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..report.outputs import check_writable
 from .options import ModelOption
 
 
@@ -54,6 +55,7 @@ def landmarks(
     targets = [out] if csv is None else [out, csv]
     for target in targets:
         _check_output(target, video)
+        check_writable(target.parent, target)  # refused before the pose model starts
     probe(video)  # bad video: fail before loading the model
     model_file = resolve_model(model)
     from ..media.pose import extract
@@ -63,7 +65,7 @@ def landmarks(
     try:  # the CSV first: if either write fails, no output of this run is left
         if csv is not None:
             written.append(save_csv(seq, csv))
-        written.insert(0, save(seq, out))
+        written.insert(0, save(seq, out, video=video))
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)

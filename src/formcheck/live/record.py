@@ -113,7 +113,7 @@ def write_record(
     from ..report.pipeline import AnalyzeOptions, run
 
     with tempfile.TemporaryDirectory(prefix=".formcheck-live-", dir=outdir.parent) as tmp:
-        cache = save(seq, Path(tmp) / "landmarks.npz")
+        cache = save(seq, Path(tmp) / "landmarks.npz", video=video)
         result = run(
             AnalyzeOptions(video=video, outdir=outdir, rules=rules, landmarks=cache, progress=False)
         )

@@ -229,7 +229,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     from ..core.reps import find_reps
     from ..core.ruleset import load_rules
     from ..core.scoring import score_reps
-    from ..media.cache import load, save
+    from ..media.cache import check_video, load, save
     from ..media.video import probe
     from . import csv as csv_tables
     from .build import build_report
@@ -245,6 +245,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     ruleset = load_rules(options.rules)
     if options.landmarks is not None:
         seq = load(options.landmarks)
+        check_video(seq, options.landmarks, options.video)
         _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     else:
@@ -312,7 +313,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
             csv_tables.frames_csv(metrics, spans, seq.detected), encoding="utf-8"
         )
         (stage / REPS_CSV).write_text(csv_tables.reps_csv(report), encoding="utf-8")
-        save(seq, stage / LANDMARKS_NPZ)
+        save(seq, stage / LANDMARKS_NPZ, video=options.video)
         plots = standard_plots(metrics, report)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
