@@ -46,6 +46,8 @@ class AnalyzeOptions:
     blur_faces: bool = False
     landmarks: Path | None = None
     progress: bool = True
+    #: Write the video's absolute path into the report (default: its file name only).
+    full_paths: bool = False
 
 
 @dataclass
@@ -290,7 +292,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         "annotated_video": ANNOTATED_MP4 if options.write_video else None,
     }
     report = build_report(
-        video_path=options.video,
+        video_path=options.video.resolve() if options.full_paths else options.video.name,
         width=info.width,
         height=info.height,
         seq=seq,
