@@ -49,14 +49,14 @@ def landmarks(
     """Run the pose model on every frame of VIDEO and save the landmarks (frames with no person are NaN)."""
     from ..media.cache import save, save_csv
     from ..media.model import resolve_model
-    from ..media.video import probe
+    from ..media.video import check_size, probe
 
     out = output or default_output(video)
     targets = [out] if csv is None else [out, csv]
     for target in targets:
         _check_output(target, video)
         check_writable(target.parent, target)  # refused before the pose model starts
-    probe(video)  # bad video: fail before loading the model
+    check_size(probe(video))  # bad video: fail before loading the model
     model_file = resolve_model(model)
     from ..media.pose import extract
 

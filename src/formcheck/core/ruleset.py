@@ -381,8 +381,15 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         return parse_rules(tomllib.loads(resource.read_text(encoding="utf-8")), f"{name}.toml")
     p = Path(path)
     if not p.is_file():
+        import difflib
+
+        problem = "is a directory" if p.is_dir() else "no such file"
+        names = shipped_rule_sets()
+        close = difflib.get_close_matches(str(path), names, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
         raise InputError(
-            f"{p}: {'is a directory' if p.is_dir() else 'no such file'}, expected a rule file (.toml)"
+            f"{p}: {problem}, expected a rule file (.toml) or a shipped rule set "
+            f"({', '.join(names)}){hint}"
         )
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))

@@ -65,8 +65,9 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
         container.close()
         raise InputError(f"{path}: is a text file, expected a video")
     if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+        kind = _image_kind(container, fmt)
         container.close()
-        raise InputError(f"{path}: is an image ({fmt.removesuffix('_pipe')}), expected a video")
+        raise InputError(f"{path}: is an image ({kind}), expected a video")
     cover_art = av.stream.Disposition.attached_pic
     videos = [s for s in container.streams.video if not s.disposition & cover_art]
     if not videos:
@@ -78,6 +79,17 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
             f"{path}: contains no video stream (found {found or 'nothing'}), expected a video"
         )
     return container, videos[0]
+
+
+#: What people call the images FFmpeg's image demuxers read, by codec.
+_IMAGE_KINDS = {"mjpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WebP", "bmp": "BMP"}
+
+
+def _image_kind(container: av.container.InputContainer, fmt: str) -> str:
+    """ "JPEG", "PNG", ... for an image container (FFmpeg's demuxer names, e.g. "image2", mean
+    nothing to people)."""
+    codec = container.streams.video[0].codec_context.name if container.streams.video else ""
+    return _IMAGE_KINDS.get(codec) or (codec or fmt.removesuffix("_pipe")).upper()
 
 
 def _reason(exc: BaseException) -> str:
@@ -139,6 +151,22 @@ def probe(path: str | Path) -> VideoInfo:
             duration_s=duration,
             rotation=rotation,
             codec=stream.codec_context.name,
+        )
+
+
+#: Smallest width and height (pixels) formcheck analyses. A standing person fills at most the
+#: frame's height, so below 64 px a shank spans under about 10 px: a one-pixel landmark error then
+#: turns a knee angle by 5 degrees or more, as much as the rules' tolerances (e.g. knee valgus),
+#: and the pose model (224-256 px inputs) sees the person upscaled more than 4 times.
+MIN_SIDE_PX = 64
+
+
+def check_size(info: VideoInfo) -> None:
+    """Raise :class:`InputError` if the video is too small to find and measure a person in."""
+    if min(info.width, info.height) < MIN_SIDE_PX:
+        raise InputError(
+            f"{info.path}: video too small ({info.width}x{info.height} pixels), expected at least "
+            f"{MIN_SIDE_PX} pixels on each side to find and measure a person"
         )
 
 

@@ -232,7 +232,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     from ..core.ruleset import load_rules
     from ..core.scoring import score_reps
     from ..media.cache import check_video, load, save
-    from ..media.video import probe
+    from ..media.video import check_size, probe
     from . import csv as csv_tables
     from .build import build_report
     from .html import render_html
@@ -244,6 +244,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     warnings: list[str] = []
     t0 = time.perf_counter()
     info = probe(options.video)
+    check_size(info)
     ruleset = load_rules(options.rules)
     if options.landmarks is not None:
         seq = load(options.landmarks)
