@@ -74,6 +74,27 @@ def usage_line(exc: Exception, argv: list[str]) -> str:
     return f"formcheck: error: {' '.join(message.split())} (see {path} --help)"
 
 
+def _show_warnings() -> None:
+    """Show each `DamagedVideoWarning` once, as one ``formcheck: warning:`` line on stderr
+    (a video is read twice: for the pose and for the annotated video)."""
+    import warnings
+
+    from .errors import DamagedVideoWarning
+
+    shown: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if not issubclass(category, DamagedVideoWarning):
+            return default(message, category, filename, lineno, file, line)
+        if str(message) not in shown:
+            shown.add(str(message))
+            typer.echo(f"formcheck: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", DamagedVideoWarning)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM and SIGHUP end the run as Ctrl-C does: staging removed, "interrupted", exit 130."""
     raise KeyboardInterrupt
@@ -91,6 +112,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, _interrupt)
+    _show_warnings()
     argv = sys.argv[1:]
     try:
         code = app(args=argv, prog_name="formcheck", standalone_mode=False)

@@ -21,3 +21,8 @@ class NoPersonError(FormcheckError):
     """No person (or no squat) was found in the input."""
 
     exit_code = 2
+
+
+class DamagedVideoWarning(UserWarning):
+    """Part of a video could not be read (damaged packets, a cut-off end); the rest was analysed.
+    The CLI shows it as one ``formcheck: warning:`` line."""
