@@ -13,7 +13,7 @@ import typer
 
 from . import __version__
 from .commands import register
-from .errors import FormcheckError
+from .errors import FormcheckError, Interrupted
 
 app = typer.Typer(
     name="formcheck",
@@ -116,6 +116,9 @@ def main() -> None:
     argv = sys.argv[1:]
     try:
         code = app(args=argv, prog_name="formcheck", standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"formcheck: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except FormcheckError as exc:
         typer.echo(f"formcheck: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -135,5 +138,7 @@ def main() -> None:
             sys.exit(0)
         typer.echo(usage_line(exc, argv), err=True)
         sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    if code == 130:  # typer returns Ctrl-C (and our SIGTERM, SIGHUP) as exit code 130
+        typer.echo("formcheck: interrupted", err=True)
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -100,12 +100,11 @@ def batch(
             entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress
         )
     except KeyboardInterrupt:
-        typer.echo(
-            "formcheck: batch interrupted; finished videos are kept: run the same command again to "
-            "finish the rest",
-            err=True,
-        )
-        raise typer.Exit(130) from None
+        from ..errors import Interrupted
+
+        raise Interrupted(
+            "interrupted; finished videos are kept: run the same command again to finish the rest"
+        ) from None
     csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
     counts = ", ".join(
         f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items())
