@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from conftest import _noise_frames, make_bad_input, set_mp4_display_matrix
 
+from formcheck.core.sequence import PoseSequence
 from formcheck.media.cache import save
 from formcheck.testing import squat_sequence_with_truth
 
@@ -124,6 +125,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     c["vfr"] = encode(
         root / "vfr.mp4", grey, pts_ms=list(np.concatenate([[0], np.cumsum(steps[1:])]))
     )
+    nobody = PoseSequence.from_image_landmarks(np.full((14, 33, 4), np.nan), 30.0, (64, 64))
+    c["truncated_cache"] = save(nobody, root / "cut.npz", video=c["truncated_faststart"])
     other = [np.full((SIZE[1], SIZE[0], 3), 60, np.uint8)] * n
     c["other_video"] = encode(root / "side.mp4", other)
     c["bound_cache"] = save(seq, root / "front_landmarks.npz", video=c["video"])
@@ -233,6 +236,9 @@ CASES: dict[str, Case] = {
         "landmarks of another video (squat.mp4,",
     ),
     "cache_of_another_size": Case(_from_cache("other_size"), 1, "landmarks are for a 120x160"),
+    "own_cache_of_a_truncated_video": Case(  # fewer frames than declared: the fingerprint decides
+        _from_cache("truncated_faststart", "truncated_cache"), 2, "No person was found", 1, REPORT
+    ),
     # other commands
     "landmarks_into_folder": Case(
         lambda c, w: ["landmarks", c["video"], "-o", c["empty_folder"]], 1, "is a directory"

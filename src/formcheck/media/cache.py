@@ -99,11 +99,12 @@ def video_fingerprint(video: str | Path) -> dict[str, str]:
     }
 
 
-def check_video(seq: PoseSequence, cache: str | Path, video: str | Path) -> None:
+def check_video(seq: PoseSequence, cache: str | Path, video: str | Path) -> bool:
     """Raise :class:`InputError` naming both files unless ``seq`` (loaded from ``cache``) holds the
     landmarks of ``video``. A cache without a fingerprint (an earlier formcheck's, or made in
     Python) is refused only when it names another video file (a source with a file extension):
-    nothing more can be checked, and the caller still compares image size and frame count."""
+    nothing more can be checked, and the caller should compare image size and frame count.
+    Returns True when the fingerprint proved the cache is ``video``'s."""
     video = Path(video)
     recorded = seq.meta.get("video_sha256_ends")
     if recorded is None:
@@ -113,7 +114,7 @@ def check_video(seq: PoseSequence, cache: str | Path, video: str | Path) -> None
                 f"{cache}: landmarks of {name}, not of {video} "
                 "(run without --landmarks to extract them from this video)"
             )
-        return
+        return False
     if video_fingerprint(video)["video_sha256_ends"] != recorded:
         name = seq.meta.get("video_name") or Path(seq.source).name or "another video"
         size = seq.meta.get("video_size", "?")
@@ -121,6 +122,7 @@ def check_video(seq: PoseSequence, cache: str | Path, video: str | Path) -> None
             f"{cache}: landmarks of another video ({name}, {size} bytes), not of {video} "
             "(run without --landmarks to extract them from this video)"
         )
+    return True
 
 
 def save(seq: PoseSequence, path: str | Path, video: str | Path | None = None) -> Path:

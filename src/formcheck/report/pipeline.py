@@ -248,8 +248,8 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     ruleset = load_rules(options.rules)
     if options.landmarks is not None:
         seq = load(options.landmarks)
-        check_video(seq, options.landmarks, options.video)
-        _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
+        if not check_video(seq, options.landmarks, options.video):  # no fingerprint: compare
+            _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     else:
         from ..media.model import resolve_model
