@@ -75,7 +75,9 @@ def check_writable(folder: str | Path, target: str | Path | None = None) -> None
     while not base.exists() and base != base.parent:
         base = base.parent
     if not base.is_dir():
-        raise InputError(f"{target}: {base} is a file, expected a folder to write the output in")
+        raise InputError(
+            f"{target}: cannot write, {base} is a file, expected a folder to write the output in"
+        )
     try:
         Path(tempfile.mkdtemp(prefix=".formcheck-probe-", dir=base)).rmdir()
     except OSError as exc:
