@@ -216,7 +216,6 @@ BAD_INPUTS: dict[str, str] = {
     "text_named_mp4": "not a readable video",
     "zero_bytes": "empty file",
     "truncated": "not a readable video",
-    "truncated_faststart": "truncated video",
     "corrupt": "corrupt video data",
     "no_decodable_frames": "no decodable video frames",
     "no_video_stream": "no video stream",

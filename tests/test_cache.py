@@ -44,7 +44,7 @@ def test_round_trip_is_exact_including_nan_rows(tmp_path: Path) -> None:
     assert back.detected.sum() == len(seq) - 3
     assert back.fps == seq.fps
     assert back.image_size == seq.image_size
-    assert back.source == seq.source
+    assert back.source == "squat é.mp4"  # the file name only: folders name patients
     assert back.model_sha256 == seq.model_sha256
     assert back.meta == seq.meta
 
@@ -199,3 +199,59 @@ def test_sequence_from_image_landmarks_of_other_tools() -> None:
     assert seq.detected.tolist() == [True, True, False, True, True] and seq.source == "other.csv"
     with pytest.raises(ValueError, match=r"points: expected shape \(T, 33, 4\), got \(5, 33, 3\)"):
         PoseSequence.from_image_landmarks(points[..., :3], 25.0, (640, 480))
+
+
+def _two_videos(folder: Path) -> tuple[Path, Path]:
+    """Two files of the same size that differ only in their last byte (as two recordings would
+    differ somewhere): the fingerprint must tell them apart."""
+    a, b = folder / "front.mp4", folder / "side.mp4"
+    body = bytes(range(256)) * 20_000  # 5 MB: more than both hashed ends together
+    a.write_bytes(body + b"a")
+    b.write_bytes(body + b"b")
+    return a, b
+
+
+def test_cache_is_bound_to_its_video(tmp_path: Path) -> None:
+    front, side = _two_videos(tmp_path)
+    path = cache.save(_sequence(), tmp_path / "front.npz", video=front)
+    seq = cache.load(path)
+    assert seq.meta["video_name"] == "front.mp4"
+    assert seq.meta["video_size"] == str(front.stat().st_size)
+    cache.check_video(seq, path, front)  # its own video: accepted
+    with pytest.raises(InputError) as err:
+        cache.check_video(seq, path, side)
+    message = str(err.value)
+    assert str(path) in message and str(side) in message and "front.mp4" in message
+    assert "\n" not in message
+
+
+def test_fingerprint_reads_only_the_ends_of_the_file(tmp_path: Path) -> None:
+    front, _ = _two_videos(tmp_path)
+    before = cache.video_fingerprint(front)
+    data = bytearray(front.read_bytes())
+    data[len(data) // 2] ^= (
+        0xFF  # the middle is not hashed: the fingerprint is cheap, not a checksum
+    )
+    front.write_bytes(bytes(data))
+    assert cache.video_fingerprint(front) == before
+    data[0] ^= 0xFF
+    front.write_bytes(bytes(data))
+    assert cache.video_fingerprint(front) != before
+
+
+def test_cache_without_fingerprint_is_refused_only_for_another_named_video(tmp_path: Path) -> None:
+    front, side = _two_videos(tmp_path)
+    seq = cache.load(cache.save(_sequence(), tmp_path / "old.npz"))  # source "squat é.mp4"
+    with pytest.raises(InputError, match="landmarks of squat é.mp4, not of"):
+        cache.check_video(seq, tmp_path / "old.npz", front)
+    renamed = tmp_path / "squat é.mp4"
+    front.rename(renamed)
+    cache.check_video(seq, tmp_path / "old.npz", renamed)  # the same name: nothing else to check
+
+
+def test_pickled_npz_is_refused_without_numpy_advice(tmp_path: Path) -> None:
+    path = _rewritten(tmp_path, meta=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(InputError) as err:
+        cache.load(path)
+    assert "holds Python objects" in str(err.value)
+    assert "allow_pickle" not in str(err.value)

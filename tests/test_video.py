@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import set_mp4_display_matrix, write_video
 
-from formcheck.errors import InputError
+from formcheck.errors import DamagedVideoWarning, InputError
 from formcheck.media.video import probe, read_frames
 
 
@@ -164,16 +165,64 @@ def test_prefetch_reraises_decode_errors_in_the_reader(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("threads", [True, False])
-@pytest.mark.parametrize(
-    ("kind", "phrase"),
-    [("truncated_faststart", "truncated video"), ("corrupt", "corrupt video data")],
-)
-def test_cut_off_and_corrupt_files_are_told_apart_with_or_without_decoder_threads(
-    kind: str, phrase: str, threads: bool, tmp_path: Path
+def test_corrupt_file_is_refused_with_the_share_and_times_lost(
+    threads: bool, tmp_path: Path
 ) -> None:
-    """A file cut off mid-way holds fewer packets than its index lists; a corrupt one holds them all."""
+    """Half the coded frames zeroed: far more than MAX_DAMAGED_SHARE, refused, saying how much."""
     from conftest import make_bad_input
 
-    path = make_bad_input(kind, tmp_path)
-    with pytest.raises(InputError, match=phrase):
+    path = make_bad_input("corrupt", tmp_path)
+    with pytest.raises(InputError, match=r"corrupt video data, \d+ of its 20 frames cannot be"):
         list(read_frames(path, threads=threads))
+
+
+@pytest.mark.parametrize("threads", [True, False])
+def test_cut_off_file_is_read_up_to_the_cut_with_a_warning(threads: bool, tmp_path: Path) -> None:
+    """A file cut off mid-way holds fewer packets than its index lists: what is there is read."""
+    from conftest import make_bad_input
+
+    path = make_bad_input("truncated_faststart", tmp_path)
+    with pytest.warns(
+        DamagedVideoWarning,
+        match=r"truncated video, the file stops at 0.\d+ s of 1.00 s \(15 of its 30 frames\)",
+    ):
+        frames = list(read_frames(path, threads=threads))
+    assert 10 <= len(frames) <= 15
+
+
+def _damaged(path: Path, n: int = 90, start: float = 0.4, length: float = 0.03) -> Path:
+    """``n`` noise frames (keyframe every 15) with ``length`` of the coded data zeroed at ``start``."""
+    import struct
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"g": "15", "keyint_min": "15"}
+        for rgb in _frames(n, 64, 96):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"mdat")
+    end = at - 4 + struct.unpack(">I", data[at - 4 : at])[0]
+    a = at + 4 + int((end - at - 4) * start)
+    data[a : a + int((end - at - 4) * length)] = bytes(int((end - at - 4) * length))
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("threads", [True, False])
+def test_a_few_damaged_packets_cost_their_frames_not_the_video(
+    threads: bool, tmp_path: Path
+) -> None:
+    path = _damaged(tmp_path / "phone.mp4")
+    with pytest.warns(DamagedVideoWarning) as caught:
+        frames = list(read_frames(path, threads=threads))
+    assert 80 <= len(frames) < 90
+    (message,) = {str(w.message) for w in caught}
+    assert re.search(r"\d+ damaged frames? skipped \(1\.\d\d-1\.\d\d s\)", message), message
+    times = np.array([t for t, _ in frames])
+    assert np.all(np.diff(times) > 0) and times[-1] == pytest.approx(89 / 30)

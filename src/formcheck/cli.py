@@ -13,7 +13,7 @@ import typer
 
 from . import __version__
 from .commands import register
-from .errors import FormcheckError
+from .errors import FormcheckError, Interrupted
 
 app = typer.Typer(
     name="formcheck",
@@ -45,29 +45,100 @@ def _root(
 register(app)
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's exception base classes: typer >= 0.29 raises those of its own copy (``typer._click``),
+    which are not the separately installed click's."""
+    import click
+
+    bases: list[type[Exception]] = [click.ClickException]
+    vendored = getattr(getattr(typer, "_click", None), "exceptions", None)
+    if vendored is not None:
+        bases.append(vendored.ClickException)
+    return tuple(bases)
+
+
+def usage_line(exc: Exception, argv: list[str]) -> str:
+    """One line for a usage error: click's message, a "Did you mean" hint for a mistyped option,
+    and where to read the help."""
+    possibilities = sorted(getattr(exc, "possibilities", None) or ())
+    if possibilities and getattr(exc, "option_name", None):
+        message = f"No such option: {exc.option_name}. Did you mean {' or '.join(possibilities)}?"
+    else:
+        message = exc.format_message()  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        path = ctx.command_path
+    else:
+        commands = {c.name for c in app.registered_commands}
+        path = " ".join(["formcheck", *[a for a in argv[:1] if a in commands]])
+    return f"formcheck: error: {' '.join(message.split())} (see {path} --help)"
+
+
+def _show_warnings() -> None:
+    """Show each `DamagedVideoWarning` once, as one ``formcheck: warning:`` line on stderr
+    (a video is read twice: for the pose and for the annotated video)."""
+    import warnings
+
+    from .errors import DamagedVideoWarning
+
+    shown: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if not issubclass(category, DamagedVideoWarning):
+            return default(message, category, filename, lineno, file, line)
+        if str(message) not in shown:
+            shown.add(str(message))
+            typer.echo(f"formcheck: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", DamagedVideoWarning)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP end the run as Ctrl-C does: staging removed, "interrupted", exit 130."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Entry point: run the app, turning formcheck errors into one line on stderr."""
+    """Entry point: run the app, turning formcheck errors and usage errors into one line on stderr.
+
+    Exit codes: 0 done (bare ``formcheck`` prints the help), 1 bad input, 2 a usage error
+    (mistyped option or command, missing argument, value out of range) or no person / no squat,
+    130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
+    """
+    import signal
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, _interrupt)
+    _show_warnings()
+    argv = sys.argv[1:]
     try:
-        code = app(
-            standalone_mode=False
-        )  # click returns (not raises) typer.Exit codes in this mode
+        code = app(args=argv, prog_name="formcheck", standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"formcheck: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except FormcheckError as exc:
         typer.echo(f"formcheck: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        typer.echo("formcheck: aborted", err=True)
+        typer.echo("formcheck: interrupted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("formcheck: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except _usage_errors() as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `formcheck`: the help, printed above
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if message.strip():
+                typer.echo(message)
+            sys.exit(0)
+        typer.echo(usage_line(exc, argv), err=True)
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    if code == 130:  # typer returns Ctrl-C (and our SIGTERM, SIGHUP) as exit code 130
+        typer.echo("formcheck: interrupted", err=True)
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -21,3 +21,14 @@ class NoPersonError(FormcheckError):
     """No person (or no squat) was found in the input."""
 
     exit_code = 2
+
+
+class Interrupted(FormcheckError):
+    """The run was stopped (Ctrl-C, SIGTERM, SIGHUP); the message says what was kept."""
+
+    exit_code = 130
+
+
+class DamagedVideoWarning(UserWarning):
+    """Part of a video could not be read (damaged packets, a cut-off end); the rest was analysed.
+    The CLI shows it as one ``formcheck: warning:`` line."""

@@ -124,7 +124,7 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
             "" if status == "analysed" else s.get("message", "")
         )
         row = {
-            "path": e.name,
+            "path": Path(e.name).name if Path(e.name).is_absolute() else e.name,  # no folders
             "patient_id": e.patient_id,
             "session_date": e.session_date,
             "view": e.view,

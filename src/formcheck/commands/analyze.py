@@ -54,20 +54,32 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    full_paths: Annotated[
+        bool,
+        typer.Option(
+            "--full-paths",
+            help="Write the video's absolute path into the report. Default: its file name "
+            "only (folder names are often patients' names).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
 
+    from ..report.outputs import check_outdir
     from ..report.pipeline import AnalyzeOptions, run
 
+    outdir = outdir or default_outdir(video)
+    check_outdir(outdir)  # an unusable OUTDIR is refused before the pose model starts
     options = AnalyzeOptions(
         video=video,
-        outdir=outdir or default_outdir(video),
+        outdir=outdir,
         rules=rules,
         model=model,
         write_video=not no_video,
         blur_faces=blur_faces,
         landmarks=landmarks,
+        full_paths=full_paths,
     )
     result = run(options, console=Console(highlight=False))
     if result.exit_code:

@@ -84,8 +84,10 @@ def batch(
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
     from ..core.ruleset import load_rules, resolve_rules
+    from ..report.outputs import check_outdir
 
     entries = _entries(input, outdir, manifest)
+    check_outdir(outdir)
     if rules is not None:
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else resolve_rules(rules).spec  # absolute path or set name
@@ -95,12 +97,11 @@ def batch(
             entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress
         )
     except KeyboardInterrupt:
-        typer.echo(
-            "formcheck: batch interrupted; finished videos are kept: run the same command again to "
-            "finish the rest",
-            err=True,
-        )
-        raise typer.Exit(130) from None
+        from ..errors import Interrupted
+
+        raise Interrupted(
+            "interrupted; finished videos are kept: run the same command again to finish the rest"
+        ) from None
     csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
     counts = ", ".join(
         f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items())

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..report.outputs import check_writable
 from .options import ModelOption
 
 
@@ -48,13 +49,14 @@ def landmarks(
     """Run the pose model on every frame of VIDEO and save the landmarks (frames with no person are NaN)."""
     from ..media.cache import save, save_csv
     from ..media.model import resolve_model
-    from ..media.video import probe
+    from ..media.video import check_size, probe
 
     out = output or default_output(video)
     targets = [out] if csv is None else [out, csv]
     for target in targets:
         _check_output(target, video)
-    probe(video)  # bad video: fail before loading the model
+        check_writable(target.parent, target)  # refused before the pose model starts
+    check_size(probe(video))  # bad video: fail before loading the model
     model_file = resolve_model(model)
     from ..media.pose import extract
 
@@ -63,7 +65,7 @@ def landmarks(
     try:  # the CSV first: if either write fails, no output of this run is left
         if csv is not None:
             written.append(save_csv(seq, csv))
-        written.insert(0, save(seq, out))
+        written.insert(0, save(seq, out, video=video))
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)

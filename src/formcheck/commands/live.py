@@ -1,8 +1,8 @@
 """``formcheck live``: feedback while squatting, from a webcam or a video played as one.
 
 Exit codes: 0 when the session ends (the source ends or is lost, q, --max-seconds, or
-Ctrl-C: interrupting is how a headless session is meant to end, so it is a normal end
-with the summary and the record written); 1 for bad input (no such camera or file, no
+Ctrl-C, SIGTERM or SIGHUP: interrupting is how a headless session is meant to end, so it is
+a normal end with the summary and the record written); 1 for bad input (no such camera or file, no
 display for the window, a bad rule or model file). A second Ctrl-C while the record is
 being written aborts it (exit 130, nothing half-written).
 """
@@ -85,6 +85,10 @@ def live(
         )
     ruleset = load_rules(rules)
     model_file = resolve_model(model)
+    if record is not None:
+        from ..report.outputs import check_outdir
+
+        check_outdir(record)
 
     from ..live.capture import CameraSource, Capture, FileSource
     from ..live.display import HeadlessDisplay, WindowDisplay
@@ -101,7 +105,8 @@ def live(
         raise
     stop = threading.Event()
     previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+        sig: signal.signal(sig, lambda *_: stop.set())
+        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM))
     }
     capture = Capture(src, realtime=not no_drop)  # closes the source when its thread ends
     try:

@@ -80,7 +80,10 @@ def synth(
         float | None, _opt("--asymmetry", help="Left minus right peak knee flexion, deg.")
     ] = None,
     jitter: Annotated[
-        float | None, _opt("--jitter", help="Rep-to-rep variation, 0-1 (seeded).")
+        float | None,
+        typer.Option(
+            "--jitter", help="Rep-to-rep variation, 0-1 (seeded).", show_default=False, min=0, max=1
+        ),
     ] = None,
     shirt: Annotated[str | None, _opt("--shirt", help="Shirt colour '#RRGGBB' or 'R,G,B'.")] = None,
     shorts: Annotated[str | None, _opt("--shorts", help="Shorts colour.")] = None,

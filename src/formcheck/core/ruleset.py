@@ -439,8 +439,16 @@ def resolve_rules(rules: str | Path | None) -> RulesSource:
         return RulesSource(f"{name}.toml", name, resource, shipped=True)
     p = Path(rules)
     if not p.is_file():
+        import difflib
+
         problem = "is a directory" if p.is_dir() else "no such file"
-        raise InputError(f"{p}: {problem}, expected a rule file (.toml)")
+        names = shipped_rule_sets()
+        close = difflib.get_close_matches(str(rules), names, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise InputError(
+            f"{p}: {problem}, expected a rule file (.toml) or a shipped rule set "
+            f"({', '.join(names)}){hint}"
+        )
     return RulesSource(str(p), str(p.resolve()), p, shipped=False)
 
 

@@ -2,8 +2,11 @@
 
 The ``.npz`` holds the arrays exactly (float64, NaN rows kept) with a format
 version and the sha256 of the model that produced them, so scoring can be re-run
-without the pose model. Files are written to a temporary file in the same folder
-and renamed into place, so a failed write never leaves half a file.
+without the pose model. It is bound to its video: ``meta`` records the video's file
+name (never its folder), size and a hash of its first and last MiB
+(:func:`video_fingerprint`), and :func:`check_video` refuses it for any other video.
+Files are written to a temporary file in the same folder and renamed into place, so a
+failed write never leaves half a file.
 
 CSV columns, one row per frame: ``frame``, ``time_s`` (seconds from the first
 frame), ``detected`` (1 or 0), then for each of the 33 landmarks (names from
@@ -16,6 +19,7 @@ centre, y down). Frames with no person have empty cells.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -72,8 +76,62 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
-def save(seq: PoseSequence, path: str | Path) -> Path:
-    """Write ``seq`` to ``path`` (``.npz``, compressed) atomically; returns ``path``."""
+#: Bytes hashed at each end of a video for its fingerprint: the container header (and index when
+#: it is at the start) and the last coded frames (and index when it is at the end) differ between
+#: any two recordings, and hashing 2 MiB takes milliseconds however long the video is.
+FINGERPRINT_BYTES = 1 << 20
+
+
+def video_fingerprint(video: str | Path) -> dict[str, str]:
+    """``video_name`` (file name only), ``video_size`` (bytes) and ``video_sha256_ends`` (hex
+    sha256 of the size and the first and last `FINGERPRINT_BYTES`) of a video file."""
+    video = Path(video)
+    size = video.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(video, "rb") as fh:
+        digest.update(fh.read(FINGERPRINT_BYTES))
+        fh.seek(max(0, size - FINGERPRINT_BYTES))
+        digest.update(fh.read(FINGERPRINT_BYTES))
+    return {
+        "video_name": video.name,
+        "video_size": str(size),
+        "video_sha256_ends": digest.hexdigest(),
+    }
+
+
+def check_video(seq: PoseSequence, cache: str | Path, video: str | Path) -> bool:
+    """Raise :class:`InputError` naming both files unless ``seq`` (loaded from ``cache``) holds the
+    landmarks of ``video``. A cache without a fingerprint (an earlier formcheck's, or made in
+    Python) is refused only when it names another video file (a source with a file extension):
+    nothing more can be checked, and the caller should compare image size and frame count.
+    Returns True when the fingerprint proved the cache is ``video``'s."""
+    video = Path(video)
+    recorded = seq.meta.get("video_sha256_ends")
+    if recorded is None:
+        name = Path(seq.source).name
+        if Path(name).suffix and name != video.name:
+            raise InputError(
+                f"{cache}: landmarks of {name}, not of {video} "
+                "(run without --landmarks to extract them from this video)"
+            )
+        return False
+    if video_fingerprint(video)["video_sha256_ends"] != recorded:
+        name = seq.meta.get("video_name") or Path(seq.source).name or "another video"
+        size = seq.meta.get("video_size", "?")
+        raise InputError(
+            f"{cache}: landmarks of another video ({name}, {size} bytes), not of {video} "
+            "(run without --landmarks to extract them from this video)"
+        )
+    return True
+
+
+def save(seq: PoseSequence, path: str | Path, video: str | Path | None = None) -> Path:
+    """Write ``seq`` to ``path`` (``.npz``, compressed) atomically; returns ``path``. With
+    ``video``, the cache records that video's fingerprint (see :func:`check_video`). Only the
+    file name of ``seq.source`` is kept."""
+    meta = dict(seq.meta)
+    if video is not None:
+        meta.update(video_fingerprint(video))
     arrays = {
         "format": np.array(FORMAT),
         "format_version": np.array(FORMAT_VERSION),
@@ -83,9 +141,9 @@ def save(seq: PoseSequence, path: str | Path) -> Path:
         "timestamps": seq.timestamps,
         "fps": np.array(seq.fps, dtype=np.float64),
         "image_size": np.array(seq.image_size, dtype=np.int64),
-        "source": np.array(seq.source),
+        "source": np.array(Path(seq.source).name if seq.source else ""),
         "model_sha256": np.array(seq.model_sha256),
-        "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
+        "meta": np.array(json.dumps(meta, sort_keys=True)),
     }
     return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
@@ -99,6 +157,13 @@ def load(path: str | Path) -> PoseSequence:
             f"expected a landmark cache (.npz)"
         )
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if not magic.startswith(b"PK") and magic != b"\x93NUMPY":  # numpy would try pickle
+            raise InputError(
+                f"{path}: not a readable landmark cache, expected a .npz "
+                f"({'empty file' if not magic else 'not a zip archive'})"
+            )
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
             raise InputError(f"{path}: a single .npy array, expected a landmark cache (.npz)")
@@ -120,8 +185,13 @@ def load(path: str | Path) -> PoseSequence:
     except InputError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        if "allow_pickle" in str(exc):  # numpy's advice is for programmers: it would run code
+            raise InputError(
+                f"{path}: holds Python objects, expected a formcheck landmark cache (plain arrays)"
+            ) from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            f"{path}: not a readable landmark cache, expected a .npz ({exc})"
+            f"{path}: not a readable landmark cache, expected a .npz ({reason})"
         ) from None
     try:
         return PoseSequence(
@@ -175,8 +245,9 @@ def extract_cached(
     video: str | Path, path: str | Path, model: str | Path | ModelFile | None = None
 ) -> PoseSequence:
     """Landmarks of ``video``: loaded from the cache ``path`` when it holds this video's (same
-    file name) from the same model, else extracted with `formcheck.media.pose.extract` (no progress
-    bar) and saved there. ``model`` as for `extract` (None: the default model)."""
+    file name and fingerprint, see :func:`check_video`) from the same model, else extracted
+    with `formcheck.media.pose.extract` (no progress bar) and saved there.
+    ``model`` as for `extract` (None: the default model)."""
     from .model import ModelFile, resolve_model
     from .pose import extract
 
@@ -184,9 +255,14 @@ def extract_cached(
     path = Path(path)
     if path.is_file():
         seq = load(path)
-        if seq.model_sha256 == resolved.sha256 and Path(seq.source).name == Path(video).name:
-            return seq
+        try:
+            check_video(seq, path, video)
+        except InputError:
+            pass  # another video's: extract again
+        else:
+            if seq.model_sha256 == resolved.sha256 and Path(seq.source).name == Path(video).name:
+                return seq
     seq = extract(video, model=resolved, progress=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save(seq, path)
+    save(seq, path, video=video)
     return seq

@@ -12,6 +12,16 @@ two worker processes on two cores do not oversubscribe.
 MediaPipe's native code (LiteRT, absl) writes INFO/WARNING lines straight to file
 descriptor 2; :func:`open_landmarker` silences them for the landmarker's whole life
 (set ``FORMCHECK_NATIVE_LOGS=1`` to see them).
+
+Offline: the native library of mediapipe 1.2.x posts usage statistics to
+``https://play.googleapis.com/log`` through its bundled libcurl whenever a landmarker
+starts and stops (``tasks/cc/core/logging/google_internal``; the open-source tree has only a
+dummy logger, and nothing in the wheel switches the upload off: the task runner always
+builds the HTTP logger). :func:`keep_offline` stops it before any name lookup: libcurl reads
+the proxy for that URL from ``https_proxy`` (``all_proxy`` as a fallback) and refuses a proxy
+whose scheme it does not know, without resolving or connecting anything; ``no_proxy`` would
+bypass the proxy, so it is removed. :func:`create_landmarker` calls it first, so every
+process that runs the model (the CLI, batch workers, live mode) sends nothing anywhere.
 """
 
 from __future__ import annotations
@@ -36,6 +46,12 @@ REQUIRED_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 MIN_DETECTION_CONFIDENCE = 0.5
 MIN_PRESENCE_CONFIDENCE = 0.5
 MIN_TRACKING_CONFIDENCE = 0.5
+#: Proxy set by :func:`keep_offline`: a scheme libcurl does not support, on a reserved name
+#: (RFC 2606 ``.invalid``), so the upload fails before any lookup or connection.
+NO_NETWORK_PROXY = "formcheck-offline://no-network.invalid"
+#: Variables libcurl reads for the proxy of an https URL (lowercase first) and the bypass list.
+_PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY")
+_NO_PROXY_VARS = ("no_proxy", "NO_PROXY")
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,17 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def keep_offline() -> None:
+    """Stop MediaPipe's native usage upload in this process (and its children), before any
+    lookup or connection: point libcurl's proxy variables at `NO_NETWORK_PROXY` and remove the
+    ``no_proxy`` bypass (see the module docstring). formcheck itself opens no network
+    connection, so nothing it does needs those variables. Idempotent."""
+    for name in _PROXY_VARS:
+        os.environ[name] = NO_NETWORK_PROXY
+    for name in _NO_PROXY_VARS:
+        os.environ.pop(name, None)
+
+
 RunningMode = Literal["video", "live_stream", "image"]
 
 
@@ -169,6 +196,7 @@ def create_landmarker(
     needs ``result_callback``) or ``"image"``. Thresholds are confidences in [0, 1].
     Prefer :func:`open_landmarker`, which also closes it and keeps native logs quiet.
     """
+    keep_offline()  # before the native library starts its upload thread
     from mediapipe.tasks.python import BaseOptions, vision
 
     options = vision.PoseLandmarkerOptions(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,7 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import InputError
+from ..errors import DamagedVideoWarning, InputError
 
 #: FFmpeg demuxers that read still images; formcheck needs a video.
 _IMAGE_FORMATS = frozenset({"image2", "gif", "apng", "webp", "ico", "tiff", "bmp"})
@@ -65,8 +66,9 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
         container.close()
         raise InputError(f"{path}: is a text file, expected a video")
     if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+        kind = _image_kind(container, fmt)
         container.close()
-        raise InputError(f"{path}: is an image ({fmt.removesuffix('_pipe')}), expected a video")
+        raise InputError(f"{path}: is an image ({kind}), expected a video")
     cover_art = av.stream.Disposition.attached_pic
     videos = [s for s in container.streams.video if not s.disposition & cover_art]
     if not videos:
@@ -78,6 +80,17 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
             f"{path}: contains no video stream (found {found or 'nothing'}), expected a video"
         )
     return container, videos[0]
+
+
+#: What people call the images FFmpeg's image demuxers read, by codec.
+_IMAGE_KINDS = {"mjpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WebP", "bmp": "BMP"}
+
+
+def _image_kind(container: av.container.InputContainer, fmt: str) -> str:
+    """ "JPEG", "PNG", ... for an image container (FFmpeg's demuxer names, e.g. "image2", mean
+    nothing to people)."""
+    codec = container.streams.video[0].codec_context.name if container.streams.video else ""
+    return _IMAGE_KINDS.get(codec) or (codec or fmt.removesuffix("_pipe")).upper()
 
 
 def _reason(exc: BaseException) -> str:
@@ -142,7 +155,47 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
+#: Smallest width and height (pixels) formcheck analyses. A standing person fills at most the
+#: frame's height, so below 64 px a shank spans under about 10 px: a one-pixel landmark error then
+#: turns a knee angle by 5 degrees or more, as much as the rules' tolerances (e.g. knee valgus),
+#: and the pose model (224-256 px inputs) sees the person upscaled more than 4 times.
+MIN_SIDE_PX = 64
+
+
+def check_size(info: VideoInfo) -> None:
+    """Raise :class:`InputError` if the video is too small to find and measure a person in."""
+    if min(info.width, info.height) < MIN_SIDE_PX:
+        raise InputError(
+            f"{info.path}: video too small ({info.width}x{info.height} pixels), expected at least "
+            f"{MIN_SIDE_PX} pixels on each side to find and measure a person"
+        )
+
+
+#: Largest share of a video's frames that may be lost to damaged packets for it to be analysed.
+#: A rep lasts 2-4 s; past a tenth of the frames, gaps are likely to swallow a rep's bottom or
+#: turning points, and the count and scores of the set could not be trusted.
+MAX_DAMAGED_SHARE = 0.10
+
+
+def _time_ranges(times_s: list[float], period: float) -> str:
+    """``"1.20-1.47 s, 3.03 s"``: ``times_s`` (sorted) grouped into runs of consecutive frames."""
+    runs: list[list[float]] = []
+    for t in times_s:
+        if runs and t - runs[-1][1] <= 1.5 * period:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t])
+    text = [f"{a:.2f}-{b:.2f} s" if b > a else f"{a:.2f} s" for a, b in runs[:5]]
+    return ", ".join(text) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+
+
 def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
+    """Frames of ``path``, packet by packet, so a damaged packet costs its frame, not the video.
+
+    Frames lost to damaged packets are told apart from a file cut off (fewer packets than its
+    index lists): up to `MAX_DAMAGED_SHARE` lost, the rest is read and a `DamagedVideoWarning`
+    names the time ranges; more, and `InputError` refuses the video (after the last frame). A cut
+    off file is read up to the cut with a warning."""
     container, stream = _open(path)
     with container:
         if threads:
@@ -153,11 +206,29 @@ def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
         pts0: int | None = None
         last = -np.inf
         n = 0
-        try:
-            for frame in container.decode(stream):
+        sent: list[int] = []  # pts of the coded frames the file holds
+        shown: set[int] = set()  # pts of the frames decoded
+        cut = ""  # why demuxing stopped early, if it did
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.FFmpegError as exc:  # the container itself is broken from here on
+                cut = _reason(exc)
+                break
+            if packet.size and packet.pts is not None:
+                sent.append(packet.pts)
+            try:
+                frames = packet.decode()
+            except av.FFmpegError:
+                continue  # a damaged packet: its frame is missing (counted below)
+            for frame in frames:
                 if frame.pts is None:
                     t = last + period if n else 0.0
                 else:
+                    shown.add(frame.pts)
                     if pts0 is None:
                         pts0 = frame.pts
                     t = (frame.pts - pts0) * num / den
@@ -166,32 +237,40 @@ def _decode(path: Path, threads: bool) -> Iterator[tuple[float, np.ndarray]]:
                 last = t
                 n += 1
                 yield t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
-        except av.FFmpegError as exc:
-            declared = stream.frames
-            if declared and _packets(path, stream.index) < 0.95 * declared - 2:
-                raise InputError(
-                    f"{path}: truncated video, decoded {n} of its {declared} frames"
-                ) from None
-            raise InputError(
-                f"{path}: corrupt video data after frame {n} ({_reason(exc)})"
-            ) from None
         if n == 0:
             raise InputError(f"{path}: no decodable video frames")
-        if stream.frames and n < 0.95 * stream.frames - 2:
-            raise InputError(f"{path}: truncated video, decoded {n} of its {stream.frames} frames")
-
-
-def _packets(path: Path, index: int) -> int:
-    """How many packets of stream ``index`` the file really holds (demuxed, not decoded):
-    fewer than its index declares means the file was cut off."""
-    n = 0
-    try:
-        with av.open(str(path)) as container:
-            for packet in container.demux(container.streams[index]):
-                n += bool(packet.size)
-    except av.FFmpegError:
-        pass
-    return n
+        base = min(sent) if sent else 0
+        missing = set(sent) - shown
+        declared = stream.frames
+        truncated = bool(cut) or bool(declared and len(sent) < 0.95 * declared - 2)
+        if truncated and shown:  # the frames after the last one shown went with the cut
+            missing = {p for p in missing if p < max(shown)}
+        lost = sorted((p - base) * num / den for p in missing)
+        total = max(len(sent), 1)
+        if len(lost) > MAX_DAMAGED_SHARE * total:
+            raise InputError(
+                f"{path}: corrupt video data, {len(lost)} of its {total} frames cannot be decoded "
+                f"({_time_ranges(lost, period)}); formcheck analyses a video with at most "
+                f"{MAX_DAMAGED_SHARE:.0%} of its frames lost"
+            )
+        if lost:
+            warnings.warn(
+                DamagedVideoWarning(
+                    f"{path}: {len(lost)} damaged frame{'s' if len(lost) != 1 else ''} skipped "
+                    f"({_time_ranges(lost, period)}); the analysis has gaps there"
+                ),
+                stacklevel=2,
+            )
+        if truncated:
+            end = (max(sent, default=base) - base) * num / den
+            whole = f" of {declared * period:.2f} s ({len(sent)} of its {declared} frames)"
+            warnings.warn(
+                DamagedVideoWarning(
+                    f"{path}: truncated video, the file stops at {end:.2f} s"
+                    f"{whole if declared else f' ({cut})'}; analysed up to there"
+                ),
+                stacklevel=2,
+            )
 
 
 def read_frames(

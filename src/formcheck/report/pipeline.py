@@ -43,6 +43,8 @@ class AnalyzeOptions:
     blur_faces: bool = False
     landmarks: Path | None = None
     progress: bool = True
+    #: Write the video's absolute path into the report (default: its file name only).
+    full_paths: bool = False
 
 
 @dataclass
@@ -226,8 +228,8 @@ def run(
     """
     from ..core.analysis import analyze
     from ..core.ruleset import load_rules
-    from ..media.cache import load, save
-    from ..media.video import probe
+    from ..media.cache import check_video, load, save
+    from ..media.video import check_size, probe
     from . import csv as csv_tables
     from .build import build_report
     from .html import render_html
@@ -239,11 +241,16 @@ def run(
     warnings: list[str] = []
     t0 = time.perf_counter()
     info = probe(options.video)
+    check_size(info)
     rules = ruleset if ruleset is not None else load_rules(options.rules)
-    if sequence is not None or options.landmarks is not None:
-        seq = sequence if sequence is not None else load(options.landmarks)  # type: ignore[arg-type]
-        source = options.landmarks if sequence is None else options.video
-        _check_cache_matches(seq, source, info.width, info.height, info.frame_count)  # type: ignore[arg-type]
+    if sequence is not None:
+        seq = sequence
+        _check_cache_matches(seq, options.video, info.width, info.height, info.frame_count)
+        timings["pose"] = 0.0
+    elif options.landmarks is not None:
+        seq = load(options.landmarks)
+        if not check_video(seq, options.landmarks, options.video):  # no fingerprint: compare
+            _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     else:
         from ..media.model import resolve_model
@@ -271,7 +278,7 @@ def run(
     }
     report = build_report(
         analysis,
-        video_path=options.video,
+        video_path=options.video.resolve() if options.full_paths else options.video.name,
         width=info.width,
         height=info.height,
         message=_message(analysis, options.video.name),
@@ -288,7 +295,7 @@ def run(
             csv_tables.frames_csv(analysis.metrics, spans, seq.detected), encoding="utf-8"
         )
         (stage / REPS_CSV).write_text(csv_tables.reps_csv(analysis.scores), encoding="utf-8")
-        save(seq, stage / LANDMARKS_NPZ)
+        save(seq, stage / LANDMARKS_NPZ, video=options.video)
         plots = standard_plots(analysis)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
