@@ -9,10 +9,13 @@ and the one cue that matters, and a short tone the moment a rep is counted.
 - `Espeak` speaks offline with the espeak-ng program (Debian package ``espeak-ng``), run as a
   subprocess per phrase (each text synthesised once, then cached). It says any text, so the
   cues of a custom rule file are spoken as written.
-- Where it goes: `DeviceOut` plays on the default audio device through ``sounddevice``
-  (PortAudio; Debian package ``libportaudio2``) in a thread of its own, so the frame loop never
-  waits for speech; `FileOut` writes what would have been said into a WAV file, each sound at
-  its time in the session (sample 0 = the first processed frame), written atomically at the end.
+- How it sounds: a `Mixer` starts a tone at once, over whatever plays, and plays phrases one
+  at a time, dropping a waiting phrase when a newer one comes.
+- Where it goes: `DeviceOut` plays the mixer on the default audio device through
+  ``sounddevice`` (PortAudio; Debian package ``libportaudio2``) from PortAudio's own thread,
+  synthesising in another, so the frame loop never waits for speech; `FileOut` renders the
+  session's requests through the same mixer into a WAV file (sample 0 = the first processed
+  frame), written atomically at the end.
 """
 
 from __future__ import annotations
@@ -108,68 +111,127 @@ class AudioOut(Protocol):
     def close(self) -> None: ...
 
 
+class Mixer:
+    """The voice's sound, block by block (float32 samples at `RATE` Hz): a tone starts at once,
+    mixed over whatever plays; phrases play one at a time, each at least ``GAP_S`` after the
+    previous phrase and after the last tone; a phrase still waiting when a newer one comes is
+    dropped (the newest wins, as on screen). Thread-safe: `DeviceOut`'s audio callback reads
+    while the session adds; `FileOut` renders a session with it offline, so the file holds
+    what the device plays."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.t = 0  # samples read so far
+        self._tones: list[tuple[int, np.ndarray]] = []  # (start sample, samples)
+        self._phrase: tuple[int, np.ndarray] | None = None  # playing: (start sample, samples)
+        self._waiting: tuple[np.ndarray, str] | None = None
+        self._free = 0  # the next phrase may start at this sample
+        self.log: list[tuple[int, int, str, str]] = []  # (start, length, kind, text) played
+
+    def tone(self, audio: np.ndarray) -> None:
+        with self._lock:
+            self._tones.append((self.t, audio))
+            self._free = max(self._free, self.t + len(audio) + int(GAP_S * RATE))
+            self.log.append((self.t, len(audio), "tone", ""))
+
+    def say(self, audio: np.ndarray, text: str = "") -> None:
+        with self._lock:
+            self._waiting = (audio, text)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing playing or waiting."""
+        with self._lock:
+            busy = self._waiting is not None or self._phrase is not None
+            return not busy and all(s + len(a) <= self.t for s, a in self._tones)
+
+    def read(self, n: int) -> np.ndarray:
+        """The next ``n`` samples."""
+        with self._lock:
+            out = np.zeros(n, np.float32)
+            t0, t1 = self.t, self.t + n
+            if self._phrase is not None and self._phrase[0] + len(self._phrase[1]) <= t0:
+                self._phrase = None
+            if self._phrase is None and self._waiting is not None and self._free < t1:
+                audio, text = self._waiting
+                start = max(t0, self._free)
+                self._phrase, self._waiting = (start, audio), None
+                self._free = start + len(audio) + int(GAP_S * RATE)
+                self.log.append((start, len(audio), "say", text))
+            playing = [self._phrase] if self._phrase is not None else []
+            for start, audio in [*self._tones, *playing]:
+                lo, hi = max(start, t0), min(start + len(audio), t1)
+                if lo < hi:
+                    out[lo - t0 : hi - t0] += audio[lo - start : hi - start]
+            self._tones = [(s, a) for s, a in self._tones if s + len(a) > t1]
+            self.t = t1
+            return out
+
+
 class DeviceOut:
-    """Plays on the default output device from a thread of its own, one sound after another
-    (a phrase still waiting when a newer one is queued is dropped).
+    """Plays the `Mixer` on the default output device (a PortAudio stream whose callback reads
+    it); phrases are synthesised in a thread of its own, so nothing here waits.
 
     Raises `InputError` (one line) when PortAudio is missing or there is no output device.
     """
 
     def __init__(self, speech: Espeak) -> None:
+        self.mixer = Mixer()
         try:
             import sounddevice as sd
 
             sd.query_devices(kind="output")
+            self._stream = sd.OutputStream(
+                samplerate=RATE, channels=1, dtype="float32", callback=self._callback
+            )
+            self._stream.start()
         except Exception as exc:  # OSError: no PortAudio; sounddevice.PortAudioError: no device
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(
                 f"--voice: no audio output device ({reason}); --voice-to FILE.wav writes "
                 f"the voice to a file instead"
             ) from None
-        self._sd = sd
         self.speech = speech
         self.errors: list[str] = []
-        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="voice", daemon=True)
+        self._texts: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._synthesise, name="voice", daemon=True)
         self._thread.start()
 
+    def _callback(self, outdata, frames, time, status) -> None:  # noqa: ANN001 -- PortAudio's
+        outdata[:, 0] = self.mixer.read(frames)
+
     def tone(self, at: float) -> None:
-        self._queue.put(("tone", ""))
+        self.mixer.tone(tone())
 
     def say(self, text: str, at: float) -> None:
-        self._queue.put(("say", text))
+        self._texts.put(text)
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            kind, text = item
-            if kind == "say" and any(k == "say" for k, _ in _queued(self._queue)):
-                continue  # a newer phrase waits behind this one: the newest wins, as on screen
+    def _synthesise(self) -> None:
+        while (text := self._texts.get()) is not None:
             try:
-                audio = tone() if kind == "tone" else self.speech.speak(text)
-                self._sd.play(audio, RATE, blocking=True)
-            except Exception as exc:  # a lost device must not end the session: note it once
+                self.mixer.say(self.speech.speak(text), text)
+            except Exception as exc:  # speech failing must not end the session: note it once
                 if not self.errors:
                     self.errors.append(f"voice: {exc}")
 
     def close(self, timeout: float = 10.0) -> None:
-        """Let what is queued be said (at most ``timeout`` seconds), then stop."""
-        self._queue.put(None)
+        """Let what is queued be said (at most ``timeout`` seconds), then stop the stream."""
+        import time
+
+        self._texts.put(None)
         self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._sd.stop()
-
-
-def _queued(q: queue.Queue) -> list:
-    """A snapshot of the items waiting in ``q`` (None, the end mark, excluded)."""
-    with q.mutex:
-        return [item for item in q.queue if item is not None]
+        deadline = time.monotonic() + timeout
+        while not self.mixer.idle and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._stream.stop()
+        self._stream.close()
 
 
 class FileOut:
-    """Writes every sound at its session time into a WAV file (16-bit mono, `RATE` Hz) on
-    ``close``, as `DeviceOut` would play it: a sound asked for while the previous one plays
-    starts when it ends, and a phrase still waiting when a newer one is asked for is dropped.
-    Times count from ``origin`` (the first processed frame's time)."""
+    """Writes the voice into a WAV file (16-bit mono, `RATE` Hz) on ``close``: the session's
+    requests, each at its time, played through a `Mixer` as `DeviceOut` plays them. Times
+    count from ``origin`` (the first processed frame's time); ``placed`` lists what was
+    played: ``(start s, length s, kind, text)``."""
 
     def __init__(self, path: Path, speech: Espeak) -> None:
         self.path = Path(path)
@@ -177,7 +239,7 @@ class FileOut:
         self.origin: float | None = None
         self._items: list[tuple[float, str, str]] = []
         self.end = 0.0  # session time (s) the file must reach
-        self.placed: list[tuple[float, float, str, str]] = []  # (start s, length s, kind, text)
+        self.placed: list[tuple[float, float, str, str]] = []
 
     def tone(self, at: float) -> None:
         self._items.append((at, "tone", ""))
@@ -186,28 +248,26 @@ class FileOut:
         self._items.append((at, "say", text))
 
     def timeline(self) -> np.ndarray:
-        """The session's sound: float32 samples at `RATE` Hz from ``origin`` to ``end``."""
+        """The session's sound: float32 samples at `RATE` Hz from ``origin`` to at least
+        ``end`` (longer when the last phrase ends later)."""
         origin = self.origin if self.origin is not None else 0.0
-        placed: list[tuple[int, np.ndarray]] = []
-        self.placed = []
-        free = 0  # first sample after the last placed sound
-        says = [at for at, kind, _ in self._items if kind == "say"]
-        for at, kind, text in self._items:
-            start = max(int(round((at - origin) * RATE)), free)
-            later = [t for t in says if t > at]
-            if kind == "say" and later and (later[0] - origin) * RATE <= start:
-                continue  # a newer phrase was asked for before this one could start: dropped
-            audio = tone() if kind == "tone" else self.speech.speak(text)
-            placed.append((start, audio))
-            self.placed.append((start / RATE, len(audio) / RATE, kind, text))
-            free = start + len(audio) + int(GAP_S * RATE)
-        n = max([int(round((self.end - origin) * RATE)), *(s + len(a) for s, a in placed)])
-        out = np.zeros(n, np.float32)
-        for start, audio in placed:
-            out[start : start + len(audio)] += audio
-        return out
+        mixer, blocks = Mixer(), []
+        for at, kind, text in sorted(self._items, key=lambda item: item[0]):
+            due = int(round((at - origin) * RATE))
+            if due > mixer.t:
+                blocks.append(mixer.read(due - mixer.t))
+            if kind == "tone":
+                mixer.tone(tone())
+            else:
+                mixer.say(self.speech.speak(text), text)
+        end = int(round((self.end - origin) * RATE))
+        while mixer.t < end or not mixer.idle:
+            blocks.append(mixer.read(max(end - mixer.t, RATE // 10)))
+        self.placed = [(s / RATE, n / RATE, kind, text) for s, n, kind, text in mixer.log]
+        return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
 
     def close(self) -> None:
+        """Write the file (atomically: complete or not at all)."""
         from ..media.cache import atomic_write
 
         pcm = (np.clip(self.timeline(), -1.0, 1.0) * 32767).astype("<i2")
