@@ -114,10 +114,12 @@ def _feedback(cue: str, setup: str = "", size: tuple[int, int] = (640, 360)) -> 
     return Feedback(frame, 0, nan, np.full(2, np.nan), 2, 71.0, cue, setup, 29.0, 0.031)
 
 
-@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (480, 640)])
-def test_message_is_big_at_the_top_and_leaves_knees_and_feet_clear(size) -> None:
+@pytest.mark.parametrize(
+    ("size", "paused"), [((640, 360), False), ((1280, 720), True), ((480, 640), True)]
+)
+def test_message_is_big_at_the_top_and_leaves_knees_and_feet_clear(size, paused) -> None:
     cue = "Push your knees out over your toes, and keep your heels on the block"
-    drawn = render(_feedback(cue, size=size))
+    drawn = render(_feedback(cue, size=size), paused)
     w, h = size
     edge = max(3, int(0.012 * h))
     inner = drawn[edge:-edge, edge:-edge]

@@ -56,15 +56,13 @@ MESSAGE_HEIGHT, MIN_MESSAGE_HEIGHT, COUNT_HEIGHT, STATUS_HEIGHT = 0.065, 0.045, 
 #: Message colours (RGB): a correction amber, a good rep or ready green, a setup problem white.
 CUE_COLOUR, GOOD_COLOUR, SETUP_COLOUR = (255, 190, 40), (70, 210, 100), (255, 255, 255)
 _FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
+PAUSED = "PAUSED"
 
 
-def hud_lines(feedback: Feedback, paused: bool) -> list[str]:
-    """The status line(s) drawn small at the bottom right: fps, latency (and PAUSED)."""
+def hud_lines(feedback: Feedback) -> list[str]:
+    """The status line drawn small at the bottom right: processed fps and latency."""
     latency = "-" if not np.isfinite(feedback.latency_s) else f"{1000 * feedback.latency_s:.0f} ms"
-    lines = [f"{feedback.fps:.0f} fps  latency {latency}"]
-    if paused:
-        lines.insert(0, "PAUSED (space)")
-    return lines
+    return [f"{feedback.fps:.0f} fps  latency {latency}"]
 
 
 def _scale_for(height_px: float) -> float:
@@ -105,7 +103,8 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     """A copy of the feedback's frame (RGB) with the skeleton and knee angles
     (`formcheck.media.annotate`), and a band across the top (kept off the knees and feet):
     the rep count and last score, then the one message (the cue, else the setup message), big
-    and coloured, framed by a border of its colour; the status line small at the bottom right."""
+    and coloured, framed by a border of its colour (and PAUSED in the middle of the top row
+    when paused); the status line small at the bottom right."""
     import cv2
 
     from ..media.annotate import Annotator, Overlay, _panel, _plain, _text
@@ -122,11 +121,14 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     Annotator(overlay).annotate(frame, 0)
     h, w = frame.shape[:2]
     pad = max(4, int(0.02 * h))
-    # top row: rep count left, last score right
-    count_scale, thick = _scale_for(COUNT_HEIGHT * h), max(2, int(COUNT_HEIGHT * h / 12))
-    count_h = int(COUNT_HEIGHT * h)
+    # top row: rep count left, (PAUSED,) last score right; smaller if a narrow frame needs it
     score = "-" if feedback.last_score is None else f"{feedback.last_score:.0f}"
     row = [f"Rep {feedback.rep_count}", f"score {score}"]
+    count_scale, thick = _scale_for(COUNT_HEIGHT * h), max(2, int(COUNT_HEIGHT * h / 12))
+    words = "    ".join([*row, PAUSED] if paused else row)  # with room between them
+    fit = (w - 2 * pad) / cv2.getTextSize(words, _FONT, count_scale, thick)[0][0]
+    count_scale *= min(1.0, fit)
+    count_h = int(COUNT_HEIGHT * h * min(1.0, fit))
     # the message, wrapped to the width at the largest size that fits in two lines
     text = _plain(feedback.cue or feedback.setup)
     lines: list[str] = []
@@ -145,6 +147,11 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     _text(frame, row[0], (pad, pad + count_h), count_scale, (255, 255, 255), thick)
     (sw, _), _ = cv2.getTextSize(row[1], _FONT, count_scale, thick)
     _text(frame, row[1], (w - sw - pad, pad + count_h), count_scale, (255, 255, 255), thick)
+    if paused:  # between the count and the score, as big as they are
+        (cw, _), _ = cv2.getTextSize(row[0], _FONT, count_scale, thick)
+        (pw, _), _ = cv2.getTextSize(PAUSED, _FONT, count_scale, thick)
+        x = (pad + cw + w - sw - pad - pw) // 2
+        _text(frame, PAUSED, (x, pad + count_h), count_scale, SETUP_COLOUR, thick)
     if lines:
         colour = message_colour(feedback)
         top = 2 * pad + count_h
@@ -154,7 +161,7 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
         edge = max(3, int(0.012 * h))
         cv2.rectangle(frame, (0, 0), (w - 1, h - 1), colour, edge)
     status_scale = _scale_for(STATUS_HEIGHT * h)
-    for k, line in enumerate(reversed(hud_lines(feedback, paused))):
+    for k, line in enumerate(reversed(hud_lines(feedback))):
         (tw, th), _ = cv2.getTextSize(line, _FONT, status_scale, 1)
         org = (w - tw - pad, h - pad - int(k * th * 1.7))
         _text(frame, line, org, status_scale, (255, 255, 255), 1)

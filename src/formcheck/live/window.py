@@ -33,6 +33,20 @@ def full_screen(on: bool) -> bool:
     return on
 
 
+def starting(size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """What the window shows until the first frame (BGR ``(height, width, 3)``): a dark
+    picture saying that the pose model is loading."""
+    import cv2
+
+    w, h = size
+    image = np.full((h, w, 3), 40, np.uint8)
+    text, scale = "Starting: loading the pose model...", h / 500
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    org = ((w - tw) // 2, (h + th) // 2)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+    return image
+
+
 def serve(conn: Connection) -> None:
     """Show frames from ``conn`` until it sends "close", closes, or the window is closed."""
     import cv2
@@ -43,6 +57,7 @@ def serve(conn: Connection) -> None:
             WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
         )
         full = full_screen(True)
+        cv2.imshow(WINDOW_TITLE, starting())
         cv2.waitKey(1)
     except cv2.error as exc:
         conn.send(("error", str(exc).strip().splitlines()[-1]))
