@@ -11,6 +11,7 @@ screen on/off.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -87,6 +88,24 @@ def _wrap(text: str, scale: float, thick: int, width: int) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=64)
+def _message_layout(
+    text: str, w: int, h: int, pad: int
+) -> tuple[tuple[str, ...], float, float, int]:
+    """``text`` wrapped to the frame's width at the largest letter height (``MESSAGE_HEIGHT``
+    of ``h``, down to ``MIN_MESSAGE_HEIGHT``) that fits in two lines (else three): lines,
+    letter height (px), font scale and stroke (cached: the same message stays for seconds)."""
+    lines: list[str] = []
+    msg_h = MESSAGE_HEIGHT * h
+    while text:
+        msg_scale, msg_thick = _scale_for(msg_h), max(2, int(msg_h / 10))
+        lines = _wrap(text, msg_scale, msg_thick, w - 2 * pad)
+        if len(lines) <= 2 or msg_h <= MIN_MESSAGE_HEIGHT * h:
+            return tuple(lines[:3]), msg_h, msg_scale, msg_thick
+        msg_h = max(MIN_MESSAGE_HEIGHT * h, msg_h * 0.9)
+    return (), msg_h, 1.0, 2
+
+
 def message_colour(feedback: Feedback) -> tuple[int, int, int]:
     """The colour of the message on screen: see ``CUE_COLOUR``."""
     from .session import GOOD_REP, READY
@@ -107,7 +126,7 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     when paused); the status line small at the bottom right."""
     import cv2
 
-    from ..media.annotate import Annotator, Overlay, _panel, _plain, _text
+    from ..media.annotate import Annotator, Overlay, _plain, _text
 
     frame = feedback.frame.image.copy()
     overlay = Overlay(
@@ -129,21 +148,13 @@ def render(feedback: Feedback, paused: bool = False) -> np.ndarray:
     fit = (w - 2 * pad) / cv2.getTextSize(words, _FONT, count_scale, thick)[0][0]
     count_scale *= min(1.0, fit)
     count_h = int(COUNT_HEIGHT * h * min(1.0, fit))
-    # the message, wrapped to the width at the largest size that fits in two lines
-    text = _plain(feedback.cue or feedback.setup)
-    lines: list[str] = []
-    msg_h = MESSAGE_HEIGHT * h
-    if text:
-        while True:
-            msg_scale, msg_thick = _scale_for(msg_h), max(2, int(msg_h / 10))
-            lines = _wrap(text, msg_scale, msg_thick, w - 2 * pad)
-            if len(lines) <= 2 or msg_h <= MIN_MESSAGE_HEIGHT * h:
-                break
-            msg_h = max(MIN_MESSAGE_HEIGHT * h, msg_h * 0.9)
-        lines = lines[:3]
+    lines, msg_h, msg_scale, msg_thick = _message_layout(
+        _plain(feedback.cue or feedback.setup), w, h, pad
+    )
     line_h = int(msg_h * 1.6)
     band = pad + count_h + pad + (len(lines) * line_h + pad if lines else 0)
-    _panel(frame, 0, 0, w, band, alpha=0.65)
+    top_band = frame[:band]
+    cv2.convertScaleAbs(top_band, dst=top_band, alpha=0.35)  # darkened 65 %, text stands out
     _text(frame, row[0], (pad, pad + count_h), count_scale, (255, 255, 255), thick)
     (sw, _), _ = cv2.getTextSize(row[1], _FONT, count_scale, thick)
     _text(frame, row[1], (w - sw - pad, pad + count_h), count_scale, (255, 255, 255), thick)
