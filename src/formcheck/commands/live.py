@@ -3,7 +3,8 @@
 Exit codes: 0 when the session ends (the source ends or is lost, q, --max-seconds, or
 Ctrl-C: interrupting is how a headless session is meant to end, so it is a normal end
 with the summary and the record written); 1 for bad input (no such camera or file, no
-display for the window, a bad rule or model file). A second Ctrl-C while the record is
+display for the window, a bad rule or model file, ``--voice`` without espeak-ng or an audio
+device). A second Ctrl-C while the record is
 being written aborts it (exit 130, nothing half-written).
 """
 
