@@ -290,3 +290,18 @@ print("ok", out.errors)
     speech = Espeak().speak("Rep 1. Good rep.")
     loud = np.flatnonzero(np.abs(played) > 0.05)
     assert loud.size and loud[-1] - loud[0] >= 0.8 * (len(expected) + len(speech))
+
+
+def test_after_a_reset_rep_1_is_said_again() -> None:
+    log = Log()
+    coach = VoiceCoach([log], hold_s=2.5, ttl_s=5.0)
+    coach.update(10.0, [event(1)])
+    coach.reset()  # the r key: the session counts from 1 again
+    coach.update(13.0, [event(1)])
+    said = [(at, text) for kind, at, text in log.items if kind == "say"]
+    assert said == [(10.0, "Rep 1. Good rep."), (13.0, "Rep 1. Good rep.")]
+
+
+@needs_espeak
+def test_a_cue_starting_with_a_dash_is_spoken_not_taken_for_an_option() -> None:
+    assert len(Espeak().speak("-5 degrees of toe-out is fine.")) > RATE // 2

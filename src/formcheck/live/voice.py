@@ -82,8 +82,8 @@ class Espeak:
         """``text`` spoken: float32 samples at `RATE` Hz (cached per text)."""
         with self._lock:
             if text not in self._cache:
-                out = subprocess.run(
-                    [*self._cmd, text], capture_output=True, check=True, timeout=30
+                out = subprocess.run(  # text on stdin: a cue may start with "-"
+                    self._cmd, input=text.encode(), capture_output=True, check=True, timeout=30
                 ).stdout
                 self._cache[text] = _wav_samples(out)
             return self._cache[text]
@@ -291,8 +291,13 @@ class VoiceCoach:
         self.board = CueBoard(hold_s=hold_s, ttl_s=ttl_s)
         self.said: list[tuple[float, str]] = []  # (time, phrase) of everything said
         self.tones: list[float] = []  # times of the rep tones
+        self.now = 0.0  # the last update's time (s)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over with the session (``r``): its reps are numbered from 1 again."""
+        self.board.clear()
         self._last = ""
-        self.now = 0.0
 
     def update(self, now: float, events: Iterable[RepEvent]) -> None:
         self.now = now
@@ -334,10 +339,15 @@ class VoiceDisplay:
                 self.file_out.origin = now
             self.file_out.end = now
         self.coach.update(now, () if paused else feedback.events)
-        return self.inner.show(feedback, paused)
+        return self._reset_on(self.inner.show(feedback, paused))
 
     def idle(self) -> str | None:
-        return self.inner.idle()
+        return self._reset_on(self.inner.idle())
+
+    def _reset_on(self, action: str | None) -> str | None:
+        if action == "reset":
+            self.coach.reset()
+        return action
 
     def events(self, events) -> None:  # noqa: ANN001
         self.coach.update(self.coach.now, tuple(events))
