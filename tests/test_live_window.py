@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,52 @@ def test_message_colours_say_what_kind_of_message_it_is() -> None:
     setup = "Step back: feet not visible"
     assert message_colour(_feedback(setup, setup)) != CUE_COLOUR
     assert message_colour(_feedback("", setup)) != CUE_COLOUR
+
+
+@pytest.fixture
+def desktop(xvfb: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The Xvfb display with a window manager (openbox) and xdotool to act as the user."""
+    if shutil.which("openbox") is None or shutil.which("xdotool") is None:
+        pytest.skip("openbox and xdotool are not installed")
+    wm = subprocess.Popen(["openbox"], env=xvfb, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield xvfb
+    wm.terminate()
+    wm.wait(10)
+
+
+@pytest.mark.slow
+def test_closing_the_window_ends_the_session_cleanly(desktop: dict[str, str]) -> None:
+    xvfb = desktop
+    if not SAMPLE.is_file():
+        pytest.skip("no rendered samples in samples/")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formcheck", "live", "--source", str(SAMPLE), "--max-seconds", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=xvfb,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(300):  # the window appears within a few seconds
+            found = subprocess.run(
+                ["xdotool", "search", "--name", "formcheck live"],
+                capture_output=True,
+                text=True,
+                env=xvfb,
+            ).stdout.split()
+            if found:
+                break
+            time.sleep(0.1)
+        assert found, "no window"
+        time.sleep(1.0)
+        # what a user does: the window manager's close (alt+F4 in openbox)
+        subprocess.run(["xdotool", "windowactivate", "--sync", found[0]], env=xvfb, check=True)
+        subprocess.run(["xdotool", "key", "alt+F4"], env=xvfb, check=True)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "ended: quit" in out
+    assert "Traceback" not in err

@@ -13,6 +13,7 @@ when the window is closed.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -31,6 +32,16 @@ def full_screen(on: bool) -> bool:
     mode = cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL
     cv2.setWindowProperty(WINDOW_TITLE, cv2.WND_PROP_FULLSCREEN, mode)
     return on
+
+
+def visible() -> bool:
+    """The window is still open (closing it destroys Qt's window: OpenCV then raises)."""
+    import cv2
+
+    try:
+        return cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) >= 1
+    except cv2.error:
+        return False
 
 
 def starting(size: tuple[int, int] = (640, 360)) -> np.ndarray:
@@ -77,7 +88,7 @@ def serve(conn: Connection) -> None:
                 cv2.imshow(WINDOW_TITLE, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
                 conn.send(("shown", None))
             code = cv2.waitKey(1)
-            if cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
+            if not visible():
                 conn.send(("key", "quit"))  # the window was closed
                 break
             if code >= 0 and code & 0xFF == FULL_SCREEN_KEY:
@@ -90,7 +101,8 @@ def serve(conn: Connection) -> None:
     except (EOFError, OSError):
         pass  # the session's process has gone
     finally:
-        cv2.destroyAllWindows()
+        with contextlib.suppress(cv2.error):
+            cv2.destroyAllWindows()
 
 
 def main(argv: list[str]) -> None:
