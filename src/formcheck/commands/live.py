@@ -169,9 +169,9 @@ def live(
             capture.stop()
         else:
             src.close()
-        display.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)  # a second Ctrl-C while writing the record aborts it
+        display.close()  # (and while the last phrase is said or the voice file written)
     summary.warnings += [e for out in outs for e in getattr(out, "errors", [])]
     if voice_to is not None:
         summary.warnings += [] if voice_to.is_file() else [f"{voice_to}: not written"]

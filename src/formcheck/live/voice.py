@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import InputError
 from .cues import CueBoard
+from .display import HeadlessDisplay
 from .events import NEW, REVISED, WITHDRAWN, Feedback, RepEvent
 
 RATE = 22050  # Hz: espeak-ng's output rate, used for the tone and the file too
@@ -214,7 +215,7 @@ class DeviceOut:
                 if not self.errors:
                     self.errors.append(f"voice: {exc}")
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         """Let what is queued be said (at most ``timeout`` seconds), then stop the stream."""
         import time
 
@@ -327,7 +328,9 @@ class VoiceDisplay:
     """A display (see `formcheck.live.session.Display`) that also feeds a `VoiceCoach`: wraps
     the window or the headless display; rep events after the last frame are said at its time."""
 
-    def __init__(self, inner, coach: VoiceCoach, file_out: FileOut | None = None) -> None:  # noqa: ANN001
+    def __init__(
+        self, inner: HeadlessDisplay, coach: VoiceCoach, file_out: FileOut | None = None
+    ) -> None:
         self.inner = inner
         self.coach = coach
         self.file_out = file_out
@@ -349,8 +352,9 @@ class VoiceDisplay:
             self.coach.reset()
         return action
 
-    def events(self, events) -> None:  # noqa: ANN001
-        self.coach.update(self.coach.now, tuple(events))
+    def events(self, events: Iterable[RepEvent]) -> None:
+        events = tuple(events)
+        self.coach.update(self.coach.now, events)
         self.inner.events(events)
 
     def close(self) -> None:
