@@ -193,3 +193,22 @@ def test_closing_the_window_ends_the_session_cleanly(desktop: dict[str, str]) ->
     assert proc.returncode == 0, err
     assert "ended: quit" in out
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 displays: Linux")
+def test_a_display_that_does_not_answer_is_one_line_and_exit_1(noise_video: Path) -> None:
+    number = next(n for n in range(4000, 4100) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    env = {**os.environ, "DISPLAY": f":{number}"}
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "formcheck", "live", "--source", str(noise_video)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()  # Qt's own lines are not shown, the first gives the reason
+    assert line.startswith("formcheck: error: cannot open a window (") and f":{number}" in line
+    assert line.endswith("): use --headless")

@@ -203,13 +203,18 @@ class WindowDisplay(HeadlessDisplay):
             raise InputError("no display to open a window on (DISPLAY is not set): use --headless")
         import socket
         import subprocess
+        import tempfile
         from multiprocessing.connection import Connection
 
         ours, theirs = socket.socketpair()
+        # Qt writes here; its first line says why when the window fails to open (closed in close)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         # a fresh interpreter running only formcheck.live.window: none of this process's imports
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "formcheck.live.window", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
         )
         theirs.close()
         self._conn = Connection(ours.detach())
@@ -219,12 +224,20 @@ class WindowDisplay(HeadlessDisplay):
         try:
             reply = self._conn.recv() if self._conn.poll(open_timeout_s) else None
         except (EOFError, OSError):
-            reply = ("error", f"the window process ended with exit code {self._proc.wait(5)}")
+            reply = ("error", self._failure())
         if reply is None or reply[0] != "ready":
             self.close()
             reason = reply[1] if reply else f"no window after {open_timeout_s:g} s"
             raise InputError(f"cannot open a window ({reason}): use --headless")
         self.modules = reply[1]
+
+    def _failure(self) -> str:
+        """Why the window process ended before opening: the first line of its messages."""
+        code = self._proc.wait(5)
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines()]
+        first = next((line for line in lines if line), "")
+        return first or f"the window process ended with exit code {code}"
 
     def show(self, feedback: Feedback, paused: bool = False) -> str | None:
         self.events(feedback.events)
@@ -272,3 +285,4 @@ class WindowDisplay(HeadlessDisplay):
             self._proc.kill()
             self._proc.wait()
         self._conn.close()
+        self._log.close()
