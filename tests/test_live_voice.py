@@ -305,3 +305,22 @@ def test_after_a_reset_rep_1_is_said_again() -> None:
 @needs_espeak
 def test_a_cue_starting_with_a_dash_is_spoken_not_taken_for_an_option() -> None:
     assert len(Espeak().speak("-5 degrees of toe-out is fine.")) > RATE // 2
+
+
+def test_voice_without_espeak_ng_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no /usr/bin: no espeak-ng
+    proc = subprocess.run(
+        [sys.executable, "-m", "formcheck", "live", "--headless", "--source", "x.mp4"]
+        + ["--voice-to", str(tmp_path / "v.wav")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "formcheck: error: --voice: espeak-ng is not installed "
+        "(Debian/Ubuntu: apt-get install espeak-ng)"
+    ]
+    assert not (tmp_path / "v.wav").exists()
