@@ -3,7 +3,8 @@
 Exit codes: 0 when the session ends (the source ends or is lost, q, --max-seconds, or
 Ctrl-C, SIGTERM or SIGHUP: interrupting is how a headless session is meant to end, so it is
 a normal end with the summary and the record written); 1 for bad input (no such camera or file, no
-display for the window, a bad rule or model file). A second Ctrl-C while the record is
+display for the window, a bad rule or model file, ``--voice`` without espeak-ng or an audio
+device). A second Ctrl-C while the record is
 being written aborts it (exit 130, nothing half-written).
 """
 
@@ -59,6 +60,24 @@ def live(
             "--max-seconds", help="Stop after this many seconds.", show_default=False, min=0.0
         ),
     ] = None,
+    voice: Annotated[
+        bool,
+        typer.Option(
+            "--voice",
+            help="Speak each rep's number and cue, with a tone when a rep is counted "
+            "(offline: needs espeak-ng and an audio device).",
+        ),
+    ] = False,
+    voice_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--voice-to",
+            metavar="FILE.wav",
+            help="Write what --voice would say into this WAV file, each sound at its time in "
+            "the session (with or without --voice).",
+            show_default=False,
+        ),
+    ] = None,
     no_drop: Annotated[
         bool,
         typer.Option(
@@ -96,6 +115,18 @@ def live(
     from ..live.record import Recorder, write_live_json, write_record
     from ..live.session import LiveSession, run
 
+    if voice_to is not None and voice_to.suffix.lower() != ".wav":
+        raise InputError(f"--voice-to {voice_to}: expected a .wav file name")
+    outs: list = []  # where the voice goes (formcheck.live.voice.AudioOut)
+    file_out = None
+    if voice or voice_to is not None:
+        from ..live.voice import DeviceOut, Espeak, FileOut
+
+        speech = Espeak()
+        outs = [DeviceOut(speech)] if voice else []
+        file_out = FileOut(voice_to, speech) if voice_to is not None else None
+        outs += [file_out] if file_out is not None else []
+
     src = FileSource(source) if source is not None else CameraSource(camera or 0)
     try:
         recorder = Recorder(record, src.fps) if record is not None else None
@@ -119,6 +150,11 @@ def live(
                 source=src.name,
                 model_sha256=model_file.sha256,
             )
+            if outs:
+                from ..live.voice import VoiceCoach, VoiceDisplay
+
+                coach = VoiceCoach(outs, hold_s=session.cues.hold_s, ttl_s=session.cues.ttl_s)
+                display = VoiceDisplay(display, coach, file_out)
             capture.start()
             typer.echo(
                 f"formcheck live: {src.name}, {src.size[0]}x{src.size[1]} at {src.fps:g} fps "
@@ -131,9 +167,12 @@ def live(
             capture.stop()
         else:
             src.close()
-        display.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)  # a second Ctrl-C while writing the record aborts it
+        display.close()  # (and while the last phrase is said or the voice file written)
+    summary.warnings += [e for out in outs for e in getattr(out, "errors", [])]
+    if voice_to is not None:
+        summary.warnings += [] if voice_to.is_file() else [f"{voice_to}: not written"]
     if recorder is not None:
         video = recorder.close()
         if video is None:
