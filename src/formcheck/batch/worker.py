@@ -115,6 +115,7 @@ def analyze_video(
     blur_faces: bool = False,
     make_video: bool = True,
     landmarks: Path | None = None,
+    exports: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What ``formcheck analyze VIDEO -o OUTDIR`` does (`formcheck.report.pipeline.run`), without
     a progress bar; returns the report dict (``status`` analysed, no_person or no_squat)."""
@@ -128,6 +129,7 @@ def analyze_video(
         blur_faces=blur_faces,
         landmarks=landmarks,
         progress=False,
+        exports=tuple(exports),
     )
     return run(options).report
 
@@ -233,6 +235,7 @@ def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     rules: Any = s.rules and (
         Path(s.rules) if Path(s.rules).is_file() else s.rules
     )  # a file or a set's name
+    extra = {"exports": s.exports} if s.exports else {}  # analyzers written before --export
     returned = resolve(analyzer)(
         Path(job.video),
         Path(job.outdir),
@@ -240,6 +243,7 @@ def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
         blur_faces=s.blur_faces,
         make_video=s.make_video,
         landmarks=landmarks,
+        **extra,
     )
     if isinstance(returned, dict) and "schema_version" in returned:
         report = returned

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .options import ModelOption
+from .options import ExportOption, ModelOption
 
 
 def default_outdir(video: Path) -> Path:
@@ -62,12 +62,15 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    export: ExportOption = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
 
+    from ..export import parse_exports
     from ..report.pipeline import AnalyzeOptions, run
 
+    exports = parse_exports(export)
     options = AnalyzeOptions(
         video=video,
         outdir=outdir or default_outdir(video),
@@ -76,6 +79,7 @@ def analyze(
         write_video=not no_video,
         blur_faces=blur_faces,
         landmarks=landmarks,
+        exports=exports,
     )
     result = run(options, console=Console(highlight=False))
     if result.exit_code:

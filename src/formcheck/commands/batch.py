@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .options import ExportOption
+
 if TYPE_CHECKING:
     from ..batch.discover import VideoEntry
 
@@ -81,18 +83,23 @@ def batch(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
     ] = True,
+    export: ExportOption = None,
 ) -> None:
     """Analyse every video of a folder or manifest; write summary.csv and index.html. Resumable."""
     from ..batch.jobs import Settings
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
     from ..core.ruleset import load_rules
+    from ..export import parse_exports
 
+    exports = parse_exports(export)
     entries = _entries(input, outdir, manifest)
     if rules is not None:
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else str(rules.resolve()) if rules.is_file() else str(rules)
-    settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
+    settings = Settings(
+        rules=rules_arg, blur_faces=blur_faces, make_video=not no_video, exports=exports
+    )
     try:
         report = run_batch(
             entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress

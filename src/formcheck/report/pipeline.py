@@ -46,6 +46,7 @@ class AnalyzeOptions:
     blur_faces: bool = False
     landmarks: Path | None = None
     progress: bool = True
+    exports: tuple[str, ...] = ()  # formats of `formcheck.export.EXPORT_FILES`
 
 
 @dataclass
@@ -288,6 +289,9 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         "landmarks": LANDMARKS_NPZ,
         "annotated_video": ANNOTATED_MP4 if options.write_video else None,
     }
+    from ..export import EXPORT_FILES, write_exports
+
+    files.update({f"export_{f}": EXPORT_FILES[f] for f in options.exports})
     report = build_report(
         video_path=options.video,
         width=info.width,
@@ -302,6 +306,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
     )
     validate(report)
     owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
+    owned += tuple(EXPORT_FILES.values())
     with staged_outputs(options.outdir, owned=owned) as stage:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
@@ -313,6 +318,7 @@ def run(options: AnalyzeOptions, console: Any = None) -> AnalyzeResult:
         )
         (stage / REPS_CSV).write_text(csv_tables.reps_csv(report), encoding="utf-8")
         save(seq, stage / LANDMARKS_NPZ)
+        write_exports(stage, options.exports, seq, metrics, report["rules"], report["view"])
         plots = standard_plots(metrics, report)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
