@@ -320,6 +320,26 @@ def test_html_is_self_contained_and_shows_everything() -> None:
     assert "cyclist_squat 1" in page and "ab" * 32 in page
 
 
+@pytest.mark.parametrize(
+    ("score", "grade", "word"),
+    [(83.0, "fair", "needs work"), (91.0, "good", "good"), (40, "poor", "poor")],
+)
+def test_score_ring_colour_and_word_follow_the_grade_not_the_average(score, grade, word) -> None:
+    """The grade is scoring's (it weighs failed checks): 83 with a fault in every rep is amber."""
+    report = make_report()
+    report["summary"].update(score=score, grade=grade)
+    validate(report)
+    page = render_html(report)
+    assert (
+        f'<div class="score {grade}">{score:.0f}<small>of 100</small><small>{word}</small>' in page
+    )
+
+
+def test_score_ring_is_neutral_without_a_grade() -> None:
+    page = render_html(make_report())
+    assert '<div class="score none">78<small>of 100</small></div>' in page
+
+
 def test_html_for_no_squat_says_so_without_rep_sections() -> None:
     report = make_report(0)
     report.update(status="no_squat", message="A person was found but no squat repetition.")

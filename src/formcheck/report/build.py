@@ -121,6 +121,7 @@ def build_report(
         "summary": {
             "rep_count": len(reps),
             "score": score,
+            "grade": summary.get("grade") if reps else None,
             "verdict": summary["verdict"] if status == "analysed" else message,
             "top_cues": [str(c) for c in summary["top_cues"]][:3],
             "not_judged": [

@@ -27,6 +27,7 @@ section{background:#fff;border-radius:12px;padding:16px;margin:14px 0;box-shadow
 .score{flex:0 0 auto;width:6.5rem;height:6.5rem;border-radius:50%;display:flex;flex-direction:column;
  align-items:center;justify-content:center;color:#fff;font-weight:700;font-size:2rem;line-height:1}
 .score small{font-size:.8rem;font-weight:400;margin-top:4px}
+.score small+small{margin-top:1px;font-weight:600}
 .good{background:#1e8449}.fair{background:#b9770e}.poor{background:#c0392b}.none{background:#7f8c8d}
 .verdict p{flex:1 1 14rem;margin:0;font-size:1.1rem}
 .facts{display:flex;flex-wrap:wrap;gap:8px 20px;margin:12px 0 0;padding:0;list-style:none;color:#444;
@@ -66,10 +67,14 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _score_class(score: float | None) -> str:
-    if score is None:
-        return "none"
-    return "good" if score >= 80 else "fair" if score >= 60 else "poor"
+#: What each grade (`formcheck.core.scoring.SetScore.grade`) is called under the score.
+_GRADE_WORDS = {"good": "good", "fair": "needs work", "poor": "poor"}
+
+
+def _grade(summary: Mapping[str, Any]) -> str:
+    """The set's grade (``good``, ``fair``, ``poor``) or ``none``: as scoring decided it, which
+    weighs the failed checks, not only the average."""
+    return summary.get("grade") or "none"
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -91,8 +96,9 @@ def format_value(value: float | None, unit: str) -> str:
 
 def _verdict(report: Mapping[str, Any]) -> str:
     s = report["summary"]
-    score = s["score"]
-    inner = f"{score:.0f}<small>of 100</small>" if score is not None else "&ndash;"
+    score, grade = s["score"], _grade(s)
+    word = f"<small>{_GRADE_WORDS[grade]}</small>" if grade in _GRADE_WORDS else ""
+    inner = f"{score:.0f}<small>of 100</small>{word}" if score is not None else "&ndash;"
     video = report["video"]
     facts = [
         f"<li><b>{s['rep_count']}</b> rep{'s' if s['rep_count'] != 1 else ''}</li>",
@@ -102,7 +108,7 @@ def _verdict(report: Mapping[str, Any]) -> str:
     ]
     return (
         f'<section aria-label="verdict"><div class="verdict">'
-        f'<div class="score {_score_class(score)}">{inner}</div>'
+        f'<div class="score {grade}">{inner}</div>'
         f"<p>{_e(s['verdict'])}</p></div>"
         f'<ul class="facts">{"".join(facts)}</ul></section>'
     )
