@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from formcheck.core.metricset import Metric, MetricSet
+from formcheck.media.annotate import tag_rows, tag_scale
 from formcheck.media.video import frames_at, read_frames
 from formcheck.media.videowriter import VideoWriter
-from formcheck.report.media import rep_still, resize_longest
+from formcheck.report.media import rep_still, resize_longest, shown_knee_angle
 
 
 def _level(i: int) -> int:
@@ -48,22 +50,55 @@ def test_resize_longest_keeps_aspect() -> None:
     assert same.shape == (100, 50, 3) and one == 1.0
 
 
-def test_rep_still_is_a_jpeg_with_the_failing_angle_in_red() -> None:
+def test_rep_still_is_a_jpeg_with_the_failing_angle_in_red_and_its_label_above() -> None:
     frame = np.full((1440, 960, 3), 128, np.uint8)
     pts = np.full((33, 2), np.nan)
     pts[[23, 25, 27]] = [[600, 700], [640, 1000], [600, 1300]]  # left hip, knee, ankle
-    jpeg = rep_still(frame, pts, [("fppa_left", "Knees over feet 14 deg", True)])
+    label = "Left knee inward 14 deg"
+    jpeg = rep_still(frame, pts, [("fppa_left", label, True)])
     img = cv2.cvtColor(
         cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
     )
     # cropped around the points (40x600 box + 15 % margins, widened to 3:4: 585x780 from x=327, y=610),
-    # then scaled to STILL_SIZE (720 / 780)
-    assert img.shape == (720, 540, 3)
+    # scaled to STILL_SIZE (720 / 780), under a strip one label high
+    scale = tag_scale(np.zeros((720, 540, 3), np.uint8), [label])
+    margin, step = tag_rows(scale)
+    strip = margin + step
+    assert img.shape == (720 + strip, 540, 3)
     s = 720 / 780
-    r, g, b = img[round((850 - 610) * s), round((620 - 327) * s)].astype(
-        int
-    )  # thigh, halfway hip-knee
+    r, g, b = img[strip + round((850 - 610) * s), round((620 - 327) * s)].astype(int)  # the thigh
     assert r > 180 and g < 110 and b < 110
+    # the label: white text on the dark strip, with a red bar at its left; the picture untouched
+    top = img[:strip].astype(int)
+    assert (top.max(axis=2) < 80).mean() > 0.6 and (top.min(axis=2) > 200).sum() > 200
+    bar = top[margin + 4 : step - 4, margin : margin + 2].reshape(-1, 3)
+    assert (bar[:, 0] > 180).all() and (bar[:, 1] < 110).all()
+    assert abs(img[strip + 5 : strip + 40, 5:60].astype(int) - 128).max() < 12  # grey background
+
+
+def test_shown_knee_angle_hides_the_unreliable_straight_leg_reading_from_the_front() -> None:
+    """By foreshortening a straight leg reads 10-25 deg: below FRONT_BEND_MIN_DEG nothing is written
+    beside the knee; from the side the image angle is exact and always shown."""
+    t = np.arange(6) / 30
+    bend = np.array([18.0, 23.0, 29.0, 31.0, 95.0, np.nan])
+
+    def metric(name: str) -> Metric:
+        return Metric(name, bend, np.ones(6, bool), "deg")
+
+    names = ("knee_flexion_front", "knee_flexion_image", "knee_flexion")
+    m = MetricSet(
+        t,
+        np.zeros(6, np.int8),
+        {f"{b}_{side}": metric(f"{b}_{side}") for b in names for side in ("left", "right")},
+    )
+    rules = [
+        {"checks": [{"metric": "knee_flexion_front", "views": ["front"]}]},
+        {"checks": [{"metric": "knee_flexion_image", "views": ["side"]}]},
+    ]
+    front = shown_knee_angle(m, rules, "front")
+    assert front.shape == (6, 2)
+    np.testing.assert_array_equal(front[:, 0], [np.nan, np.nan, np.nan, 31.0, 95.0, np.nan])
+    np.testing.assert_array_equal(shown_knee_angle(m, rules, "side")[:, 1], bend)
 
 
 def test_person_box_keeps_aspect_and_frame() -> None:

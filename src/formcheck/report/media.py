@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..media.annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
+from ..core.metrics import FRONT_BEND_MIN_DEG
+from ..core.metricset import MetricSet
+from ..media.annotate import (
+    FAIL_COLOUR,
+    PASS_COLOUR,
+    draw_measure,
+    draw_skeleton,
+    tag_rows,
+    tag_scale,
+)
 
 #: Longest side of a still in the report, pixels.
 STILL_SIZE = 720
@@ -22,6 +32,29 @@ def resize_longest(frame: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
         return frame, 1.0
     size = (max(2, round(w * scale)), max(2, round(h * scale)))
     return np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA)), scale
+
+
+def shown_knee_angle(metrics: MetricSet, rules: Sequence[dict[str, Any]], view: str) -> np.ndarray:
+    """``(T, 2)`` knee flexion (deg; left, right) to write beside the knees of the annotated video:
+    the angle the rules judge by from ``view`` (`formcheck.report.plots.knee_angle`: by
+    foreshortening from the front, in the image from the side, else 3-D), NaN where it is not to
+    be shown. By foreshortening, a bend under `FRONT_BEND_MIN_DEG` is not shown: standing straight
+    it reads 10-25 deg (the image heights' jitter near their standing values moves arccos
+    steeply), and the core does not use it there either (`formcheck.core.metrics.with_front_bend`);
+    from the front the 3-D angle is no better (MediaPipe's depth), so no number is the honest one."""
+    from .plots import knee_angle
+
+    base = knee_angle(rules, view, metrics)
+    n = metrics.n_frames
+    knee = np.column_stack(
+        [
+            metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics else np.full(n, np.nan)
+            for s in ("left", "right")
+        ]
+    )
+    if base == "knee_flexion_front":
+        knee[knee < FRONT_BEND_MIN_DEG] = np.nan
+    return knee
 
 
 def person_box(
@@ -52,7 +85,8 @@ def rep_still(
     blur: np.ndarray | None = None,
 ) -> bytes:
     """JPEG of a rep's bottom frame, cropped to the person, with the skeleton and each
-    ``(metric, label, failed)`` mark drawn.
+    ``(metric, label, failed)`` mark drawn: the angle in red (failed) or green on the body, its
+    label in a dark strip added above the picture.
 
     ``pixels`` ``(33, 2)`` landmark pixels in ``frame``'s full resolution; ``blur`` an optional
     head ellipse (same resolution) to blur first.
@@ -73,8 +107,15 @@ def rep_still(
         blur_ellipse(img, b)
     pts = (pixels - offset) * scale
     draw_skeleton(img, pts, max(2, img.shape[0] // 300))
-    for metric, label, failed in marks:
-        draw_measure(img, pts, metric, label, FAIL_COLOUR if failed else PASS_COLOUR)
+    if marks:  # the labels get a dark strip above the picture: they cover nothing of the person
+        font = tag_scale(img, [label for _, label, _ in marks])
+        margin, step = tag_rows(font)
+        strip = np.full((margin + step * len(marks), img.shape[1], 3), 40, np.uint8)
+        img = np.concatenate([strip, img])
+        pts = pts + [0.0, float(strip.shape[0])]
+    for row, (metric, label, failed) in enumerate(marks):
+        colour = FAIL_COLOUR if failed else PASS_COLOUR
+        draw_measure(img, pts, metric, label, colour, row=row, scale=font)
     ok, jpeg = cv2.imencode(
         ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82]
     )

@@ -103,7 +103,9 @@ def _still_marks(
     rep: dict[str, Any], rules: list[dict[str, Any]], metrics: Any, view: str
 ) -> list[tuple[str, str, bool]]:
     """What to draw on a rep's bottom still: each failing rule's metric (the worse side of a
-    pair), or the knee bend when everything passed."""
+    pair), or the knee bend when everything passed; labels name the side and the measure."""
+    from ..media.annotate import metric_label
+
     by_name = {r["name"]: r for r in rules}
     marks = []
     for name, res in rep["rules"].items():
@@ -119,7 +121,7 @@ def _still_marks(
             gaps = [abs(v - res["value"]) if v is not None else np.inf for v in sides]
             metric = f"{metric}_{'left' if gaps[0] <= gaps[1] else 'right'}"
         if all(m[0] != metric for m in marks):
-            marks.append((metric, _mark_label(res), True))
+            marks.append((metric, f"{metric_label(metric)} {_mark_label(res)}", True))
     if not marks:
         from .plots import knee_angle
 
@@ -129,7 +131,7 @@ def _still_marks(
         values = {k: v for k, v in values.items() if np.isfinite(v)}
         if values:
             best = max(values, key=values.get)  # type: ignore[arg-type]
-            marks.append((best, f"Knee bend {values[best]:.0f} deg", False))
+            marks.append((best, f"{metric_label(best)} {values[best]:.0f} deg", False))
     return marks[:2]
 
 
@@ -144,8 +146,7 @@ def _annotate_and_stills(
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
     from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
     from ..media.video import frames_at
-    from .media import rep_still, resize_longest
-    from .plots import knee_angle
+    from .media import rep_still, resize_longest, shown_knee_angle
 
     reps = report["reps"]
     pixels = seq.pixels
@@ -189,15 +190,7 @@ def _annotate_and_stills(
         [[rep["start_frame"], rep["end_frame"]] for rep in reps], dtype=np.int64
     ).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    # the knee angle the rules judge by from this view (by foreshortening from the front, in the image
-    # from the side, else 3-D)
-    base = knee_angle(report["rules"], report["view"], metrics)
-    knee = np.column_stack(
-        [
-            metrics[f"{base}_{s}"].masked if f"{base}_{s}" in metrics else np.full(len(seq), np.nan)
-            for s in ("left", "right")
-        ]
-    )
+    knee = shown_knee_angle(metrics, report["rules"], report["view"])
     w, h = seq.image_size
     scale = min(1.0, ANNOTATED_SIZE / max(w, h))
     out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
