@@ -530,6 +530,16 @@ def test_a_fault_in_most_reps_caps_the_grade_one_slip_does_not():
     assert "but" not in slip.verdict() and "Main thing to work on: Deeper." in slip.verdict()
 
 
+def test_verdict_names_a_habit_only_where_the_average_would_hide_it():
+    m, _ = good_squat(view=VIEW_SIDE, peak=95.0)  # side: depth (medium) fails every rep
+    result = score_reps(m, find_reps(m))
+    assert result.score == pytest.approx(100 * 10 / 12) and result.grade() == "fair"
+    assert "but “Depth: hamstrings towards calves” failed in every rep" in result.verdict()
+    low = _graded("high", deep_reps=())
+    low.scores[:] = 70.0  # already "fair" by its average: the main cue says it all
+    assert low.grade() == "fair" and "but" not in low.verdict()
+
+
 def test_low_severity_faults_only_lower_the_score():
     result = _graded("low", deep_reps=())
     assert result.habits() == [] and result.grade() == "good"

@@ -373,8 +373,8 @@ class SetScore:
         return "fair" if grade == "good" and self.habits() else grade
 
     def verdict(self) -> str:
-        """One plain-language sentence about the set: reps, average score, a serious fault
-        repeated in most reps, the main thing to work on."""
+        """One plain-language sentence about the set: reps, average score, the serious fault
+        repeated in most reps when the average alone would say "good", the main thing to work on."""
         n = self.rep_count
         if n == 0:
             return "No squat repetitions were found."
@@ -383,7 +383,7 @@ class SetScore:
             f", average score {score:.0f} of 100" if score is not None else ""
         )
         habits = self.habits()
-        if habits:
+        if habits and score is not None and score >= GRADE_GOOD:  # the average alone would mislead
             h = habits[0]
             every = h["n_fail"] == h["n_judged"]
             which = (
