@@ -36,10 +36,16 @@ ol.cues{margin:0;padding-left:1.4em;font-size:1.1rem}
 ol.cues li{margin:.3em 0}
 ul.hints{margin:0;padding-left:1.2em}
 video{display:block;width:100%;max-height:80vh;background:#000;border-radius:8px}
-.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%;
+ background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)) left/32px 100% no-repeat local,
+ linear-gradient(to left,#fff 30%,rgba(255,255,255,0)) right/32px 100% no-repeat local,
+ radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.28),transparent) left/14px 100% no-repeat scroll,
+ radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.28),transparent) right/14px 100% no-repeat scroll}
+.scroll-hint{display:none;color:#555;font-size:.85rem;margin:.2em 0 .4em}
+.scroll-hint.wide{display:block}@media (max-width:600px){.scroll-hint{display:block}}
 table{border-collapse:collapse;font-size:.92rem;min-width:100%}
 th,td{padding:6px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
-thead th{background:#fafafa;white-space:nowrap}
+thead th{white-space:nowrap}thead tr{border-bottom:2px solid #ddd}
 th[scope=row]{font-weight:600;min-width:9rem}
 th[scope=row] span{display:block;font-weight:400;color:#666;font-size:.82rem}
 td{white-space:nowrap}
@@ -59,6 +65,11 @@ dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
 .rule q{color:#555;display:block;margin-top:2px}
 code{font-size:.85em;overflow-wrap:anywhere}
 """
+
+#: Rep columns of the rep table that fit beside the check names: 2 on a 390-pixel phone, 10 in
+#: the page's widest layout (980 px), measured in headless Chromium with "✗ 107°" cells (3 and 11
+#: scroll sideways).
+PHONE_REP_COLUMNS, WIDE_REP_COLUMNS = 2, 10
 
 _STATUS = {"pass": ("pass", "\u2713"), "fail": ("fail", "\u2717"), "not_judged": ("nj", "\u2013")}
 
@@ -163,6 +174,14 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         for r in reps
     )
     rows = [f'<tr><th scope="row">Score</th>{scores}</tr>']
+    # say that the table scrolls where it will not fit: on a phone, or on any screen when long
+    many = " wide" if len(reps) > WIDE_REP_COLUMNS else ""
+    hint = (
+        f'<p class="scroll-hint{many}">Scroll the table sideways to see all {len(reps)} reps '
+        "\u2192</p>"
+        if len(reps) > PHONE_REP_COLUMNS
+        else ""
+    )
     for name in names:
         title, target = titles.get(name, (name, ""))
         cells = []
@@ -183,6 +202,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         "<section><h2>Rep by rep</h2>"
         '<p class="sub"><span class="pass">\u2713 pass</span> &nbsp; <span class="fail">\u2717 fail</span> '
         '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
+        f"{hint}"
         '<div class="table-wrap" tabindex="0" role="region" aria-label="rep by rep results">'
         f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
