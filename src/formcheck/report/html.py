@@ -64,6 +64,26 @@ dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
 .rule{margin:10px 0;font-size:.92rem}
 .rule q{color:#555;display:block;margin-top:2px}
 code{font-size:.85em;overflow-wrap:anywhere}
+@media print{
+@page{size:A4;margin:14mm 12mm}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{background:#fff;font-size:10.5pt;line-height:1.4}
+main{max-width:none;padding:0}
+section{box-shadow:none;border:1px solid #ddd;border-radius:6px;margin:0 0 10px;padding:10px 12px;
+ break-inside:avoid-page}
+section.video,.scroll-hint{display:none}
+section.new-page{break-before:page;break-inside:auto}
+h2{break-after:avoid-page}
+.table-wrap{overflow:visible;background:none}
+table{font-size:8.5pt;min-width:0;width:100%}
+th,td{padding:3px 4px}th[scope=row]{min-width:0}
+figure,.plots svg,tr{break-inside:avoid-page}
+.grid{grid-template-columns:repeat(4,1fr);gap:8px}
+.plots{grid-template-columns:1fr 1fr;gap:10px}
+details::details-content{content-visibility:visible;display:block}
+summary{list-style:none}
+a{color:inherit;text-decoration:none}
+}
 """
 
 #: Rep columns of the rep table that fit beside the check names: 2 on a 390-pixel phone, 10 in
@@ -155,7 +175,7 @@ def _video(href: str | None) -> str:
         return ""
     h = _e(href)
     return (
-        f"<section><h2>Annotated video</h2>"
+        f'<section class="video"><h2>Annotated video</h2>'
         f'<video controls playsinline preload="metadata" src="{h}"></video>'
         f"<p class='sub'>If it does not play here, open <a href=\"{h}\">{h}</a>.</p></section>"
     )
@@ -199,7 +219,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         sub = f"<span>{_e(target)}</span>" if target else ""
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')
     return (
-        "<section><h2>Rep by rep</h2>"
+        '<section class="new-page"><h2>Rep by rep</h2>'
         '<p class="sub"><span class="pass">\u2713 pass</span> &nbsp; <span class="fail">\u2717 fail</span> '
         '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
         f"{hint}"
@@ -231,7 +251,10 @@ def _stills(report: Mapping[str, Any], stills: Mapping[int, bytes]) -> str:
         )
     if not figs:
         return ""
-    return f'<section><h2>Each rep at its lowest point</h2><div class="grid">{"".join(figs)}</div></section>'
+    return (
+        '<section class="new-page"><h2>Each rep at its lowest point</h2>'
+        f'<div class="grid">{"".join(figs)}</div></section>'
+    )
 
 
 def _plots(plots: Sequence[tuple[str, str]]) -> str:
@@ -239,7 +262,8 @@ def _plots(plots: Sequence[tuple[str, str]]) -> str:
         return ""
     figs = "".join(f'<figure aria-label="{_e(title)}">{svg}</figure>' for title, svg in plots)
     return (
-        "<section><h2>Over time</h2><p class='sub'>Grey bands are the reps; dashed lines are the limits "
+        "<section class='new-page'><h2>Over time</h2><p class='sub'>Grey bands are the reps; "
+        "dashed lines are the limits "
         f'the checks use.</p><div class="plots">{figs}</div></section>'
     )
 
@@ -264,7 +288,7 @@ def _about(report: Mapping[str, Any]) -> str:
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd><code>{_e(val)}</code></dd>" for k, val in facts if val)
     return (
-        "<section><h2>How this was measured</h2>"
+        "<section class='new-page'><h2>How this was measured</h2>"
         "<p class='sub'>Angles come from a pose model that estimates body landmarks in each frame; "
         "they are estimates from one camera, not lab measurements.</p>"
         f"<p class='sub'>Rule set <b>{_e(v['rule_set'])}</b> &middot; formcheck {_e(v['formcheck'])} "
