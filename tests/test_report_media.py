@@ -109,3 +109,38 @@ def test_person_box_keeps_aspect_and_frame() -> None:
     # box 100x400 -> 130x520 with margins -> 390x520 at 3:4 around (150, 300), clipped at x = 0
     assert person_box(pts, 1000, 1000) == (0, 40, 345, 560)
     assert person_box(np.full((33, 2), np.nan), 640, 480) == (0, 0, 640, 480)
+
+
+def test_still_marks_name_the_side_and_the_measure() -> None:
+    """The failing knee-tracking angle is labelled ("Left knee inward 19 deg", not a bare "19 deg");
+    a set that passed everything shows the knee bend the rules judge by, labelled too."""
+    from formcheck.report.pipeline import _still_marks
+
+    t = np.arange(3) / 30
+    ones = np.ones(3, bool)
+    m = MetricSet(
+        t,
+        np.ones(3, np.int8),
+        {
+            n: Metric(n, np.array([10.0, 110.0, 20.0]) * k, ones, "deg")
+            for n, k in (("knee_flexion_front_left", 1.0), ("knee_flexion_front_right", 0.9))
+        }
+        | {n: Metric(n, np.full(3, 5.0), ones, "deg") for n in ("fppa_left", "fppa_right")},
+    )
+    rules = [
+        {"name": "knees_over_feet", "metric": "fppa", "checks": [{"metric": "fppa"}]},
+        {
+            "name": "depth",
+            "metric": "knee_flexion_image",
+            "checks": [{"metric": "knee_flexion_front", "views": ["front"]}],
+        },
+    ]
+    fppa = {"status": "fail", "value": 19.4, "unit": "deg", "left": 19.4, "right": 8.0}
+    failing = {"bottom_frame": 1, "rules": {"knees_over_feet": fppa}}
+    assert _still_marks(failing, rules, m, "front") == [
+        ("fppa_left", "Left knee inward 19 deg", True)
+    ]
+    passing = {"bottom_frame": 1, "rules": {"knees_over_feet": fppa | {"status": "pass"}}}
+    assert _still_marks(passing, rules, m, "front") == [
+        ("knee_flexion_front_left", "Left knee bend 110 deg", False)
+    ]
