@@ -19,7 +19,9 @@ from formcheck.media.annotate import (
     blur_ellipse,
     draw_measure,
     face_ellipses,
+    metric_label,
     rep_tracks,
+    wrap_to_width,
 )
 
 W, H = 320, 480
@@ -111,34 +113,64 @@ def test_blur_ellipse_off_frame_is_harmless() -> None:
     assert (frame == 7).all()
 
 
-def _overlay(n: int = 3, faces: bool = False) -> Overlay:
-    pix = np.stack([_figure()] * n)
+def _overlay(n: int = 3, faces: bool = False, shift: float = 0.0, cue: str = "") -> Overlay:
+    """`_figure` on ``n`` frames, moved up by ``shift`` pixels; the cue shows on frame 1."""
+    pix = np.stack([_figure() - [0.0, shift]] * n)
     return Overlay(
         pixels=pix,
         knee_angle=np.tile([[95.0, np.nan]], (n, 1)),
         rep=np.array([0, 1, 1])[:n],
         n_reps=1,
         cue=np.array([-1, 0, -1])[:n],
-        cues=("Push your knees out over your toes",),
+        cues=(cue or "Push your knees out over your toes",),
         faces=face_ellipses(pix) if faces else None,
     )
 
 
+def _dark_rows(frame: np.ndarray, x: int) -> np.ndarray:
+    """Rows where column ``x`` of a grey-128 frame was darkened (a panel)."""
+    return np.flatnonzero(frame[:, x].max(axis=1) < 100)
+
+
 def test_annotator_draws_skeleton_counter_and_cue_only_when_given() -> None:
-    ann = Annotator(_overlay())
+    ann = Annotator(_overlay(shift=60))  # feet at y 390 of 480: room for the cue below them
     plain = np.full((H, W, 3), 128, np.uint8)
     f0 = ann.annotate(plain.copy(), 0)
     f1 = ann.annotate(plain.copy(), 1)
     # skeleton: a thigh pixel differs from the background
-    assert not (f0[295, 187] == 128).all()
+    assert not (f0[235, 187] == 128).all()
     # rep counter panel top left darkened
     assert f0[3, 3].max() < 128
-    # cue banner at the bottom only on frame 1
+    # cue banner at the bottom only on frame 1, below the feet
     assert (f0[H - 3, W // 2] == 128).all()
     assert f1[H - 3, W // 2].max() < 128
-    # knee label drawn on the left knee's outer side (image right), not for the NaN right knee
-    assert (f0[320:345, 200:300] != 128).any()
-    assert (f0[320:345, 20:100] == 128).all()
+    assert _dark_rows(f1, W - 5).min() > 390
+    # knee label: a dark tag with white text on the left knee's outer side (image right), none for
+    # the NaN right knee
+    tag = f0[265:295, 200:300]
+    assert (tag.max(axis=2) < 60).mean() > 0.4 and (tag.min(axis=2) > 200).any()
+    assert (f0[265:295, 20:100] == 128).all()
+
+
+def test_cue_bar_never_covers_the_legs_and_uses_the_whole_width() -> None:
+    """Feet near the bottom (as in a side view): the cue moves to the top, right of the counter;
+    wrapped by its pixel width, not at half the frame."""
+    long = "Go deeper: bring your hamstrings towards your calves"
+    ann = Annotator(_overlay(cue=long))  # feet at y 450 of 480
+    f1 = ann.annotate(np.full((H, W, 3), 128, np.uint8), 1)
+    rows = _dark_rows(f1, W - 5)
+    assert rows.min() == 0 and rows.max() < 250  # above the hips, nowhere near the knees and feet
+    assert (f1[300:, :] == 128).all(axis=2)[:, :100].all()  # nothing drawn below the knees' tags
+    wide = Annotator(_overlay(cue=long, shift=300))
+    g = np.full((H, 2 * W, 3), 128, np.uint8)
+    wide_frame = wide.annotate(g, 1)
+    r, g, b = (wide_frame[:, :, c].astype(int) for c in range(3))
+    yellow = (r > 230) & (g > 200) & (b < 160)  # the cue's text (255, 230, 120)
+    assert np.flatnonzero(yellow.any(axis=0)).max() > 1.5 * W  # lines run past half the width
+    assert np.flatnonzero(yellow.any(axis=1)).min() > 300  # at the bottom: the legs end at 150
+    lines = wrap_to_width(long, 2 * W - 20, 1.0)
+    assert sum(map(len, lines)) + len(lines) - 1 == len(long)
+    assert len(wrap_to_width(long, 10_000, 1.0)) == 1 and len(wrap_to_width(long, 300, 1.0)) > 2
 
 
 def test_annotator_blurs_faces_when_asked() -> None:
@@ -157,6 +189,12 @@ def test_draw_measure_highlights_the_metric_landmarks() -> None:
     unknown = np.full((H, W, 3), 128, np.uint8)
     draw_measure(unknown, _figure(), "no_such_metric", "x")
     assert (unknown == 128).all()
+
+
+def test_metric_labels_name_the_side_and_the_measure() -> None:
+    assert metric_label("fppa_left") == "Left knee inward"
+    assert metric_label("knee_flexion_front_right") == "Right knee bend"
+    assert metric_label("trunk_lean") == "Trunk lean"
 
 
 def test_overlay_validates_shapes() -> None:

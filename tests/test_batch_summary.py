@@ -82,6 +82,8 @@ def test_video_summary_pass_rate_and_median_over_judged_reps() -> None:
         "judged": 2,
         "pass_rate": 0.5,
         "median": 8.0,
+        "metric": None,  # the rule names no metric
+        "view": "front",
     }
     none = video_summary(_report([], [], status="no_squat"))
     assert none["rules"]["knee_valgus"]["pass_rate"] is None and none["status"] == "no_squat"

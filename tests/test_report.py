@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, chromium_console
 
 from formcheck.core.metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
 from formcheck.report.csv import column_name, frames_csv, reps_csv
@@ -300,6 +301,68 @@ def test_html_is_self_contained_and_shows_everything() -> None:
     assert 'class="table-wrap"' in page
     assert "a &lt;b&gt;.mp4" in page and "<b>.mp4" not in page  # file name escaped
     assert "cyclist_squat 1" in page and "ab" * 32 in page
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "word"),
+    [(83.0, "fair", "needs work"), (91.0, "good", "good"), (40, "poor", "poor")],
+)
+def test_score_ring_colour_and_word_follow_the_grade_not_the_average(score, grade, word) -> None:
+    """The grade is scoring's (it weighs failed checks): 83 with a fault in every rep is amber."""
+    report = make_report()
+    report["summary"].update(score=score, grade=grade)
+    validate(report)
+    page = render_html(report)
+    assert (
+        f'<div class="score {grade}">{score:.0f}<small>of 100</small><small>{word}</small>' in page
+    )
+
+
+def test_score_ring_is_neutral_without_a_grade() -> None:
+    page = render_html(make_report())
+    assert '<div class="score none">78<small>of 100</small></div>' in page
+
+
+def _many_reps(n: int) -> dict[str, Any]:
+    report = make_report(2)
+    report["reps"] = [copy.deepcopy(report["reps"][k % 2]) | {"index": k + 1} for k in range(n)]
+    report["summary"]["rep_count"] = n
+    return report
+
+
+def test_rep_table_says_it_scrolls_when_a_phone_cannot_show_every_rep() -> None:
+    assert "scroll-hint" not in render_html(make_report(2)).split("</style>")[1]
+    page = render_html(_many_reps(3))
+    assert '<p class="scroll-hint">Scroll the table sideways to see all 3 reps' in page
+    assert "@media (max-width:600px){.scroll-hint{display:block}}" in page
+    assert '<p class="scroll-hint wide">Scroll' in render_html(_many_reps(12))
+
+
+_PHONE_HARNESS = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="%s" style="width:%dpx;height:900px;border:0"></iframe><script>
+var f = document.getElementById("f");
+f.onload = function () {
+  var d = f.contentDocument, w = d.querySelector(".table-wrap"), h = d.querySelector(".scroll-hint");
+  console.log("FC-TABLE " + (w.scrollWidth > w.clientWidth) + " " + getComputedStyle(h).display);
+};
+</script></body></html>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize(
+    ("reps", "width", "expected"),
+    [(3, 390, "true block"), (5, 1280, "false none"), (12, 1280, "true block")],
+)
+def test_rep_table_hint_shows_where_the_table_scrolls(
+    tmp_path, reps: int, width: int, expected: str
+) -> None:
+    """The hint shows exactly where the table is wider than the screen (scrolls sideways)."""
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_many_reps(reps)))
+    harness = tmp_path / "harness.html"
+    harness.write_text(_PHONE_HARNESS % (page.as_uri(), width))
+    lines = chromium_console(harness.as_uri(), "--allow-file-access-from-files", "--timeout=10000")
+    assert f'"FC-TABLE {expected}"' in " ".join(lines), lines
 
 
 def test_html_for_no_squat_says_so_without_rep_sections() -> None:

@@ -287,6 +287,7 @@ def test_no_reps_gives_an_empty_summary():
     assert result.summary() == {
         "rep_count": 0,
         "score": None,
+        "grade": None,
         "verdict": "No squat repetitions were found.",
         "top_cues": [],
         "not_judged": [],
@@ -304,7 +305,7 @@ def test_to_dict_is_strict_json_with_report_keys():
     d = score_reps(m, find_reps(m)).to_dict()
     text = json.dumps(d, allow_nan=False)
     assert json.loads(text) == d
-    assert set(d["summary"]) == {"rep_count", "score", "verdict", "top_cues", "not_judged"}
+    assert set(d["summary"]) == {"rep_count", "score", "grade", "verdict", "top_cues", "not_judged"}
     rep = d["reps"][0]
     assert rep["index"] == 1 and rep["start_frame"] < rep["bottom_frame"] < rep["end_frame"]
     for res in rep["rules"].values():
@@ -469,3 +470,84 @@ def test_faults_of_synthetic_pose_sequences_fail_their_rules(yaw, fault, failing
             if yaw == 0
             else FRONT_ONLY  # from pose data depth is judged from the front
         )
+
+
+# --- grade: the colour of the score follows the failed checks, not only the average ----------------------
+
+
+def _graded(severity: str, deep_reps: tuple[int, ...]):
+    """Three reps to 120 deg (``deep_reps`` to 144 deg) judged by a heavy check every rep passes
+    (weight 9) and a light one (weight 1, ``severity``) that only a 144-deg rep passes."""
+    flex, bottoms, ts = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
+    cuts = np.r_[0, (bottoms[:-1] + bottoms[1:]) // 2, flex.size]
+    for k in deep_reps:
+        flex[cuts[k] : cuts[k + 1]] *= 1.2
+    m = metric_set(
+        ts, view=VIEW_FRONT, knee_flexion_left=flex, knee_flexion_right=flex, hip_drop=flex / 120
+    )
+    base = {"metric": "knee_flexion", "bilateral": True, "compare": ">=", "unit": "deg"}
+    base |= {"views": ["any"], "guidance": "g"}
+    rules = parse_rules(
+        {
+            "name": "graded",
+            "rule": [
+                base | {"name": "bend", "threshold": 50, "cue": "Bend", "weight": 9},
+                base
+                | {"name": "very_deep", "title": "Very deep", "threshold": 130, "cue": "Deeper"}
+                | {"severity": severity, "weight": 1},
+            ],
+        }
+    )
+    return score_reps(m, find_reps(m), rules)
+
+
+@pytest.mark.parametrize("severity", ["high", "medium"])
+def test_a_serious_fault_in_every_rep_is_never_graded_good(severity):
+    result = _graded(severity, deep_reps=())
+    assert result.score == pytest.approx(90.0)  # the average alone would say "good"
+    assert result.grade() == "fair"
+    assert result.habits() == [
+        {
+            "rule": "very_deep",
+            "title": "Very deep",
+            "severity": severity,
+            "n_fail": 3,
+            "n_judged": 3,
+        }
+    ]
+    assert result.verdict() == (
+        "3 reps, average score 90 of 100, but \u201cVery deep\u201d failed in every rep. "
+        "Main thing to work on: Deeper."
+    )
+    assert result.summary()["grade"] == "fair"
+
+
+def test_a_fault_in_most_reps_caps_the_grade_one_slip_does_not():
+    most = _graded("high", deep_reps=(1,))
+    assert most.grade() == "fair" and "failed in 2 of 3 reps" in most.verdict()
+    slip = _graded("high", deep_reps=(0, 2))
+    assert slip.score == pytest.approx(100 * (9 + 10 + 10) / 30)
+    assert slip.habits() == [] and slip.grade() == "good"
+    assert "but" not in slip.verdict() and "Main thing to work on: Deeper." in slip.verdict()
+
+
+def test_verdict_names_a_habit_only_where_the_average_would_hide_it():
+    m, _ = good_squat(view=VIEW_SIDE, peak=95.0)  # side: depth (medium) fails every rep
+    result = score_reps(m, find_reps(m))
+    assert result.score == pytest.approx(100 * 10 / 12) and result.grade() == "fair"
+    assert "but “Depth: hamstrings towards calves” failed in every rep" in result.verdict()
+    low = _graded("high", deep_reps=())
+    low.scores[:] = 70.0  # already "fair" by its average: the main cue says it all
+    assert low.grade() == "fair" and "but" not in low.verdict()
+
+
+def test_low_severity_faults_only_lower_the_score():
+    result = _graded("low", deep_reps=())
+    assert result.habits() == [] and result.grade() == "good"
+
+
+def test_grade_by_score_alone_without_habits():
+    m, _ = good_squat()
+    result = score_reps(m, find_reps(m))
+    assert result.score == 100.0 and result.grade() == "good"
+    assert score_reps(m, Reps.empty()).grade() is None

@@ -96,21 +96,27 @@ class Settings:
     """Analysis settings shared by every job of a batch (picklable, sent to workers).
 
     ``rules`` is a TOML rule file or a shipped rule set's name (None: the default rules);
-    ``make_video`` writes ``annotated.mp4``; ``blur_faces`` blurs faces in it.
+    ``make_video`` writes ``annotated.mp4``; ``blur_faces`` blurs faces in it; ``exports`` the
+    biomechanics files of `formcheck.export` to write too.
     """
 
     rules: str | None = None
     blur_faces: bool = False
     make_video: bool = True
+    exports: tuple[str, ...] = ()
 
     def key(self) -> str:
         """Hex digest naming these settings: the rule file's *content* counts, not its name
         (so editing the shipped rules in a new version re-scores too)."""
         rules_sha = rules_sha256(self.rules)
-        text = json.dumps(
-            {"rules": rules_sha, "blur_faces": self.blur_faces, "make_video": self.make_video},
-            sort_keys=True,
-        )
+        settings = {
+            "rules": rules_sha,
+            "blur_faces": self.blur_faces,
+            "make_video": self.make_video,
+        }
+        if self.exports:  # only then, so batches run without --export keep their keys
+            settings["exports"] = sorted(self.exports)
+        text = json.dumps(settings, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -49,24 +49,43 @@ BASE_COLUMNS = (
 )
 
 
+def _measured_as(rule: Mapping[str, Any], judged: Sequence[tuple[str, Mapping[str, Any]]]) -> dict:
+    """``{metric, view}``: what most judged reps of ``rule`` measured (the check's metric, None for
+    a left-right difference, whose error is not the metric's) and from which view."""
+    diffs = {c.get("metric") for c in rule.get("checks", []) if c.get("sides") == "abs_diff"}
+    metrics = [v.get("metric") or rule.get("metric") for _, v in judged]
+    metric = max(set(metrics), key=metrics.count) if metrics else None
+    views = [view for view, _ in judged]
+    return {
+        "metric": None if metric in diffs else metric,
+        "view": max(set(views), key=views.count) if views else None,
+    }
+
+
 def video_summary(report: Mapping[str, Any]) -> dict[str, Any]:
     """The batch's digest of one ``report.json`` dict: status, reps, score, detected view,
-    and per rule ``{title, unit, judged, pass_rate, median}`` (None when no rep was judged)."""
+    and per rule ``{title, unit, judged, pass_rate, median, metric, view}`` (None when no rep was
+    judged; ``metric`` and ``view`` what the median measured, for its measurement error)."""
     reps = report.get("reps", [])
     rules: dict[str, dict[str, Any]] = {}
     for rule in report.get("rules", []):
         name = rule["name"]
-        verdicts = [rep["rules"][name] for rep in reps if name in rep.get("rules", {})]
-        judged = [v for v in verdicts if v["status"] in ("pass", "fail")]
-        values = [v["value"] for v in judged if v.get("value") is not None]
+        verdicts = [
+            (rep.get("view") or report.get("view", ""), rep["rules"][name])
+            for rep in reps
+            if name in rep.get("rules", {})
+        ]
+        judged = [(view, v) for view, v in verdicts if v["status"] in ("pass", "fail")]
+        values = [v["value"] for _, v in judged if v.get("value") is not None]
         rules[name] = {
             "title": rule.get("title", name),
             "unit": rule.get("unit", ""),
             "judged": len(judged),
-            "pass_rate": sum(v["status"] == "pass" for v in judged) / len(judged)
+            "pass_rate": sum(v["status"] == "pass" for _, v in judged) / len(judged)
             if judged
             else None,
             "median": float(statistics.median(values)) if values else None,
+            **_measured_as(rule, judged),
         }
     summary = report.get("summary", {})
     return {
@@ -141,6 +160,9 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
             r = s.get("rules", {}).get(name, {})
             row[f"{name}_pass_rate"] = _num(r.get("pass_rate"), 3)
             row[f"{name}_median"] = _num(r.get("median"), 2)
+            # what the median measured, for the per-patient view (not summary.csv columns)
+            row[f"{name}_metric"] = r.get("metric") or ""
+            row[f"{name}_measured_view"] = r.get("view") or ""
         rows.append(row)
     return columns, rows
 
@@ -150,7 +172,9 @@ def write_summary_csv(
 ) -> None:
     """``summary.csv`` (UTF-8, header row, written atomically)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer = csv.DictWriter(
+        buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(rows)
     write_atomic(path, buf.getvalue())
@@ -201,6 +225,10 @@ th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after
 .err{color:#555;max-width:28rem;overflow-wrap:anywhere}
 .sub{color:#555}
 svg.spark{vertical-align:middle}
+td small{display:block;font-size:.78rem;text-align:right;white-space:normal;min-width:9rem}
+table.trend tr:has(+tr.change)>*{border-bottom:0;padding-bottom:0}
+tr.change td{font-size:.85rem;padding-top:0}
+.real{color:#1d1d1f;font-weight:600}.within,.unknown,.nc{color:#666}
 """
 
 
@@ -283,33 +311,68 @@ def _main_table(
     return "\n".join(out)
 
 
+def _change(
+    before: Mapping[str, str], after: Mapping[str, str], name: str, unit: str, errors: Any
+) -> tuple[str, str]:
+    """``(text, css class)`` for the change of rule ``name``'s median from session ``before`` to
+    session ``after``: ``real`` only when it exceeds the measurement error of what was measured
+    from that view (`formcheck.core.measurement_error`), else ``within``; ``nc`` when the two
+    sessions measured differently (another view or metric), ``unknown`` when no error is known."""
+    a, b = float(before[f"{name}_median"]), float(after[f"{name}_median"])
+    delta = b - a
+    what = [(r[f"{name}_metric"], r[f"{name}_measured_view"]) for r in (before, after)]
+    u = f" {unit}" if unit else ""
+    if what[0] != what[1] and what[0][0] and what[1][0]:
+        views = " then ".join(dict.fromkeys(v or "unknown" for _, v in what))
+        return f"{delta:+.1f}{u}: not comparable (measured differently: {views} view)", "nc"
+    metric, view = what[0]
+    entry = errors.lookup(metric, view) if what[0] == what[1] else None
+    if entry is None:
+        return f"{delta:+.1f}{u}: no known measurement error", "unknown"
+    margin = f"\u00b1{entry.error:g}{u} from the {view}"
+    if errors.within(metric, view, delta):
+        return f"{delta:+.1f}{u}: within measurement error ({margin})", "within"
+    return f"{delta:+.1f}{u}: real change (beyond {margin})", "real"
+
+
 def _patient(
-    patient: str, sessions: list[Mapping[str, str]], rules: Sequence[tuple[str, str, str]]
+    patient: str,
+    sessions: list[Mapping[str, str]],
+    rules: Sequence[tuple[str, str, str]],
+    errors: Any,
 ) -> str:
     """One patient: a trend table (sparkline, first and last value of the score and of each
-    rule's median that was measured) and the sessions in date order."""
+    rule's median that was measured, and whether that change is beyond the measurement error)
+    and the sessions in date order, each median with its change from the session before."""
     labels = [r["session_date"] or r["path"] for r in sessions]
     measured = [
-        (f"{name}_median", f"{title} ({unit})" if unit else title)
+        (name, f"{title} ({unit})" if unit else title, unit)
         for name, title, unit in rules
         if any(r[f"{name}_median"] for r in sessions)
     ]
     out = [f"<h3>{_esc(patient)}</h3>", '<div class="wrap"><table class="trend"><tbody>']
-    for col, label in [("score", "Score (0-100)"), *measured]:
+    for name, label, unit in [("", "Score (0-100)", ""), *measured]:
+        col = f"{name}_median" if name else "score"
         values = [float(r[col]) if r[col] else None for r in sessions]
         known = [v for v in values if v is not None]
         if not known:
             continue
         change = f"{known[0]:g} \u2192 {known[-1]:g}" if len(known) > 1 else f"{known[0]:g}"
+        verdict = ""
+        if name and len(known) > 1:  # first to last session, on a line of its own (fits a phone)
+            seen = [r for r in sessions if r[col]]
+            text, cls = _change(seen[0], seen[-1], name, unit, errors)
+            verdict = f'<tr class="change"><td colspan="3" class="{cls}">{_esc(text)}</td></tr>'
         out.append(
             f'<tr><th scope="row">{_esc(label)}</th><td>{_sparkline(values, labels)}</td>'
-            f'<td class="n">{_esc(change)}</td></tr>'
+            f'<td class="n">{_esc(change)}</td></tr>{verdict}'
         )
     out.append("</tbody></table></div>")
-    head = ["Session", "Video", "Status", "Reps", "Score", *(label for _, label in measured)]
+    head = ["Session", "Video", "Status", "Reps", "Score", *(label for _, label, _ in measured)]
     out.append('<div class="wrap"><table class="sortable"><thead><tr>')
     out += [f'<th scope="col">{_esc(h)}</th>' for h in head]
     out.append("</tr></thead><tbody>")
+    last: dict[str, Mapping[str, str]] = {}  # per rule, the latest earlier session measuring it
     for r in sessions:
         cells = [
             _cell(r["session_date"], cls="d"),
@@ -318,7 +381,15 @@ def _patient(
             _cell(r["reps"], True),
             _cell(r["score"], True),
         ]
-        cells += [_cell(r[col], True) for col, _ in measured]
+        for name, _, unit in measured:
+            value = r[f"{name}_median"]
+            note = ""
+            if value and name in last:
+                text, cls = _change(last[name], r, name, unit, errors)
+                note = f'<small class="{cls}">{_esc(text)}</small>'
+            if value:
+                last[name] = r
+            cells.append(f'<td class="n" data-v="{_esc(value)}">{_esc(value)}{note}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
@@ -331,10 +402,19 @@ def _patients(rows: Sequence[Mapping[str, str]], rules: Sequence[tuple[str, str,
             by_patient.setdefault(r["patient_id"], []).append(r)
     if not by_patient:
         return ""
-    out = ["<section><h2>Patients: sessions over time</h2>"]
+    from ..core.measurement_error import load_measurement_errors
+
+    errors = load_measurement_errors()
+    out = [
+        "<section><h2>Patients: sessions over time</h2>",
+        '<p class="sub">A change between sessions is called real only when it is larger than the '
+        "measurement error of that measure from that camera view (mean error against known "
+        "angles, see formcheck/rules/measurement_error.toml); smaller changes are within "
+        "measurement error, and the two sessions may not differ at all.</p>",
+    ]
     for patient in sorted(by_patient):
         sessions = sorted(by_patient[patient], key=lambda r: (r["session_date"], r["path"]))
-        out.append(_patient(patient, sessions, rules))
+        out.append(_patient(patient, sessions, rules, errors))
     out.append("</section>")
     return "\n".join(out)
 

@@ -116,6 +116,7 @@ def analyze_video(
     blur_faces: bool = False,
     make_video: bool = True,
     landmarks: Path | None = None,
+    exports: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What ``formcheck analyze VIDEO -o OUTDIR`` does (`formcheck.report.pipeline.run`), without
     a progress bar; returns the report dict (``status`` analysed, no_person or no_squat)."""
@@ -129,6 +130,7 @@ def analyze_video(
         blur_faces=blur_faces,
         landmarks=landmarks,
         progress=False,
+        exports=tuple(exports),
     )
     return run(options).report
 
@@ -231,6 +233,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
 def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
     """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
     s = job.settings
+    extra = {"exports": s.exports} if s.exports else {}  # analyzers written before --export
     returned = resolve(analyzer)(
         Path(job.video),
         Path(job.outdir),
@@ -238,6 +241,7 @@ def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
         blur_faces=s.blur_faces,
         make_video=s.make_video,
         landmarks=landmarks,
+        **extra,
     )
     if isinstance(returned, dict) and "schema_version" in returned:
         report = returned

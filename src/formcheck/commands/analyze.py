@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .options import ModelOption, RulesOption
+from .options import ExportOption, ModelOption, RulesOption
 
 
 def default_outdir(video: Path) -> Path:
@@ -62,13 +62,16 @@ def analyze(
             "only (folder names are often patients' names).",
         ),
     ] = False,
+    export: ExportOption = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
 
+    from ..export import parse_exports
     from ..report.outputs import check_outdir
     from ..report.pipeline import AnalyzeOptions, run
 
+    exports = parse_exports(export)
     outdir = outdir or default_outdir(video)
     check_outdir(outdir)  # an unusable OUTDIR is refused before the pose model starts
     options = AnalyzeOptions(
@@ -80,6 +83,7 @@ def analyze(
         blur_faces=blur_faces,
         landmarks=landmarks,
         full_paths=full_paths,
+        exports=exports,
     )
     result = run(options, console=Console(highlight=False))
     if result.exit_code:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import RulesOption
+from .options import ExportOption, RulesOption
 
 if TYPE_CHECKING:
     from ..batch.discover import VideoEntry
@@ -75,6 +75,7 @@ def batch(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
     ] = True,
+    export: ExportOption = None,
 ) -> None:
     """Analyse every video of a folder or manifest; write summary.csv and index.html. Resumable.
 
@@ -84,14 +85,18 @@ def batch(
     from ..batch.run import run_batch
     from ..batch.summary import write_summary
     from ..core.ruleset import load_rules, resolve_rules
+    from ..export import parse_exports
     from ..report.outputs import check_outdir
 
+    exports = parse_exports(export)
     entries = _entries(input, outdir, manifest)
     check_outdir(outdir)
     if rules is not None:
         load_rules(str(rules))  # a bad rule file stops the batch before any video is touched
     rules_arg = None if rules is None else resolve_rules(rules).spec  # absolute path or set name
-    settings = Settings(rules=rules_arg, blur_faces=blur_faces, make_video=not no_video)
+    settings = Settings(
+        rules=rules_arg, blur_faces=blur_faces, make_video=not no_video, exports=exports
+    )
     try:
         report = run_batch(
             entries, outdir, settings, workers=workers, scheduler=scheduler, progress=progress

@@ -28,3 +28,15 @@ RulesOption = Annotated[
         show_default=False,
     ),
 ]
+
+#: ``--export trc,mot,c3d``: files for biomechanics tools (`formcheck.export`).
+ExportOption = Annotated[
+    str | None,
+    typer.Option(
+        "--export",
+        help="Also write files for biomechanics tools, comma-separated: trc (markers.trc, world "
+        "landmarks in m for OpenSim), mot (angles.mot, joint angles in degrees), c3d (markers.c3d, "
+        'needs pip install "formcheck\\[biomech]").',
+        show_default=False,
+    ),
+]

@@ -285,6 +285,38 @@ def with_knee_bend(metrics: MetricSet) -> MetricSet:
     return MetricSet(metrics.timestamps, metrics.view, {**metrics.metrics, **extra})
 
 
+def shown_knee_bend(metrics: MetricSet) -> np.ndarray:
+    """The knee bend to write beside the knees (annotated video, live window).
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics with the knee flexions `knee_bend` is made from, and the view per frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T, 2)`` knee flexion in degrees (left, right): `knee_bend` where it is valid, NaN
+        elsewhere and in front-view frames below `FRONT_BEND_MIN_DEG`. There a straight leg reads
+        10-25 deg by foreshortening (the image heights' jitter near their standing values moves
+        arccos steeply) and MediaPipe's 3-D angle is no better (its depth from the front), so no
+        number is the honest one.
+    """
+    metrics = with_knee_bend(metrics)
+    n = metrics.n_frames
+    knee = np.column_stack(
+        [
+            metrics[f"{KNEE_BEND}_{s}"].masked
+            if f"{KNEE_BEND}_{s}" in metrics
+            else np.full(n, np.nan)
+            for s in ("left", "right")
+        ]
+    )
+    front = np.asarray(metrics.view) == VIEW_FRONT
+    knee[front[:, None] & ~(knee >= FRONT_BEND_MIN_DEG)] = np.nan
+    return knee
+
+
 def _heights(pix: np.ndarray) -> np.ndarray:
     """``(4, T)`` image heights (y extents, pixels) of the left thigh, right thigh,
     left shank and right shank; ``pix`` is ``(K, 2, T)`` in `_NAMES` order."""

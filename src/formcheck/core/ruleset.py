@@ -470,6 +470,13 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
 
 
 def shipped_rule_sets() -> list[str]:
-    """Names of the rule sets shipped in the package."""
+    """Names of the rule sets shipped in the package (the measurement error table beside them
+    is not one)."""
+    from .measurement_error import MEASUREMENT_ERROR_FILE
+
     folder = files("formcheck").joinpath("rules")
-    return sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml"))
+    return sorted(
+        f.name[: -len(".toml")]
+        for f in folder.iterdir()
+        if f.name.endswith(".toml") and f.name != MEASUREMENT_ERROR_FILE
+    )

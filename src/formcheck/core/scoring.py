@@ -47,6 +47,15 @@ MEASUREMENTS = (
     "knee_flexion_asymmetry_deg",
 )
 MAX_CUES = 3
+#: Set grade by average score: "good" from `GRADE_GOOD`, "fair" from `GRADE_FAIR`, else "poor"
+#: (80 and 60: every rule judged passed in 4 of 5 reps of equal weight, or 3 of 5).
+GRADE_GOOD, GRADE_FAIR = 80.0, 60.0
+#: A rule of these severities that failed in at least `HABIT_FRACTION` of the reps that judged it
+#: is a habit, not a slip: the set is at best "fair" however high the average (a set in which
+#: every rep stopped well short of depth averaged 83 and was shown green). Low-severity rules
+#: (tempo, symmetry) only lower the score.
+HABIT_SEVERITIES = ("high", "medium")
+HABIT_FRACTION = 0.5
 
 
 def _num(x: float) -> float | None:
@@ -354,8 +363,40 @@ class SetScore:
             out.append({"rule": rule.name, "title": rule.title, "hint": hint})
         return out
 
+    def habits(self) -> list[dict[str, Any]]:
+        """Rules of `HABIT_SEVERITIES` that failed in at least `HABIT_FRACTION` of the reps that
+        judged them: ``rule``, ``title``, ``severity``, ``n_fail``, ``n_judged``; most failures
+        first."""
+        fails = (self.status == 2).sum(axis=0)
+        judged = (self.status > 0).sum(axis=0)
+        out = [
+            {
+                "rule": rule.name,
+                "title": rule.title,
+                "severity": rule.severity,
+                "n_fail": int(fails[k]),
+                "n_judged": int(judged[k]),
+            }
+            for k, rule in enumerate(self.rules.rules)
+            if rule.severity in HABIT_SEVERITIES
+            and fails[k] > 0
+            and fails[k] >= HABIT_FRACTION * judged[k]
+        ]
+        return sorted(out, key=lambda h: h["n_fail"] / h["n_judged"], reverse=True)
+
+    def grade(self) -> str | None:
+        """``good``, ``fair`` or ``poor`` (None when nothing was scored): from the average score
+        (`GRADE_GOOD`, `GRADE_FAIR`), at best ``fair`` when a serious fault is a habit
+        (`habits`)."""
+        score = self.score
+        if score is None:
+            return None
+        grade = "good" if score >= GRADE_GOOD else "fair" if score >= GRADE_FAIR else "poor"
+        return "fair" if grade == "good" and self.habits() else grade
+
     def verdict(self) -> str:
-        """One plain-language sentence about the set."""
+        """One plain-language sentence about the set: reps, average score, the serious fault
+        repeated in most reps when the average alone would say "good", the main thing to work on."""
         n = self.rep_count
         if n == 0:
             return "No squat repetitions were found."
@@ -363,6 +404,16 @@ class SetScore:
         head = f"{n} rep{'s' if n != 1 else ''}" + (
             f", average score {score:.0f} of 100" if score is not None else ""
         )
+        habits = self.habits()
+        if habits and score is not None and score >= GRADE_GOOD:  # the average alone would mislead
+            h = habits[0]
+            every = h["n_fail"] == h["n_judged"]
+            which = (
+                ("the rep" if h["n_judged"] == 1 else "every rep")
+                if every
+                else f"{h['n_fail']} of {h['n_judged']} reps"
+            )
+            head += f", but “{h['title']}” failed in {which}"
         cues = self.top_cues(1)
         return (
             f"{head}. Main thing to work on: {cues[0]['cue'].rstrip('.')}."
@@ -407,10 +458,12 @@ class SetScore:
         return [self.rep(i) for i in range(self.rep_count)]
 
     def summary(self) -> dict[str, Any]:
-        """``rep_count``, ``score``, ``verdict``, ``top_cues`` (cue strings), ``not_judged``."""
+        """``rep_count``, ``score``, ``grade``, ``verdict``, ``top_cues`` (cue strings),
+        ``not_judged``."""
         return {
             "rep_count": self.rep_count,
             "score": self.score,
+            "grade": self.grade(),
             "verdict": self.verdict(),
             "top_cues": [c["cue"] for c in self.top_cues()],
             "not_judged": self.not_judged(),

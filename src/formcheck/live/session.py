@@ -41,9 +41,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..core.metrics import Standing, compute_metrics, standing, with_knee_bend
+from ..core.metrics import Standing, compute_metrics, shown_knee_bend, standing
 from ..core.metricset import Metric, MetricSet
-from ..core.reps import KNEE_BEND_LEGS, RepCounter, RepParams, Reps, find_reps
+from ..core.reps import RepCounter, RepParams, Reps, find_reps
 from ..core.ruleset import RuleSet, load_rules
 from ..core.scoring import score_reps
 from ..core.sequence import PoseSequence
@@ -76,15 +76,10 @@ class Display(Protocol):
 
 
 def _shown_knee_angle(metrics: MetricSet) -> np.ndarray:
-    """(left, right) knee flexion of the last frame to show, deg: `formcheck.core.metrics.knee_bend`
-    where it is valid, NaN elsewhere."""
-    metrics = with_knee_bend(metrics)
-    return np.array(
-        [
-            metrics[name].masked[-1] if name in metrics and metrics.n_frames else np.nan
-            for name in KNEE_BEND_LEGS
-        ]
-    )
+    """(left, right) knee flexion of the last frame to show, deg (`shown_knee_bend`)."""
+    if not metrics.n_frames:
+        return np.full(2, np.nan)
+    return shown_knee_bend(metrics)[-1]
 
 
 class LiveSession:

@@ -13,8 +13,8 @@ and `blur_ellipse` pixelates and blurs that region so the face cannot be recogni
 
 from __future__ import annotations
 
-import textwrap
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +68,33 @@ METRIC_LANDMARKS: dict[str, tuple[int, ...]] = {
     "hip_drop": (LEFT_HIP, RIGHT_HIP),
     "stance_width": (LEFT_ANKLE, RIGHT_ANKLE),
 }
+
+
+#: What each metric is called on a picture (short, ASCII), by base name (no ``_left``/``_right``).
+METRIC_LABELS: dict[str, str] = {
+    "knee_bend": "Knee bend",
+    "knee_flexion": "Knee bend",
+    "knee_flexion_image": "Knee bend",
+    "knee_flexion_front": "Knee bend",
+    "fppa": "Knee inward",
+    "medial_knee_shift": "Knee inward",
+    "foot_progression": "Toes out",
+    "heel_elevation": "Heel raised",
+    "foot_pitch": "Heel raised",
+    "trunk_lean": "Trunk lean",
+    "hip_above_knee": "Hip above knee",
+    "hip_drop": "Hip drop",
+    "stance_width": "Stance",
+}
+
+
+def metric_label(metric: str) -> str:
+    """``"fppa_left"`` -> ``"Left knee inward"``: `METRIC_LABELS` with the subject's side."""
+    for side in ("left", "right"):
+        if metric.endswith(f"_{side}"):
+            base = METRIC_LABELS.get(metric.removesuffix(f"_{side}"), metric)
+            return f"{side.capitalize()} {base[0].lower()}{base[1:]}"
+    return METRIC_LABELS.get(metric, metric)
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,6 +238,62 @@ def _panel(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float =
     region[:] = (region * (1 - alpha)).astype(np.uint8)
 
 
+def label_scale(frame: np.ndarray) -> float:
+    """Font scale of the labels: about 1/22 of the frame's short side tall (Hershey simplex is
+    ~22 px at scale 1), so a 360-pixel-high video shown 220 pixels high on a phone still has
+    10-pixel text; never below 0.6."""
+    return max(min(frame.shape[:2]) / 450, 0.6)
+
+
+def _tag_size(text: str, scale: float) -> tuple[int, int, int]:
+    """Width, height and padding in pixels of `draw_tag`'s box for ``text``."""
+    import cv2
+
+    thick = max(1, round(scale * 1.6))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    pad = max(3, round(th * 0.35))
+    return tw + 3 * pad, th + base + 2 * pad, pad
+
+
+def tag_rows(scale: float) -> tuple[int, int]:
+    """Margin and row pitch in pixels of tags stacked in a corner at font ``scale``."""
+    _, bh, pad = _tag_size("Ag", scale)
+    return pad, bh + pad
+
+
+def tag_scale(frame: np.ndarray, labels: Sequence[str]) -> float:
+    """`label_scale` of ``frame``, made smaller where needed so each of ``labels`` fits its width
+    as a `draw_tag`."""
+    scale = label_scale(frame)
+    width = frame.shape[1]
+    for text in labels:
+        bw = _tag_size(_plain(text), scale)[0]
+        if bw > width:
+            scale *= 0.97 * width / bw
+    return scale
+
+
+def draw_tag(
+    frame: np.ndarray, text: str, x: int, y: int, scale: float, colour=WHITE
+) -> tuple[int, int, int, int]:
+    """White ``text`` on a dark box whose left edge is a bar of ``colour``, top-left corner at
+    ``(x, y)`` moved inside the frame; readable over any background. Returns the box
+    ``(x0, y0, x1, y1)``."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    bw, bh, pad = _tag_size(text, scale)
+    x0, y0 = int(np.clip(x, 0, max(w - bw, 0))), int(np.clip(y, 0, max(h - bh, 0)))
+    x1, y1 = min(x0 + bw, w), min(y0 + bh, h)
+    _panel(frame, x0, y0, x1, y1, alpha=0.72)
+    frame[y0:y1, x0 : x0 + max(2, pad // 2)] = colour
+    thick = max(1, round(scale * 1.6))
+    (_, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    org = (x0 + 2 * pad, y0 + pad + th)
+    cv2.putText(frame, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, thick, cv2.LINE_AA)
+    return x0, y0, x1, y1
+
+
 def _bone_colour(a: int, b: int) -> tuple[int, int, int]:
     """Subject's left side blue, right side orange, across the body grey (left indices are odd)."""
     if a and b and a % 2 == b % 2:
@@ -235,9 +318,18 @@ def draw_skeleton(frame: np.ndarray, pts: np.ndarray, thickness: int) -> np.ndar
 
 
 def draw_measure(
-    frame: np.ndarray, pts: np.ndarray, metric: str, label: str, colour=FAIL_COLOUR
+    frame: np.ndarray,
+    pts: np.ndarray,
+    metric: str,
+    label: str,
+    colour=FAIL_COLOUR,
+    row: int = 0,
+    scale: float | None = None,
 ) -> np.ndarray:
-    """Highlight the landmarks that define ``metric`` (see `METRIC_LANDMARKS`) and write ``label``."""
+    """Highlight the landmarks that define ``metric`` (see `METRIC_LANDMARKS`) in ``colour`` and
+    write ``label`` as a tag in the frame's top-left corner (``row`` 0, 1, ... stacks several;
+    font ``scale``, default `tag_scale`), away from the highlighted angle; its bar has the same
+    colour. `formcheck.report.media.rep_still` gives the tags a strip of their own."""
     import cv2
 
     ids = METRIC_LANDMARKS.get(metric)
@@ -254,59 +346,87 @@ def draw_measure(
         cv2.line(frame, tuple(ip[i]), tuple(ip[j]), colour, thick, cv2.LINE_AA)
     for q in ip:
         cv2.circle(frame, tuple(q), thick + 2, colour, -1, cv2.LINE_AA)
-    anchor = ip[1] if len(ids) == 3 else ip[:2].mean(axis=0).astype(int)
-    scale = max(h / 900, 0.6)
-    (tw, th), _ = cv2.getTextSize(_plain(label), cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-    x = int(np.clip(anchor[0] + 2 * thick, 4, frame.shape[1] - tw - 4))
-    y = int(np.clip(anchor[1], th + 4, h - 4))
-    _text(frame, _plain(label), (x, y), scale, colour)
+    scale = scale or tag_scale(frame, [label])
+    top, step = tag_rows(scale)
+    draw_tag(frame, _plain(label), top, top + row * step, scale, colour)
     return frame
 
 
+#: Landmarks of the legs and feet: the cue bar must not cover them (the heel and knee checks look
+#: there).
+_LEGS = (
+    LEFT_KNEE,
+    RIGHT_KNEE,
+    LEFT_ANKLE,
+    RIGHT_ANKLE,
+    LEFT_HEEL,
+    RIGHT_HEEL,
+    LEFT_FOOT_INDEX,
+    RIGHT_FOOT_INDEX,
+)
+
+
+def wrap_to_width(text: str, width: int, scale: float, thick: int = 2) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` pixels wide in Hershey simplex at
+    ``scale`` (a single word wider than that stays whole)."""
+    import cv2
+
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        fits = cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0] <= width
+        if lines and fits:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines
+
+
 class Annotator:
-    """Draws an `Overlay` on frames: ``annotator.annotate(frame, i)`` for frame ``i``."""
+    """Draws an `Overlay` on frames: ``annotator.annotate(frame, i)`` for frame ``i``.
+
+    The cue bar goes at the bottom of the frame unless it would cover the legs or feet there on
+    most frames (lowest leg landmark, 90th percentile over the overlay); then at the top.
+    """
 
     def __init__(self, overlay: Overlay) -> None:
         self.overlay = overlay
+        legs = overlay.pixels[:, _LEGS, 1]
+        seen = np.isfinite(legs).any(axis=1)
+        #: y in pixels below which the legs do not show on 90 % of the frames (-inf: never seen)
+        self.legs_bottom = (
+            float(np.percentile(np.nanmax(legs[seen], axis=1), 90)) if seen.any() else -np.inf
+        )
 
     def annotate(self, frame: np.ndarray, i: int) -> np.ndarray:
         """Draw frame ``i``'s overlay on ``frame`` (RGB uint8, in place) and return it."""
-        import cv2
-
         ov = self.overlay
-        h, w = frame.shape[:2]
+        h = frame.shape[0]
         if ov.faces is not None:
             blur_ellipse(frame, ov.faces[i])
         pts = ov.pixels[i]
-        thick = max(2, h // 300)
-        draw_skeleton(frame, pts, thick)
-        scale = max(min(h, w) / 800, 0.55)
+        draw_skeleton(frame, pts, max(2, h // 300))
+        scale = label_scale(frame)
+        knees = pts[[LEFT_KNEE, RIGHT_KNEE]]
+        middle = np.nanmean(knees[:, 0]) if np.isfinite(knees[:, 0]).any() else 0.0
         for side, knee in ((0, LEFT_KNEE), (1, RIGHT_KNEE)):
             angle, p = ov.knee_angle[i, side], pts[knee]
             if np.isfinite(angle) and np.isfinite(p).all():
                 label = f"{angle:.0f} deg"
-                (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-                # subject's left knee is on the image right in a front view: write outward
-                x = (
-                    int(p[0] + 12)
-                    if p[0] >= pts[[LEFT_KNEE, RIGHT_KNEE], 0].mean()
-                    else int(p[0] - 12 - tw)
-                )
-                _text(
-                    frame,
-                    label,
-                    (int(np.clip(x, 2, w - tw - 2)), int(p[1])),
-                    scale,
-                    LEFT_COLOUR if side == 0 else RIGHT_COLOUR,
-                )
-        if ov.n_reps:
-            self._counter(frame, f"Rep {ov.rep[i]}/{ov.n_reps}")
+                bw, bh, _ = _tag_size(label, scale)
+                gap = max(8, h // 60)
+                # beside the knee, on its outer side (the other knee is on the inner one)
+                x = p[0] + gap if p[0] >= middle else p[0] - gap - bw
+                colour = LEFT_COLOUR if side == 0 else RIGHT_COLOUR
+                draw_tag(frame, label, round(x), round(p[1] - bh / 2), scale, colour)
+        counter_w = self._counter(frame, f"Rep {ov.rep[i]}/{ov.n_reps}") if ov.n_reps else 0
         if ov.cue[i] >= 0:
-            self._cue(frame, _plain(ov.cues[ov.cue[i]]), scale)
+            self._cue(frame, _plain(ov.cues[ov.cue[i]]), scale, counter_w)
         return frame
 
     @staticmethod
-    def _counter(frame: np.ndarray, counter: str) -> None:
+    def _counter(frame: np.ndarray, counter: str) -> int:
+        """Draw the rep counter in the top-left corner; returns its width in pixels."""
         import cv2
 
         h, w = frame.shape[:2]
@@ -315,17 +435,26 @@ class Annotator:
         pad = int(th * 0.6)
         _panel(frame, 0, 0, tw + 3 * pad, th + 3 * pad)
         _text(frame, counter, (pad + pad // 2, th + pad + pad // 2), big, WHITE, 3)
+        return tw + 3 * pad
 
-    @staticmethod
-    def _cue(frame: np.ndarray, text: str, scale: float) -> None:
+    def _cue(self, frame: np.ndarray, text: str, scale: float, counter_w: int = 0) -> None:
+        """The cue in a bar across the frame, wrapped to its width (3 lines at most): at the
+        bottom unless that covers the legs, else at the top, right of the rep counter."""
         import cv2
 
         h, w = frame.shape[:2]
-        (cw, ch), _ = cv2.getTextSize("M" * 10, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-        per_line = max(int((w - 20) / (cw / 10)), 10)
-        lines = textwrap.wrap(text, per_line)[:3]
-        line_h = int(ch * 1.8)
-        top = h - line_h * len(lines) - ch
-        _panel(frame, 0, top, w, h)
+        big = scale * 1.15
+        thick = max(2, round(big * 1.8))
+        margin = max(8, w // 60)
+        (_, ch), base = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, big, thick)
+        line_h = int((ch + base) * 1.45)
+        lines = wrap_to_width(text, w - 2 * margin, big, thick)[:3]
+        x0, top = 0, h - line_h * len(lines) - margin
+        if top < self.legs_bottom:  # the legs show there: the top of the frame instead
+            x0 = counter_w
+            lines = wrap_to_width(text, w - x0 - 2 * margin, big, thick)[:3]
+            top = 0
+        _panel(frame, x0, top, w, top + line_h * len(lines) + margin, alpha=0.75)
         for k, line in enumerate(lines):
-            _text(frame, line, (10, top + ch + line_h * k + ch // 2), scale, (255, 230, 120))
+            y = top + margin // 2 + line_h * k + ch + (line_h - ch - base) // 2
+            _text(frame, line, (x0 + margin, y), big, (255, 230, 120), thick)

@@ -113,6 +113,7 @@ def build_report(
         "summary": {
             "rep_count": len(reps),
             "score": score,
+            "grade": scores.grade() if reps else None,
             "verdict": scores.verdict() if status == ANALYSED else message,
             "top_cues": [str(c["cue"]) for c in scores.top_cues()][:3],
             "not_judged": [

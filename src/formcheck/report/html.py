@@ -27,6 +27,7 @@ section{background:#fff;border-radius:12px;padding:16px;margin:14px 0;box-shadow
 .score{flex:0 0 auto;width:6.5rem;height:6.5rem;border-radius:50%;display:flex;flex-direction:column;
  align-items:center;justify-content:center;color:#fff;font-weight:700;font-size:2rem;line-height:1}
 .score small{font-size:.8rem;font-weight:400;margin-top:4px}
+.score small+small{margin-top:1px;font-weight:600}
 .good{background:#1e8449}.fair{background:#b9770e}.poor{background:#c0392b}.none{background:#7f8c8d}
 .verdict p{flex:1 1 14rem;margin:0;font-size:1.1rem}
 .facts{display:flex;flex-wrap:wrap;gap:8px 20px;margin:12px 0 0;padding:0;list-style:none;color:#444;
@@ -35,10 +36,16 @@ ol.cues{margin:0;padding-left:1.4em;font-size:1.1rem}
 ol.cues li{margin:.3em 0}
 ul.hints{margin:0;padding-left:1.2em}
 video{display:block;width:100%;max-height:80vh;background:#000;border-radius:8px}
-.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%;
+ background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)) left/32px 100% no-repeat local,
+ linear-gradient(to left,#fff 30%,rgba(255,255,255,0)) right/32px 100% no-repeat local,
+ radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.28),transparent) left/14px 100% no-repeat scroll,
+ radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.28),transparent) right/14px 100% no-repeat scroll}
+.scroll-hint{display:none;color:#555;font-size:.85rem;margin:.2em 0 .4em}
+.scroll-hint.wide{display:block}@media (max-width:600px){.scroll-hint{display:block}}
 table{border-collapse:collapse;font-size:.92rem;min-width:100%}
 th,td{padding:6px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
-thead th{background:#fafafa;white-space:nowrap}
+thead th{white-space:nowrap}thead tr{border-bottom:2px solid #ddd}
 th[scope=row]{font-weight:600;min-width:9rem}
 th[scope=row] span{display:block;font-weight:400;color:#666;font-size:.82rem}
 td{white-space:nowrap}
@@ -57,7 +64,32 @@ dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
 .rule{margin:10px 0;font-size:.92rem}
 .rule q{color:#555;display:block;margin-top:2px}
 code{font-size:.85em;overflow-wrap:anywhere}
+@media print{
+@page{size:A4;margin:14mm 12mm}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{background:#fff;font-size:10.5pt;line-height:1.4}
+main{max-width:none;padding:0}
+section{box-shadow:none;border:1px solid #ddd;border-radius:6px;margin:0 0 10px;padding:10px 12px;
+ break-inside:avoid-page}
+section.video,.scroll-hint{display:none}
+section.new-page{break-before:page;break-inside:auto}
+h2{break-after:avoid-page}
+.table-wrap{overflow:visible;background:none}
+table{font-size:8.5pt;min-width:0;width:100%}
+th,td{padding:3px 4px}th[scope=row]{min-width:0}
+figure,.plots svg,tr{break-inside:avoid-page}
+.grid{grid-template-columns:repeat(4,1fr);gap:8px}
+.plots{grid-template-columns:1fr 1fr;gap:10px}
+details::details-content{content-visibility:visible;display:block}
+summary{list-style:none}
+a{color:inherit;text-decoration:none}
+}
 """
+
+#: Rep columns of the rep table that fit beside the check names: 2 on a 390-pixel phone, 10 in
+#: the page's widest layout (980 px), measured in headless Chromium with "✗ 107°" cells (3 and 11
+#: scroll sideways).
+PHONE_REP_COLUMNS, WIDE_REP_COLUMNS = 2, 10
 
 _STATUS = {"pass": ("pass", "\u2713"), "fail": ("fail", "\u2717"), "not_judged": ("nj", "\u2013")}
 
@@ -66,10 +98,14 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _score_class(score: float | None) -> str:
-    if score is None:
-        return "none"
-    return "good" if score >= 80 else "fair" if score >= 60 else "poor"
+#: What each grade (`formcheck.core.scoring.SetScore.grade`) is called under the score.
+_GRADE_WORDS = {"good": "good", "fair": "needs work", "poor": "poor"}
+
+
+def _grade(summary: Mapping[str, Any]) -> str:
+    """The set's grade (``good``, ``fair``, ``poor``) or ``none``: as scoring decided it, which
+    weighs the failed checks, not only the average."""
+    return summary.get("grade") or "none"
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -91,8 +127,9 @@ def format_value(value: float | None, unit: str) -> str:
 
 def _verdict(report: Mapping[str, Any]) -> str:
     s = report["summary"]
-    score = s["score"]
-    inner = f"{score:.0f}<small>of 100</small>" if score is not None else "&ndash;"
+    score, grade = s["score"], _grade(s)
+    word = f"<small>{_GRADE_WORDS[grade]}</small>" if grade in _GRADE_WORDS else ""
+    inner = f"{score:.0f}<small>of 100</small>{word}" if score is not None else "&ndash;"
     video = report["video"]
     facts = [
         f"<li><b>{s['rep_count']}</b> rep{'s' if s['rep_count'] != 1 else ''}</li>",
@@ -102,7 +139,7 @@ def _verdict(report: Mapping[str, Any]) -> str:
     ]
     return (
         f'<section aria-label="verdict"><div class="verdict">'
-        f'<div class="score {_score_class(score)}">{inner}</div>'
+        f'<div class="score {grade}">{inner}</div>'
         f"<p>{_e(s['verdict'])}</p></div>"
         f'<ul class="facts">{"".join(facts)}</ul></section>'
     )
@@ -138,7 +175,7 @@ def _video(href: str | None) -> str:
         return ""
     h = _e(href)
     return (
-        f"<section><h2>Annotated video</h2>"
+        f'<section class="video"><h2>Annotated video</h2>'
         f'<video controls playsinline preload="metadata" src="{h}"></video>'
         f"<p class='sub'>If it does not play here, open <a href=\"{h}\">{h}</a>.</p></section>"
     )
@@ -157,6 +194,14 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         for r in reps
     )
     rows = [f'<tr><th scope="row">Score</th>{scores}</tr>']
+    # say that the table scrolls where it will not fit: on a phone, or on any screen when long
+    many = " wide" if len(reps) > WIDE_REP_COLUMNS else ""
+    hint = (
+        f'<p class="scroll-hint{many}">Scroll the table sideways to see all {len(reps)} reps '
+        "\u2192</p>"
+        if len(reps) > PHONE_REP_COLUMNS
+        else ""
+    )
     for name in names:
         title, target = titles.get(name, (name, ""))
         cells = []
@@ -174,9 +219,10 @@ def _rep_table(report: Mapping[str, Any]) -> str:
         sub = f"<span>{_e(target)}</span>" if target else ""
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')
     return (
-        "<section><h2>Rep by rep</h2>"
+        '<section class="new-page"><h2>Rep by rep</h2>'
         '<p class="sub"><span class="pass">\u2713 pass</span> &nbsp; <span class="fail">\u2717 fail</span> '
         '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
+        f"{hint}"
         '<div class="table-wrap" tabindex="0" role="region" aria-label="rep by rep results">'
         f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -205,7 +251,10 @@ def _stills(report: Mapping[str, Any], stills: Mapping[int, bytes]) -> str:
         )
     if not figs:
         return ""
-    return f'<section><h2>Each rep at its lowest point</h2><div class="grid">{"".join(figs)}</div></section>'
+    return (
+        '<section class="new-page"><h2>Each rep at its lowest point</h2>'
+        f'<div class="grid">{"".join(figs)}</div></section>'
+    )
 
 
 def _plots(plots: Sequence[tuple[str, str]]) -> str:
@@ -213,7 +262,8 @@ def _plots(plots: Sequence[tuple[str, str]]) -> str:
         return ""
     figs = "".join(f'<figure aria-label="{_e(title)}">{svg}</figure>' for title, svg in plots)
     return (
-        "<section><h2>Over time</h2><p class='sub'>Grey bands are the reps; dashed lines are the limits "
+        "<section class='new-page'><h2>Over time</h2><p class='sub'>Grey bands are the reps; "
+        "dashed lines are the limits "
         f'the checks use.</p><div class="plots">{figs}</div></section>'
     )
 
@@ -238,7 +288,7 @@ def _about(report: Mapping[str, Any]) -> str:
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd><code>{_e(val)}</code></dd>" for k, val in facts if val)
     return (
-        "<section><h2>How this was measured</h2>"
+        "<section class='new-page'><h2>How this was measured</h2>"
         "<p class='sub'>Angles come from a pose model that estimates body landmarks in each frame; "
         "they are estimates from one camera, not lab measurements.</p>"
         f"<p class='sub'>Rule set <b>{_e(v['rule_set'])}</b> &middot; formcheck {_e(v['formcheck'])} "

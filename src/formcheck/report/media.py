@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..media.annotate import FAIL_COLOUR, PASS_COLOUR, draw_measure, draw_skeleton
+from ..media.annotate import (
+    FAIL_COLOUR,
+    PASS_COLOUR,
+    draw_measure,
+    draw_skeleton,
+    tag_rows,
+    tag_scale,
+)
 
 #: Longest side of a still in the report, pixels.
 STILL_SIZE = 720
@@ -52,7 +59,8 @@ def rep_still(
     blur: np.ndarray | None = None,
 ) -> bytes:
     """JPEG of a rep's bottom frame, cropped to the person, with the skeleton and each
-    ``(metric, label, failed)`` mark drawn.
+    ``(metric, label, failed)`` mark drawn: the angle in red (failed) or green on the body, its
+    label in a dark strip added above the picture.
 
     ``pixels`` ``(33, 2)`` landmark pixels in ``frame``'s full resolution; ``blur`` an optional
     head ellipse (same resolution) to blur first.
@@ -73,8 +81,15 @@ def rep_still(
         blur_ellipse(img, b)
     pts = (pixels - offset) * scale
     draw_skeleton(img, pts, max(2, img.shape[0] // 300))
-    for metric, label, failed in marks:
-        draw_measure(img, pts, metric, label, FAIL_COLOUR if failed else PASS_COLOUR)
+    if marks:  # the labels get a dark strip above the picture: they cover nothing of the person
+        font = tag_scale(img, [label for _, label, _ in marks])
+        margin, step = tag_rows(font)
+        strip = np.full((margin + step * len(marks), img.shape[1], 3), 40, np.uint8)
+        img = np.concatenate([strip, img])
+        pts = pts + [0.0, float(strip.shape[0])]
+    for row, (metric, label, failed) in enumerate(marks):
+        colour = FAIL_COLOUR if failed else PASS_COLOUR
+        draw_measure(img, pts, metric, label, colour, row=row, scale=font)
     ok, jpeg = cv2.imencode(
         ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82]
     )

@@ -45,6 +45,7 @@ class AnalyzeOptions:
     progress: bool = True
     #: Write the video's absolute path into the report (default: its file name only).
     full_paths: bool = False
+    exports: tuple[str, ...] = ()  # formats of `formcheck.export.EXPORT_FILES`
 
 
 @dataclass
@@ -102,7 +103,9 @@ def _mark_label(res: RuleResult) -> str:
 
 def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
     """What to draw on rep ``i``'s (0-based) bottom still: each failing rule's metric (the worse
-    side of a pair), or the knee bend when everything passed."""
+    side of a pair), or the knee bend when everything passed; labels name the side and measure."""
+    from ..media.annotate import metric_label
+
     metrics, rep = analysis.metrics, analysis.scores.rep(i)
     marks = []
     for rule in analysis.rules.rules:
@@ -119,14 +122,14 @@ def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
             gaps = [abs(v - res.value) if v is not None else np.inf for v in sides]  # type: ignore[operator]
             metric = f"{metric}_{'left' if gaps[0] <= gaps[1] else 'right'}"
         if all(m[0] != metric for m in marks):
-            marks.append((metric, _mark_label(res), True))
+            marks.append((metric, f"{metric_label(metric)} {_mark_label(res)}", True))
     if not marks:
         knees = [f"{KNEE_BEND}_{s}" for s in ("left", "right") if f"{KNEE_BEND}_{s}" in metrics]
         values = {k: metrics[k].masked[rep.bottom] for k in knees}
         values = {k: v for k, v in values.items() if np.isfinite(v)}
         if values:
             best = max(values, key=values.get)  # type: ignore[arg-type]
-            marks.append((best, f"Knee bend {values[best]:.0f} deg", False))
+            marks.append((best, f"{metric_label(best)} {values[best]:.0f} deg", False))
     return marks[:2]
 
 
@@ -134,6 +137,7 @@ def _annotate_and_stills(
     options: AnalyzeOptions, analysis: Analysis, stage: Path, warnings: list[str]
 ) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
+    from ..core.metrics import shown_knee_bend
     from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
     from ..media.video import frames_at
     from .media import rep_still, resize_longest
@@ -169,12 +173,7 @@ def _annotate_and_stills(
     rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
     spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
     rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    knee = np.column_stack(
-        [
-            metrics[name].masked if name in metrics else np.full(len(seq), np.nan)
-            for name in (f"{KNEE_BEND}_left", f"{KNEE_BEND}_right")
-        ]
-    )
+    knee = shown_knee_bend(metrics)
     w, h = seq.image_size
     scale = min(1.0, ANNOTATED_SIZE / max(w, h))
     out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
@@ -276,6 +275,9 @@ def run(
         "landmarks": LANDMARKS_NPZ,
         "annotated_video": ANNOTATED_MP4 if options.write_video else None,
     }
+    from ..export import EXPORT_FILES, write_exports
+
+    files.update({f"export_{f}": EXPORT_FILES[f] for f in options.exports})
     report = build_report(
         analysis,
         video_path=options.video.resolve() if options.full_paths else options.video.name,
@@ -286,6 +288,7 @@ def run(
     )
     validate(report)
     owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
+    owned += tuple(EXPORT_FILES.values())
     with staged_outputs(options.outdir, owned=owned) as stage:
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
@@ -297,6 +300,7 @@ def run(
         (stage / REPS_CSV).write_text(csv_tables.reps_csv(analysis.scores), encoding="utf-8")
         save(seq, stage / LANDMARKS_NPZ, video=options.video)
         plots = standard_plots(analysis)
+        write_exports(stage, options.exports, seq, analysis.metrics, analysis.view)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
         stills = _annotate_and_stills(options, analysis, stage, warnings)

@@ -1,0 +1,204 @@
+"""Measurement errors as data (rules/measurement_error.toml, one loader in the core) and the batch
+per-patient view that calls a change between sessions real only beyond them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from formcheck.batch.discover import VideoEntry
+from formcheck.batch.jobs import JobResult
+from formcheck.batch.run import Outcome
+from formcheck.batch.summary import video_summary, write_summary
+from formcheck.core.measurement_error import (
+    MEASUREMENT_ERROR_FILE,
+    load_measurement_errors,
+    parse_measurement_errors,
+)
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.ruleset import load_rules, shipped_rule_sets
+from formcheck.errors import InputError
+from formcheck.testing import squat_sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _accuracy_table() -> dict[tuple[str, str], float]:
+    """``(metric, view) -> MAE`` from bench_accuracy's table in benchmarks/RESULTS.md."""
+    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    section = text[text.index("## Accuracy against rendered ground truth") :]
+    out = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        name = re.fullmatch(r"`(\w+)`", cells[0]) if len(cells) == 5 else None
+        if name and cells[1] != "unit":
+            for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
+                if cell[0].isdigit():
+                    out[(name[1], view)] = float(cell.split()[0])
+        elif cells[0] == "rep descent time (s)":
+            for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
+                out[("rep.descent_s", view)] = float(cell.split()[0])
+    return out
+
+
+def test_every_shipped_error_is_the_benchmark_figure_it_cites() -> None:
+    errors = load_measurement_errors()
+    table = _accuracy_table()
+    assert len(errors.entries) >= 15
+    for (metric, view), entry in errors.entries.items():
+        assert table[(metric, view)] == entry.error, (metric, view)
+        assert entry.source.startswith("bench_accuracy") and entry.unit
+
+
+def test_every_metric_a_shipped_rule_judges_by_has_an_error_in_its_views() -> None:
+    """Except a left-right difference (symmetry) and the ascent time, which the benchmark does
+    not measure: the per-patient view says "no known measurement error" for those."""
+    errors = load_measurement_errors()
+    metrics = compute_metrics(squat_sequence(n_reps=1))
+    missing = []
+    for rule in load_rules().rules:
+        for check in rule.checks:
+            if check.sides == "abs_diff" or check.metric == "rep.ascent_s":
+                continue
+            assert (
+                check.metric.startswith("rep.")
+                or f"{check.metric}_left" in metrics
+                or (check.metric in metrics)
+            )
+            views = ("front", "oblique", "side") if "any" in check.views else check.views
+            missing += [(check.metric, v) for v in views if errors.lookup(check.metric, v) is None]
+    assert missing == []
+
+
+def test_lookup_and_within() -> None:
+    errors = load_measurement_errors()
+    side = errors.lookup("knee_flexion_image_left", "side")
+    assert (side.error, side.unit) == (2.9, "deg")
+    assert errors.lookup("knee_flexion_image", "front") is None  # not valid from the front
+    assert errors.within("fppa", "front", -2.9) is True
+    assert errors.within("fppa", "front", 3.0) is False
+    assert errors.within("fppa", "side", 30.0) is None and errors.within(None, "front", 1) is None
+
+
+def test_the_table_is_not_a_rule_set() -> None:
+    assert MEASUREMENT_ERROR_FILE == "measurement_error.toml"
+    assert shipped_rule_sets() == ["cyclist_squat"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"metric": "fppa", "view": "top", "error": 1.0, "unit": "deg"}, "expected view one of"),
+        ({"metric": "fppa", "view": "front", "error": -1, "unit": "deg"}, "expected a positive"),
+        ({"metric": "fppa", "view": "front", "error": 1.0}, "expected a text 'unit'"),
+    ],
+)
+def test_malformed_entries_are_named(entry: dict, message: str) -> None:
+    with pytest.raises(InputError, match=rf"errors.toml: \[\[error\]\] #1: {message}"):
+        parse_measurement_errors({"error": [entry]}, "errors.toml")
+
+
+def test_missing_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_measurement_errors(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[error]\n")
+    with pytest.raises(InputError, match=r"bad.toml: expected TOML"):
+        load_measurement_errors(bad)
+    twice = tmp_path / "twice.toml"
+    twice.write_text('[[error]]\nmetric="fppa"\nview="front"\nerror=1\nunit="deg"\n' * 2)
+    with pytest.raises(InputError, match="fppa from the front is listed twice"):
+        load_measurement_errors(twice)
+
+
+# --- the per-patient view -------------------------------------------------------------------------
+
+
+def _report(view: str, fppa: float, depth: float, symmetry: float) -> dict:
+    """A report.json dict (the fields the batch reads): one rep judged on knee tracking (FPPA),
+    depth (metric by view, as the shipped rules pick it) and symmetry (a left-right difference)."""
+    depth_metric = {"front": "knee_flexion_front", "side": "knee_flexion_image"}[view]
+    rules = [
+        {"name": "knees_over_feet", "title": "Knees over feet", "unit": "deg", "metric": "fppa"},
+        {"name": "depth", "title": "Depth", "unit": "deg", "metric": "knee_flexion_image"},
+        {
+            "name": "symmetry",
+            "title": "Symmetry",
+            "unit": "deg",
+            "metric": "knee_flexion",
+            "checks": [{"metric": "knee_flexion", "sides": "abs_diff"}],
+        },
+    ]
+    rep = {
+        "index": 1,
+        "view": view,
+        "score": 80.0,
+        "rules": {
+            "knees_over_feet": {"status": "pass", "value": fppa, "unit": "deg", "metric": "fppa"}
+            if view == "front"
+            else {"status": "not_judged", "value": None, "unit": "deg", "metric": "fppa"},
+            "depth": {"status": "pass", "value": depth, "unit": "deg", "metric": depth_metric},
+            "symmetry": {
+                "status": "pass",
+                "value": symmetry,
+                "unit": "deg",
+                "metric": "knee_flexion",
+            },
+        },
+    }
+    return {
+        "status": "analysed",
+        "view": view,
+        "rules": rules,
+        "reps": [rep],
+        "summary": {"rep_count": 1, "score": 80.0},
+    }
+
+
+def _outcome(tmp_path: Path, name: str, date: str, report: dict) -> Outcome:
+    job_dir = tmp_path / "out" / "videos" / f"v-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+    job_dir.mkdir(parents=True, exist_ok=True)
+    entry = VideoEntry(path=tmp_path / name, name=name, patient_id="P1", session_date=date)
+    return Outcome(entry, JobResult("e" * 64, "k", "ok", summary=video_summary(report)), job_dir)
+
+
+def test_video_summary_says_what_each_median_measured() -> None:
+    s = video_summary(_report("side", 4.0, 118.0, 3.0))["rules"]
+    assert (s["depth"]["metric"], s["depth"]["view"]) == ("knee_flexion_image", "side")
+    assert s["knees_over_feet"]["metric"] is None  # not judged from the side
+    front = video_summary(_report("front", 4.0, 118.0, 3.0))["rules"]
+    assert (front["knees_over_feet"]["metric"], front["knees_over_feet"]["view"]) == (
+        "fppa",
+        "front",
+    )
+    assert s["symmetry"]["metric"] is None  # a left-right difference: not the metric's error
+
+
+def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_path: Path) -> None:
+    sessions = [
+        ("a.mp4", "2024-01-10", _report("front", 14.0, 105.0, 3.0)),
+        ("b.mp4", "2024-02-10", _report("front", 12.0, 112.0, 9.0)),  # fppa -2: within 2.9
+        ("c.mp4", "2024-03-10", _report("front", 5.0, 118.0, 4.0)),  # fppa -7: real
+        ("d.mp4", "2024-04-10", _report("side", 4.0, 120.0, 4.0)),  # depth from the side now
+    ]
+    outcomes = [_outcome(tmp_path, *s) for s in sessions]
+    _, html_path = write_summary(tmp_path / "out", outcomes)
+    page = html_path.read_text()
+    patient = page[page.index("<h3>P1</h3>") :]
+    trend, table = patient.split('<table class="sortable">')
+    # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond the 2.9 deg error
+    assert "-9.0 deg: real change (beyond \u00b12.9 deg from the front)" in trend
+    # depth was measured by foreshortening from the front, then in the image from the side
+    assert "+15.0 deg: not comparable (measured differently: front then side view)" in trend
+    assert "no known measurement error" in trend  # symmetry: no figure for a difference
+    # session by session
+    assert '<small class="within">-2.0 deg: within measurement error (\u00b12.9 deg' in table
+    assert '<small class="real">-7.0 deg: real change (beyond \u00b12.9 deg' in table
+    assert "+7.0 deg: within measurement error (\u00b19.8 deg from the front)" in table  # depth
+    assert '<small class="nc">+2.0 deg: not comparable (measured differently: front then side' in (
+        table
+    )  # depth 118 -> 120: the last session was filmed from the side
+    assert '<small class="unknown">+6.0 deg: no known measurement error</small>' in table
