@@ -198,6 +198,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
                 source = "model"  # an unusable cache (older format, damaged): run the model instead
                 cache.unlink(missing_ok=True)
                 summary = _analyze(job, analyzer, None)
+            write_summary_json(out, summary)  # before the marker: a finished job has its digest
             result = JobResult(job.sha256, job.settings_key, "ok", summary=summary)
         except (InputError, NoPersonError) as exc:
             result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc))
@@ -214,8 +215,6 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
             trace = traceback.format_exc()
     result.pose_source = source
     result.seconds = time.perf_counter() - t0
-    if result.summary is not None:
-        write_summary_json(out, result.summary)
     if result.final:
         write_marker(out, result)
     _append_log(job, result, sorted({f"{w.category.__name__}: {w.message}" for w in caught}), trace)
