@@ -3,10 +3,11 @@
 `brightness_analysis` has the signature of the real per-video analysis: it decodes the video
 with `formcheck.media.video` (bad files raise the real `InputError`), saves a landmark cache with
 `formcheck.media.cache` (all-NaN poses; the mean brightness of each frame goes in ``meta``), and
-writes a ``report.json`` in the real schema: every 5 frames are one "repetition", judged by one
-rule "bright" (mean grey level >= ``threshold`` from the rules TOML, default 100). Given a cached
-``landmarks=`` file it does not decode the video at all. ``FORMCHECK_TEST_DELAY`` seconds of
-sleep per video let a test kill a batch part-way.
+writes a ``report.json`` in the real schema and returns the real digest (`VideoSummary`): every
+5 frames are one "repetition", judged by one rule "bright" (mean grey level >= ``threshold``
+from the rules TOML, default 100). Given a cached ``landmarks=`` file it does not decode the
+video at all. ``FORMCHECK_TEST_DELAY`` seconds of sleep per video let a test kill a batch
+part-way.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import json
 import os
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from formcheck.batch.digest import RuleDigest, VideoSummary
 from formcheck.core.landmarks import NUM_LANDMARKS
 
 FRAMES_PER_REP = 5
@@ -33,7 +36,7 @@ def brightness_analysis(
     blur_faces: bool = False,
     make_video: bool = True,
     landmarks: Path | None = None,
-) -> dict[str, Any]:
+) -> VideoSummary:
     from formcheck.core.sequence import PoseSequence
     from formcheck.media import cache
     from formcheck.media.video import read_frames
@@ -125,10 +128,25 @@ def brightness_analysis(
     text = json.dumps(report)
     cache.atomic_write(Path(outdir) / "report.json", lambda fh: fh.write(text.encode()))
     cache.atomic_write(Path(outdir) / "report.html", lambda fh: fh.write(b"<p>report</p>"))
-    return report
+    values = [rep["rules"]["bright"]["value"] for rep in reps]
+    bright = RuleDigest(
+        title="Bright",
+        unit="grey",
+        judged=len(reps),
+        pass_rate=float(np.mean([v >= threshold for v in values])) if values else None,
+        median=float(np.median(values)) if values else None,
+    )
+    return VideoSummary(
+        status=report["status"],
+        message=report["message"],
+        reps=len(reps),
+        score=report["summary"]["score"],
+        detected_view=report["view"],
+        rules={"bright": bright},
+    )
 
 
-def crash_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
+def crash_analysis(video: Path, outdir: Path, **options: Any) -> VideoSummary:
     """`brightness_analysis`, except that the worker process dies (as on a segfault) on files
     whose name contains ``crash``."""
     if "crash" in Path(video).name:
@@ -164,10 +182,10 @@ def make_bad_files(root: Path, good: Path) -> dict[str, Path]:
     return bad
 
 
-def affinity_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
-    """`brightness_analysis` whose report message records the worker's CPUs and thread caps."""
-    report = brightness_analysis(video, outdir, **options)
-    report["message"] = json.dumps(
+def affinity_analysis(video: Path, outdir: Path, **options: Any) -> VideoSummary:
+    """`brightness_analysis` whose digest's message records the worker's CPUs and thread caps."""
+    summary = brightness_analysis(video, outdir, **options)
+    message = json.dumps(
         {
             "cpus": sorted(os.sched_getaffinity(0)),
             "pid": os.getpid(),
@@ -175,4 +193,11 @@ def affinity_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, An
             "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM"),
         }
     )
-    return report
+    return replace(summary, message=message)
+
+
+def report_dict_analysis(video: Path, outdir: Path, **options: Any) -> dict[str, Any]:
+    """The contract before `VideoSummary`: `brightness_analysis`'s outputs, but the
+    ``report.json`` dict returned instead of the digest."""
+    brightness_analysis(video, outdir, **options)
+    return json.loads((Path(outdir) / "report.json").read_text(encoding="utf-8"))

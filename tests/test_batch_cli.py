@@ -96,8 +96,11 @@ def test_every_good_video_analysed_every_bad_one_a_failed_row(uninterrupted: Pat
             "frames.csv",
             "reps.csv",
             "landmarks.npz",
+            "summary.json",
             "batch-done.json",
         }
+        digest = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert str(digest["reps"]) == row["reps"] and f"{digest['score']:.1f}" == row["score"]
     assert rows["p1/clip.mp4"]["report"] != rows["p2/clip.mp4"]["report"]  # same name, no collision
     assert rows["broken/empty.mp4"]["error"] == "empty file (0 bytes), expected a video"
     for name in ("broken/corrupt.mp4", "broken/notes.mp4", EVIL):

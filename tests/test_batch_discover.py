@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from formcheck.batch.digest import SUMMARY_JSON, RuleDigest, VideoSummary, write_summary_json
 from formcheck.batch.discover import discover_folder, read_manifest
 from formcheck.batch.jobs import (
     HashCache,
@@ -125,6 +128,18 @@ def test_same_file_name_different_content_never_shares_a_folder(tmp_path: Path) 
     assert job_dirname("....mp4", "ab" * 32) == "video-ababababab"
 
 
+def _digest(*rules: str) -> VideoSummary:
+    """A digest with the given rules (in that order), none of them judged."""
+    return VideoSummary(
+        status="analysed",
+        message="3 squat repetitions analysed.",
+        reps=3,
+        score=81.25,
+        detected_view="side",
+        rules={name: RuleDigest(name.title(), "deg", 0, None, None) for name in rules},
+    )
+
+
 def test_finished_marker_is_keyed_by_content_and_settings(tmp_path: Path) -> None:
     rules = _touch(tmp_path / "r.toml", b"threshold = 1\n")
     key, other = Settings().key(), Settings(rules=str(rules)).key()
@@ -132,17 +147,31 @@ def test_finished_marker_is_keyed_by_content_and_settings(tmp_path: Path) -> Non
     assert Settings(make_video=False).key() != key
     job_dir = tmp_path / "out" / "videos" / "clip-aaaaaaaaaa"
     assert finished(job_dir, "a" * 64, key) is None  # nothing there yet
-    write_marker(job_dir, JobResult("a" * 64, key, "ok", summary={"reps": 3}))
-    assert finished(job_dir, "a" * 64, key).summary == {"reps": 3}
+    write_marker(job_dir, JobResult("a" * 64, key, "ok", summary=_digest()))
+    assert finished(job_dir, "a" * 64, key) is None  # the marker, but no digest: redo
+    write_summary_json(job_dir, _digest())
+    assert finished(job_dir, "a" * 64, key).summary == _digest()
     assert finished(job_dir, "a" * 64, other) is None  # new rules: due again
     assert finished(job_dir, "b" * 64, key) is None
-    write_marker(job_dir, JobResult("a" * 64, key, "ok", summary={"rules": {"z": 1, "a": 2}}))
-    assert list(finished(job_dir, "a" * 64, key).summary["rules"]) == [
-        "z",
-        "a",
-    ]  # column order kept
+    write_summary_json(job_dir, _digest("z", "a"))
+    assert list(finished(job_dir, "a" * 64, key).summary.rules) == ["z", "a"]  # order kept
+    (job_dir / SUMMARY_JSON).write_text('{"status": "analysed"}')  # damaged digest: redo
+    assert finished(job_dir, "a" * 64, key) is None
+    write_summary_json(job_dir, _digest())
     (job_dir / "batch-done.json").write_text("{trunc")  # damaged marker = unfinished
     assert finished(job_dir, "a" * 64, key) is None
+    failed = JobResult("a" * 64, key, "failed", error="clip.mp4: not a readable video")
+    write_marker(job_dir, failed)
+    assert finished(job_dir, "a" * 64, key) == failed  # a failure needs no digest
+
+
+def test_digest_survives_json_and_pickle() -> None:
+    """The worker returns the digest across processes (pickle) and stores it (summary.json)."""
+    digest = _digest("depth", "knee_valgus")
+    result = JobResult("a" * 64, "k", "ok", summary=digest)
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert VideoSummary.from_dict(json.loads(digest.to_json())) == digest
+    assert json.loads(result.to_json()).keys().isdisjoint({"summary"})  # marker: no second copy
 
 
 def test_renamed_video_finds_its_earlier_folder(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from batch_support import make_bad_files, make_videos
 
+from formcheck.batch.digest import SUMMARY_JSON, RuleDigest, VideoSummary
 from formcheck.batch.discover import discover_folder
 from formcheck.batch.jobs import MARKER, Settings
 from formcheck.batch.run import EXIT_OK, EXIT_SOME_FAILED, run_batch
@@ -27,8 +28,8 @@ def _log(out: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def _bright(outcome) -> dict:
-    return outcome.result.summary["rules"]["bright"]
+def _bright(outcome) -> RuleDigest:
+    return outcome.result.summary.rules["bright"]
 
 
 def _by_name(report) -> dict:
@@ -61,7 +62,7 @@ def test_bad_files_are_failed_rows_and_the_batch_goes_on(folder: Path, tmp_path:
     assert "not a readable video" in rows["bad/corrupt.mp4"].result.error
     # same file name, different content: two folders, two analyses
     assert rows["a/clip.mp4"].job_dir != rows["b/clip.mp4"].job_dir
-    assert _bright(rows["a/clip.mp4"])["median"] != _bright(rows["b/clip.mp4"])["median"]
+    assert _bright(rows["a/clip.mp4"]).median != _bright(rows["b/clip.mp4"]).median
     for name in ("a/clip.mp4", "b/clip.mp4", "c.MOV"):
         assert (rows[name].job_dir / "report.json").is_file() and (
             rows[name].job_dir / MARKER
@@ -99,11 +100,16 @@ def test_new_rules_rescore_from_the_landmark_cache(folder: Path, tmp_path: Path)
     assert [r["pose_source"] for r in log] == ["model"] * 3 + ["cache"] * 3  # no second decode
     for b, a in zip(before.outcomes, after.outcomes, strict=True):
         assert b.job_dir == a.job_dir
-        assert _bright(a)["pass_rate"] == 0.0  # nothing is that bright
-        assert _bright(a)["median"] == _bright(b)["median"]
-    assert _bright(before.outcomes[2])["pass_rate"] == 1.0
+        assert _bright(a).pass_rate == 0.0  # nothing is that bright
+        assert _bright(a).median == _bright(b).median
+    assert _bright(before.outcomes[2]).pass_rate == 1.0
     again = run_batch(entries, out, strict, workers=1, analyzer=ANALYZER, progress=False)
-    assert again.ran == 0
+    assert again.ran == 0 and again.skipped == 3
+    # a skipped video's digest is the one its worker wrote (summary.json), not re-derived
+    assert [o.result.summary for o in again.outcomes] == [o.result.summary for o in after.outcomes]
+    for o in again.outcomes:
+        stored = json.loads((o.job_dir / SUMMARY_JSON).read_text())
+        assert VideoSummary.from_dict(stored) == o.result.summary
 
 
 def test_a_crashing_worker_is_retried_then_reported_and_the_rest_finish(tmp_path: Path) -> None:
@@ -145,6 +151,24 @@ def test_summary_files_are_written_from_the_outcomes(folder: Path, tmp_path: Pat
     assert "videos/clip-" in html_path.read_text()
 
 
+def test_an_analyzer_must_return_the_digest(tmp_path: Path) -> None:
+    """A report dict instead of a `VideoSummary` is an internal error: retried next run, and
+    no digest or marker is left that a resumed batch would trust."""
+    make_videos(tmp_path / "in", ["a.mp4"])
+    entries = discover_folder(tmp_path / "in")
+    out = tmp_path / "out"
+    legacy = run_batch(
+        entries, out, workers=1, analyzer="batch_support:report_dict_analysis", progress=False
+    )
+    (outcome,) = legacy.outcomes
+    assert outcome.result.outcome == "failed" and not outcome.result.final
+    assert "returned dict, expected VideoSummary" in outcome.result.error
+    assert not (outcome.job_dir / SUMMARY_JSON).exists()
+    assert not (outcome.job_dir / MARKER).exists()
+    fixed = run_batch(entries, out, workers=1, analyzer=ANALYZER, progress=False)
+    assert fixed.ran == 1 and fixed.outcomes[0].result.summary.reps == 2
+
+
 @pytest.mark.skipif(
     not hasattr(os, "sched_getaffinity") or usable_cpus() < 2, reason="needs 2 CPUs"
 )
@@ -158,7 +182,7 @@ def test_workers_get_cpus_of_their_own_and_capped_threads(tmp_path: Path) -> Non
         analyzer="batch_support:affinity_analysis",
         progress=False,
     )
-    seen = [json.loads(o.result.summary["message"]) for o in report.outcomes]
+    seen = [json.loads(o.result.summary.message) for o in report.outcomes]
     per = usable_cpus() // 2
     assert {s["omp"] for s in seen} == {str(per)} and {s["opencv"] for s in seen} == {str(per)}
     by_pid = {s["pid"]: frozenset(s["cpus"]) for s in seen}
@@ -173,6 +197,6 @@ def test_workers_get_cpus_of_their_own_and_capped_threads(tmp_path: Path) -> Non
         analyzer="batch_support:affinity_analysis",
         progress=False,
     )
-    assert {len(json.loads(o.result.summary["message"])["cpus"]) for o in one.outcomes} == {
+    assert {len(json.loads(o.result.summary.message)["cpus"]) for o in one.outcomes} == {
         usable_cpus()
     }

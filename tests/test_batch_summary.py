@@ -6,55 +6,56 @@ import base64
 import csv
 import hashlib
 import re
+import statistics
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM, chromium_console
 
+from formcheck.batch.digest import RuleDigest, VideoSummary, video_summary
 from formcheck.batch.discover import VideoEntry
 from formcheck.batch.jobs import JobResult
 from formcheck.batch.run import Outcome
-from formcheck.batch.summary import video_summary, write_summary
+from formcheck.batch.summary import write_summary
+from formcheck.core.analysis import analyze
+from formcheck.core.ruleset import load_rules
+from formcheck.report.build import build_report
+from formcheck.testing import squat_sequence
 
+RULES = load_rules()
+RULE_NAMES = [r.name for r in RULES.rules]
 EVIL_NAME = "<script>alert(1)</script>.mp4"
 EVIL_NOTE = '"><img src=x onerror=alert(2)>, knee pain'
 
 
-def _report(scores: list[float], valgus: list[float | None], status: str = "analysed") -> dict:
-    """A report.json dict (schema fields the summary reads) with one rule judged per rep."""
-
-    def verdict(v: float | None) -> dict:
-        status = "not_judged" if v is None else ("pass" if v <= 10 else "fail")
-        return {"knee_valgus": {"status": status, "value": v, "unit": "deg"}}
-
-    reps = [
-        {
-            "index": i + 1,
-            "start_s": 0.0,
-            "bottom_s": 0.5,
-            "end_s": 1.0,
-            "score": s,
-            "rules": verdict(v),
-        }
-        for i, (s, v) in enumerate(zip(scores, valgus, strict=True))
-    ]
-    score = sum(scores) / len(scores) if scores else None
-    rules = [{"name": "knee_valgus", "title": "Knees over feet", "unit": "deg"}]
-    return {
-        "status": status,
-        "message": "m",
-        "view": "front",
-        "rules": rules,
-        "reps": reps,
-        "summary": {"rep_count": len(reps), "score": score},
-    }
+def _digest(
+    scores: list[float], valgus: list[float | None], status: str = "analysed"
+) -> VideoSummary:
+    """A video's digest with one rule, knee valgus, judged on the reps whose value is known
+    (pass at 10 deg or less)."""
+    judged = [v for v in valgus if v is not None]
+    rule = RuleDigest(
+        title="Knees over feet",
+        unit="deg",
+        judged=len(judged),
+        pass_rate=sum(v <= 10 for v in judged) / len(judged) if judged else None,
+        median=statistics.median(judged) if judged else None,
+    )
+    return VideoSummary(
+        status=status,
+        message="m",
+        reps=len(scores),
+        score=sum(scores) / len(scores) if scores else None,
+        detected_view="front",
+        rules={"knee_valgus": rule},
+    )
 
 
 def _outcome(
     tmp_path: Path,
     name: str,
-    report: dict | None,
+    digest: VideoSummary | None,
     patient: str = "",
     date: str = "",
     notes: str = "",
@@ -66,27 +67,53 @@ def _outcome(
     entry = VideoEntry(
         path=tmp_path / name, name=name, patient_id=patient, session_date=date, notes=notes
     )
-    if report is None:
+    if digest is None:
         result = JobResult("f" * 64, "k", "failed", error=f"{tmp_path / name}: {error}")
     else:
-        result = JobResult("e" * 64, "k", "ok", summary=video_summary(report))
+        result = JobResult("e" * 64, "k", "ok", summary=digest)
     return Outcome(entry, result, job_dir)
 
 
-def test_video_summary_pass_rate_and_median_over_judged_reps() -> None:
-    s = video_summary(_report([100, 50, 80], [4.0, 12.0, None]))
-    assert s["reps"] == 3 and abs(s["score"] - 230 / 3) < 1e-9
-    assert s["rules"]["knee_valgus"] == {
-        "title": "Knees over feet",
-        "unit": "deg",
-        "judged": 2,
-        "pass_rate": 0.5,
-        "median": 8.0,
-        "metric": None,  # the rule names no metric
-        "view": "front",
-    }
-    none = video_summary(_report([], [], status="no_squat"))
-    assert none["rules"]["knee_valgus"]["pass_rate"] is None and none["status"] == "no_squat"
+def test_video_summary_has_the_numbers_of_the_report() -> None:
+    """The digest, computed from the `Analysis`, agrees with what report.json says per rep:
+    judged reps, pass rate and median value per rule, rep count, score and view."""
+    seq = squat_sequence(n_reps=3, yaw_deg=90.0, valgus_deg=0.0, lockout_deg=25.0)
+    analysis = analyze(seq, RULES)
+    s = video_summary(analysis, "3 squat repetitions analysed.")
+    assert (s.status, s.reps, s.detected_view) == ("analysed", 3, "side")
+    assert s.message == "3 squat repetitions analysed." and list(s.rules) == RULE_NAMES
+    assert s.rules["full_extension"].pass_rate == 0.0  # knees stay bent 25 deg at the top
+    # what the medians measured, for the measurement error of a change between sessions
+    assert (s.rules["full_extension"].metric, s.rules["full_extension"].view) == (
+        "knee_flexion_image",
+        "side",
+    )
+    report = build_report(
+        analysis, video_path="v.mp4", width=640, height=480, message=s.message, files={}
+    )
+    assert s.score == pytest.approx(report["summary"]["score"], abs=0.05)
+    assert sum(d.judged for d in s.rules.values()) > 0
+    for rule in report["rules"]:
+        verdicts = [rep["rules"][rule["name"]] for rep in report["reps"]]
+        judged = [v for v in verdicts if v["status"] in ("pass", "fail")]
+        values = [v["value"] for v in judged if v["value"] is not None]
+        d = s.rules[rule["name"]]
+        assert (d.title, d.unit, d.judged) == (rule["title"], rule["unit"], len(judged))
+        if judged:
+            assert d.pass_rate == sum(v["status"] == "pass" for v in judged) / len(judged)
+        else:
+            assert d.pass_rate is None
+        if values:
+            assert d.median == pytest.approx(statistics.median(values), abs=1e-3)
+        else:
+            assert d.median is None
+
+
+def test_video_summary_of_a_set_without_squats() -> None:
+    standing = analyze(squat_sequence(n_reps=1, peak_knee_flexion=5.0), RULES)
+    s = video_summary(standing, "no squat")
+    assert (s.status, s.reps, s.score) == ("no_squat", 0, None)
+    assert all(d.judged == 0 and d.pass_rate is None and d.median is None for d in s.rules.values())
 
 
 class _Tags(HTMLParser):
@@ -113,7 +140,7 @@ def test_file_names_and_notes_stay_inert(tmp_path: Path) -> None:
         _outcome(
             tmp_path,
             EVIL_NAME,
-            _report([90], [3.0]),
+            _digest([90], [3.0]),
             patient="<b>P1</b>",
             date="2024-01-05",
             notes=EVIL_NOTE,
@@ -143,7 +170,7 @@ def test_file_names_and_notes_stay_inert(tmp_path: Path) -> None:
 
 def test_summary_csv_round_trips_awkward_text(tmp_path: Path) -> None:
     outcomes = [
-        _outcome(tmp_path, "a,b.mp4", _report([80], [5.0]), notes='says "ouch",\nthen stops'),
+        _outcome(tmp_path, "a,b.mp4", _digest([80], [5.0]), notes='says "ouch",\nthen stops'),
         _outcome(tmp_path, "z.mp4", None, error="empty file (0 bytes), expected a video"),
     ]
     csv_path, _ = write_summary(tmp_path / "out", outcomes)
@@ -161,9 +188,9 @@ def test_summary_csv_round_trips_awkward_text(tmp_path: Path) -> None:
 
 def test_patients_get_their_sessions_in_date_order_with_sparklines(tmp_path: Path) -> None:
     outcomes = [
-        _outcome(tmp_path, "p1-late.mp4", _report([80], [4.0]), patient="P1", date="2024-03-01"),
-        _outcome(tmp_path, "p1-early.mp4", _report([40], [14.0]), patient="P1", date="2024-01-10"),
-        _outcome(tmp_path, "p2.mp4", _report([70], [6.0]), patient="P2", date="2024-02-01"),
+        _outcome(tmp_path, "p1-late.mp4", _digest([80], [4.0]), patient="P1", date="2024-03-01"),
+        _outcome(tmp_path, "p1-early.mp4", _digest([40], [14.0]), patient="P1", date="2024-01-10"),
+        _outcome(tmp_path, "p2.mp4", _digest([70], [6.0]), patient="P2", date="2024-02-01"),
     ]
     _, html_path = write_summary(tmp_path / "out", outcomes)
     page = html_path.read_text()
@@ -207,13 +234,13 @@ def test_index_in_chromium_runs_only_its_own_script_and_sorts(tmp_path: Path) ->
         _outcome(
             tmp_path,
             EVIL_NAME,
-            _report([90], [3.0]),
+            _digest([90], [3.0]),
             patient="P1",
             date="2024-01-05",
             notes=EVIL_NOTE,
         ),
-        _outcome(tmp_path, "b.mp4", _report([40], [14.0]), patient="P1", date="2024-02-05"),
-        _outcome(tmp_path, "c.mp4", _report([75], [6.0]), patient="P2", date="2024-02-05"),
+        _outcome(tmp_path, "b.mp4", _digest([40], [14.0]), patient="P1", date="2024-02-05"),
+        _outcome(tmp_path, "c.mp4", _digest([75], [6.0]), patient="P2", date="2024-02-05"),
         _outcome(tmp_path, "d <svg onload=alert(3)>.mp4", None, error="not a readable video"),
     ]
     _, index = write_summary(tmp_path / "out", outcomes)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from formcheck.batch.digest import RuleDigest, VideoSummary, video_summary
 from formcheck.batch.discover import VideoEntry
 from formcheck.batch.jobs import JobResult
 from formcheck.batch.run import Outcome
-from formcheck.batch.summary import video_summary, write_summary
+from formcheck.batch.summary import write_summary
 from formcheck.core.measurement_error import (
     MEASUREMENT_ERROR_FILE,
     load_measurement_errors,
@@ -117,72 +118,59 @@ def test_missing_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
 # --- the per-patient view -------------------------------------------------------------------------
 
 
-def _report(view: str, fppa: float, depth: float, symmetry: float) -> dict:
-    """A report.json dict (the fields the batch reads): one rep judged on knee tracking (FPPA),
-    depth (metric by view, as the shipped rules pick it) and symmetry (a left-right difference)."""
+def _summary(view: str, fppa: float, depth: float, symmetry: float) -> VideoSummary:
+    """A video's batch digest: one rep judged on knee tracking (FPPA, from the front only), depth
+    (metric by view, as the shipped rules pick it) and symmetry (a left-right difference)."""
     depth_metric = {"front": "knee_flexion_front", "side": "knee_flexion_image"}[view]
-    rules = [
-        {"name": "knees_over_feet", "title": "Knees over feet", "unit": "deg", "metric": "fppa"},
-        {"name": "depth", "title": "Depth", "unit": "deg", "metric": "knee_flexion_image"},
-        {
-            "name": "symmetry",
-            "title": "Symmetry",
-            "unit": "deg",
-            "metric": "knee_flexion",
-            "checks": [{"metric": "knee_flexion", "sides": "abs_diff"}],
-        },
-    ]
-    rep = {
-        "index": 1,
-        "view": view,
-        "score": 80.0,
-        "rules": {
-            "knees_over_feet": {"status": "pass", "value": fppa, "unit": "deg", "metric": "fppa"}
-            if view == "front"
-            else {"status": "not_judged", "value": None, "unit": "deg", "metric": "fppa"},
-            "depth": {"status": "pass", "value": depth, "unit": "deg", "metric": depth_metric},
-            "symmetry": {
-                "status": "pass",
-                "value": symmetry,
-                "unit": "deg",
-                "metric": "knee_flexion",
-            },
-        },
+    front = view == "front"
+    rules = {
+        "knees_over_feet": RuleDigest(
+            "Knees over feet",
+            "deg",
+            int(front),
+            1.0 if front else None,
+            fppa if front else None,
+            "fppa" if front else None,
+            view if front else None,
+        ),
+        "depth": RuleDigest("Depth", "deg", 1, 1.0, depth, depth_metric, view),
+        "symmetry": RuleDigest("Symmetry", "deg", 1, 1.0, symmetry, None, view),
     }
-    return {
-        "status": "analysed",
-        "view": view,
-        "rules": rules,
-        "reps": [rep],
-        "summary": {"rep_count": 1, "score": 80.0},
-    }
+    return VideoSummary("analysed", "1 squat repetition analysed.", 1, 80.0, view, rules)
 
 
-def _outcome(tmp_path: Path, name: str, date: str, report: dict) -> Outcome:
+def _outcome(tmp_path: Path, name: str, date: str, summary: VideoSummary) -> Outcome:
     job_dir = tmp_path / "out" / "videos" / f"v-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
     job_dir.mkdir(parents=True, exist_ok=True)
     entry = VideoEntry(path=tmp_path / name, name=name, patient_id="P1", session_date=date)
-    return Outcome(entry, JobResult("e" * 64, "k", "ok", summary=video_summary(report)), job_dir)
+    return Outcome(entry, JobResult("e" * 64, "k", "ok", summary=summary), job_dir)
 
 
 def test_video_summary_says_what_each_median_measured() -> None:
-    s = video_summary(_report("side", 4.0, 118.0, 3.0))["rules"]
-    assert (s["depth"]["metric"], s["depth"]["view"]) == ("knee_flexion_image", "side")
-    assert s["knees_over_feet"]["metric"] is None  # not judged from the side
-    front = video_summary(_report("front", 4.0, 118.0, 3.0))["rules"]
-    assert (front["knees_over_feet"]["metric"], front["knees_over_feet"]["view"]) == (
-        "fppa",
-        "front",
-    )
-    assert s["symmetry"]["metric"] is None  # a left-right difference: not the metric's error
+    """From the `Analysis`: the metric and view behind each rule's median; none for a left-right
+    difference (its error is not the metric's) and for a rule no rep could be judged on."""
+    from formcheck.core.analysis import analyze
+    from formcheck.core.ruleset import load_rules
+    from formcheck.testing import squat_sequence
+
+    rules = load_rules()
+    front = video_summary(analyze(squat_sequence(n_reps=2, valgus_deg=10.0), rules), "").rules
+    assert (front["knees_over_feet"].metric, front["knees_over_feet"].view) == ("fppa", "front")
+    side = video_summary(analyze(squat_sequence(n_reps=2, yaw_deg=90.0), rules), "").rules
+    assert side["knees_over_feet"].judged == 0
+    assert (side["knees_over_feet"].metric, side["knees_over_feet"].view) == (None, None)
+    symmetric = [r.name for r in rules.rules if any(c.sides == "abs_diff" for c in r.checks)]
+    assert symmetric
+    for name in symmetric:
+        assert front[name].metric is None
 
 
 def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_path: Path) -> None:
     sessions = [
-        ("a.mp4", "2024-01-10", _report("front", 14.0, 105.0, 3.0)),
-        ("b.mp4", "2024-02-10", _report("front", 12.0, 112.0, 9.0)),  # fppa -2: within 2.9
-        ("c.mp4", "2024-03-10", _report("front", 5.0, 118.0, 4.0)),  # fppa -7: real
-        ("d.mp4", "2024-04-10", _report("side", 4.0, 120.0, 4.0)),  # depth from the side now
+        ("a.mp4", "2024-01-10", _summary("front", 14.0, 105.0, 3.0)),
+        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # fppa -2: within 2.9
+        ("c.mp4", "2024-03-10", _summary("front", 5.0, 118.0, 4.0)),  # fppa -7: real
+        ("d.mp4", "2024-04-10", _summary("side", 4.0, 120.0, 4.0)),  # depth from the side now
     ]
     outcomes = [_outcome(tmp_path, *s) for s in sessions]
     _, html_path = write_summary(tmp_path / "out", outcomes)

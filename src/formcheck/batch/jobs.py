@@ -17,11 +17,12 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..report.files import LANDMARKS_NPZ
+from .digest import VideoSummary, read_summary_json
 
 MARKER = "batch-done.json"
 LOG = "batch-log.jsonl"
@@ -136,7 +137,7 @@ class Job:
 @dataclass
 class JobResult:
     """What a job left behind: ``status`` ``ok`` or ``failed``, the reason, and the
-    per-video summary (reps, score, rule pass rates, key metrics) when ``ok``.
+    per-video digest (`VideoSummary`: reps, score, rule pass rates and medians) when ``ok``.
 
     ``final`` is False for failures that may pass on another try (a crashed worker, an
     internal error): those are reported but leave no marker, so the next run retries.
@@ -147,7 +148,7 @@ class JobResult:
     settings_key: str
     status: str
     error: str = ""
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: VideoSummary | None = None
     final: bool = True
     pose_source: str = ""
     seconds: float = 0.0
@@ -155,17 +156,21 @@ class JobResult:
     @property
     def outcome(self) -> str:
         """The row's status: ``analysed``, ``no_person``, ``no_squat`` (reported) or ``failed``."""
-        return str(self.summary.get("status", "analysed")) if self.status == "ok" else "failed"
+        if self.status != "ok":
+            return "failed"
+        return self.summary.status if self.summary is not None else "analysed"
 
     def to_json(self) -> str:
-        return json.dumps(
-            asdict(self), indent=1, allow_nan=False, default=str
-        )  # keeps the rule order
+        """The marker's JSON: everything but the digest (that is ``summary.json``)."""
+        data = {k: v for k, v in asdict(self).items() if k != "summary"}
+        return json.dumps(data, indent=1, allow_nan=False, default=str)
 
     @classmethod
     def from_json(cls, text: str) -> JobResult:
+        """The marker `to_json` wrote (without its digest)."""
         data = json.loads(text)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields = cls.__dataclass_fields__
+        return cls(**{k: data[k] for k in fields if k in data and k != "summary"})
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -189,10 +194,15 @@ def read_marker(outdir: str | Path) -> JobResult | None:
 
 
 def finished(outdir: str | Path, sha256: str, settings_key: str) -> JobResult | None:
-    """The marker's result when ``outdir`` holds a finished job for this video and settings."""
+    """The marker's result when ``outdir`` holds a finished job for this video and settings,
+    with its digest from ``summary.json`` when ``ok`` (no readable digest: not finished)."""
     result = read_marker(outdir)
     if result is None or result.sha256 != sha256 or result.settings_key != settings_key:
         return None
+    if result.status == "ok":
+        result.summary = read_summary_json(outdir)
+        if result.summary is None:
+            return None
     return result
 
 

@@ -1,9 +1,10 @@
 """Batch summary: ``summary.csv`` (one row per video) and ``index.html`` (sortable table,
 per-patient sessions over time).
 
-Per video, from its ``report.json`` (see ``formcheck/report/schema.json``): repetitions,
-score (0-100), and per rule the *pass rate* (passed / judged repetitions, 0-1) and the
-*median* measured value over judged repetitions, in the rule's unit.
+Per video, from its digest (`formcheck.batch.digest.VideoSummary`, computed from the
+`Analysis` by the worker): repetitions, score (0-100), and per rule the *pass rate*
+(passed / judged repetitions, 0-1) and the *median* measured value over judged repetitions,
+in the rule's unit.
 
 ``summary.csv`` columns: ``path`` (relative to the folder searched, or as in the manifest),
 ``patient_id``, ``session_date``, ``view``, ``notes`` (from the manifest), ``status``
@@ -22,7 +23,6 @@ import csv
 import hashlib
 import html
 import io
-import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,55 +49,6 @@ BASE_COLUMNS = (
 )
 
 
-def _measured_as(rule: Mapping[str, Any], judged: Sequence[tuple[str, Mapping[str, Any]]]) -> dict:
-    """``{metric, view}``: what most judged reps of ``rule`` measured (the check's metric, None for
-    a left-right difference, whose error is not the metric's) and from which view."""
-    diffs = {c.get("metric") for c in rule.get("checks", []) if c.get("sides") == "abs_diff"}
-    metrics = [v.get("metric") or rule.get("metric") for _, v in judged]
-    metric = max(set(metrics), key=metrics.count) if metrics else None
-    views = [view for view, _ in judged]
-    return {
-        "metric": None if metric in diffs else metric,
-        "view": max(set(views), key=views.count) if views else None,
-    }
-
-
-def video_summary(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The batch's digest of one ``report.json`` dict: status, reps, score, detected view,
-    and per rule ``{title, unit, judged, pass_rate, median, metric, view}`` (None when no rep was
-    judged; ``metric`` and ``view`` what the median measured, for its measurement error)."""
-    reps = report.get("reps", [])
-    rules: dict[str, dict[str, Any]] = {}
-    for rule in report.get("rules", []):
-        name = rule["name"]
-        verdicts = [
-            (rep.get("view") or report.get("view", ""), rep["rules"][name])
-            for rep in reps
-            if name in rep.get("rules", {})
-        ]
-        judged = [(view, v) for view, v in verdicts if v["status"] in ("pass", "fail")]
-        values = [v["value"] for _, v in judged if v.get("value") is not None]
-        rules[name] = {
-            "title": rule.get("title", name),
-            "unit": rule.get("unit", ""),
-            "judged": len(judged),
-            "pass_rate": sum(v["status"] == "pass" for _, v in judged) / len(judged)
-            if judged
-            else None,
-            "median": float(statistics.median(values)) if values else None,
-            **_measured_as(rule, judged),
-        }
-    summary = report.get("summary", {})
-    return {
-        "status": report.get("status", "analysed"),
-        "message": report.get("message", ""),
-        "reps": int(summary.get("rep_count", len(reps))),
-        "score": summary.get("score"),
-        "detected_view": report.get("view", ""),
-        "rules": rules,
-    }
-
-
 def _num(value: Any, digits: int) -> str:
     return "" if value is None else f"{float(value):.{digits}f}"
 
@@ -114,8 +65,9 @@ def rule_columns(outcomes: Sequence[Any]) -> list[tuple[str, str, str]]:
     """``(rule, title, unit)`` of every rule seen in any video, in first-seen order."""
     seen: dict[str, tuple[str, str, str]] = {}
     for o in outcomes:
-        for name, r in o.result.summary.get("rules", {}).items():
-            seen.setdefault(name, (name, r.get("title", name), r.get("unit", "")))
+        rules = o.result.summary.rules if o.result.summary is not None else {}
+        for name, r in rules.items():
+            seen.setdefault(name, (name, r.title, r.unit))
     return list(seen.values())
 
 
@@ -140,7 +92,7 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
         ):
             report = Path(o.job_dir).relative_to(outdir).joinpath(REPORT_HTML).as_posix()
         error = _reason(o.result.error, e.path) or (
-            "" if status == "analysed" else s.get("message", "")
+            "" if s is None or status == "analysed" else s.message
         )
         row = {
             "path": Path(e.name).name if Path(e.name).is_absolute() else e.name,  # no folders
@@ -150,19 +102,19 @@ def summary_rows(outcomes: Sequence[Any], outdir: Path) -> tuple[list[str], list
             "notes": e.notes,
             "status": status,
             "error": error,
-            "reps": "" if status == "failed" else str(s.get("reps", "")),
-            "score": _num(s.get("score"), 1),
-            "detected_view": s.get("detected_view", ""),
+            "reps": "" if s is None else str(s.reps),
+            "score": _num(None if s is None else s.score, 1),
+            "detected_view": "" if s is None else s.detected_view,
             "report": report,
             "sha256": o.result.sha256,
         }
         for name, _, _ in rules:
-            r = s.get("rules", {}).get(name, {})
-            row[f"{name}_pass_rate"] = _num(r.get("pass_rate"), 3)
-            row[f"{name}_median"] = _num(r.get("median"), 2)
+            r = None if s is None else s.rules.get(name)
+            row[f"{name}_pass_rate"] = _num(None if r is None else r.pass_rate, 3)
+            row[f"{name}_median"] = _num(None if r is None else r.median, 2)
             # what the median measured, for the per-patient view (not summary.csv columns)
-            row[f"{name}_metric"] = r.get("metric") or ""
-            row[f"{name}_measured_view"] = r.get("view") or ""
+            row[f"{name}_metric"] = (None if r is None else r.metric) or ""
+            row[f"{name}_measured_view"] = (None if r is None else r.view) or ""
         rows.append(row)
     return columns, rows
 

@@ -1,5 +1,5 @@
 """One batch job in a worker process (local or Dask): thread caps, CPU pinning, the analysis,
-its log line and its finished marker.
+its digest (``summary.json``), its log line and its finished marker.
 
 Threads, measured on this 2-core machine (see ``benchmarks/RESULTS.md``): MediaPipe's XNNPACK
 delegate runs one inference thread on Linux desktops (its default outside Android/iOS), but
@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -28,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormcheckError, InputError, NoPersonError
-from ..report.files import REPORT_JSON
+from .digest import SUMMARY_JSON, VideoSummary, write_summary_json
 from .jobs import LANDMARKS, Job, JobResult, write_marker
-from .summary import video_summary
 
 #: The per-video analysis, as "module:function" so spawned and remote workers can import it.
 DEFAULT_ANALYZER = "formcheck.batch.worker:analyze_video"
@@ -45,7 +43,9 @@ THREAD_ENV = (
     "OPENCV_FOR_THREADS_NUM",
 )
 
-Analyzer = Callable[..., dict[str, Any]]
+#: ``analyzer(video, outdir, *, rules, blur_faces, make_video, landmarks) -> VideoSummary``:
+#: writes the video's outputs into ``outdir`` and returns their digest.
+Analyzer = Callable[..., VideoSummary]
 
 
 def resolve(analyzer: str) -> Analyzer:
@@ -117,10 +117,12 @@ def analyze_video(
     make_video: bool = True,
     landmarks: Path | None = None,
     exports: tuple[str, ...] = (),
-) -> dict[str, Any]:
+) -> VideoSummary:
     """What ``formcheck analyze VIDEO -o OUTDIR`` does (`formcheck.report.pipeline.run`), without
-    a progress bar; returns the report dict (``status`` analysed, no_person or no_squat)."""
-    from ..report.pipeline import AnalyzeOptions, run
+    a progress bar; returns the digest of its `Analysis` (`formcheck.batch.digest.video_summary`).
+    """
+    from ..report.pipeline import AnalyzeOptions, outcome_message, run
+    from .digest import video_summary
 
     options = AnalyzeOptions(
         video=Path(video),
@@ -132,22 +134,9 @@ def analyze_video(
         progress=False,
         exports=tuple(exports),
     )
-    return run(options).report
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays to Python, NaN and inf to None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    analysis = run(options).analysis
+    assert analysis is not None  # run always returns the Analysis it reported on
+    return video_summary(analysis, outcome_message(analysis, options.video.name))
 
 
 def _remove_stale_stages(job_dir: Path) -> None:
@@ -185,8 +174,10 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     Reuses ``landmarks.npz`` when an earlier run left one (the pose model is not run).
     An `InputError` (unreadable video) is a final ``failed`` result; a `ModelError` or
     any other exception is a ``failed`` result retried on the next run (the video may
-    be fine). Writes the finished marker (final results only), then a log line; Python
-    warnings (and the traceback of an internal error) go into the log line, not the terminal.
+    be fine). Writes the analysis' digest (``summary.json``, `VideoSummary`), the finished
+    marker (final results only), then a log line; Python warnings (and the traceback of an
+    internal error) go into the log line, not the terminal. The returned `JobResult` carries
+    the digest to the scheduler.
     """
     if threads:
         limit_threads(threads)
@@ -196,6 +187,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     t0 = time.perf_counter()
     source = "cache" if cache.is_file() else "model"
     _remove_stale_stages(out)
+    (out / SUMMARY_JSON).unlink(missing_ok=True)  # an earlier run's digest (other settings)
     trace = ""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -208,6 +200,7 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
                 source = "model"  # an unusable cache (older format, damaged): run the model instead
                 cache.unlink(missing_ok=True)
                 summary = _analyze(job, analyzer, None)
+            write_summary_json(out, summary)  # before the marker: a finished job has its digest
             result = JobResult(job.sha256, job.settings_key, "ok", summary=summary)
         except (InputError, NoPersonError) as exc:
             result = JobResult(job.sha256, job.settings_key, "failed", error=str(exc))
@@ -230,11 +223,11 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     return result
 
 
-def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
-    """Run the analysis; return the batch's digest of its report (see `video_summary`)."""
+def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> VideoSummary:
+    """Run the analysis; return its digest (`formcheck.batch.digest.VideoSummary`)."""
     s = job.settings
     extra = {"exports": s.exports} if s.exports else {}  # analyzers written before --export
-    returned = resolve(analyzer)(
+    summary = resolve(analyzer)(
         Path(job.video),
         Path(job.outdir),
         rules=s.rules,  # a rule file or a shipped set's name, as `resolve_rules` takes it
@@ -243,11 +236,9 @@ def _analyze(job: Job, analyzer: str, landmarks: Path | None) -> dict[str, Any]:
         landmarks=landmarks,
         **extra,
     )
-    if isinstance(returned, dict) and "schema_version" in returned:
-        report = returned
-    else:
-        report = json.loads((Path(job.outdir) / REPORT_JSON).read_text(encoding="utf-8"))
-    return _jsonable(video_summary(report))
+    if not isinstance(summary, VideoSummary):
+        raise TypeError(f"{analyzer} returned {type(summary).__name__}, expected VideoSummary")
+    return summary
 
 
 @contextlib.contextmanager

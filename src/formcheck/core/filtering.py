@@ -45,7 +45,27 @@ SHANK_M = 0.4
 def gate(
     points: np.ndarray, visibility: np.ndarray, threshold: float = VISIBILITY_THRESHOLD
 ) -> np.ndarray:
-    """``points`` ``(T, K, C)`` with NaN wherever ``visibility`` ``(T, K)`` < ``threshold``."""
+    """Landmark positions with NaN wherever the landmark is unlikely to be visible.
+
+    Parameters
+    ----------
+    points : np.ndarray
+        ``(T, K, C)`` positions of K landmarks over T frames, in any unit.
+    visibility : np.ndarray
+        ``(T, K)`` MediaPipe visibility, the probability (0-1) that each landmark is visible.
+    threshold : float
+        Lowest visibility kept (0-1); default `VISIBILITY_THRESHOLD`.
+
+    Returns
+    -------
+    np.ndarray
+        ``(T, K, C)`` float64 copy of ``points``, NaN where ``visibility < threshold``.
+
+    Raises
+    ------
+    ValueError
+        If ``visibility`` is not ``points.shape[:-1]``.
+    """
     points = np.asarray(points, dtype=np.float64)
     vis = np.asarray(visibility, dtype=np.float64)
     if vis.shape != points.shape[:-1]:
@@ -54,7 +74,20 @@ def gate(
 
 
 def max_gap_frames(fps: float, max_gap_s: float = MAX_GAP_S) -> int:
-    """The longest gap in frames bridged at ``fps`` (at least 1 frame)."""
+    """The longest gap, in frames, that interpolation bridges at ``fps``.
+
+    Parameters
+    ----------
+    fps : float
+        Frame rate, frames per second.
+    max_gap_s : float
+        Longest gap bridged, seconds; default `MAX_GAP_S`.
+
+    Returns
+    -------
+    int
+        ``floor(max_gap_s * fps)`` frames, at least 1.
+    """
     return max(1, int(np.floor(max_gap_s * fps + 1e-9)))
 
 
@@ -62,8 +95,21 @@ def interpolate_gaps(x: np.ndarray, max_gap: int, axis: int = 0) -> np.ndarray:
     """Linear interpolation over NaN gaps of at most ``max_gap`` frames along ``axis``.
 
     Each series (every index of the other axes) is handled on its own; gaps at
-    the start or end, and gaps longer than ``max_gap``, stay NaN. Returns a new
-    array.
+    the start or end, and gaps longer than ``max_gap``, stay NaN.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Values with time along ``axis``, any shape and unit; NaN where missing.
+    max_gap : int
+        Longest run of NaN frames filled (`max_gap_frames`).
+    axis : int
+        The time axis.
+
+    Returns
+    -------
+    np.ndarray
+        A new float64 array of ``x``'s shape and unit with the short gaps filled.
     """
     x = np.asarray(x, dtype=np.float64)
     moved = np.moveaxis(x, axis, -1)
@@ -76,7 +122,20 @@ def interpolate_gaps(x: np.ndarray, max_gap: int, axis: int = 0) -> np.ndarray:
 
 
 def interpolate_rows(x: np.ndarray, max_gap: int) -> np.ndarray:
-    """`interpolate_gaps` on ``(M, T)`` rows (time last), returning a new array."""
+    """`interpolate_gaps` on rows of time series (time last).
+
+    Parameters
+    ----------
+    x : np.ndarray
+        ``(M, T)`` float values of M series over T frames, NaN where missing.
+    max_gap : int
+        Longest run of NaN frames filled (`max_gap_frames`).
+
+    Returns
+    -------
+    np.ndarray
+        A new ``(M, T)`` array in ``x``'s unit with the short gaps filled.
+    """
     n = x.shape[1]
     valid = np.isfinite(x)
     if valid.shape[0] > 1 and not (valid != valid[:1]).any():
@@ -121,7 +180,29 @@ def lowpass(
 
     NaN stays NaN; runs shorter than ``MIN_RUN`` frames are returned unfiltered;
     if ``cutoff_hz`` is above 0.9 x the Nyquist frequency nothing is filtered.
-    Returns a new array.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Values with time along ``axis``, any shape and unit; NaN where missing.
+    fps : float
+        Frame rate of ``x``, frames per second.
+    cutoff_hz : float
+        Cut-off frequency, Hz; default `CUTOFF_HZ`.
+    axis : int
+        The time axis.
+    order : int
+        Butterworth order (applied twice, forwards and backwards); default `FILTER_ORDER`.
+
+    Returns
+    -------
+    np.ndarray
+        A new float64 array of ``x``'s shape and unit.
+
+    Raises
+    ------
+    ValueError
+        If ``fps`` or ``cutoff_hz`` is not a positive number.
     """
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps: expected a positive number, got {fps}")
@@ -137,7 +218,25 @@ def lowpass(
 def lowpass_rows(
     x: np.ndarray, fps: float, cutoff_hz: float = CUTOFF_HZ, order: int = FILTER_ORDER
 ) -> np.ndarray:
-    """`lowpass` of ``(M, T)`` rows (time last); rows with one NaN pattern are filtered together."""
+    """`lowpass` of rows of time series (time last); rows with one NaN pattern are filtered
+    together.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        ``(M, T)`` values of M series over T frames, any unit; NaN where missing.
+    fps : float
+        Frame rate, frames per second (positive; not checked here, see `lowpass`).
+    cutoff_hz : float
+        Cut-off frequency, Hz; default `CUTOFF_HZ`.
+    order : int
+        Butterworth order; default `FILTER_ORDER`.
+
+    Returns
+    -------
+    np.ndarray
+        A new ``(M, T)`` float64 array in ``x``'s unit.
+    """
     from scipy.signal import butter
 
     x = np.asarray(x, dtype=np.float64)
@@ -186,20 +285,44 @@ def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """``(start, stop)`` of every run of True in the 1-D boolean ``mask``."""
+    """Where a boolean series is True, as runs.
+
+    Parameters
+    ----------
+    mask : np.ndarray
+        ``(T,)`` bool (or values read as bool).
+
+    Returns
+    -------
+    list[tuple[int, int]]
+        ``(start, stop)`` frame indices of every run of True (``stop`` exclusive), in order.
+    """
     m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
     edges = np.flatnonzero(m[1:] != m[:-1])
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
-    """``mask`` (1-D bool) with every run of True shorter than ``min_frames`` set to False."""
+    """A boolean series without its short runs of True.
+
+    Parameters
+    ----------
+    mask : np.ndarray
+        ``(T,)`` bool.
+    min_frames : int
+        Shortest run of True kept, frames (1 or less keeps every run).
+
+    Returns
+    -------
+    np.ndarray
+        A new ``(T,)`` bool array: ``mask`` with every run of True shorter than ``min_frames``
+        set to False.
+    """
     mask = np.asarray(mask, dtype=bool)
     if min_frames <= 1 or mask.size == 0:
         return mask.copy()
-    edges = np.flatnonzero(
-        np.diff(mask, prepend=False, append=False)
-    )  # run starts and stops, interleaved
+    # run starts and stops, interleaved
+    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False))
     starts, stops = edges[0::2], edges[1::2]
     short = stops - starts < min_frames
     # +1 at each short run's start, -1 at its stop: the running sum is 1 inside short runs
@@ -231,6 +354,30 @@ def find_leg_swaps(
     most ``max_swap_s`` apart enclose a swapped stretch; an unpaired boundary
     within ``max_swap_s`` of either end of the sequence marks the stretch
     between it and that end.
+
+    Parameters
+    ----------
+    left, right : np.ndarray
+        ``(T, J, C)`` positions of the same J leg landmarks of each side, in comparable
+        units (see above); NaN where missing.
+    fps : float
+        Frame rate, frames per second.
+    max_swap_s : float
+        Longest swapped stretch, seconds; default `MAX_SWAP_S`.
+    ratio : float
+        ``d_swap`` must be below ``ratio * d`` at a boundary (dimensionless).
+    margin : float
+        ``d - d_swap`` must exceed this at a boundary, in the units of ``left``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` bool, True on frames whose legs are exchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``left`` and ``right`` are not of one shape ``(T, J, C)``.
     """
     left = np.asarray(left, dtype=np.float64)
     right = np.asarray(right, dtype=np.float64)
@@ -239,9 +386,8 @@ def find_leg_swaps(
             f"expected left, right of one shape (T, J, C), got {left.shape} and {right.shape}"
         )
     n = left.shape[0]
-    lf = np.moveaxis(left, 0, -1).reshape(
-        -1, n
-    )  # (J*C, T): a view when the caller's layout is time-last
+    # (J*C, T): a view when the caller's layout is time-last
+    lf = np.moveaxis(left, 0, -1).reshape(-1, n)
     rf = np.moveaxis(right, 0, -1).reshape(-1, n)
     return swaps_from_sum_and_difference(
         lf + rf, lf - rf, fps, max_swap_s=max_swap_s, ratio=ratio, margin=margin
@@ -261,6 +407,25 @@ def swaps_from_sum_and_difference(
 
     With S = L + R and D = L - R, ``d^2 = (|dS|^2 + |D_t - D_p|^2) / 2`` and
     ``d_swap^2 = (|dS|^2 + |D_t + D_p|^2) / 2``; any float dtype (float32 is plenty).
+
+    Parameters
+    ----------
+    total, diff : np.ndarray
+        ``(F, T)`` features ``L + R`` and ``L - R`` of the leg landmarks' coordinates over
+        T frames (time last), in comparable units; NaN where missing.
+    fps : float
+        Frame rate, frames per second.
+    max_swap_s : float
+        Longest swapped stretch, seconds; default `MAX_SWAP_S`.
+    ratio : float
+        ``d_swap`` must be below ``ratio * d`` at a boundary (dimensionless).
+    margin : float
+        ``d - d_swap`` must exceed this at a boundary, in the units of the features.
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` bool, True on frames whose legs are exchanged.
     """
     n = total.shape[1]
     swapped = np.zeros(n, dtype=bool)

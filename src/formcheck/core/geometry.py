@@ -27,19 +27,64 @@ def _components(v: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
 
 
 def cross2(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Scalar 2-D cross product ``u_x v_y - u_y v_x`` (z of the 3-D cross product)."""
+    """Scalar 2-D cross product ``u_x v_y - u_y v_x`` (z of the 3-D cross product).
+
+    Parameters
+    ----------
+    u, v : np.ndarray
+        2-D vectors along ``axis``, broadcastable, in one unit.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        The cross products (the unit squared), the shape of ``u`` and ``v`` broadcast without
+        ``axis``; positive where ``v`` is clockwise of ``u`` on screen (y down).
+
+    Raises
+    ------
+    ValueError
+        If ``axis`` does not hold 2 components.
+    """
     ux, uy = _components(u, axis)
     vx, vy = _components(v, axis)
     return ux * vy - uy * vx
 
 
 def dot(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Dot product of 2-D or 3-D vectors."""
+    """Dot product of 2-D or 3-D vectors.
+
+    Parameters
+    ----------
+    u, v : np.ndarray
+        2-D or 3-D vectors along ``axis``, broadcastable, in one unit.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        The dot products (the unit squared), the broadcast shape without ``axis``.
+    """
     return sum(a * b for a, b in zip(_components(u, axis), _components(v, axis), strict=True))
 
 
 def norm(v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Euclidean length of 2-D or 3-D vectors."""
+    """Euclidean length of 2-D or 3-D vectors.
+
+    Parameters
+    ----------
+    v : np.ndarray
+        2-D or 3-D vectors along ``axis``, any unit.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        The lengths in the unit of ``v``, its shape without ``axis``.
+    """
     return np.sqrt(sum(c * c for c in _components(v, axis)))
 
 
@@ -134,13 +179,42 @@ def angle_from_vertical(v: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def horizontal(v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """The floor-plane ``(x, z)`` components of MediaPipe world vectors (y is vertical)."""
+    """The floor-plane ``(x, z)`` components of MediaPipe world vectors (y is vertical).
+
+    Parameters
+    ----------
+    v : np.ndarray
+        3-D world vectors ``(x, y, z)`` along ``axis``, metres.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        A new float64 array of 2-D vectors ``(x, z)`` along ``axis``, metres.
+    """
     v = np.asarray(v, dtype=np.float64)
     return np.take(v, [0, 2], axis=axis)
 
 
 def project_onto_plane(v: np.ndarray, normal: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``v`` minus its component along ``normal`` (need not be unit length)."""
+    """``v`` minus its component along ``normal``: its projection onto the plane through the
+    origin perpendicular to ``normal``.
+
+    Parameters
+    ----------
+    v : np.ndarray
+        2-D or 3-D vectors along ``axis``, any unit.
+    normal : np.ndarray
+        The plane's normals along ``axis`` (need not be unit length), broadcastable with ``v``.
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        The projected vectors, in the unit of ``v``; NaN where ``normal`` has zero length.
+    """
     v = np.asarray(v, dtype=np.float64)
     n = np.asarray(normal, dtype=np.float64)
     k = dot(v, n, axis) / dot(n, n, axis)
@@ -150,9 +224,23 @@ def project_onto_plane(v: np.ndarray, normal: np.ndarray, axis: int = -1) -> np.
 def signed_distance_2d(
     point: np.ndarray, start: np.ndarray, end: np.ndarray, axis: int = -1
 ) -> np.ndarray:
-    """Signed perpendicular distance of ``point`` from the line ``start -> end``
-    (same units as the input): ``(end - start) x (point - start) / |end - start|``;
-    positive = clockwise side on screen for y-down image coordinates."""
+    """Signed perpendicular distance of ``point`` from the line ``start -> end``:
+    ``(end - start) x (point - start) / |end - start|``.
+
+    Parameters
+    ----------
+    point, start, end : np.ndarray
+        2-D points along ``axis``, broadcastable, in one unit (e.g. image pixels).
+    axis : int
+        The axis holding the components.
+
+    Returns
+    -------
+    np.ndarray
+        Distances in the unit of the input, the broadcast shape without ``axis``; positive on
+        the clockwise side of the line on screen (y-down image coordinates), NaN where
+        ``start`` and ``end`` coincide.
+    """
     s = np.asarray(start, dtype=np.float64)
     line = np.asarray(end, dtype=np.float64) - s
     rel = np.asarray(point, dtype=np.float64) - s

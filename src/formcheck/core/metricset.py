@@ -19,9 +19,27 @@ VIEW_NAMES = {
 
 @dataclass(frozen=True, eq=False)
 class Metric:
-    """One per-frame metric: ``values`` ``(T,)`` float (NaN where unknown) and
-    ``valid`` ``(T,)`` bool (False where the value must not be judged, e.g. a
-    frontal-plane angle seen from the side)."""
+    """One per-frame metric of a pose sequence.
+
+    Parameters
+    ----------
+    name : str
+        The metric's name, e.g. ``knee_bend_left``.
+    values : np.ndarray
+        ``(T,)`` float per frame in ``unit``, NaN where unknown.
+    valid : np.ndarray
+        ``(T,)`` bool, False where the value must not be judged (e.g. a frontal-plane angle
+        seen from the side); frames whose value is not finite are made invalid.
+    unit : str
+        The unit of ``values``, e.g. ``deg`` or ``hip widths``.
+    description : str
+        What the metric measures, in words.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` and ``valid`` are not of one shape ``(T,)``.
+    """
 
     name: str
     values: np.ndarray
@@ -42,13 +60,28 @@ class Metric:
 
     @property
     def masked(self) -> np.ndarray:
-        """Values with invalid frames set to NaN."""
+        """``(T,)`` values in `unit`, NaN on invalid frames."""
         return np.where(self.valid, self.values, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
 class MetricSet(Mapping[str, Metric]):
-    """Per-frame metrics of one pose sequence, indexed by name."""
+    """Per-frame metrics of one pose sequence, a read-only mapping of name to `Metric`.
+
+    Parameters
+    ----------
+    timestamps : np.ndarray
+        ``(T,)`` seconds from the start of the video.
+    view : np.ndarray
+        ``(T,)`` int8 camera view code per frame (``VIEW_*``, names in `VIEW_NAMES`).
+    metrics : dict[str, Metric]
+        The metrics by name, each over the same T frames.
+
+    Raises
+    ------
+    ValueError
+        If ``view`` or a metric does not cover the T frames of ``timestamps``.
+    """
 
     timestamps: np.ndarray
     view: np.ndarray  # (T,) int8 view codes, see VIEW_*
@@ -73,4 +106,5 @@ class MetricSet(Mapping[str, Metric]):
 
     @property
     def n_frames(self) -> int:
+        """T, the number of frames."""
         return int(np.asarray(self.timestamps).shape[0])

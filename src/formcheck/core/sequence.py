@@ -26,7 +26,35 @@ from .landmarks import NUM_LANDMARKS
 
 @dataclass(frozen=True, eq=False)
 class PoseSequence:
-    """Pose tracks of one person over ``T`` frames (see the module docstring)."""
+    """Pose tracks of one person over ``T`` frames (conventions in the module docstring).
+
+    Parameters
+    ----------
+    landmarks : np.ndarray
+        ``(T, 33, 3)`` image coordinates: x, y normalised to ``[0, 1]`` (y down), z relative
+        depth; NaN rows on frames without a person.
+    world : np.ndarray
+        ``(T, 33, 3)`` world coordinates, metres, origin between the hips (y down).
+    visibility : np.ndarray
+        ``(T, 33)`` probability (0-1) that each landmark is visible.
+    timestamps : np.ndarray
+        ``(T,)`` seconds from the start of the video, strictly increasing.
+    fps : float
+        Nominal frame rate, frames per second (positive).
+    image_size : tuple[int, int]
+        ``(width, height)`` of the upright video, pixels.
+    source : str
+        The video the poses come from.
+    model_sha256 : str
+        Hex SHA-256 of the pose model that found them ("" when unknown).
+    meta : dict[str, str]
+        Other facts about the run (e.g. the MediaPipe version).
+
+    Raises
+    ------
+    ValueError
+        On arrays of the wrong shape, timestamps not increasing, or ``fps`` not positive.
+    """
 
     landmarks: np.ndarray
     world: np.ndarray
@@ -87,7 +115,18 @@ class PoseSequence:
         return self.landmarks[..., :2] * np.array([w, h], dtype=np.float64)
 
     def slice(self, start: int, stop: int) -> PoseSequence:
-        """Frames ``start:stop`` as a new sequence."""
+        """Frames ``start:stop`` as a new sequence.
+
+        Parameters
+        ----------
+        start, stop : int
+            Frame indices (``stop`` exclusive), as in Python slicing.
+
+        Returns
+        -------
+        PoseSequence
+            Those frames (array views, not copies), with this sequence's fps, size and source.
+        """
         s = np.s_[start:stop]
         return replace(
             self,
@@ -101,10 +140,32 @@ class PoseSequence:
     def from_image_landmarks(
         cls, points: np.ndarray, fps: float, image_size: tuple[int, int], source: str | Path = ""
     ) -> PoseSequence:
-        """A sequence from image landmarks alone, as other pose tools and data sets give them:
-        ``points`` ``(T, 33, 4)`` = normalised x, y, z and visibility (NaN rows where no person),
-        frames ``1 / fps`` s apart. World coordinates are unknown (NaN); so is visibility where
-        NaN (read as 0)."""
+        """A sequence from image landmarks alone, as other pose tools and data sets give them.
+
+        World coordinates are unknown (NaN); a NaN visibility is read as 0.
+
+        Parameters
+        ----------
+        points : np.ndarray
+            ``(T, 33, 4)`` normalised x, y, z and visibility (0-1) per landmark, NaN rows on
+            frames without a person.
+        fps : float
+            Frame rate, frames per second: frame i is at ``i / fps`` seconds.
+        image_size : tuple[int, int]
+            ``(width, height)`` of the video, pixels.
+        source : str or Path
+            The video the landmarks come from.
+
+        Returns
+        -------
+        PoseSequence
+            The T frames.
+
+        Raises
+        ------
+        ValueError
+            If ``points`` is not ``(T, 33, 4)`` (or `PoseSequence` rejects the rest).
+        """
         a = np.asarray(points, dtype=np.float64)
         if a.ndim != 3 or a.shape[1:] != (NUM_LANDMARKS, 4):
             raise ValueError(f"points: expected shape (T, {NUM_LANDMARKS}, 4), got {a.shape}")
@@ -123,7 +184,22 @@ class PoseSequence:
     def empty(
         cls, fps: float, image_size: tuple[int, int], source: str | Path = ""
     ) -> PoseSequence:
-        """A sequence with no frames."""
+        """A sequence with no frames.
+
+        Parameters
+        ----------
+        fps : float
+            Frame rate, frames per second.
+        image_size : tuple[int, int]
+            ``(width, height)`` of the video, pixels.
+        source : str or Path
+            The video.
+
+        Returns
+        -------
+        PoseSequence
+            T = 0 frames.
+        """
         return cls(
             landmarks=np.empty((0, NUM_LANDMARKS, 3)),
             world=np.empty((0, NUM_LANDMARKS, 3)),

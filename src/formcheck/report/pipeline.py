@@ -200,8 +200,9 @@ def _annotate_and_stills(
     return stills
 
 
-def _message(analysis: Analysis, name: str) -> str:
-    """One sentence on the outcome for the video file ``name``."""
+def outcome_message(analysis: Analysis, name: str) -> str:
+    """One sentence on the outcome for the video file ``name`` (``report.json``'s ``message``,
+    and the batch digest's)."""
     if analysis.status == NO_PERSON:
         return f"No person was found in {name}. Film the whole body, head to feet, in good light."
     if analysis.status != ANALYSED:
@@ -283,7 +284,7 @@ def run(
         video_path=options.video.resolve() if options.full_paths else options.video.name,
         width=info.width,
         height=info.height,
-        message=_message(analysis, options.video.name),
+        message=outcome_message(analysis, options.video.name),
         files=files,
     )
     validate(report)
