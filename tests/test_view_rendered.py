@@ -73,3 +73,50 @@ def test_heel_block_passes_and_flat_heels_fail_from_the_side() -> None:
 def test_heel_check_from_45_degrees_is_right_or_not_judged() -> None:
     assert heel_status(analysed(GOOD, 45.0)) in ([0], [1])
     assert heel_status(analysed(FLAT, 45.0)) in ([0], [2])
+
+
+#: Real clips whose heel check is judged (side views) and what it must say: nobody there
+#: stands on a block; heel_raised_squats/ stands on a plate (front view: not judged today).
+FOOTAGE_HEELS = {
+    "squats/side_shallow_2_plus_partial.mp4": 2,
+    "squats/side_deep_forward_lean_3.mp4": 2,
+    "squats/front_side_front_demo_9.mp4": 2,
+    "heel_raised_squats/heel_elevated_goblet_squat_front_2.mp4": 1,
+    "squats/side_barbell_occluded_portrait_3.mp4": 2,
+}
+
+
+@pytest.mark.parametrize(
+    "clip",
+    [
+        pytest.param(
+            c,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the near foot behind the rack's base reads 16 deg of pitch in the side rep",
+            ),
+        )
+        if "occluded" in c
+        else c
+        for c in FOOTAGE_HEELS
+    ],
+)
+def test_heel_check_on_real_footage_is_right_wherever_judged(
+    shared_footage: Path, repo_root: Path, clip: str
+) -> None:
+    from formcheck.media.cache import extract_cached
+
+    video = shared_footage / clip
+    seq = extract_cached(video, repo_root / "benchmarks" / ".cache" / f"{video.stem}.npz")
+    status = heel_status(analyze(seq, load_rules()))
+    assert all(s in (0, FOOTAGE_HEELS[clip]) for s in status), status
+
+
+def test_camera_at_height_keeps_the_figure_framed() -> None:
+    from formcheck.synth import Camera
+
+    low = Camera.at_height(0.3, -10.0)
+    assert low.height_m == pytest.approx(0.3)
+    assert low.aim_height_m == pytest.approx(0.3 + 3.4 * np.sin(np.radians(10.0)))
+    with pytest.raises(ValueError, match="camera height 2.2 m at pitch 0 deg aims 2.20 m"):
+        Camera.at_height(2.2, 0.0)

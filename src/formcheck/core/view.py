@@ -54,6 +54,12 @@ YAW_LANDMARKS = (
 )
 FRONT_WIDTH_RATIO = 1.05
 FRONT_MAX_DEG = 30.0
+#: Side views start here. The heel check (foot pitch: the image heel -> toe line) needs a near
+#: profile: off it, a camera above the feet sees the toe of a flat foot turned towards it lower
+#: than the heel, ``tan(pitch') = tan(90 - yaw) * sin(camera pitch)`` (+7 deg at 30 deg off
+#: profile from a camera 12 deg down, bench_view). On the rendered sweep (45-135 deg, four
+#: camera placements) no flat-heeled rep passed from a yaw classed side; flat heels at 60 deg
+#: read 15 deg from a shelf camera, and are classed oblique (not judged) there.
 SIDE_MIN_DEG = 60.0
 SMOOTH_S = 0.5
 #: Seconds over which the facing votes are summed: about one rep (2-4 s), so every standing frame
