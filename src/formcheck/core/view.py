@@ -190,7 +190,9 @@ def estimate_yaw(
     win = max(1, int(round(FACING_WINDOW_S * fps)))
     evidence = _running(votes, win, median=False) if votes.shape[-1] else votes
     flip = np.sum(facing * evidence, axis=0) < 0
-    raw = np.degrees(np.arctan2(lz, lx)) + np.where(flip, 180.0, 0.0)
+    raw = body_yaw(
+        w["left_shoulder"], w["right_shoulder"], w["left_hip"], w["right_hip"], axis=0
+    ) + np.where(flip, 180.0, 0.0)
     raw = (raw + 180.0) % 360.0 - 180.0
     raw[raw == -180.0] = 180.0
     ok = np.isfinite(raw)
