@@ -73,3 +73,27 @@ def test_classify_and_smooth_edge_cases() -> None:
     np.testing.assert_array_equal(codes, expected)
     assert np.isnan(smooth_yaw(np.full(5, np.nan), 30.0)).all()
     assert smooth_yaw(np.array([]), 30.0).shape == (0,)
+
+
+@pytest.mark.parametrize("yaw", [150.0, -120.0, 180.0, 60.0])
+def test_left_right_swaps_while_standing_are_undone_by_the_bent_knees(yaw: float) -> None:
+    from formcheck.core.landmarks import INDEX
+    from formcheck.core.view import YAW_LANDMARKS, estimate_yaw
+
+    seq = squat_sequence(n_reps=2, yaw_deg=yaw, noise_world_m=0.01)
+    world = seq.world.copy()
+    knee = (
+        world[:, INDEX["left_knee"]]
+        - (world[:, INDEX["left_hip"]] + world[:, INDEX["left_ankle"]]) / 2
+    )
+    standing = np.hypot(knee[:, 0], knee[:, 2]) < 0.05
+    assert 0 < standing.sum() < len(standing)
+    for part in ("shoulder", "hip", "knee", "ankle", "ear"):  # MediaPipe's swap from behind
+        left, right = INDEX[f"left_{part}"], INDEX[f"right_{part}"]
+        world[standing, left], world[standing, right] = (
+            seq.world[standing, right],
+            seq.world[standing, left],
+        )
+    got, confidence = estimate_yaw({k: world[:, INDEX[k]] for k in YAW_LANDMARKS}, seq.fps)
+    np.testing.assert_array_less(np.abs(((got - yaw) + 180) % 360 - 180), 10.0)
+    assert ((confidence >= 0) & (confidence <= 1)).all()

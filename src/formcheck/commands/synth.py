@@ -48,6 +48,13 @@ def synth(
     pitch: Annotated[
         float | None, _opt("--pitch", help="Camera pitch, degrees down (default 0).")
     ] = None,
+    camera_height: Annotated[
+        float | None,
+        _opt(
+            "--camera-height",
+            help="Camera height above the floor, m (the aim point follows --pitch).",
+        ),
+    ] = None,
     distance: Annotated[
         float | None, _opt("--distance", help="Camera distance, m (default 3.4).")
     ] = None,
@@ -133,7 +140,12 @@ def synth(
             for k, v in (("pitch_deg", pitch), ("distance_m", distance), ("vfov_deg", vfov))
             if v is not None
         }
-        camera = Camera(yaw_deg=yaw, width=w, height=h, fps=fps, **optics)
+        if camera_height is None:
+            camera = Camera(yaw_deg=yaw, width=w, height=h, fps=fps, **optics)
+        else:
+            camera = Camera.at_height(
+                camera_height, yaw_deg=yaw, width=w, height=h, fps=fps, **optics
+            )
         colours = {
             k: parse_rgb(v)
             for k, v in (("shirt", shirt), ("shorts", shorts), ("wall", wall), ("floor", floor))

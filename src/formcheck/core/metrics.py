@@ -86,7 +86,9 @@ Metrics (name: unit, definition, validity)
   near end (the knee) lower than it is; `formcheck.core.depth` corrects for it.
 - ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
 - ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
-  +-180 = back to the camera (see `formcheck.core.view.body_yaw`). Not smoothed.
+  90 = facing the image's right, +-180 = back to the camera, smoothed
+  (`formcheck.core.view.estimate_yaw`); NaN without world landmarks.
+- ``view_confidence``: ``[0, 1]``, the confidence of that yaw (0.5 from the image alone).
 
 Body scale: the standing shank (knee-ankle) length in pixels, taken as the 90th
 percentile of the per-frame length over the sequence (`Standing`). The shank is vertical
@@ -113,7 +115,7 @@ from .geometry import angle_from_vertical, joint_flexion, norm, signed_angle_2d
 from .landmarks import INDEX
 from .metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
 from .sequence import PoseSequence
-from .view import body_yaw, estimate_view
+from .view import YAW_LANDMARKS, estimate_view
 
 #: Below this knee flexion the knee sits close to the hip-ankle line: its frontal-plane offset
 #: (knee offset x sin of the valgus rotation) is then a centimetre or less, the size of landmark
@@ -174,6 +176,7 @@ UNITS: dict[str, str] = {
     "hip_drop": "body scale",
     "view_yaw": "deg",
     "body_yaw": "deg",
+    "view_confidence": "1",
     "hip_below_axis": "tan",
     **{f"knee_bend_{s}": "deg" for s in ("left", "right")},
 }
@@ -609,9 +612,12 @@ def compute_metrics(
 
     keys = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     has_world = bool(n) and bool(np.isfinite(world[_SLOT["left_hip"], 0]).any())
-    view, view_yaw = estimate_view(
-        {k: p[k] for k in keys}, {k: w[k] for k in keys} if has_world else None, seq.fps, axis=0
+    # the head landmarks are not cleaned (`_NAMES`): raw world coordinates, (3, T)
+    head = {k: seq.world[:, INDEX[k]].T for k in YAW_LANDMARKS if k not in w}
+    seen_from = estimate_view(
+        {k: p[k] for k in keys}, {**w, **head} if has_world else None, seq.fps, axis=0
     )
+    view = seen_from.codes
     if clean and cutoff_hz is not None and n:
         skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (
             set() if (view == VIEW_FRONT).any() else _FRONT_ONLY
@@ -623,8 +629,9 @@ def compute_metrics(
     side_view = view == VIEW_SIDE
     front = view == VIEW_FRONT
     steady_front = flt.drop_short_runs(front, int(round(MIN_FRONT_RUN_S * seq.fps)))
-    values["view_yaw"] = view_yaw
-    values["body_yaw"] = body_yaw(*(w[k] for k in keys), axis=0)
+    values["view_yaw"] = seen_from.folded
+    values["body_yaw"] = seen_from.yaw
+    values["view_confidence"] = seen_from.confidence
     seen = {
         s: (v[f"{s}_heel"] >= visibility_threshold) & (v[f"{s}_foot_index"] >= visibility_threshold)
         for s in ("left", "right")
@@ -644,6 +651,8 @@ def compute_metrics(
         valid[f"heel_elevation_{s}"] = seen[s]
         valid[f"foot_pitch_{s}"] = side_view
     valid["trunk_lean"] = world_lean_ok | side_view
+    valid["body_yaw"] = np.isfinite(seen_from.yaw)
+    valid["view_confidence"] = seen_from.confidence > 0
     metrics = {
         name: Metric(name, values[name], valid.get(name, np.ones(n, dtype=bool)), UNITS[name])
         for name in UNITS

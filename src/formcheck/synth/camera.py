@@ -27,6 +27,28 @@ class Camera:
     height: int = 360
     fps: float = 30.0
 
+    @classmethod
+    def at_height(cls, height_m: float, pitch_deg: float = 0.0, **kwargs: float) -> Camera:
+        """A camera whose centre is ``height_m`` above the floor, pitched ``pitch_deg`` (+ = looking
+        down): the aim point is lowered or raised to match (``aim_height_m = height_m - distance_m
+        * sin(pitch)``), so a phone on the floor tilted up and one on a shelf tilted down both
+        frame the figure. Other fields as for `Camera`; the aim point must stay 0.5-1.3 m above
+        the floor (the figure's mid-height, +-0.4 m) or a `ValueError` says so."""
+        distance = float(kwargs.pop("distance_m", cls.distance_m))
+        aim = height_m - distance * np.sin(np.radians(pitch_deg))
+        if not 0.5 <= aim <= 1.3:
+            raise ValueError(
+                f"camera height {height_m:g} m at pitch {pitch_deg:g} deg aims {aim:.2f} m above "
+                "the floor: expected 0.5 to 1.3 m (raise the pitch for a high camera, lower it "
+                "for a low one)"
+            )
+        return cls(pitch_deg=pitch_deg, distance_m=distance, aim_height_m=aim, **kwargs)
+
+    @property
+    def height_m(self) -> float:
+        """Height of the camera centre above the floor, metres."""
+        return float(self.position[1])
+
     def __post_init__(self) -> None:
         if self.width < 64 or self.height < 64:
             raise ValueError(f"image size: expected at least 64x64, got {self.width}x{self.height}")
