@@ -283,6 +283,10 @@ class Rejected:
             out[m] = out.get(m, 0) + 1
         return out
 
+    def summary(self) -> str:
+        """The movements seen in words, e.g. ``3 lunges, 1 hip hinge`` ('' when none)."""
+        return ", ".join(f"{n} {m}{'s' if n != 1 else ''}" for m, n in self.counts().items())
+
     def to_list(self) -> list[dict[str, float | str]]:
         """One dict per candidate: ``start_s``, ``end_s`` (seconds), ``movement``, ``reason``."""
         return [
@@ -604,14 +608,14 @@ def detect_candidates(
     movements, reasons = [], []
     for k in rejected.tolist():  # one entry per rejected candidate, a few per video
         if not hips_down[k]:
-            movements.append("standing movement" if np.isfinite(sink[k]) else "unclear")
+            movements.append("standing movement" if np.isfinite(sink[k]) else "unclear movement")
             reasons.append(
                 f"hips {sink[k]:.2f} shank lengths lower at the bottom than standing"
                 if np.isfinite(sink[k])
                 else "hips not seen"
             )
         elif not upright[k]:
-            movements.append("floor work")
+            movements.append("floor exercise")
             reasons.append(f"trunk {lean[k]:.0f} deg from vertical at the start or end")
         else:
             assert verdicts is not None
