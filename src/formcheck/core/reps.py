@@ -24,6 +24,9 @@ Definitions (all on whole arrays, no per-frame Python loops):
   bases), i.e. the onset of the movement. If that point lies beyond a
   neighbouring bottom, the boundary is the lowest point between the two
   bottoms instead.
+- boundaries: a rep ends standing, its end back within ``max_end_frac`` of its knee
+  excursion from its start (see `RepParams`: a recording that starts mid-descent counts its
+  first rep, one that ends before standing up does not count the last);
 - confirmation: hips at their lowest in the rep are at least ``min_hip_drop``
   lower (metric ``hip_drop``) than at the start and at the end; the trunk is
   upright at the start and at the end (median ``trunk_lean`` within
@@ -103,6 +106,16 @@ class RepParams:
       turns back up to 0.62 of its excursion on the way down; real reps turn
       back 0.16 at most, 0.33 where a rack hides the hips (tracking glitches).
     - ``max_duration_s`` 12: slow tempo squats take 4-8 s.
+    - ``max_end_frac`` 0.5: a rep ends standing. Its end must be back within half the rep's
+      knee excursion of its start (``x[end] - x[start] <= 0.5 (x[bottom] - x[start])``): a
+      held bottom that becomes another exercise or walking off, never standing up, is not a
+      rep (turned down as an "unfinished rep"), while a rep that stops a little short of full
+      lockout (the incomplete-lockout fault, 20-30 deg of a 100-deg rep) still counts. Not
+      checked where the rep's end is the lowest point before the next bottom (a bounce at the
+      bottom; a hold that turns into other bends is then left to the movement checks). A
+      recording that starts mid-descent counts its first rep when at least ``min_phase_s`` of
+      the descent is in it (its start is then the first frame); one that ends before standing
+      does not count the unfinished rep (no end, no rep).
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
       2 degrees, the noise of filtered landmarks) of the standing level.
@@ -120,6 +133,7 @@ class RepParams:
     top_tolerance_frac: float = 0.05
     top_tolerance_deg: float = 2.0
     max_reversal_frac: float = 0.5
+    max_end_frac: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -596,6 +610,10 @@ def detect_candidates(
         & (_largest_reversal(-x, peaks, end) <= p.max_reversal_frac * prom)
     )
     hips_down = sink >= p.min_hip_drop  # NaN (hips unknown): not confirmed
+    # A rep ends standing, unless its end is the lowest point before the next bottom (a bounce
+    # at the bottom: the next candidate is judged on its own).
+    shared = np.concatenate((end[:-1] == start[1:], [False]))
+    stood_up = shared | (x[end] - x[start] <= p.max_end_frac * (x[peaks] - x[start]))
     upright = ~(lean > p.max_standing_trunk_deg)  # NaN (trunk unknown): nothing to check
     if movement is None:
         squat = np.ones(peaks.shape, dtype=bool)
@@ -603,20 +621,26 @@ def detect_candidates(
     else:
         verdicts = judge_candidates(movement, start, peaks, end, rules)
         squat = verdicts.squat
-    keep = shaped & hips_down & upright & squat
+    keep = shaped & stood_up & hips_down & upright & squat
     rejected = np.flatnonzero(shaped & ~keep)
     movements, reasons = [], []
     for k in rejected.tolist():  # one entry per rejected candidate, a few per video
-        if not hips_down[k]:
+        if not upright[k]:
+            movements.append("floor exercise")
+            reasons.append(f"trunk {lean[k]:.0f} deg from vertical at the start or end")
+        elif not stood_up[k]:
+            movements.append("unfinished rep")
+            reasons.append(
+                f"did not stand up: knees still bent {x[end[k]]:.0f} deg at the end, "
+                f"{x[start[k]]:.0f} at the start"
+            )
+        elif not hips_down[k]:
             movements.append("standing movement" if np.isfinite(sink[k]) else "unclear movement")
             reasons.append(
                 f"hips {sink[k]:.2f} shank lengths lower at the bottom than standing"
                 if np.isfinite(sink[k])
                 else "hips not seen"
             )
-        elif not upright[k]:
-            movements.append("floor exercise")
-            reasons.append(f"trunk {lean[k]:.0f} deg from vertical at the start or end")
         else:
             assert verdicts is not None
             movements.append(verdicts.movement(k))
