@@ -139,3 +139,30 @@ def test_live_counter_turns_down_the_same_candidates():
                          move[:, i : i + 7]) for i in range(0, n, 7)]  # fmt: skip
     got = Reps.concat([*live, counter.flush()])
     np.testing.assert_array_equal(got.bottom, offline.bottom)
+
+
+def test_report_lists_what_was_not_counted():
+    from formcheck.core.analysis import NO_SQUAT, analyze
+    from formcheck.core.ruleset import load_rules
+    from formcheck.report.build import build_report
+    from formcheck.report.html import render_html
+    from formcheck.report.pipeline import _message
+    from formcheck.report.schema import validate
+
+    seq = squat_sequence(n_reps=2)
+    world = seq.world.copy()
+    for name in ("left_ankle", "left_heel", "left_foot_index"):
+        world[:, INDEX[name], 2] -= 0.45
+    analysis = analyze(_with_world(seq, world), load_rules())
+    assert analysis.status == NO_SQUAT and len(analysis.rejected) == 2
+    message = _message(analysis, "lunges.mp4")
+    assert "seen instead: 2 lunges" in message
+    report = build_report(
+        analysis, video_path="lunges.mp4", width=1280, height=720, message=message, files={}
+    )
+    validate(report)
+    assert report["schema_version"] == "1.1"
+    item = report["not_counted"][0]
+    assert item["movement"] == "lunge" and item["end_s"] > item["start_s"] >= 0
+    assert item["reason"].startswith("feet 0.")
+    assert "Also seen, not counted: <b>2 lunges</b>" in render_html(report)
