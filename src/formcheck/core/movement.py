@@ -9,8 +9,9 @@ per-frame Python loops). The live `RepCounter` reads the same per-frame signals 
 function, so live and offline agree.
 
 Per-frame signals (`movement_values`, added to the `MetricSet` by `compute_metrics`; world
-landmarks, so they hold in every view; units: leg lengths, the frame's hip-knee plus knee-ankle
-world length averaged over both legs):
+landmarks; units: leg lengths, the frame's hip-knee plus knee-ankle world length averaged over
+both legs). From the front ``feet_split`` rests on MediaPipe's depth, which still read 0.61-0.84
+on real front-oblique lunges against 0.03-0.08 on real front-view squats:
 
 - ``feet_split``: the distance between the ankles along the body's forward direction (the floor
   direction perpendicular to the hip line), i.e. how far one foot stands in front of the other.
@@ -27,21 +28,25 @@ Decisions (documented, tested in ``tests/test_movement.py``):
 
 - Lunges, split squats, step-ups: the feet are staggered (``feet_split``) or one knee bends
   alone (``knee_asymmetry``); lateral lunges put the hips over one foot (``hip_offset``).
-- Hip hinges (deadlifts, good mornings, kettlebell swings, picking something up): the trunk
-  leans as far as the knees bend (``knee_over_trunk``). Where the hips do not go down at all
-  (calf raises, weight shifts) `reps.RepParams.min_hip_drop` turns the candidate down as a
-  "standing movement".
+- Hip hinges (deadlifts, good mornings, picking something up): the trunk leans about as far as
+  the knees bend (``knee_over_trunk``). Kettlebell swings, which bend the knees more, are not
+  separated yet (see the rule's ``why``). Where the hips do not go down at all (calf raises,
+  weight shifts, the steps between walking lunges) `reps.RepParams.min_hip_drop` turns the
+  candidate down as a "standing movement".
 - ``hip_offset`` is valid from the front only: from the side the hip line points at the camera,
   along MediaPipe's poor depth, and real side-view squats read 0.25.
 - Floor work (push-ups, burpees): a candidate must start and end upright
   (`reps.RepParams.max_standing_trunk_deg`), else it is a "floor exercise".
-- Jumps and hops (jumping jacks, high knees, jump squats): a take-off's bend is too short
-  (`reps.RepParams.min_width_s`, ``min_phase_s``); high knees bend one knee at a time. A jump
-  squat is therefore not counted: it is a plyometric exercise, not the strength movement judged.
-- Sitting down on a chair and standing up (sit-to-stand) **is counted**: from the camera it is a
-  squat to a seat, the same movement pattern with the same form faults (a box squat).
-- Standing with gestures, talking, weight shifts: the knees do not bend both and the hips do not
-  drop; the segmentation finds no candidate.
+- Jumps and hops (jumping jacks, jump rope): a take-off's bend is too short to be a candidate
+  (`reps.RepParams.min_width_s`, ``min_phase_s``). High knees and running on the spot alternate
+  the legs: the feet split front to back (0.38-0.39 on the real clip) or one knee bends alone.
+- Jump squats: decided **not** a squat rep (a plyometric exercise, not the strength movement
+  judged). A fast one is too short to be a candidate; the flight itself (feet off the floor) is
+  not measured yet, so a slow jump squat may still count (untested).
+- Sitting down on a chair and standing up (sit-to-stand): decided **counted**, a squat to a
+  seat with the same movement pattern and form faults (a box squat). Untested on footage.
+- Standing with gestures, talking, weight shifts: the knees do not both bend and the hips do not
+  drop: no candidate, or a "standing movement".
 """
 
 from __future__ import annotations
