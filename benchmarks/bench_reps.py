@@ -1,9 +1,11 @@
 """Does formcheck count squats right, and nothing else? Repetition counts on every data set at hand.
 
-- Real footage (``../shared/footage``): the four clips without a squat (walking, a backflip,
-  balancing and lunging, two people) must give 0; the eight squat clips the counts made by eye
-  (footage README); the 120 labelled front-view squats of ``frontsquat_depth_dev.npz`` (image
-  landmarks only) one each.
+- Real footage (``../shared/footage``): the clips without a squat (``nonsquat``: walking, a
+  backflip, balancing and lunging, two people; ``nonsquat_exercises``: lunges, a split squat,
+  hinges, jumps, burpees, calf raises, a step-up) must give 0, and every candidate turned down is
+  listed with the movement it resembles and why; the squat clips (``squats``,
+  ``heel_raised_squats``) the counts made by eye (footage README); the 120 labelled front-view
+  squats of ``frontsquat_depth_dev.npz`` (image landmarks only) one each.
 - Rendered squats (`formcheck.synth`, as in ``bench_accuracy.py``): every preset from the front,
   at 45 degrees and from the side, one look per seed; the count must equal the truth's.
 - Live counting: every clip's metrics fed to `RepCounter` 0.1 s at a time, as live mode does;
@@ -50,48 +52,107 @@ EXPECTED = {
     "squats/front_barbell_portrait_1.mp4": 1,
     "squats/side_barbell_occluded_portrait_3.mp4": 3,
     "squats/oblique_dark_garage_1.mp4": 1,
+    # 1 complete rep plus the ascent from the bottom the clip starts in, which counts (issue 11)
+    "heel_raised_squats/heel_elevated_goblet_squat_front_2.mp4": 2,
+    **{
+        f"nonsquat_exercises/{name}.mp4": 0
+        for name in (
+            "lunge_forward_frontoblique_5",
+            "lunge_walking_front_6",
+            "split_squat_dumbbell_side_11",
+            "lunge_lateral_goblet_front_10",
+            "deadlift_band_side_3",
+            "good_morning_kettlebell_oblique_6",
+            "kettlebell_swing_oblique_10",
+            "jumping_jacks_front_12",
+            "high_knees_front_20",
+            "burpee_front_5",
+            "calf_raise_band_rear_3",
+            "step_up_box_side_1",
+        )
+    },
 }
 
 
-def count(seq, lags: list[float] | None = None):
+#: What the figures mean, where they miss (issue 11); kept with the section RESULTS.md gets.
+NOTES = """Notes (issue 11, "count only squats"):
+
+- Every other exercise gives 0 reps except the kettlebell swing (6): a swing that bends the knees
+  26-37 deg more than the trunk leans at the bottom is not told from a shallow squat seen from
+  45 deg (29 deg on the shallowest rendered one) by the hinge rule (limit 20 deg). Jumping jacks,
+  burpees and the step-up never make a candidate (too short, or not upright at both ends).
+- squats/side_barbell_occluded_portrait_3: 4 for 3 with the landmark cache at hand, the same
+  without the movement checks (the code before them gives 4 on it too): a candidate at
+  4.0-5.4 s while the rack hides the hips.
+- heel_raised_squats: 1 for 2. The clip starts at the bottom; a first ascent counts only when at
+  least `min_phase_s` (0.25 s) of its descent is in the recording, so this one does not.
+- Labelled front-view squats: the 6 misses are `invalid_` sequences that end bent (knees at
+  121-132 deg on their last frames after rising only to 76-111 deg): a rep ends standing.
+"""
+
+
+def count(seq, lags: list[float] | None = None, rejected: list | None = None):
     """The offline reps of ``seq``. With ``lags``, also live counting: its metrics fed to
     `RepCounter` 0.1 s at a time (as live mode does), checked to give the offline reps, and
     per rep emitted before the clip ended, the seconds from the rep's end to the chunk that
-    emitted it appended to ``lags``."""
+    emitted it appended to ``lags``. With ``rejected``, the `Rejected` candidates are appended."""
     from formcheck.core.metrics import compute_metrics
-    from formcheck.core.reps import RepCounter, Reps, estimate_fps, find_reps, rep_signals
+    from formcheck.core.reps import (
+        RepCounter,
+        Reps,
+        estimate_fps,
+        find_candidates,
+        movement_signals,
+        rep_signals,
+    )
 
     metrics = compute_metrics(seq, clean=True)
     ts = np.asarray(metrics.timestamps)
     if ts.size < 3:
         return Reps.empty()
     fps = estimate_fps(ts)
-    offline = find_reps(metrics, fps=fps)
+    offline, turned_down = find_candidates(metrics, fps=fps)
+    if rejected is not None:
+        rejected.append(turned_down)
     if lags is not None:
         knee, hip, trunk = rep_signals(metrics)
+        move = movement_signals(metrics)
         counter, step, parts = RepCounter(fps), max(1, round(0.1 * fps)), []
         for i in range(0, ts.size, step):
             j = min(i + step, ts.size)
-            parts.append(counter.push(ts[i:j], knee[i:j], hip[i:j], trunk[i:j]))
+            parts.append(counter.push(ts[i:j], knee[i:j], hip[i:j], trunk[i:j], move[:, i:j]))
             lags += [float(ts[j - 1] - rep.t_end) for rep in parts[-1]]
         got = Reps.concat([*parts, counter.flush()])
         assert got.bottom.tolist() == offline.bottom.tolist(), "live counter and offline differ"
     return offline
 
 
-def footage_rows(lags: list[float]) -> list[tuple[str, int, int, float]]:
-    """(clip, found, expected, shortest rep s) per real clip; the live counter's lags go to ``lags``."""
+def footage_rows(lags: list[float]) -> list[tuple[str, int, int, float, object]]:
+    """(clip, found, expected, shortest rep s, `Rejected`) per real clip; the live counter's lags
+    go to ``lags``."""
     from formcheck.media.cache import extract_cached
 
     rows = []
     for clip, expected in EXPECTED.items():
         seq = extract_cached(FOOTAGE / clip, CACHE / f"{Path(clip).stem}.npz")
-        reps = count(seq, lags)
-        rows.append(
-            (clip, len(reps), expected, float(reps.duration_s.min()) if len(reps) else float("nan"))
-        )
-        print(f"{clip}: {len(reps)} / {expected}", flush=True)
+        rejected: list = []
+        reps = count(seq, lags, rejected)
+        shortest = float(reps.duration_s.min()) if len(reps) else float("nan")
+        rows.append((clip, len(reps), expected, shortest, rejected[0]))
+        print(f"{clip}: {len(reps)} / {expected}; not counted: {rejected[0].summary()}", flush=True)
     return rows
+
+
+def turned_down(real: list[tuple[str, int, int, float, object]]) -> str:
+    """A markdown list: per clip, each candidate not counted, with its movement and reason."""
+    lines = []
+    for clip, *_, rejected in real:
+        for item in rejected.to_list():
+            lines.append(
+                f"- {clip} {item['start_s']:.1f}-{item['end_s']:.1f} s: {item['movement']}, "
+                f"{item['reason']}"
+            )
+    return "\n".join(lines)
 
 
 def labelled_counts() -> dict[str, int]:
@@ -148,10 +209,28 @@ def main() -> int:
     rendered = rendered_rows(args.seeds, args.views, lags)
     seconds = time.perf_counter() - t0
 
-    lines = ["| clip | reps found | counted by eye |", "| --- | ---: | ---: |"]
-    lines += [f"| {clip} | {found} | {expected} |" for clip, found, expected, _ in real]
-    real_exact = sum(found == expected for _, found, expected, _ in real)
-    shortest = np.nanmin([s for *_, s in real])
+    lines = [
+        "| clip | reps found | counted by eye | not counted |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    lines += [
+        f"| {clip} | {found} | {expected} | {rejected.summary()} |"
+        for clip, found, expected, _, rejected in real
+    ]
+    real_exact = sum(found == expected for _, found, expected, _, _ in real)
+    shortest = np.nanmin([s for *_, s, _ in real])
+    categories: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for clip, found, expected, _, _ in real:
+        categories[clip.split("/")[0]].append((found, expected))
+    per_category = "; ".join(
+        f"{name}: {sum(f == e for f, e in rows)} of {len(rows)} clips exact"
+        + (
+            f", {sum(f for f, e in rows if e == 0)} false reps"
+            if any(e == 0 for _, e in rows)
+            else ""
+        )
+        for name, rows in categories.items()
+    )
     values = np.array(list(labelled.values()))
     by_view: dict[str, list[bool]] = defaultdict(list)
     for _name, view, _seed, found, true in rendered:
@@ -162,7 +241,8 @@ def main() -> int:
         if found != true
     ]
     summary = (
-        f"Real footage: exact on {real_exact} of {len(real)} clips (shortest rep found {shortest:.2f} s). "
+        f"Real footage: exact on {real_exact} of {len(real)} clips ({per_category}; shortest rep "
+        f"found {shortest:.2f} s). "
         f"Labelled front-view squats: one rep in {int(np.sum(values == 1))} of {values.size} "
         f"(none in {int(np.sum(values == 0))}, more than one in {int(np.sum(values > 1))}). "
         f"Rendered squats: exact on {sum(sum(v) for v in by_view.values())} of {len(rendered)} clips ("
@@ -176,13 +256,15 @@ def main() -> int:
         f"{max(lags):.1f} s."
     )
     table = "\n".join(lines)
-    print(table, summary, sep="\n\n")
+    down = turned_down(real)
+    print(table, summary, down, sep="\n\n")
     if args.append:
         cmd = "python benchmarks/bench_reps.py " + " ".join(sys.argv[1:])
         text = (
             f"{SECTION}\n\n`{cmd.strip()}`: seeds {args.seeds}, views {', '.join(args.views)}; "
             f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s (landmarks cached)."
-            f"\n\n{summary}\n\n{table}\n"
+            f"\n\n{summary}\n\n{table}\n\nEvery candidate not counted on the real footage, "
+            f"with the movement it resembles and the measured reason:\n\n{down}\n\n{NOTES}"
         )
         write_section(SECTION, text, ROOT / "benchmarks" / "RESULTS.md")
     return 0

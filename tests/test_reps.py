@@ -114,8 +114,9 @@ def test_standing_points_must_be_upright():
     np.testing.assert_array_equal(
         find_reps(squat_metrics(flex, trunk_lean=unknown)).bottom, bottoms
     )
-    # leaning at the bottom is fine: only the standing points count
-    lean = 15.0 + 0.5 * flex
+    # leaning at the bottom is fine: only the standing points count (45 deg at 100 deg of knee
+    # bend; leaning as far as the knees bend is a hinge, see test_movement.py)
+    lean = 15.0 + 0.3 * flex
     np.testing.assert_array_equal(find_reps(squat_metrics(flex, trunk_lean=lean)).bottom, bottoms)
 
 

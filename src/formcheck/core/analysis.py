@@ -16,7 +16,7 @@ import numpy as np
 
 from .metrics import compute_metrics
 from .metricset import VIEW_NAMES, MetricSet
-from .reps import Reps, find_reps
+from .reps import Rejected, Reps, find_candidates
 from .ruleset import RuleSet
 from .scoring import SetScore, score_reps
 from .sequence import PoseSequence
@@ -58,8 +58,9 @@ def set_view(view: np.ndarray, detected: np.ndarray) -> tuple[str, dict[str, flo
 class Analysis:
     """What the core found in one pose sequence (see the module docstring).
 
-    ``rejected`` (rep candidates the counter turned down) and ``uncertainties`` (per rep and
-    rule) are left empty here: the issue on trustworthy verdicts fills them.
+    ``rejected``: the rep candidates that were not squats, with the movement each resembles and
+    the measured reason (`formcheck.core.movement`). ``uncertainties`` (per rep and rule) is
+    left empty here: the issue on trustworthy verdicts fills it.
     """
 
     sequence: PoseSequence
@@ -67,7 +68,7 @@ class Analysis:
     metrics: MetricSet
     reps: Reps
     scores: SetScore
-    rejected: tuple[Any, ...] = ()
+    rejected: Rejected = field(default_factory=Rejected.empty)
     uncertainties: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,8 +112,9 @@ def analyze(seq: PoseSequence, rules: RuleSet) -> Analysis:
     Returns
     -------
     Analysis
-        The sequence, `compute_metrics` of it, `find_reps` on those and `score_reps`.
+        The sequence, `compute_metrics` of it, `find_candidates` on those (the reps and the
+        rejected candidates) and `score_reps`.
     """
     metrics = compute_metrics(seq)
-    reps = find_reps(metrics)
-    return Analysis(seq, rules, metrics, reps, score_reps(metrics, reps, rules))
+    reps, rejected = find_candidates(metrics)
+    return Analysis(seq, rules, metrics, reps, score_reps(metrics, reps, rules), rejected)

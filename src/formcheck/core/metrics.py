@@ -84,6 +84,8 @@ Metrics (name: unit, definition, validity)
   from an assumed ``FIELD_OF_VIEW_DEG`` = 70 deg across the image's long side (a
   phone's main camera). A camera above the hips sees a forward-pointing thigh's
   near end (the knee) lower than it is; `formcheck.core.depth` corrects for it.
+- ``feet_split``, ``hip_offset``: leg lengths, how far one foot stands ahead of the other and
+  the hips to one side of the feet (world landmarks; see `formcheck.core.movement`).
 - ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
 - ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
   90 = facing the image's right, +-180 = back to the camera, smoothed
@@ -114,6 +116,7 @@ from . import filtering as flt
 from .geometry import angle_from_vertical, joint_flexion, norm, signed_angle_2d
 from .landmarks import INDEX
 from .metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
+from .movement import MOVEMENT_UNITS, movement_values
 from .sequence import PoseSequence
 from .view import YAW_LANDMARKS, estimate_view
 
@@ -179,6 +182,7 @@ UNITS: dict[str, str] = {
     "view_confidence": "1",
     "hip_below_axis": "tan",
     **{f"knee_bend_{s}": "deg" for s in ("left", "right")},
+    **MOVEMENT_UNITS,
 }
 
 
@@ -587,6 +591,7 @@ def compute_metrics(
         values.update(_leg_metrics(side, other, p, w, lateral))
     ankles = w["left_ankle"] - w["right_ankle"]
     values["stance_width"] = np.hypot(ankles[0], ankles[2]) / hip_width
+    values.update(movement_values(w))  # feet_split, hip_offset: is a rep a squat (core.movement)
     shoulder_c = (w["left_shoulder"] + w["right_shoulder"]) / 2
     hip_c = (w["left_hip"] + w["right_hip"]) / 2
     lean_world = angle_from_vertical(shoulder_c - hip_c, axis=0)
@@ -653,6 +658,7 @@ def compute_metrics(
     valid["trunk_lean"] = world_lean_ok | side_view
     valid["body_yaw"] = np.isfinite(seen_from.yaw)
     valid["view_confidence"] = seen_from.confidence > 0
+    valid["hip_offset"] = front  # the hip line is measured across the image, not in depth
     metrics = {
         name: Metric(name, values[name], valid.get(name, np.ones(n, dtype=bool)), UNITS[name])
         for name in UNITS

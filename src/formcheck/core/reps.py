@@ -24,6 +24,9 @@ Definitions (all on whole arrays, no per-frame Python loops):
   bases), i.e. the onset of the movement. If that point lies beyond a
   neighbouring bottom, the boundary is the lowest point between the two
   bottoms instead.
+- boundaries: a rep ends standing, its end back within ``max_end_frac`` of its knee
+  excursion from its start (see `RepParams`: a recording that starts mid-descent counts its
+  first rep, one that ends before standing up does not count the last);
 - confirmation: hips at their lowest in the rep are at least ``min_hip_drop``
   lower (metric ``hip_drop``) than at the start and at the end; the trunk is
   upright at the start and at the end (median ``trunk_lean`` within
@@ -52,6 +55,14 @@ import numpy as np
 
 from .metrics import KNEE_BEND, with_knee_bend
 from .metricset import MetricSet
+from .movement import (
+    KNEE_ASYMMETRY,
+    KNEE_OVER_TRUNK,
+    MOVEMENT_RULES,
+    SIGNALS,
+    MovementRule,
+    judge_candidates,
+)
 
 #: Metrics the segmentation reads.
 FLEXION_WORLD = ("knee_flexion_left", "knee_flexion_right")
@@ -95,6 +106,16 @@ class RepParams:
       turns back up to 0.62 of its excursion on the way down; real reps turn
       back 0.16 at most, 0.33 where a rack hides the hips (tracking glitches).
     - ``max_duration_s`` 12: slow tempo squats take 4-8 s.
+    - ``max_end_frac`` 0.5: a rep ends standing. Its end must be back within half the rep's
+      knee excursion of its start (``x[end] - x[start] <= 0.5 (x[bottom] - x[start])``): a
+      held bottom that becomes another exercise or walking off, never standing up, is not a
+      rep (turned down as an "unfinished rep"), while a rep that stops a little short of full
+      lockout (the incomplete-lockout fault, 20-30 deg of a 100-deg rep) still counts. Not
+      checked where the rep's end is the lowest point before the next bottom (a bounce at the
+      bottom; a hold that turns into other bends is then left to the movement checks). A
+      recording that starts mid-descent counts its first rep when at least ``min_phase_s`` of
+      the descent is in it (its start is then the first frame); one that ends before standing
+      does not count the unfinished rep (no end, no rep).
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
       2 degrees, the noise of filtered landmarks) of the standing level.
@@ -112,6 +133,7 @@ class RepParams:
     top_tolerance_frac: float = 0.05
     top_tolerance_deg: float = 2.0
     max_reversal_frac: float = 0.5
+    max_end_frac: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -244,6 +266,54 @@ class Reps:
         ]
 
 
+@dataclass(frozen=True, eq=False)
+class Rejected:
+    """Candidates that were not counted: ``reps`` (their frames and times), and per candidate
+    the ``movements`` it resembles and the measured ``reasons`` (`formcheck.core.movement`)."""
+
+    reps: Reps
+    movements: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.reps)
+        if len(self.movements) != n or len(self.reasons) != n:
+            raise ValueError(
+                f"Rejected: expected {n} movements and reasons, got {len(self.movements)} and "
+                f"{len(self.reasons)}"
+            )
+
+    @classmethod
+    def empty(cls) -> Rejected:
+        return cls(Reps.empty(), (), ())
+
+    def __len__(self) -> int:
+        return len(self.reps)
+
+    def counts(self) -> dict[str, int]:
+        """Movement -> how many candidates resembled it, in order of first appearance."""
+        out: dict[str, int] = {}
+        for m in self.movements:
+            out[m] = out.get(m, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        """The movements seen in words, e.g. ``3 lunges, 1 hip hinge`` ('' when none)."""
+        return ", ".join(f"{n} {m}{'s' if n != 1 else ''}" for m, n in self.counts().items())
+
+    def to_list(self) -> list[dict[str, float | str]]:
+        """One dict per candidate: ``start_s``, ``end_s`` (seconds), ``movement``, ``reason``."""
+        return [
+            {
+                "start_s": round(rep.t_start, 3),
+                "end_s": round(rep.t_end, 3),
+                "movement": movement,
+                "reason": reason,
+            }
+            for rep, movement, reason in zip(self.reps, self.movements, self.reasons, strict=True)
+        ]
+
+
 def estimate_fps(timestamps: np.ndarray) -> float:
     """Frames per second from the median frame interval.
 
@@ -304,6 +374,40 @@ def rep_signals(metrics: MetricSet) -> RepSignals:
     trunk = metrics[TRUNK_LEAN].masked if TRUNK_LEAN in metrics else None
     with np.errstate(invalid="ignore"):
         return RepSignals(np.fmin(legs[0].values, legs[1].values), metrics[HIP_DROP].masked, trunk)
+
+
+def movement_signals(metrics: MetricSet) -> np.ndarray:
+    """The per-frame signals the movement checks read (`formcheck.core.movement`).
+
+    Parameters
+    ----------
+    metrics : MetricSet
+        Per-frame metrics with ``knee_bend_left/right`` (or what `knee_bend` makes them from)
+        and, when computed, ``feet_split`` and ``hip_offset``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(len(SIGNALS), T)`` in the order of `formcheck.core.movement.SIGNALS`: the metrics of
+        those names (NaN where invalid or absent) and ``knee_asymmetry``, the absolute difference
+        of the two legs' ``knee_bend`` in degrees (NaN where a leg is unknown).
+    """
+    metrics = with_knee_bend(metrics)
+    n = metrics.n_frames
+    unknown = np.full(n, np.nan)
+    rows = []
+    for name in SIGNALS:
+        if name == KNEE_ASYMMETRY:
+            left, right = (metrics[k].values if k in metrics else unknown for k in KNEE_BEND_LEGS)
+            rows.append(np.abs(left - right))
+        elif name == KNEE_OVER_TRUNK:
+            trunk = metrics[TRUNK_LEAN].masked if TRUNK_LEAN in metrics else unknown
+            left, right = (metrics[k].values if k in metrics else unknown for k in KNEE_BEND_LEGS)
+            with np.errstate(invalid="ignore"):
+                rows.append(np.fmin(left, right) - trunk)
+        else:
+            rows.append(metrics[name].masked if name in metrics else unknown)
+    return np.stack(rows).reshape(len(SIGNALS), n)
 
 
 def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -388,8 +492,31 @@ def detect_reps(
     fps: float,
     params: RepParams | None = None,
     trunk_lean: np.ndarray | None = None,
+    movement: np.ndarray | None = None,
 ) -> Reps:
     """Repetitions in a bilateral knee flexion series (see the module docstring).
+
+    The counted candidates of `detect_candidates` (same parameters).
+    """
+    return detect_candidates(flexion, hip_drop, timestamps, fps, params, trunk_lean, movement)[0]
+
+
+def detect_candidates(
+    flexion: np.ndarray,
+    hip_drop: np.ndarray,
+    timestamps: np.ndarray,
+    fps: float,
+    params: RepParams | None = None,
+    trunk_lean: np.ndarray | None = None,
+    movement: np.ndarray | None = None,
+    rules: tuple[MovementRule, ...] = MOVEMENT_RULES,
+) -> tuple[Reps, Rejected]:
+    """Repetitions and the rejected candidates in a bilateral knee flexion series.
+
+    A candidate is a bend with the shape of a rep (duration, phases, one descent and ascent:
+    see the module docstring). It counts when the hips go down, it starts and ends upright and
+    it passes the movement checks; otherwise it is rejected as a hip hinge, floor work or the
+    movement of the first failed rule of ``rules``, with the measured value.
 
     Parameters
     ----------
@@ -405,11 +532,16 @@ def detect_reps(
         Thresholds; None for the defaults.
     trunk_lean : np.ndarray or None
         ``(T,)`` degrees from vertical; when given, a rep must start and end upright.
+    movement : np.ndarray or None
+        ``(len(SIGNALS), T)`` movement signals (`movement_signals`); None: not checked.
+    rules : tuple[MovementRule, ...]
+        The movement checks (`formcheck.core.movement.MOVEMENT_RULES`).
 
     Returns
     -------
-    Reps
-        Start, bottom and end frame (and time) of every repetition, in order.
+    tuple[Reps, Rejected]
+        Start, bottom and end frame (and time) of every repetition, in order; the candidates
+        that were not counted, with the movement each resembles and why.
     """
     from scipy.signal import find_peaks
 
@@ -425,11 +557,17 @@ def detect_reps(
         )
     if trunk is not None and trunk.shape != flex.shape:
         raise ValueError(f"trunk_lean: expected shape {flex.shape}, got {trunk.shape}")
+    if movement is not None:
+        movement = np.asarray(movement, dtype=np.float64)
+        if movement.shape != (len(SIGNALS), flex.shape[0]):
+            raise ValueError(
+                f"movement: expected shape {(len(SIGNALS), flex.shape[0])}, got {movement.shape}"
+            )
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps: expected a positive number, got {fps}")
     n = flex.shape[0]
     if n < 3:
-        return Reps.empty()
+        return Reps.empty(), Rejected.empty()
     h = p.half_window(fps)
     x = _walls(flex)
     height = (p.min_bottom_deg, np.finfo(np.float64).max)
@@ -452,7 +590,7 @@ def detect_reps(
         if not keep.all():
             gap_low = _argmin_between(x, peaks[:-1], peaks[1:])
     if peaks.size == 0:
-        return Reps.empty()
+        return Reps.empty(), Rejected.empty()
     prom = props["prominences"]
     ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
     thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
@@ -461,19 +599,53 @@ def detect_reps(
     # Hip confirmation: lowest hips in the rep versus the standing points.
     flat, _, offsets = _ragged(start, end)
     with np.errstate(invalid="ignore"):
-        lowest_hips = np.fmax.reduceat(hip[flat], offsets)
-        hip_ok = lowest_hips - np.maximum(hip[start], hip[end]) >= p.min_hip_drop
-    keep = (
-        hip_ok
-        & _upright(trunk, start, end, p.standing_frames(fps), p.max_standing_trunk_deg)
-        & (reps.duration_s >= p.min_duration_s)
+        sink = np.fmax.reduceat(hip[flat], offsets) - np.maximum(hip[start], hip[end])
+    lean = _standing_lean(trunk, start, end, p.standing_frames(fps))
+    shaped = (
+        (reps.duration_s >= p.min_duration_s)
         & (reps.duration_s <= p.max_duration_s)
         & (reps.descent_s >= p.min_phase_s)
         & (reps.ascent_s >= p.min_phase_s)
         & (_largest_reversal(x, start, peaks) <= p.max_reversal_frac * prom)
         & (_largest_reversal(-x, peaks, end) <= p.max_reversal_frac * prom)
     )
-    return reps.select(keep)
+    hips_down = sink >= p.min_hip_drop  # NaN (hips unknown): not confirmed
+    # A rep ends standing, unless its end is the lowest point before the next bottom (a bounce
+    # at the bottom: the next candidate is judged on its own).
+    shared = np.concatenate((end[:-1] == start[1:], [False]))
+    stood_up = shared | (x[end] - x[start] <= p.max_end_frac * (x[peaks] - x[start]))
+    upright = ~(lean > p.max_standing_trunk_deg)  # NaN (trunk unknown): nothing to check
+    if movement is None:
+        squat = np.ones(peaks.shape, dtype=bool)
+        verdicts = None
+    else:
+        verdicts = judge_candidates(movement, start, peaks, end, rules)
+        squat = verdicts.squat
+    keep = shaped & stood_up & hips_down & upright & squat
+    rejected = np.flatnonzero(shaped & ~keep)
+    movements, reasons = [], []
+    for k in rejected.tolist():  # one entry per rejected candidate, a few per video
+        if not upright[k]:
+            movements.append("floor exercise")
+            reasons.append(f"trunk {lean[k]:.0f} deg from vertical at the start or end")
+        elif not stood_up[k]:
+            movements.append("unfinished rep")
+            reasons.append(
+                f"did not stand up: knees still bent {x[end[k]]:.0f} deg at the end, "
+                f"{x[start[k]]:.0f} at the start"
+            )
+        elif not hips_down[k]:
+            movements.append("standing movement" if np.isfinite(sink[k]) else "unclear movement")
+            reasons.append(
+                f"hips {sink[k]:.2f} shank lengths lower at the bottom than standing"
+                if np.isfinite(sink[k])
+                else "hips not seen"
+            )
+        else:
+            assert verdicts is not None
+            movements.append(verdicts.movement(k))
+            reasons.append(verdicts.reason(k))
+    return reps.select(keep), Rejected(reps.select(rejected), tuple(movements), tuple(reasons))
 
 
 def _standing_points(
@@ -516,14 +688,14 @@ def _standing_points(
     return start, end
 
 
-def _upright(
-    trunk: np.ndarray | None, start: np.ndarray, end: np.ndarray, w: int, limit: float
+def _standing_lean(
+    trunk: np.ndarray | None, start: np.ndarray, end: np.ndarray, w: int
 ) -> np.ndarray:
-    """Per rep: the median trunk lean within ``w`` frames of the start and of
-    the end is at most ``limit`` degrees (True without a trunk signal, or where
-    it is unknown around a standing point: nothing to check against)."""
+    """Per rep: the larger of the median trunk lean (deg) within ``w`` frames of the start and
+    of the end; NaN without a trunk signal, or where it is unknown around both standing points
+    (nothing to check against)."""
     if trunk is None:
-        return np.ones(start.shape, dtype=bool)
+        return np.full(start.shape, np.nan)
     n = trunk.shape[0]
     frames = np.stack((start, end), axis=1).reshape(-1, 1) + np.arange(
         -w, w + 1
@@ -537,8 +709,8 @@ def _upright(
     mid = (
         table[rows, np.maximum(count - 1, 0) // 2] + table[rows, np.minimum(count // 2, 2 * w)]
     ) / 2
-    upright = (count == 0) | (mid <= limit)
-    return upright.reshape(-1, 2).all(axis=1)
+    mid = np.where(count == 0, np.nan, mid).reshape(-1, 2)
+    return np.fmax(mid[:, 0], mid[:, 1])
 
 
 def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -623,14 +795,25 @@ def find_reps(
     Returns
     -------
     Reps
-        The repetitions (`detect_reps`); empty for fewer than 3 frames.
+        The repetitions (`detect_reps`, with the movement checks); empty for fewer than 3
+        frames.
     """
+    return find_candidates(metrics, params, fps)[0]
+
+
+def find_candidates(
+    metrics: MetricSet, params: RepParams | None = None, fps: float | None = None
+) -> tuple[Reps, Rejected]:
+    """Repetitions and rejected candidates of a whole `MetricSet` (`detect_candidates`;
+    parameters as for `find_reps`)."""
     ts = np.asarray(metrics.timestamps, dtype=np.float64)
     if ts.shape[0] < 3:
-        return Reps.empty()
+        return Reps.empty(), Rejected.empty()
     sig = rep_signals(metrics)
     fps = estimate_fps(ts) if fps is None else fps
-    return detect_reps(sig.flexion, sig.hip_drop, ts, fps, params, sig.trunk_lean)
+    return detect_candidates(
+        sig.flexion, sig.hip_drop, ts, fps, params, sig.trunk_lean, movement_signals(metrics)
+    )
 
 
 class RepCounter:
@@ -655,7 +838,8 @@ class RepCounter:
         self.params = params or RepParams()
         self._radius = self.params.radius(self.fps)
         self._keep = 2 * self._radius + 2
-        self._buf = np.empty((0, 4))  # columns: timestamp, flexion, hip_drop, trunk_lean
+        # columns: timestamp, flexion, hip_drop, trunk_lean, then the movement signals (SIGNALS)
+        self._buf = np.empty((0, 4 + len(SIGNALS)))
         self._with_trunk: bool | None = None  # fixed by the first frames
         self._offset = 0  # stream index of the buffer's first frame
         self._last_bottom = self._last_end = -1
@@ -675,12 +859,16 @@ class RepCounter:
         """Add the frames of ``chunk`` (the next frames of the stream); return
         the repetitions completed by them."""
         sig = rep_signals(chunk)
-        return self.push(chunk.timestamps, sig.flexion, sig.hip_drop, sig.trunk_lean)
+        return self.push(
+            chunk.timestamps, sig.flexion, sig.hip_drop, sig.trunk_lean, movement_signals(chunk)
+        )
 
-    def push(self, timestamps, flexion, hip_drop, trunk_lean=None) -> Reps:
+    def push(self, timestamps, flexion, hip_drop, trunk_lean=None, movement=None) -> Reps:
         """Like `update`, from per-frame values: timestamps (s), bilateral knee
         flexion (deg), ``hip_drop`` and optionally trunk lean (deg; give it
-        always or never); scalars for one frame or ``(k,)`` arrays."""
+        always or never); scalars for one frame or ``(k,)`` arrays; ``movement``
+        the ``(len(SIGNALS), k)`` signals of `movement_signals` (None: unknown,
+        the movement checks pass)."""
         ts = np.atleast_1d(np.asarray(timestamps, dtype=np.float64))
         cols = [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (flexion, hip_drop)]
         with_trunk = trunk_lean is not None
@@ -695,6 +883,11 @@ class RepCounter:
             if with_trunk
             else np.zeros(ts.shape)
         )
+        if movement is None:
+            cols += [np.full(ts.shape, np.nan)] * len(SIGNALS)
+        else:
+            mv = np.asarray(movement, dtype=np.float64).reshape(len(SIGNALS), -1)
+            cols += list(mv)
         if ts.ndim != 1 or any(c.shape != ts.shape for c in cols):
             raise ValueError(
                 f"expected timestamps, flexion, hip_drop (and trunk_lean) of one shape (k,), got "
@@ -717,7 +910,7 @@ class RepCounter:
     def _emit(self, final_only: bool) -> Reps:
         b = self._buf
         trunk = b[:, 3] if self._with_trunk else None
-        found = detect_reps(b[:, 1], b[:, 2], b[:, 0], self.fps, self.params, trunk)
+        found = detect_reps(b[:, 1], b[:, 2], b[:, 0], self.fps, self.params, trunk, b[:, 4:].T)
         bottom = found.bottom + self._offset
         ok = bottom > self._last_bottom
         if self._offset > 0:

@@ -121,6 +121,7 @@ def build_report(
             ],
         },
         "rules": rules_section(analysis.rules),
+        "not_counted": analysis.rejected.to_list(),
         "reps": reps,
         "versions": {
             "formcheck": package_version("formcheck"),

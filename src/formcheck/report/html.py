@@ -137,6 +137,12 @@ def _verdict(report: Mapping[str, Any]) -> str:
         f"<li>Video: {video['duration_s']:.1f} s, {video['fps']:.4g} fps, "
         f"{video['width']}&times;{video['height']}</li>",
     ]
+    if report.get("not_counted"):  # since schema 1.1
+        counts: dict[str, int] = {}
+        for item in report["not_counted"]:
+            counts[item["movement"]] = counts.get(item["movement"], 0) + 1
+        seen = ", ".join(f"{n} {m}{'s' if n != 1 else ''}" for m, n in counts.items())
+        facts.append(f"<li>Also seen, not counted: <b>{_e(seen)}</b></li>")
     return (
         f'<section aria-label="verdict"><div class="verdict">'
         f'<div class="score {grade}">{inner}</div>'

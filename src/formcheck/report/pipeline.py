@@ -206,9 +206,11 @@ def outcome_message(analysis: Analysis, name: str) -> str:
     if analysis.status == NO_PERSON:
         return f"No person was found in {name}. Film the whole body, head to feet, in good light."
     if analysis.status != ANALYSED:
+        seen = analysis.rejected.summary()
         return (
-            f"A person was found in {name}, but no squat repetition. Film a set of full squats "
-            "with hips, knees and feet in the picture."
+            f"A person was found in {name}, but no squat repetition"
+            + (f" (seen instead: {seen})" if seen else "")
+            + ". Film a set of full squats with hips, knees and feet in the picture."
         )
     n = len(analysis.reps)
     return f"{n} squat repetition{'s' if n != 1 else ''} analysed."

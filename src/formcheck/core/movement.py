@@ -1,0 +1,284 @@
+"""Is a repetition candidate a squat? The movement checks of `formcheck.core.reps`.
+
+`formcheck.core.reps` finds candidates: a bend of both knees that goes down and comes back up.
+Many movements do that and are not squats. A squat keeps both feet planted side by side on the
+floor, bends both knees together and lowers the hips between the feet. `MOVEMENT_RULES` says,
+as data, what each candidate must satisfy, which movement it resembles when it does not, and why
+the limit is where it is; `judge_candidates` applies them to every candidate at once (no
+per-frame Python loops). The live `RepCounter` reads the same per-frame signals and calls the same
+function, so live and offline agree.
+
+Per-frame signals (`movement_values`, added to the `MetricSet` by `compute_metrics`; world
+landmarks; units: leg lengths, the frame's hip-knee plus knee-ankle world length averaged over
+both legs). From the front ``feet_split`` rests on MediaPipe's depth, which still read 0.61-0.84
+on real front-oblique lunges against 0.03-0.08 on real front-view squats:
+
+- ``feet_split``: the distance between the ankles along the body's forward direction (the floor
+  direction perpendicular to the hip line), i.e. how far one foot stands in front of the other.
+- ``hip_offset``: the distance of the hip centre from the ankles' midpoint along the hip line,
+  i.e. how far the hips sit over one foot rather than between the feet.
+
+and from the knee angle every rep is counted with (`formcheck.core.metrics.knee_bend`):
+
+- ``knee_asymmetry``: deg, the difference of the two knees' bend.
+- ``knee_over_trunk``: deg, the knee bend (the smaller leg's) minus the trunk's lean from
+  vertical: how much more the knees bend than the hips hinge.
+
+Decisions (documented, tested in ``tests/test_movement.py``):
+
+- Lunges, split squats, step-ups: the feet are staggered (``feet_split``) or one knee bends
+  alone (``knee_asymmetry``); lateral lunges put the hips over one foot (``hip_offset``).
+- Hip hinges (deadlifts, good mornings, picking something up): the trunk leans about as far as
+  the knees bend (``knee_over_trunk``). Kettlebell swings, which bend the knees more, are not
+  separated yet (see the rule's ``why``). Where the hips do not go down at all (calf raises,
+  weight shifts, the steps between walking lunges) `reps.RepParams.min_hip_drop` turns the
+  candidate down as a "standing movement".
+- ``hip_offset`` is valid from the front only: from the side the hip line points at the camera,
+  along MediaPipe's poor depth, and real side-view squats read 0.25.
+- Floor work (push-ups, burpees): a candidate must start and end upright
+  (`reps.RepParams.max_standing_trunk_deg`), else it is a "floor exercise".
+- Jumps and hops (jumping jacks, jump rope): a take-off's bend is too short to be a candidate
+  (`reps.RepParams.min_width_s`, ``min_phase_s``). High knees and running on the spot alternate
+  the legs: the feet split front to back (0.38-0.39 on the real clip) or one knee bends alone.
+- Jump squats: decided **not** a squat rep (a plyometric exercise, not the strength movement
+  judged). A fast one is too short to be a candidate; the flight itself (feet off the floor) is
+  not measured yet, so a slow jump squat may still count (untested).
+- Sitting down on a chair and standing up (sit-to-stand): decided **counted**, a squat to a
+  seat with the same movement pattern and form faults (a box squat). Untested on footage.
+- Standing with gestures, talking, weight shifts: the knees do not both bend and the hips do not
+  drop: no candidate, or a "standing movement".
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The per-frame movement signals `movement_values` makes, with their units.
+MOVEMENT_UNITS: dict[str, str] = {"feet_split": "leg lengths", "hip_offset": "leg lengths"}
+#: The signal computed in `formcheck.core.reps.rep_signals` from the two knees' bend.
+KNEE_ASYMMETRY = "knee_asymmetry"
+#: The signal computed in `formcheck.core.reps.movement_signals` from the knees and the trunk.
+KNEE_OVER_TRUNK = "knee_over_trunk"
+#: Signals a rule may read, in the row order `judge_candidates` expects.
+SIGNALS = ("feet_split", "hip_offset", KNEE_ASYMMETRY, KNEE_OVER_TRUNK)
+
+
+@dataclass(frozen=True)
+class MovementRule:
+    """One check a candidate must pass to count as a squat.
+
+    ``signal`` (a name of `SIGNALS`) summarised over the candidate's frames (``median``, robust
+    to a few glitched frames, or the value at the ``bottom``) must be at most ``limit`` (in
+    ``unit``; at least, when ``at_least``); otherwise the candidate is the ``movement`` named,
+    for the ``reason`` (a format string of ``value``). ``why`` defends the limit.
+    """
+
+    name: str
+    signal: str
+    statistic: str
+    limit: float
+    unit: str
+    movement: str
+    reason: str
+    why: str
+    at_least: bool = False
+
+    def __post_init__(self) -> None:
+        if self.signal not in SIGNALS:
+            raise ValueError(
+                f"MovementRule {self.name}: expected a signal of {SIGNALS}, got {self.signal!r}"
+            )
+        if self.statistic not in ("median", "bottom"):
+            raise ValueError(
+                f"MovementRule {self.name}: expected statistic median or bottom, got {self.statistic!r}"
+            )
+        if not np.isfinite(self.limit):
+            raise ValueError(
+                f"MovementRule {self.name}: expected a finite limit, got {self.limit!r}"
+            )
+
+
+#: The checks, in the order a rejected candidate is explained by (the first failed one).
+MOVEMENT_RULES: tuple[MovementRule, ...] = (
+    MovementRule(
+        name="feet_side_by_side",
+        signal="feet_split",
+        statistic="median",
+        limit=0.25,
+        unit="leg lengths",
+        movement="lunge",
+        reason="feet {value:.2f} leg lengths apart front to back",
+        why=(
+            "In a squat the feet stand side by side: a stagger of up to half a foot length "
+            "(a foot is ~0.15 of the body height, ~0.3 leg lengths) is still a squat stance. A "
+            "lunge or split squat steps one foot ~0.6-1 leg lengths ahead. Real squats measured "
+            "0.02-0.09 (median over the rep, every clip of ../shared/footage/squats)."
+        ),
+    ),
+    MovementRule(
+        name="hips_between_feet",
+        signal="hip_offset",
+        statistic="bottom",
+        limit=0.15,
+        unit="leg lengths",
+        movement="lateral lunge",
+        reason="hips {value:.2f} leg lengths to one side of the feet at the bottom",
+        why=(
+            "A squat lowers the hips between the feet; a lateral lunge moves them over the bent "
+            "leg, half the stance width (0.3-0.5 leg lengths) to one side. 0.15 leaves room for a "
+            "weight shift onto one leg, which is a fault to judge, not another movement."
+        ),
+    ),
+    MovementRule(
+        name="knees_bend_together",
+        signal=KNEE_ASYMMETRY,
+        statistic="bottom",
+        limit=35.0,
+        unit="deg",
+        movement="single-leg bend",
+        reason="one knee bent {value:.0f} deg more than the other at the bottom",
+        why=(
+            "Both knees bend together in a squat: real squats differed by 0-11 deg at the bottom "
+            "(the far knee from the side the most). A lunge's or step-up's legs differ by 40-90 "
+            "deg; 35 deg stays clear of the measurement noise of a hidden far leg."
+        ),
+    ),
+    MovementRule(
+        name="knees_bend_more_than_hips_hinge",
+        signal=KNEE_OVER_TRUNK,
+        statistic="bottom",
+        limit=20.0,
+        at_least=True,
+        unit="deg",
+        movement="hip hinge",
+        reason="knee bend only {value:.0f} deg above the trunk lean at the bottom (squat: 20+)",
+        why=(
+            "A hinge bends at the hips with soft knees: the trunk leans about as far as the knees "
+            "bend (real deadlifts and good mornings: -21 to 9 deg). In a squat the knee bend is "
+            "the thigh's angle from vertical plus the shin's lean while the trunk stays roughly "
+            "parallel to the shin, so the knees bend by about the thigh's angle more: 55-122 deg "
+            "on real squats, 29 on the shallowest rendered one (65 deg of knee bend, seen from "
+            "45 deg, where MediaPipe reads the knee low). 20 lies between. Kettlebell swings "
+            "(26-37 deg, a squatting swing) are not separated by it."
+        ),
+    ),
+)
+
+
+def movement_values(world: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The per-frame signals of `MOVEMENT_UNITS` from world landmarks.
+
+    Parameters
+    ----------
+    world : dict[str, np.ndarray]
+        ``(3, T)`` world coordinates in metres (x right, y down, z away from the camera) of
+        ``left_/right_`` ``hip``, ``knee`` and ``ankle``; NaN where unknown.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        ``feet_split`` and ``hip_offset``, ``(T,)`` leg lengths (see the module docstring), NaN
+        where a landmark is unknown.
+    """
+    hips = world["left_hip"] - world["right_hip"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lateral = np.stack((hips[0], hips[2])) / np.hypot(hips[0], hips[2])
+        forward = np.stack((-lateral[1], lateral[0]))
+        leg = (
+            sum(
+                np.linalg.norm(world[f"{s}_hip"] - world[f"{s}_knee"], axis=0)
+                + np.linalg.norm(world[f"{s}_knee"] - world[f"{s}_ankle"], axis=0)
+                for s in ("left", "right")
+            )
+            / 2
+        )
+        ankles = world["left_ankle"] - world["right_ankle"]
+        ankles = np.stack((ankles[0], ankles[2]))
+        mid = (world["left_ankle"] + world["right_ankle"]) / 2
+        hip_c = (world["left_hip"] + world["right_hip"]) / 2
+        offset = np.stack((hip_c[0] - mid[0], hip_c[2] - mid[2]))
+        return {
+            "feet_split": np.abs((ankles * forward).sum(axis=0)) / leg,
+            "hip_offset": np.abs((offset * lateral).sum(axis=0)) / leg,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Verdicts:
+    """Per candidate: ``squat`` (bool), and for the others the index of the first failed rule
+    of ``rules`` (-1 for a squat) and its measured ``value`` (NaN for a squat)."""
+
+    squat: np.ndarray
+    rule: np.ndarray
+    value: np.ndarray
+    rules: tuple[MovementRule, ...]
+
+    def movement(self, k: int) -> str:
+        """The movement candidate ``k`` resembles (``squat`` when it is one)."""
+        return "squat" if self.squat[k] else self.rules[int(self.rule[k])].movement
+
+    def reason(self, k: int) -> str:
+        """Why candidate ``k`` is not a squat, with the measured value ('' for a squat)."""
+        if self.squat[k]:
+            return ""
+        return self.rules[int(self.rule[k])].reason.format(value=float(self.value[k]))
+
+
+def judge_candidates(
+    signals: np.ndarray,
+    start: np.ndarray,
+    bottom: np.ndarray,
+    end: np.ndarray,
+    rules: tuple[MovementRule, ...] = MOVEMENT_RULES,
+) -> Verdicts:
+    """Which candidates are squats, by `MOVEMENT_RULES`.
+
+    Parameters
+    ----------
+    signals : np.ndarray
+        ``(len(SIGNALS), T)`` per-frame signals in the order of `SIGNALS`, NaN where unknown.
+    start, bottom, end : np.ndarray
+        ``(K,)`` int frame indices of each candidate (``start <= bottom <= end``).
+    rules : tuple[MovementRule, ...]
+        The checks; a summary that is unknown (every frame NaN) passes: nothing to judge by.
+
+    Returns
+    -------
+    Verdicts
+        Per candidate, squat or the first failed rule and its measured value.
+    """
+    s, b, e = (np.asarray(a, dtype=np.int64) for a in (start, bottom, end))
+    k = s.shape[0]
+    if k == 0 or not rules:
+        return Verdicts(np.ones(k, bool), np.full(k, -1), np.full(k, np.nan), rules)
+    lengths = e - s + 1
+    flat = np.arange(lengths.sum()) + np.repeat(s - np.cumsum(lengths) + lengths, lengths)
+    values = np.empty((len(rules), k))
+    for i, rule in enumerate(rules):  # a handful of rules, each over every candidate at once
+        row = signals[SIGNALS.index(rule.signal)]
+        if rule.statistic == "bottom":
+            values[i] = row[b]
+        else:
+            values[i] = _ragged_nanmedian(row[flat], lengths)
+    limits = np.array([r.limit for r in rules])[:, None]
+    at_least = np.array([r.at_least for r in rules])[:, None]
+    fail = np.where(at_least, values < limits, values > limits)  # NaN compares False: passes
+    first = np.where(fail.any(axis=0), fail.argmax(axis=0), -1)
+    value = np.where(first >= 0, values[np.maximum(first, 0), np.arange(k)], np.nan)
+    return Verdicts(first < 0, first, value, rules)
+
+
+def _ragged_nanmedian(v: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Median of each consecutive run of ``lengths`` values of ``v``, NaN skipped (NaN if all)."""
+    k = lengths.shape[0]
+    width = int(lengths.max())
+    table = np.full((k, width), np.nan)
+    rows = np.repeat(np.arange(k), lengths)
+    cols = np.arange(v.shape[0]) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    table[rows, cols] = v
+    with warnings.catch_warnings():  # all-NaN rows: unknown, NaN, judged as passing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(table, axis=1)

@@ -1,0 +1,168 @@
+"""Only squats are counted: each movement check on synthetic sequences (`core.movement`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic_metrics import squat_flexion, squat_metrics
+
+from formcheck.core.landmarks import INDEX
+from formcheck.core.metrics import compute_metrics
+from formcheck.core.movement import MOVEMENT_RULES, SIGNALS, MovementRule, judge_candidates
+from formcheck.core.reps import (
+    RepCounter,
+    Reps,
+    find_candidates,
+    movement_signals,
+    rep_signals,
+)
+from formcheck.core.sequence import PoseSequence
+from formcheck.testing import squat_sequence
+
+
+def _with_world(seq: PoseSequence, world: np.ndarray) -> PoseSequence:
+    from dataclasses import replace
+
+    return replace(seq, world=world)
+
+
+def _analyse(seq: PoseSequence):
+    return find_candidates(compute_metrics(seq))
+
+
+def test_a_plain_squat_set_counts_and_nothing_is_turned_down():
+    reps, rejected = _analyse(squat_sequence(n_reps=3))
+    assert len(reps) == 3
+    assert len(rejected) == 0
+
+
+def test_feet_one_ahead_of_the_other_is_a_lunge():
+    seq = squat_sequence(n_reps=2)
+    world = seq.world.copy()
+    # the left foot steps 0.45 m towards the camera (about half a leg length of 0.85 m)
+    for name in ("left_ankle", "left_heel", "left_foot_index"):
+        world[:, INDEX[name], 2] -= 0.45
+    reps, rejected = _analyse(_with_world(seq, world))
+    assert len(reps) == 0
+    assert rejected.movements == ("lunge", "lunge")
+    assert "leg lengths apart front to back" in rejected.reasons[0]
+    value = float(rejected.reasons[0].split()[1])
+    assert 0.4 < value < 0.7
+
+
+def test_hips_over_one_foot_from_the_front_is_a_lateral_lunge():
+    seq = squat_sequence(n_reps=2)  # front view
+    world = seq.world.copy()
+    # the hips sit 0.3 m to one side of the feet: the feet move the other way
+    for side in ("left", "right"):
+        for part in ("ankle", "heel", "foot_index"):
+            world[:, INDEX[f"{side}_{part}"], 0] += 0.3
+    reps, rejected = _analyse(_with_world(seq, world))
+    assert len(reps) == 0
+    assert set(rejected.movements) == {"lateral lunge"}
+    assert "to one side of the feet" in rejected.reasons[0]
+
+
+def test_deep_forward_lean_with_little_knee_bend_is_a_hip_hinge():
+    reps, rejected = _analyse(squat_sequence(n_reps=2, peak_knee_flexion=45.0, trunk_lean_deg=70.0))
+    assert len(reps) == 0
+    assert set(rejected.movements) == {"hip hinge"}
+    assert "above the trunk lean" in rejected.reasons[0]
+
+
+def test_a_squat_with_the_same_lean_but_deep_knees_counts():
+    reps, rejected = _analyse(
+        squat_sequence(n_reps=2, peak_knee_flexion=110.0, trunk_lean_deg=45.0)
+    )
+    assert len(reps) == 2 and len(rejected) == 0
+
+
+def test_rules_on_signals_first_failure_explains():
+    t = 100
+    signals = np.zeros((len(SIGNALS), t))
+    signals[SIGNALS.index("knee_over_trunk")] = 60.0
+    start, bottom, end = np.array([0, 40]), np.array([20, 60]), np.array([39, 99])
+    signals[SIGNALS.index("knee_asymmetry"), 60] = 50.0  # second candidate: one knee bends alone
+    signals[SIGNALS.index("feet_split"), 40:99] = 0.8  # ... and feet split: reported first
+    v = judge_candidates(signals, start, bottom, end)
+    assert v.squat.tolist() == [True, False]
+    assert v.movement(1) == "lunge" and v.reason(1) == "feet 0.80 leg lengths apart front to back"
+    signals[SIGNALS.index("feet_split")] = np.nan  # unknown: nothing to judge by, passes
+    v = judge_candidates(signals, start, bottom, end)
+    assert v.movement(1) == "single-leg bend"
+    assert v.reason(1) == "one knee bent 50 deg more than the other at the bottom"
+    signals[SIGNALS.index("knee_over_trunk"), 20] = 5.0  # at least 20: the first is a hinge
+    assert judge_candidates(signals, start, bottom, end).movement(0) == "hip hinge"
+
+
+def test_median_ignores_a_few_glitched_frames():
+    signals = np.zeros((len(SIGNALS), 50))
+    signals[SIGNALS.index("knee_over_trunk")] = 60.0
+    signals[SIGNALS.index("feet_split"), 10:14] = 2.0  # 4 of 40 frames: a tracking slip
+    v = judge_candidates(signals, np.array([5]), np.array([20]), np.array([44]))
+    assert v.squat.tolist() == [True]
+
+
+def test_every_rule_has_a_reason_and_a_defence():
+    for rule in MOVEMENT_RULES:
+        assert rule.why and "{value" in rule.reason and rule.movement
+    with pytest.raises(ValueError, match="expected a signal"):
+        MovementRule("x", "nope", "median", 1.0, "deg", "m", "{value}", "w")
+
+
+def test_no_hip_descent_and_ending_on_the_floor_are_explained():
+    flex, bottoms, _ = squat_flexion(n_reps=3)
+    _, rejected = find_candidates(squat_metrics(flex, hip_drop=np.zeros_like(flex)))
+    assert rejected.movements == ("standing movement",) * 3
+    plank = np.full(flex.size, 15.0)
+    plank[bottoms[2] + 15 :] = 95.0
+    reps, rejected = find_candidates(squat_metrics(flex, trunk_lean=plank))
+    assert len(reps) == 2 and rejected.movements == ("floor exercise",)
+    assert rejected.summary() == "1 floor exercise"
+    assert rejected.to_list()[0]["reason"] == "trunk 95 deg from vertical at the start or end"
+
+
+def test_live_counter_turns_down_the_same_candidates():
+    seq = squat_sequence(n_reps=3)
+    world = seq.world.copy()
+    n = world.shape[0]
+    for name in ("left_ankle", "left_heel", "left_foot_index"):  # split stance in the 2nd half
+        world[n // 2 :, INDEX[name], 2] -= 0.45
+    metrics = compute_metrics(_with_world(seq, world))
+    offline, rejected = find_candidates(metrics)
+    assert len(offline) >= 1 and len(rejected) >= 1
+    flex, hip, trunk = rep_signals(metrics)
+    move = movement_signals(metrics)
+    counter = RepCounter(float(seq.fps))
+    ts = np.asarray(metrics.timestamps)
+    live = [counter.push(ts[i : i + 7], flex[i : i + 7], hip[i : i + 7], trunk[i : i + 7],
+                         move[:, i : i + 7]) for i in range(0, n, 7)]  # fmt: skip
+    got = Reps.concat([*live, counter.flush()])
+    np.testing.assert_array_equal(got.bottom, offline.bottom)
+
+
+def test_report_lists_what_was_not_counted():
+    from formcheck.core.analysis import NO_SQUAT, analyze
+    from formcheck.core.ruleset import load_rules
+    from formcheck.report.build import build_report
+    from formcheck.report.html import render_html
+    from formcheck.report.pipeline import _message
+    from formcheck.report.schema import validate
+
+    seq = squat_sequence(n_reps=2)
+    world = seq.world.copy()
+    for name in ("left_ankle", "left_heel", "left_foot_index"):
+        world[:, INDEX[name], 2] -= 0.45
+    analysis = analyze(_with_world(seq, world), load_rules())
+    assert analysis.status == NO_SQUAT and len(analysis.rejected) == 2
+    message = _message(analysis, "lunges.mp4")
+    assert "seen instead: 2 lunges" in message
+    report = build_report(
+        analysis, video_path="lunges.mp4", width=1280, height=720, message=message, files={}
+    )
+    validate(report)
+    assert report["schema_version"] == "1.1"
+    item = report["not_counted"][0]
+    assert item["movement"] == "lunge" and item["end_s"] > item["start_s"] >= 0
+    assert item["reason"].startswith("feet 0.")
+    assert "Also seen, not counted: <b>2 lunges</b>" in render_html(report)
