@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormcheckError, InputError, NoPersonError
-from .jobs import LANDMARKS, Job, JobResult, write_marker
+from .jobs import LANDMARKS, Job, JobResult, finished, write_marker
 from .summary import video_summary
 
 #: The per-video analysis, as "module:function" so spawned and remote workers can import it.
@@ -185,6 +185,9 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     be fine). Writes the finished marker (final results only), then a log line; Python
     warnings (and the traceback of an internal error) go into the log line, not the terminal.
     """
+    previous = finished(job.outdir, job.sha256, job.settings_key)
+    if previous is not None:  # run again by a cluster that lost the worker holding the result
+        return previous
     if threads:
         limit_threads(threads)
     out = Path(job.outdir)
