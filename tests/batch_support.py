@@ -34,8 +34,8 @@ def brightness_analysis(
     make_video: bool = True,
     landmarks: Path | None = None,
 ) -> dict[str, Any]:
-    from formcheck.media import cache
     from formcheck.core.sequence import PoseSequence
+    from formcheck.media import cache
     from formcheck.media.video import read_frames
 
     threshold = 100.0

@@ -36,6 +36,9 @@ REQUIRED_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 MIN_DETECTION_CONFIDENCE = 0.5
 MIN_PRESENCE_CONFIDENCE = 0.5
 MIN_TRACKING_CONFIDENCE = 0.5
+#: People the landmarker looks for per frame: the squatter plus a partner, a camera operator
+#: or a mirror reflection (see `formcheck.core.people` for how the squatter is chosen).
+MAX_POSES = 3
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,14 @@ def create_landmarker(
     min_detection_confidence: float = MIN_DETECTION_CONFIDENCE,
     min_presence_confidence: float = MIN_PRESENCE_CONFIDENCE,
     min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE,
+    num_poses: int = 1,
     result_callback: Callable[..., Any] | None = None,
 ) -> Any:
-    """A MediaPipe ``PoseLandmarker`` (one pose) for ``model``; the caller must ``close()`` it.
+    """A MediaPipe ``PoseLandmarker`` for ``model``; the caller must ``close()`` it.
 
     ``mode`` is ``"video"`` (``detect_for_video``), ``"live_stream"`` (``detect_async``,
-    needs ``result_callback``) or ``"image"``. Thresholds are confidences in [0, 1].
+    needs ``result_callback``) or ``"image"``. Thresholds are confidences in [0, 1];
+    ``num_poses`` is the most people found per frame (1 to :data:`MAX_POSES`).
     Prefer :func:`open_landmarker`, which also closes it and keeps native logs quiet.
     """
     from mediapipe.tasks.python import BaseOptions, vision
@@ -174,7 +179,7 @@ def create_landmarker(
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(model.path)),
         running_mode=vision.RunningMode[mode.upper()],
-        num_poses=1,
+        num_poses=num_poses,
         min_pose_detection_confidence=min_detection_confidence,
         min_pose_presence_confidence=min_presence_confidence,
         min_tracking_confidence=min_tracking_confidence,

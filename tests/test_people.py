@@ -1,0 +1,131 @@
+"""`formcheck.core.people`: identities kept over time and the squatter chosen, on analytic
+landmark tracks (a squatter, someone standing beside, someone walking behind, a reflection)
+whose detections come in a shuffled order on every frame, as the pose model gives them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from formcheck.core.landmarks import (
+    LEFT_HIP,
+    LEFT_SHOULDER,
+    NUM_LANDMARKS,
+    RIGHT_HIP,
+    RIGHT_SHOULDER,
+)
+from formcheck.core.people import IdentityTracker, body_points, choose, track
+
+FPS = 30.0
+T = 240  # 8 s
+WIDTH, HEIGHT = 640, 480
+
+
+def _figure(x: np.ndarray, hip_y: np.ndarray, torso: float) -> np.ndarray:
+    """``(T, 33, 2)`` pixels: hips at ``(x, hip_y)``, shoulders one ``torso`` above, the other
+    landmarks spread around them (only hips and shoulders matter here)."""
+    t = len(x)
+    pts = np.zeros((t, NUM_LANDMARKS, 2))
+    pts[..., 0] = x[:, None] + np.linspace(-0.3, 0.3, NUM_LANDMARKS) * torso
+    pts[..., 1] = hip_y[:, None] + np.linspace(-1.5, 1.8, NUM_LANDMARKS) * torso
+    half = 0.2 * torso
+    pts[:, LEFT_HIP] = np.c_[x + half, hip_y]
+    pts[:, RIGHT_HIP] = np.c_[x - half, hip_y]
+    pts[:, LEFT_SHOULDER] = np.c_[x + 1.2 * half, hip_y - torso]
+    pts[:, RIGHT_SHOULDER] = np.c_[x - 1.2 * half, hip_y - torso]
+    return pts
+
+
+def _squatter(x0: float = 320.0, torso: float = 100.0, reps: int = 4) -> np.ndarray:
+    """Hips going 0.8 torso lengths down and up ``reps`` times (a squat to about parallel)."""
+    t = np.arange(T) / FPS
+    drop = 0.8 * torso * (1 - np.cos(2 * np.pi * reps * t / t[-1])) / 2
+    return _figure(np.full(T, x0), 260 + drop, torso)
+
+
+def _stander(x0: float = 560.0, torso: float = 110.0) -> np.ndarray:
+    """Standing still, a little larger (nearer the camera) than the squatter, with 1 px jitter."""
+    jitter = np.random.default_rng(3).normal(0, 1.0, T)
+    return _figure(np.full(T, x0) + jitter, 250 + jitter, torso)
+
+
+def _walker(torso: float = 70.0) -> np.ndarray:
+    """Walking right to left behind the squatter (smaller: farther) with a 0.1-torso gait bob,
+    passing the squatter's position half-way."""
+    t = np.arange(T) / FPS
+    bob = 0.05 * torso * np.cos(2 * np.pi * 2 * t)
+    return _figure(np.linspace(620, 20, T), 200 + bob, torso)
+
+
+def _reflection(squatter: np.ndarray) -> np.ndarray:
+    """The squatter mirrored left-right and shrunk to 0.6 about a point on the wall: the same
+    motion, smaller, on the other side of the frame."""
+    centre = np.array([150.0, 200.0])
+    out = (squatter - np.array([320.0, 260.0])) * 0.6
+    out[..., 0] *= -1
+    return out + centre
+
+
+def _shuffled(*figures: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, K, 33, 2)`` detections in a random order on every frame, and where figure 0 went."""
+    stack = np.stack(figures, axis=1)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random((T, len(figures))), axis=1)
+    shuffled = np.take_along_axis(stack, order[:, :, None, None], axis=1)
+    return shuffled, np.argmax(order == 0, axis=1)
+
+
+@pytest.mark.parametrize(
+    "others",
+    [
+        pytest.param(lambda s: [_stander()], id="standing-beside"),
+        pytest.param(lambda s: [_walker()], id="walking-behind"),
+        pytest.param(lambda s: [_reflection(s)], id="reflection"),
+        pytest.param(lambda s: [_stander(), _walker()], id="three-people"),
+    ],
+)
+def test_the_squatter_is_chosen_on_every_frame(others) -> None:
+    squatter = _squatter()
+    pixels, truth = _shuffled(squatter, *others(squatter))
+    slot, seen = choose(pixels, FPS, WIDTH)
+    assert len(seen) == pixels.shape[1]
+    np.testing.assert_array_equal(slot, truth)
+    assert seen[0].position == "centre" and seen[0].hip_motion == pytest.approx(0.8, abs=0.05)
+    for other in seen[1:]:  # the others stand or walk, or (a reflection) are smaller
+        assert other.hip_motion < 0.15 or other.torso_px < 0.7 * seen[0].torso_px
+
+
+def test_a_person_missing_for_a_moment_keeps_their_identity() -> None:
+    squatter, stander = _squatter(), _stander()
+    squatter[100:115] = np.nan  # half a second hidden (e.g. someone walking past)
+    pixels, truth = _shuffled(squatter, stander, seed=1)
+    ids = track(pixels, FPS)
+    assert len(np.unique(ids[ids >= 0])) == 2
+    slot, seen = choose(pixels, FPS, WIDTH)
+    assert np.all(slot[100:115] == -1)
+    np.testing.assert_array_equal(np.delete(slot, np.s_[100:115]), np.delete(truth, np.s_[100:115]))
+    assert seen[0].coverage == pytest.approx((T - 15) / T)
+
+
+def test_nobody_squatting_picks_the_main_subject_and_a_passer_by_is_not_counted() -> None:
+    subject = _figure(np.full(T, 300.0), np.full(T, 260.0), 100.0)  # still, central, throughout
+    passer = np.full_like(subject, np.nan)
+    passer[:10] = _walker()[:10]  # a third of a second at the edge: a fleeting detection
+    pixels, truth = _shuffled(subject, passer, seed=2)
+    slot, seen = choose(pixels, FPS, WIDTH)
+    assert len(seen) == 1
+    np.testing.assert_array_equal(slot, truth)
+
+
+def test_no_detections_at_all() -> None:
+    slot, seen = choose(np.full((20, 3, NUM_LANDMARKS, 2), np.nan), FPS, WIDTH)
+    assert seen == [] and np.all(slot == -1)
+
+
+def test_tracker_ids_count_up_in_order_of_first_appearance() -> None:
+    hip, shoulder, size = body_points(np.stack([_squatter(), _stander()], axis=1))
+    tracker = IdentityTracker(FPS)
+    assert tracker.update(hip[0, :1], shoulder[0, :1], size[0, :1]).tolist() == [0]
+    assert tracker.update(hip[1, ::-1], shoulder[1, ::-1], size[1, ::-1]).tolist() == [1, 0]
+    nan = np.full((1, 2), np.nan)
+    assert tracker.update(nan, nan, np.full(1, np.nan)).tolist() == [-1]
