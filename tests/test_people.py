@@ -87,12 +87,23 @@ def _shuffled(*figures: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 def test_the_squatter_is_chosen_on_every_frame(others) -> None:
     squatter = _squatter()
     pixels, truth = _shuffled(squatter, *others(squatter))
-    slot, seen = choose(pixels, FPS, WIDTH)
-    assert len(seen) == pixels.shape[1]
+    chosen = choose(pixels, FPS, WIDTH)
+    slot, seen = chosen.slot, chosen.people
+    assert len(seen) == chosen.at_once == pixels.shape[1]
     np.testing.assert_array_equal(slot, truth)
     assert seen[0].position == "centre" and seen[0].hip_motion == pytest.approx(0.8, abs=0.05)
     for other in seen[1:]:  # the others stand or walk, or (a reflection) are smaller
         assert other.hip_motion < 0.15 or other.torso_px < 0.7 * seen[0].torso_px
+
+
+def test_someone_hidden_longer_than_the_gap_is_still_one_person_at_once() -> None:
+    squatter, walker = _squatter(), _walker()
+    walker[90:150] = np.nan  # two seconds behind the squatter: comes back as a new track
+    pixels, truth = _shuffled(squatter, walker, seed=4)
+    assert len(np.unique(track(pixels, FPS))) == 4  # -1 and three tracks
+    chosen = choose(pixels, FPS, WIDTH)
+    assert len(chosen.people) == 3 and chosen.at_once == 2
+    np.testing.assert_array_equal(chosen.slot, truth)
 
 
 def test_a_person_missing_for_a_moment_keeps_their_identity() -> None:
@@ -101,7 +112,8 @@ def test_a_person_missing_for_a_moment_keeps_their_identity() -> None:
     pixels, truth = _shuffled(squatter, stander, seed=1)
     ids = track(pixels, FPS)
     assert len(np.unique(ids[ids >= 0])) == 2
-    slot, seen = choose(pixels, FPS, WIDTH)
+    chosen = choose(pixels, FPS, WIDTH)
+    slot, seen = chosen.slot, chosen.people
     assert np.all(slot[100:115] == -1)
     np.testing.assert_array_equal(np.delete(slot, np.s_[100:115]), np.delete(truth, np.s_[100:115]))
     assert seen[0].coverage == pytest.approx((T - 15) / T)
@@ -112,14 +124,15 @@ def test_nobody_squatting_picks_the_main_subject_and_a_passer_by_is_not_counted(
     passer = np.full_like(subject, np.nan)
     passer[:10] = _walker()[:10]  # a third of a second at the edge: a fleeting detection
     pixels, truth = _shuffled(subject, passer, seed=2)
-    slot, seen = choose(pixels, FPS, WIDTH)
-    assert len(seen) == 1
+    chosen = choose(pixels, FPS, WIDTH)
+    slot, seen = chosen.slot, chosen.people
+    assert len(seen) == chosen.at_once == 1
     np.testing.assert_array_equal(slot, truth)
 
 
 def test_no_detections_at_all() -> None:
-    slot, seen = choose(np.full((20, 3, NUM_LANDMARKS, 2), np.nan), FPS, WIDTH)
-    assert seen == [] and np.all(slot == -1)
+    chosen = choose(np.full((20, 3, NUM_LANDMARKS, 2), np.nan), FPS, WIDTH)
+    assert chosen.people == [] and chosen.at_once == 0 and np.all(chosen.slot == -1)
 
 
 def test_tracker_ids_count_up_in_order_of_first_appearance() -> None:

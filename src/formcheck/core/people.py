@@ -179,17 +179,29 @@ def _score(p: Person, largest_px: float) -> float:
     return p.coverage * max(p.hip_motion, MOTION_FLOOR) * (p.torso_px / largest_px) * centrality
 
 
-def choose(pixels: np.ndarray, fps: float, width: int) -> tuple[np.ndarray, list[Person]]:
+@dataclass(frozen=True)
+class Choice:
+    """Who is analysed: ``slot`` ``(T,)`` of the chosen person's detection on each frame (-1
+    where they were not seen), ``people`` everyone seen (best first, the chosen one first) and
+    ``at_once`` the most of them seen on one frame (the count to report: someone hidden for
+    longer than :data:`MAX_GAP_S` comes back as a new track, but is never two people at once)."""
+
+    slot: np.ndarray
+    people: list[Person]
+    at_once: int
+
+
+def choose(pixels: np.ndarray, fps: float, width: int) -> Choice:
     """Which detection of each frame is the person to analyse.
 
     ``pixels`` ``(T, K, 33, 2)``: up to ``K`` people per frame in pixels (NaN rows where fewer
-    were found). Returns the slot ``(T,)`` of the chosen person on each frame (-1 where that
-    person was not seen) and the people seen, best first (empty when nobody was).
+    were found).
     """
     ids = track(pixels, fps)
     seen = people(ids, pixels, fps, width)
     if not seen:
-        return np.full(len(pixels), -1, dtype=np.int64), []
+        return Choice(np.full(len(pixels), -1, dtype=np.int64), [], 0)
     mine = ids == seen[0].id
     slot = np.where(mine.any(axis=1), mine.argmax(axis=1), -1)
-    return slot, seen
+    counted = np.isin(ids, [p.id for p in seen])
+    return Choice(slot, seen, int(counted.sum(axis=1).max()))

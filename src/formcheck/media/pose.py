@@ -152,8 +152,9 @@ def extract(
     seconds. When it finds more than one person on :data:`SCOUT_SIGHTINGS` of its frames, the
     video is run again for up to ``max_people`` people per frame, and
     `formcheck.core.people.choose` keeps the one who squats (``meta["people"]`` lists everyone
-    seen, ``meta["people_seen"]`` counts them). Looking for three people on every frame costs
-    about a third more time per frame, for every video (see ``benchmarks/RESULTS.md``).
+    tracked, best first; ``meta["people_seen"]`` is the most people in view at once). Looking
+    for three people on every frame would cost about a third more time per frame on every
+    video (see ``benchmarks/RESULTS.md``); the scout costs a few per cent.
     """
     path = Path(path)
     info = probe(path)
@@ -238,9 +239,10 @@ def _extract(
         meta["people_seen"] = str(int((slot == 0).any()))
     else:
         pixels = landmarks[..., :2] * np.array([info.width, info.height], dtype=np.float64)
-        slot, seen = choose(pixels, info.fps, info.width)
-        meta["people_seen"] = str(len(seen))
-        meta["people"] = json.dumps([_person_entry(p) for p in seen])
+        chosen = choose(pixels, info.fps, info.width)
+        slot = chosen.slot
+        meta["people_seen"] = str(chosen.at_once)
+        meta["people"] = json.dumps([_person_entry(p) for p in chosen.people])
     rows = np.arange(n)
     picked = np.maximum(slot, 0)
     missing = slot < 0

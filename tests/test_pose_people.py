@@ -1,0 +1,81 @@
+"""The real pose model on rendered clips with a second person (standing beside, walking behind,
+a mirror reflection): the squatter is the one analysed and every rep is counted. Real footage:
+the man moving is analysed in the two-person lab clip, not the woman standing near the camera."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.core.landmarks import LEFT_HIP, RIGHT_HIP
+from formcheck.synth import Camera, Extra, Scene, preset, solve, write
+
+pytestmark = pytest.mark.slow
+
+#: Two quick squats in 4.7 s, filmed small at 15 fps: about 70 frames per clip.
+QUICK = replace(
+    preset("good-cyclist-squat"), reps=2, descent_s=0.8, pause_s=0.1, ascent_s=0.7, stand_s=0.5
+)
+SMALL = Camera(width=320, height=240, fps=15.0)
+SCENES = {
+    "standing-beside": (Extra("stand", x_m=1.1),),
+    "walking-behind": (Extra("walk", x_m=2.4, z_m=-1.2),),
+    "reflection": (Extra("mirror", scale=0.75, anchor=(0.22, 0.72)),),
+}
+
+
+def _reps(seq) -> int:
+    from formcheck.core.metrics import compute_metrics
+    from formcheck.core.reps import estimate_fps, find_reps
+
+    metrics = compute_metrics(seq, clean=True)
+    return len(find_reps(metrics, fps=estimate_fps(np.asarray(metrics.timestamps))))
+
+
+@pytest.mark.parametrize("name", sorted(SCENES))
+def test_the_squatter_is_analysed_when_someone_else_is_in_view(name: str, tmp_path: Path) -> None:
+    from formcheck.media.pose import extract
+
+    scene = Scene(QUICK, SMALL, seed=5, extras=SCENES[name])
+    video, _ = write(tmp_path / f"{name}.mp4", scene)
+    seq = extract(video, progress=False)
+    assert seq.meta["people_seen"] == "2", seq.meta
+    people = json.loads(seq.meta["people"])
+    assert people[0]["position"] == "centre"
+    # the analysed hips are the squatter's, as the camera sees them, on every detected frame
+    true_hips, _ = SMALL.project(solve(scene).skeleton.joints[:, [LEFT_HIP, RIGHT_HIP]].mean(1))
+    found = seq.detected
+    assert found.mean() > 0.9
+    hips = seq.pixels[:, [LEFT_HIP, RIGHT_HIP]].mean(axis=1)
+    err = np.linalg.norm(hips[found] - true_hips[found], axis=1)
+    assert np.max(err) < 0.1 * SMALL.height, np.max(err)
+    assert _reps(seq) == QUICK.reps
+
+
+def test_a_lone_squatter_gives_the_one_person_landmarks(tmp_path: Path) -> None:
+    """The second landmarker only looks: alone in the frame, the result is what one-person
+    extraction gives, frame for frame."""
+    from formcheck.media.pose import extract
+
+    video, _ = write(tmp_path / "alone.mp4", Scene(replace(QUICK, reps=1), SMALL, seed=5))
+    several, one = extract(video, progress=False), extract(video, progress=False, max_people=1)
+    assert several.meta["people_seen"] == one.meta["people_seen"] == "1"
+    np.testing.assert_array_equal(several.landmarks, one.landmarks)
+
+
+def test_the_person_moving_is_analysed_in_the_two_person_lab_clip(shared_footage: Path) -> None:
+    """A man balancing and reaching in the middle, a woman standing still near the camera on the
+    right: one-person extraction followed the woman; the man is the one analysed now."""
+    from formcheck.media.pose import extract
+
+    seq = extract(shared_footage / "nonsquat" / "pose2sim_two_people_cam01.mp4", progress=False)
+    people = json.loads(seq.meta["people"])
+    assert seq.meta["people_seen"] == "2"
+    assert [p["position"] for p in people] == ["centre", "right"]
+    hip_x = np.nanmedian(seq.landmarks[:, [LEFT_HIP, RIGHT_HIP], 0])
+    assert 0.3 < hip_x < 0.55  # the man; the woman's hips are at x = 0.7
+    assert _reps(seq) == 0
