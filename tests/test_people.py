@@ -4,6 +4,8 @@ whose detections come in a shuffled order on every frame, as the pose model give
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,64 @@ def test_tracker_ids_count_up_in_order_of_first_appearance() -> None:
     assert tracker.update(hip[1, ::-1], shoulder[1, ::-1], size[1, ::-1]).tolist() == [1, 0]
     nan = np.full((1, 2), np.nan)
     assert tracker.update(nan, nan, np.full(1, np.nan)).tolist() == [-1]
+
+
+def _seq(meta: dict[str, str]):
+    from formcheck.core.sequence import PoseSequence
+
+    nan = np.full((3, NUM_LANDMARKS, 3), np.nan)
+    return PoseSequence(
+        nan,
+        nan.copy(),
+        np.full((3, NUM_LANDMARKS), np.nan),
+        np.arange(3) / FPS,
+        FPS,
+        (WIDTH, HEIGHT),
+        meta=meta,
+    )
+
+
+def test_the_report_says_how_many_people_and_which_one_was_analysed() -> None:
+    from test_report import make_report
+
+    from formcheck.report.build import people_section
+    from formcheck.report.html import render_html
+    from formcheck.report.schema import SCHEMA_VERSION, validate
+
+    tracked = [
+        {
+            "position": "centre",
+            "coverage": 0.78,
+            "hip_motion": 0.8,
+            "torso_px": 268.5,
+            "score": 0.2,
+        },
+        {"position": "right", "coverage": 1.0, "hip_motion": 0.17, "torso_px": 325.9, "score": 0.1},
+    ]
+    meta = {"people_seen": "2", "people": json.dumps(tracked)}
+    section = people_section(_seq(meta))
+    assert section["people"]["note"] == (
+        "2 people in view; analysed the one in the centre of the frame, who moves up and down the most"
+    )
+    report = {**make_report(), **section, "schema_version": SCHEMA_VERSION}
+    validate(report)
+    assert section["people"]["note"] in render_html(report)
+    alone = {**make_report(), **people_section(_seq({"people_seen": "1"}))}
+    validate(alone)
+    assert alone["people"] == {
+        "seen": 1,
+        "analysed": None,
+        "note": "1 person in view",
+        "tracked": [],
+    }
+    assert "in view" not in render_html(alone)  # one person: nothing to say on the page
+    assert people_section(_seq({})) == {}  # an old cache does not say
+
+
+def test_a_report_with_a_bad_people_entry_is_refused() -> None:
+    from test_report import make_report
+
+    from formcheck.report.schema import errors
+
+    report = {**make_report(), "people": {"seen": -1, "analysed": "middle", "note": "x"}}
+    assert len(errors(report)) == 2

@@ -7,6 +7,7 @@ this module only arranges, names and words what was measured.
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -82,6 +83,25 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
     return out
 
 
+def people_section(seq: PoseSequence) -> dict[str, Any]:
+    """``{"people": ...}``: how many people were in view at once and which one was analysed
+    (from ``seq.meta``, see `formcheck.media.pose.extract`); empty for landmarks that do not
+    say (caches from before formcheck looked for several people)."""
+    if "people_seen" not in seq.meta:
+        return {}
+    seen = int(seq.meta["people_seen"])
+    tracked = json.loads(seq.meta.get("people", "[]"))
+    where = tracked[0]["position"] if tracked else None
+    if seen < 2:
+        note = "1 person in view" if seen == 1 else "nobody in view"
+    else:
+        place = "in the centre" if where == "centre" else f"on the {where}"
+        moved_most = tracked[0]["hip_motion"] >= max(p["hip_motion"] for p in tracked)
+        why = ", who moves up and down the most" if moved_most else ""
+        note = f"{seen} people in view; analysed the one {place} of the frame{why}"
+    return {"people": {"seen": seen, "analysed": where, "note": note, "tracked": tracked}}
+
+
 def build_report(
     *,
     video_path: str | Path,
@@ -116,6 +136,7 @@ def build_report(
             "height": int(height),
             "person_found_fraction": round(float(seq.detected.mean()), 4) if len(seq) else 0.0,
         },
+        **people_section(seq),
         "view": view,
         "view_fractions": fractions,
         "summary": {

@@ -100,6 +100,8 @@ def _verdict(report: Mapping[str, Any]) -> str:
         f"<li>Video: {video['duration_s']:.1f} s, {video['fps']:.4g} fps, "
         f"{video['width']}&times;{video['height']}</li>",
     ]
+    if report.get("people", {}).get("seen", 1) > 1:
+        facts.append(f"<li>{_e(report['people']['note'])}</li>")
     return (
         f'<section aria-label="verdict"><div class="verdict">'
         f'<div class="score {_score_class(score)}">{inner}</div>'

@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: optional "people"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
