@@ -79,3 +79,26 @@ def test_the_person_moving_is_analysed_in_the_two_person_lab_clip(shared_footage
     hip_x = np.nanmedian(seq.landmarks[:, [LEFT_HIP, RIGHT_HIP], 0])
     assert 0.3 < hip_x < 0.55  # the man; the woman's hips are at x = 0.7
     assert _reps(seq) == 0
+
+
+def test_live_keeps_following_the_squatter_while_someone_walks_behind(tmp_path: Path) -> None:
+    """Live mode looks for one person (no time for a second pass): MediaPipe's tracker keeps
+    the person it locked onto, so a walker passing behind never takes over."""
+    from formcheck.live.capture import Frame
+    from formcheck.live.estimator import PoseEstimator
+    from formcheck.media.model import resolve_model
+    from formcheck.media.video import read_frames
+
+    scene = Scene(QUICK, SMALL, seed=5, extras=SCENES["walking-behind"])
+    video, _ = write(tmp_path / "walk.mp4", scene)
+    true_hips, _ = SMALL.project(solve(scene).skeleton.joints[:, [LEFT_HIP, RIGHT_HIP]].mean(1))
+    hips = []
+    with PoseEstimator(resolve_model(None)) as estimator:
+        for i, (t, rgb) in enumerate(read_frames(video)):
+            pose = estimator(Frame(i, t, 0.0, rgb))
+            assert pose is not None, f"nobody found on frame {i}"
+            hips.append(
+                pose[0][[LEFT_HIP, RIGHT_HIP], :2].mean(axis=0) * (SMALL.width, SMALL.height)
+            )
+    err = np.linalg.norm(np.array(hips) - true_hips, axis=1)
+    assert np.max(err) < 0.1 * SMALL.height, np.max(err)
