@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from formcheck.core.landmarks import LEFT_HIP, RIGHT_HIP
-from formcheck.synth import Camera, Extra, Scene, preset, solve, write
+from formcheck.synth import Camera, Scene, preset, solve, write
+from formcheck.synth.crowd import extra
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +23,9 @@ QUICK = replace(
 )
 SMALL = Camera(width=320, height=240, fps=15.0)
 SCENES = {
-    "standing-beside": (Extra("stand", x_m=1.1),),
-    "walking-behind": (Extra("walk", x_m=2.4, z_m=-1.2),),
-    "reflection": (Extra("mirror", scale=0.75, anchor=(0.22, 0.72)),),
+    "standing-beside": (extra("stand"),),
+    "walking-behind": (extra("walk"),),
+    "reflection": (extra("mirror"),),
 }
 
 

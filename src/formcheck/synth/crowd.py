@@ -6,7 +6,8 @@ right from the front view, y up, z towards a front camera). The standing and wal
 figures of their own (the walker glides at walking speed with straight legs: what matters here
 is a person moving across the room, not their gait). The reflection is drawn in the image: the
 squatter's pixels, flipped left-right, shrunk and dimmed, pasted on the wall, as a mirror
-beside the squatter shows them: the same motion, smaller because farther away.
+beside the squatter shows them: the same motion, smaller because farther away. It is pasted
+over everything else in the frame, so place it where no one walks in front of it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ class Extra:
             raise ValueError(f"scale: expected 0.1 to 1, got {self.scale}")
         if not all(0.0 <= a <= 1.0 for a in self.anchor):
             raise ValueError(f"anchor: expected image shares in [0, 1], got {self.anchor}")
+
+
+def extra(kind: str) -> Extra:
+    """A typical person of each kind: standing 1.1 m beside the squatter; walking across the
+    room 1.2 m behind them, from one side of a front view to the other; a reflection three
+    quarters of the squatter's size, its feet at the left of the frame above the squatter's."""
+    kinds: dict[str, Extra] = {
+        "stand": Extra("stand", x_m=1.1),
+        "walk": Extra("walk", x_m=2.4, z_m=-1.2),
+        "mirror": Extra("mirror", scale=0.75, anchor=(0.22, 0.72)),
+    }
+    if kind not in kinds:
+        raise ValueError(f"person: expected one of {', '.join(kinds)}, got {kind!r}")
+    return kinds[kind]
 
 
 @dataclass(frozen=True)
