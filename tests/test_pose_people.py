@@ -103,3 +103,22 @@ def test_live_keeps_following_the_squatter_while_someone_walks_behind(tmp_path: 
             )
     err = np.linalg.norm(np.array(hips) - true_hips, axis=1)
     assert np.max(err) < 0.1 * SMALL.height, np.max(err)
+
+
+def test_the_woman_not_her_mirror_reflection_in_the_walking_lunge_clip(
+    shared_footage: Path,
+) -> None:
+    """A mirror behind her shows her back for the first 2 s: the pose model does not take the
+    reflection for a person, and the landmarks are hers (large, in front) on every frame."""
+    from formcheck.core.people import body_points
+    from formcheck.media.pose import extract
+
+    seq = extract(
+        shared_footage / "nonsquat_exercises" / "lunge_walking_front_6.mp4", progress=False
+    )
+    assert seq.meta["people_seen"] == "1"
+    _, _, torso = body_points(seq.pixels)
+    found = seq.detected
+    assert found.mean() > 0.95
+    # her torso is about a fifth of the frame's height; the reflection's under a tenth
+    assert np.min(torso[found]) > 0.12 * seq.image_size[1]
