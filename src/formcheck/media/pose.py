@@ -204,7 +204,10 @@ def _extract(
         # decode in the prefetch thread without FFmpeg's own frame threads: the landmarker's graph
         # already keeps both cores busy, and extra decoder threads cost ~4 % of the rate
         # (bench_extract on a quiet machine: 0.89x -> 0.92x of the bare model)
-        for t, rgb in read_frames(path, prefetch=prefetch, threads=False):
+        decoded = stack.enter_context(
+            contextlib.closing(read_frames(path, prefetch=prefetch, threads=False))
+        )
+        for t, rgb in decoded:
             if n == capacity:  # the container under-declared its frame count
                 capacity *= 2
                 landmarks, world, visibility, timestamps = (
