@@ -16,7 +16,14 @@ from formcheck.core.landmarks import (
     RIGHT_HIP,
     RIGHT_SHOULDER,
 )
-from formcheck.core.people import IdentityTracker, body_points, choose, track
+from formcheck.core.people import (
+    IdentityTracker,
+    boxes,
+    choose,
+    squatter_slots,
+    stitch,
+    track,
+)
 
 FPS = 30.0
 T = 240  # 8 s
@@ -98,21 +105,44 @@ def test_the_squatter_is_chosen_on_every_frame(others) -> None:
         assert other.hip_motion < 0.15 or other.torso_px < 0.7 * seen[0].torso_px
 
 
-def test_someone_hidden_longer_than_the_gap_is_still_one_person_at_once() -> None:
+def test_someone_hidden_for_two_seconds_is_stitched_back_into_one_person() -> None:
     squatter, walker = _squatter(), _walker()
     walker[90:150] = np.nan  # two seconds behind the squatter: comes back as a new track
     pixels, truth = _shuffled(squatter, walker, seed=4)
-    assert len(np.unique(track(pixels, FPS))) == 4  # -1 and three tracks
+    ids = track(pixels, FPS)
+    assert len(np.unique(ids[ids >= 0])) == 3
+    assert len(np.unique(stitch(ids, pixels, FPS)[ids >= 0])) == 2
     chosen = choose(pixels, FPS, WIDTH)
-    assert len(chosen.people) == 3 and chosen.at_once == 2
+    assert len(chosen.people) == chosen.at_once == 2
     np.testing.assert_array_equal(chosen.slot, truth)
+
+
+def test_people_seen_on_the_same_frames_are_never_stitched() -> None:
+    a, b = _squatter(), _stander(x0=330.0)  # overlapping boxes, both in view throughout
+    b[:60] = np.nan  # b appears two seconds in, right on top of a
+    ids = track(*_shuffled(a, b, seed=5)[:1], FPS)
+    stitched = stitch(ids, _shuffled(a, b, seed=5)[0], FPS)
+    assert len(np.unique(stitched[stitched >= 0])) == 2
+
+
+def test_the_one_person_landmarks_are_kept_unless_they_are_someone_elses() -> None:
+    squatter, stander = _squatter(), _stander()
+    pixels, truth = _shuffled(squatter, stander, seed=6)
+    pixels[100:130, :] = np.nan  # the several-people landmarker loses both for a second
+    chosen = choose(pixels, FPS, WIDTH)
+    on_squatter = squatter.copy()
+    on_stander = np.concatenate([squatter[:200], stander[200:]])  # switched to the other person
+    assert np.all(squatter_slots(on_squatter, pixels, chosen) == 0)
+    slots = squatter_slots(on_stander, pixels, chosen)
+    assert np.all(slots[:200] == 0)
+    np.testing.assert_array_equal(slots[200:], 1 + truth[200:])
 
 
 def test_a_person_missing_for_a_moment_keeps_their_identity() -> None:
     squatter, stander = _squatter(), _stander()
     squatter[100:115] = np.nan  # half a second hidden (e.g. someone walking past)
     pixels, truth = _shuffled(squatter, stander, seed=1)
-    ids = track(pixels, FPS)
+    ids = stitch(track(pixels, FPS), pixels, FPS)
     assert len(np.unique(ids[ids >= 0])) == 2
     chosen = choose(pixels, FPS, WIDTH)
     slot, seen = chosen.slot, chosen.people
@@ -138,12 +168,11 @@ def test_no_detections_at_all() -> None:
 
 
 def test_tracker_ids_count_up_in_order_of_first_appearance() -> None:
-    hip, shoulder, size = body_points(np.stack([_squatter(), _stander()], axis=1))
+    box = boxes(np.stack([_squatter(), _stander()], axis=1))
     tracker = IdentityTracker(FPS)
-    assert tracker.update(hip[0, :1], shoulder[0, :1], size[0, :1]).tolist() == [0]
-    assert tracker.update(hip[1, ::-1], shoulder[1, ::-1], size[1, ::-1]).tolist() == [1, 0]
-    nan = np.full((1, 2), np.nan)
-    assert tracker.update(nan, nan, np.full(1, np.nan)).tolist() == [-1]
+    assert tracker.update(box[0, :1]).tolist() == [0]
+    assert tracker.update(box[1, ::-1]).tolist() == [1, 0]
+    assert tracker.update(np.full((1, 4), np.nan)).tolist() == [-1]
 
 
 def _seq(meta: dict[str, str]):

@@ -21,7 +21,7 @@ import mediapipe as mp
 import numpy as np
 
 from ..core.landmarks import NUM_LANDMARKS
-from ..core.people import Person, choose
+from ..core.people import Person, choose, squatter_slots
 from ..core.sequence import PoseSequence
 from ..errors import ModelError
 from .model import MAX_POSES, ModelFile, open_landmarker, resolve_model
@@ -150,56 +150,65 @@ def extract(
     Several people (``max_people`` > 1): the video is first run for one person, as fast as
     before, while a second landmarker looking for ``max_people`` runs every :data:`SCOUT_S`
     seconds. When it finds more than one person on :data:`SCOUT_SIGHTINGS` of its frames, the
-    video is run again for up to ``max_people`` people per frame, and
-    `formcheck.core.people.choose` keeps the one who squats (``meta["people"]`` lists everyone
-    tracked, best first; ``meta["people_seen"]`` is the most people in view at once). Looking
-    for three people on every frame would cost about a third more time per frame on every
-    video (see ``benchmarks/RESULTS.md``); the scout costs a few per cent.
+    video is run again with both landmarkers on every frame: `formcheck.core.people.choose`
+    finds the one who squats among the people the second one tracks, and
+    `formcheck.core.people.squatter_slots` keeps the one-person landmarks wherever they are
+    that person's (the one-person landmarker, tracking one body, loses it on fewer frames) and
+    that person's from the other landmarker where they are someone else's. ``meta["people"]``
+    lists everyone tracked, best first; ``meta["people_seen"]`` is the most people in view at
+    once. Looking for three people on every frame would cost about a third more time per frame
+    on every video (see ``benchmarks/RESULTS.md``); the scout costs a few per cent.
     """
     path = Path(path)
     info = probe(path)
     model_file = model if isinstance(model, ModelFile) else resolve_model(model)
     if max_people > 1:
         try:
-            return _extract(path, info, model_file, 1, max_people, progress, prefetch, thresholds)
+            return _extract(
+                path, info, model_file, max_people, True, progress, prefetch, thresholds
+            )
         except _SecondPerson:
             pass
-    return _extract(path, info, model_file, max_people, 0, progress, prefetch, thresholds)
+    return _extract(path, info, model_file, max_people, False, progress, prefetch, thresholds)
 
 
 def _extract(
     path: Path,
     info: VideoInfo,
     model_file: ModelFile,
-    num_poses: int,
-    scout_poses: int,
+    max_people: int,
+    scouting: bool,
     progress: bool,
     prefetch: int,
     thresholds: dict[str, float],
 ) -> PoseSequence:
-    """One pass over the video with up to ``num_poses`` people per frame; with ``scout_poses``
-    a second landmarker looks for that many every :data:`SCOUT_S` and raises `_SecondPerson`."""
+    """One pass over the video. The one-person landmarker runs on every frame; with
+    ``scouting`` a ``max_people`` landmarker looks every :data:`SCOUT_S` and raises
+    `_SecondPerson`, without it that landmarker runs on every frame too and
+    `formcheck.core.people` picks, frame by frame, the squatter's landmarks of the two."""
+    several = 0 if scouting or max_people < 2 else max_people
     capacity = max(info.frame_count, 1) + 8
-    landmarks = np.full((capacity, num_poses, NUM_LANDMARKS, 3), np.nan)
-    world = np.full((capacity, num_poses, NUM_LANDMARKS, 3), np.nan)
-    visibility = np.full((capacity, num_poses, NUM_LANDMARKS), np.nan)
+    slots = 1 + several  # slot 0: the one-person landmarker; then each person found by the other
+    landmarks = np.full((capacity, slots, NUM_LANDMARKS, 3), np.nan)
+    world = np.full((capacity, slots, NUM_LANDMARKS, 3), np.nan)
+    visibility = np.full((capacity, slots, NUM_LANDMARKS), np.nan)
     timestamps = np.empty(capacity)
-    scout_every = max(1, round(SCOUT_S * info.fps))
+    scout_every = max(1, round(SCOUT_S * info.fps)) if scouting else 1
     sightings = 0
     n = 0
     last_ms = -1
     with contextlib.ExitStack() as stack:
         landmarker = stack.enter_context(
-            open_landmarker(model_file, mode="video", num_poses=num_poses, **thresholds)
+            open_landmarker(model_file, mode="video", num_poses=1, **thresholds)
         )
-        scout = (
+        others = (
             stack.enter_context(
-                open_landmarker(model_file, mode="video", num_poses=scout_poses, **thresholds)
+                open_landmarker(model_file, mode="video", num_poses=max_people, **thresholds)
             )
-            if scout_poses > 1
+            if max_people > 1
             else None
         )
-        label = "" if num_poses == 1 else f" ({num_poses} people)"
+        label = f" ({max_people} people)" if several else ""
         advance = stack.enter_context(_progress(info, progress, label))
         # decode in the prefetch thread without FFmpeg's own frame threads: the landmarker's graph
         # already keeps both cores busy, and extra decoder threads cost ~4 % of the rate
@@ -219,13 +228,17 @@ def _extract(
             last_ms = ms
             image = to_mp_image(rgb)
             found = results_to_poses(landmarker.detect_for_video(image, ms))
-            k = len(found[0])
-            landmarks[n, :k], world[n, :k], visibility[n, :k] = found
+            landmarks[n, :1], world[n, :1], visibility[n, :1] = (a[:1] for a in found)
             timestamps[n] = t
-            if scout is not None and n % scout_every == 0:
-                sightings += len(scout.detect_for_video(image, ms).pose_landmarks or []) > 1
-                if sightings >= SCOUT_SIGHTINGS:
-                    raise _SecondPerson
+            if others is not None and n % scout_every == 0:
+                found = results_to_poses(others.detect_for_video(image, ms))
+                if scouting:
+                    sightings += len(found[0]) > 1
+                    if sightings >= SCOUT_SIGHTINGS:
+                        raise _SecondPerson
+                else:
+                    k = 1 + len(found[0])
+                    landmarks[n, 1:k], world[n, 1:k], visibility[n, 1:k] = found
             n += 1
             advance()
     meta = {
@@ -237,13 +250,13 @@ def _extract(
     landmarks, world, visibility, timestamps = (
         a[:n] for a in (landmarks, world, visibility, timestamps)
     )
-    if num_poses == 1:
+    if not several:
         slot = np.where(np.isfinite(landmarks[:, 0]).all(axis=(1, 2)), 0, -1)
         meta["people_seen"] = str(int((slot == 0).any()))
     else:
         pixels = landmarks[..., :2] * np.array([info.width, info.height], dtype=np.float64)
-        chosen = choose(pixels, info.fps, info.width)
-        slot = chosen.slot
+        chosen = choose(pixels[:, 1:], info.fps, info.width)
+        slot = squatter_slots(pixels[:, 0], pixels[:, 1:], chosen)
         meta["people_seen"] = str(chosen.at_once)
         meta["people"] = json.dumps([_person_entry(p) for p in chosen.people])
     rows = np.arange(n)
