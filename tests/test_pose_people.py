@@ -122,3 +122,13 @@ def test_the_woman_not_her_mirror_reflection_in_the_walking_lunge_clip(
     assert found.mean() > 0.95
     # her torso is about a fifth of the frame's height; the reflection's under a tenth
     assert np.min(torso[found]) > 0.12 * seq.image_size[1]
+
+
+def test_the_several_people_pass_on_frames_with_nobody(noise_video: Path) -> None:
+    from formcheck.media import pose
+    from formcheck.media.model import resolve_model
+
+    info = pose.probe(noise_video)
+    seq = pose._extract(noise_video, info, resolve_model(None), 3, False, False, 0, {})
+    assert len(seq) == info.frame_count and not seq.detected.any()
+    assert seq.meta["people_seen"] == "0" and json.loads(seq.meta["people"]) == []

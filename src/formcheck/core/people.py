@@ -5,7 +5,9 @@ someone walking behind, a mirror reflection). Each detection is described by the
 its landmarks, its hip centre and its torso length (shoulder centre to hip centre, a body-size
 measure that does not change in a squat), in pixels. `IdentityTracker` links the detections of
 consecutive frames into tracks (one per person) by Hungarian matching on the overlap of their
-whole-body boxes; `choose` scores every track and names the one to analyse.
+whole-body boxes, `stitch` joins the pieces a person's track breaks into, `choose` scores every
+person and names the one to analyse, and `squatter_slots` decides frame by frame whether the
+one-person landmarker's pose is that person's.
 
 Why these measures (image y points down, all lengths in pixels):
 

@@ -228,7 +228,8 @@ def _extract(
             last_ms = ms
             image = to_mp_image(rgb)
             found = results_to_poses(landmarker.detect_for_video(image, ms))
-            landmarks[n, :1], world[n, :1], visibility[n, :1] = (a[:1] for a in found)
+            k = min(len(found[0]), 1)
+            landmarks[n, :k], world[n, :k], visibility[n, :k] = (a[:k] for a in found)
             timestamps[n] = t
             if others is not None and n % scout_every == 0:
                 found = results_to_poses(others.detect_for_video(image, ms))
