@@ -20,6 +20,7 @@ from formcheck.core.people import (
     IdentityTracker,
     boxes,
     choose,
+    distinct,
     squatter_slots,
     stitch,
     track,
@@ -234,3 +235,14 @@ def test_a_report_with_a_bad_people_entry_is_refused() -> None:
 
     report = {**make_report(), "people": {"seen": -1, "analysed": "middle", "note": "x"}}
     assert len(errors(report)) == 2
+
+
+def test_a_body_found_twice_on_a_frame_counts_once() -> None:
+    squatter = _squatter()
+    upper = squatter.copy()
+    upper[:, 23:] = upper[:, 12:13]  # the same body again, legs drawn up at the shoulders
+    pixels = np.stack([squatter, upper], axis=1)
+    assert distinct(boxes(pixels)).tolist() == [[True, False]] * T
+    assert choose(pixels, FPS, WIDTH).at_once == 1
+    apart = np.stack([squatter, _stander()], axis=1)
+    assert distinct(boxes(apart)).all()

@@ -21,7 +21,7 @@ import mediapipe as mp
 import numpy as np
 
 from ..core.landmarks import NUM_LANDMARKS
-from ..core.people import Person, choose, squatter_slots
+from ..core.people import Person, boxes, choose, distinct, squatter_slots
 from ..core.sequence import PoseSequence
 from ..errors import ModelError
 from .model import MAX_POSES, ModelFile, open_landmarker, resolve_model
@@ -234,7 +234,8 @@ def _extract(
             if others is not None and n % scout_every == 0:
                 found = results_to_poses(others.detect_for_video(image, ms))
                 if scouting:
-                    sightings += len(found[0]) > 1
+                    size = np.array([info.width, info.height], dtype=np.float64)
+                    sightings += int(distinct(boxes(found[0][:, :, :2] * size)).sum()) > 1
                     if sightings >= SCOUT_SIGHTINGS:
                         raise _SecondPerson
                 else:
