@@ -23,6 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
 from bench_reps import CACHE, EXPECTED, FOOTAGE, count
 from results_md import write_section
 
@@ -33,9 +34,11 @@ NO_SQUAT = ("nonsquat_exercises",)
 
 
 def scout_sightings(video: Path) -> tuple[int, int, float]:
-    """(scout frames, frames with more than one person, ms per scout frame) over the whole clip."""
+    """(scout frames, frames with more than one distinct person, ms per scout frame) over the
+    whole clip."""
+    from formcheck.core.people import boxes, distinct
     from formcheck.media.model import MAX_POSES, open_landmarker, resolve_model
-    from formcheck.media.pose import SCOUT_S, to_mp_image
+    from formcheck.media.pose import SCOUT_S, results_to_poses, to_mp_image
     from formcheck.media.video import probe, read_frames
 
     info = probe(video)
@@ -47,10 +50,11 @@ def scout_sightings(video: Path) -> tuple[int, int, float]:
             if i % every:
                 continue
             t0 = time.perf_counter()
-            found = scout.detect_for_video(to_mp_image(rgb), round(t * 1000)).pose_landmarks
+            found = results_to_poses(scout.detect_for_video(to_mp_image(rgb), round(t * 1000)))
             spent += time.perf_counter() - t0
             looked += 1
-            several += len(found or []) > 1
+            size = np.array([info.width, info.height], dtype=np.float64)
+            several += int(distinct(boxes(found[0][:, :, :2] * size)).sum()) > 1
     return looked, several, 1000 * spent / max(looked, 1)
 
 
