@@ -33,8 +33,9 @@ PREFETCH_FRAMES = 8
 PROGRESS_MIN_FRAMES = 100
 #: Seconds between the frames on which a second landmarker looks for more than one person.
 #: Someone who stays in view for less than this cannot become the analysed person anyway (the
-#: one-person landmarker keeps following whom it tracks), and 0.5 s costs about 1/15 of the
-#: model's time per frame at 30 fps.
+#: one-person landmarker keeps following whom it tracks); every 0.5 s costs about 12 % of the
+#: one-person time (``benchmarks/bench_people.py --cost``): a scout frame runs the person
+#: detector and up to 3 landmark models, about twice a tracked frame's work.
 SCOUT_S = 0.5
 #: Scout frames with more than one person that make the video run again for several people:
 #: two, so one false detection (a poster, a coat) does not double the time.
@@ -156,8 +157,9 @@ def extract(
     that person's (the one-person landmarker, tracking one body, loses it on fewer frames) and
     that person's from the other landmarker where they are someone else's. ``meta["people"]``
     lists everyone tracked, best first; ``meta["people_seen"]`` is the most people in view at
-    once. Looking for three people on every frame would cost about a third more time per frame
-    on every video (see ``benchmarks/RESULTS.md``); the scout costs a few per cent.
+    once. The scout makes a one-person video about 12 % slower; looking for three people on every
+    frame of every video would cost about a third more, and more again with the one-person
+    landmarker beside it (``benchmarks/bench_people.py``, figures in ``benchmarks/RESULTS.md``).
     """
     path = Path(path)
     info = probe(path)
