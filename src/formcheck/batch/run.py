@@ -159,6 +159,10 @@ def run_dask(jobs: Sequence[Job], client: Any, analyzer: str, on_done: OnDone) -
             except Exception as exc:  # noqa: BLE001 -- a lost or killed worker: report, retry next run
                 result = _crashed(job, f"cluster error: {type(exc).__name__}: {exc}")
             on_done(job, result)
+            # let go of the result: Dask recomputes the lost results a client still holds, so
+            # a worker lost later would make finished videos run again
+            del futures[fut]
+            fut.release()
     except BaseException:
         client.cancel(list(futures))
         raise

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import FormcheckError, InputError, NoPersonError
 from .digest import SUMMARY_JSON, VideoSummary, write_summary_json
-from .jobs import LANDMARKS, Job, JobResult, write_marker
+from .jobs import LANDMARKS, Job, JobResult, finished, write_marker
 
 #: The per-video analysis, as "module:function" so spawned and remote workers can import it.
 DEFAULT_ANALYZER = "formcheck.batch.worker:analyze_video"
@@ -179,6 +179,9 @@ def run_job(job: Job, analyzer: str = DEFAULT_ANALYZER, threads: int | None = No
     internal error) go into the log line, not the terminal. The returned `JobResult` carries
     the digest to the scheduler.
     """
+    previous = finished(job.outdir, job.sha256, job.settings_key)
+    if previous is not None:  # run again by a cluster that lost the worker holding the result
+        return previous
     if threads:
         limit_threads(threads)
     out = Path(job.outdir)

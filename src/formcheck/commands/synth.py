@@ -96,6 +96,14 @@ def synth(
     shorts: Annotated[str | None, _opt("--shorts", help="Shorts colour.")] = None,
     wall: Annotated[str | None, _opt("--wall", help="Wall colour.")] = None,
     floor: Annotated[str | None, _opt("--floor", help="Floor colour.")] = None,
+    person: Annotated[
+        list[str] | None,
+        _opt(
+            "--person",
+            help="Someone else in the room: stand (beside), walk (across, behind) or mirror "
+            "(a reflection of the squatter); repeat for more.",
+        ),
+    ] = None,
     list_presets: Annotated[
         bool, typer.Option("--list-presets", help="List presets and views, then exit.")
     ] = False,
@@ -105,6 +113,7 @@ def synth(
 
     from ..errors import InputError
     from ..synth import PRESETS, VIEWS, Camera, Look, Scene, write
+    from ..synth.crowd import extra
     from ..synth.look import parse_rgb
     from ..synth.presets import preset as get_preset
 
@@ -152,7 +161,12 @@ def synth(
             if v is not None
         }
         scene = Scene(
-            squat=squat, camera=camera, look=Look(noise=noise, **colours), seed=seed, preset=preset
+            squat=squat,
+            camera=camera,
+            look=Look(noise=noise, **colours),
+            seed=seed,
+            preset=preset,
+            extras=tuple(extra(kind) for kind in person or ()),
         )
         video, truth = write(output, scene)
     except ValueError as exc:

@@ -4,7 +4,13 @@ VIDEO mode (not LIVE_STREAM) keeps inference synchronous in the processing loop:
 capture thread already drops stale frames, so an asynchronous queue inside MediaPipe would
 only add latency. Timestamps are the frame's source-clock time in whole milliseconds, forced
 strictly increasing, so on a file played without drops the landmarks are exactly those of
-`formcheck.media.pose.extract` (same model, same mode, same timestamps).
+`formcheck.media.pose.extract` (same model, same mode, same timestamps) when one person is
+in view.
+
+One person: live mode has no time for `extract`'s second pass over several people. MediaPipe
+finds the most confident person and then tracks them from frame to frame, running its person
+detector again only when it loses them, so someone walking past or standing beside does not
+take over while the squatter stays in view.
 """
 
 from __future__ import annotations

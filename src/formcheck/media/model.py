@@ -52,6 +52,9 @@ NO_NETWORK_PROXY = "formcheck-offline://no-network.invalid"
 #: Variables libcurl reads for the proxy of an https URL (lowercase first) and the bypass list.
 _PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY")
 _NO_PROXY_VARS = ("no_proxy", "NO_PROXY")
+#: People the landmarker looks for per frame: the squatter plus a partner, a camera operator
+#: or a mirror reflection (see `formcheck.core.people` for how the squatter is chosen).
+MAX_POSES = 3
 
 
 @dataclass(frozen=True)
@@ -188,12 +191,14 @@ def create_landmarker(
     min_detection_confidence: float = MIN_DETECTION_CONFIDENCE,
     min_presence_confidence: float = MIN_PRESENCE_CONFIDENCE,
     min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE,
+    num_poses: int = 1,
     result_callback: Callable[..., Any] | None = None,
 ) -> Any:
-    """A MediaPipe ``PoseLandmarker`` (one pose) for ``model``; the caller must ``close()`` it.
+    """A MediaPipe ``PoseLandmarker`` for ``model``; the caller must ``close()`` it.
 
     ``mode`` is ``"video"`` (``detect_for_video``), ``"live_stream"`` (``detect_async``,
-    needs ``result_callback``) or ``"image"``. Thresholds are confidences in [0, 1].
+    needs ``result_callback``) or ``"image"``. Thresholds are confidences in [0, 1];
+    ``num_poses`` is the most people found per frame (1 to :data:`MAX_POSES`).
     Prefer :func:`open_landmarker`, which also closes it and keeps native logs quiet.
     """
     keep_offline()  # before the native library starts its upload thread
@@ -202,7 +207,7 @@ def create_landmarker(
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(model.path)),
         running_mode=vision.RunningMode[mode.upper()],
-        num_poses=1,
+        num_poses=num_poses,
         min_pose_detection_confidence=min_detection_confidence,
         min_pose_presence_confidence=min_presence_confidence,
         min_tracking_confidence=min_tracking_confidence,

@@ -6,6 +6,7 @@ is measured or decided here: this module only arranges, rounds, names and words 
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..core.analysis import ANALYSED, Analysis
 from ..core.scoring import RepScore, RuleResult
+from ..core.sequence import PoseSequence
 from .schema import SCHEMA_VERSION
 
 #: Words for a rule's comparison, e.g. "at least 100°".
@@ -66,6 +68,25 @@ def rules_section(ruleset: Any) -> list[dict[str, Any]]:
     return out
 
 
+def people_section(seq: PoseSequence) -> dict[str, Any]:
+    """``{"people": ...}``: how many people were in view at once and which one was analysed
+    (from ``seq.meta``, see `formcheck.media.pose.extract`); empty for landmarks that do not
+    say (caches from before formcheck looked for several people)."""
+    if "people_seen" not in seq.meta:
+        return {}
+    seen = int(seq.meta["people_seen"])
+    tracked = json.loads(seq.meta.get("people", "[]"))
+    where = tracked[0]["position"] if tracked else None
+    if seen < 2:
+        note = "1 person in view" if seen == 1 else "nobody in view"
+    else:
+        place = "in the centre" if where == "centre" else f"on the {where}"
+        moved_most = tracked[0]["hip_motion"] >= max(p["hip_motion"] for p in tracked)
+        why = ", who moves up and down the most" if moved_most else ""
+        note = f"{seen} people in view; analysed the one {place} of the frame{why}"
+    return {"people": {"seen": seen, "analysed": where, "note": note, "tracked": tracked}}
+
+
 def build_report(
     analysis: Analysis,
     *,
@@ -108,6 +129,7 @@ def build_report(
             "height": int(height),
             "person_found_fraction": round(float(seq.detected.mean()), 4) if len(seq) else 0.0,
         },
+        **people_section(seq),
         "view": analysis.view,
         "view_fractions": analysis.view_fractions,
         "summary": {

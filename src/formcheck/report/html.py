@@ -137,6 +137,8 @@ def _verdict(report: Mapping[str, Any]) -> str:
         f"<li>Video: {video['duration_s']:.1f} s, {video['fps']:.4g} fps, "
         f"{video['width']}&times;{video['height']}</li>",
     ]
+    if report.get("people", {}).get("seen", 1) > 1:
+        facts.append(f"<li>{_e(report['people']['note'])}</li>")
     if report.get("not_counted"):  # since schema 1.1
         counts: dict[str, int] = {}
         for item in report["not_counted"]:

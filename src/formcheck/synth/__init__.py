@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .camera import Camera
 from .clip import Scene, frames, solve, write
+from .crowd import Extra
 from .look import Look
 from .motion import Squat
 from .presets import PRESETS, VIEWS, preset
@@ -19,6 +20,7 @@ __all__ = [
     "PRESETS",
     "VIEWS",
     "Camera",
+    "Extra",
     "Look",
     "Scene",
     "Squat",

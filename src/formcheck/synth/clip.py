@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .camera import Camera
+from .crowd import Extra, figures
 from .figure import Body, Skeleton, pose
 from .look import Look
 from .motion import Squat, Timeline, timeline
@@ -29,6 +30,7 @@ class Scene:
     look: Look = Look()
     seed: int = 0
     preset: str = "custom"
+    extras: tuple[Extra, ...] = ()  # other people in the room (`formcheck.synth.crowd`)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,11 @@ def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
         scene.camera, scene.look, posed.body, scene.squat.heel_block_cm / 100, supersample
     )
     noise = np.random.default_rng([scene.seed, 1])
-    for i in range(len(posed.timeline.times)):
-        yield renderer.frame(posed.skeleton, i, noise)
+    n = len(posed.timeline.times)
+    others = figures(scene.extras, n)
+    mirrors = [e for e in scene.extras if e.kind == "mirror"]
+    for i in range(n):
+        yield renderer.frame(posed.skeleton, i, noise, others[i], mirrors)
 
 
 def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:

@@ -10,9 +10,12 @@ drawn at ``supersample`` times the output size and shrunk with area averaging.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .camera import Camera
+from .crowd import Extra, Figure, reflect
 from .dress import HeadParts, body_faces
 from .figure import Body, Skeleton
 from .look import Look
@@ -42,6 +45,7 @@ class Renderer:
         )
         self.light = light / np.linalg.norm(light)
         self.background = self._room()
+        self._room_out: np.ndarray | None = None
 
     def _room(self, block: int = 256) -> np.ndarray:
         """Floor (y = 0) and a wall 2.2 m behind the subject, facing the camera; cast ``block``
@@ -147,15 +151,60 @@ class Renderer:
             for k in np.argsort(-depth, kind="stable"):
                 cv2.fillConvexPoly(img, pts[k], tuple(map(int, colors[k])), cv2.LINE_8, _SHIFT)
 
-    def frame(self, skel: Skeleton, i: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """RGB uint8 ``(height, width, 3)`` image of frame ``i``; ``rng`` draws the sensor noise."""
+    def frame(
+        self,
+        skel: Skeleton,
+        i: int,
+        rng: np.random.Generator | None = None,
+        others: Sequence[Figure] = (),
+        mirrors: Sequence[Extra] = (),
+    ) -> np.ndarray:
+        """RGB uint8 ``(height, width, 3)`` image of frame ``i``; ``rng`` draws the sensor noise.
+
+        ``others``: more people on this frame (`formcheck.synth.crowd`), painted with the
+        squatter from the farthest to the nearest; ``mirrors``: reflections of the squatter.
+        """
         import cv2
 
         img = self.background.copy()
-        self._shadow(img, skel, i)
-        faces, head = body_faces(skel, i, self.body, self.look, self.heel_block_m)
+        people = [(skel, i, self.body, self.look, self.heel_block_m)]
+        people += [(f.skeleton, 0, f.body, f.look, 0.0) for f in others]
+        people.sort(key=lambda p: -float(self.camera.to_camera(p[0].pelvis[p[1]])[2]))
+        for person in people:
+            self._shadow(img, person[0], person[1])
+        for person in people:
+            self._figure(img, *person)
+        out = cv2.resize(img, (self.camera.width, self.camera.height), interpolation=cv2.INTER_AREA)
+        if mirrors:
+            room = self._room_small()
+            alone = out
+            if others:  # the mirror shows the squatter only
+                alone = self.frame(skel, i)
+            for mirror in mirrors:
+                out = reflect(out, room, mirror, alone)
+        if self.look.noise > 0 and rng is not None:
+            noisy = out + rng.normal(0.0, self.look.noise, out.shape)
+            out = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+        return out
+
+    def _room_small(self) -> np.ndarray:
+        """The empty room at the output size (computed once)."""
+        import cv2
+
+        if self._room_out is None:
+            size = (self.camera.width, self.camera.height)
+            self._room_out = cv2.resize(self.background, size, interpolation=cv2.INTER_AREA)
+        return self._room_out
+
+    def _figure(
+        self, img: np.ndarray, skel: Skeleton, i: int, body: Body, look: Look, heel_block_m: float
+    ) -> None:
+        """Paint one person (posed ``skel`` at frame ``i``) onto the supersampled ``img``."""
+        import cv2
+
+        faces, head = body_faces(skel, i, body, look, heel_block_m)
         pts, colors, depth = self._shade(faces)
-        head_depth = float(self.camera.to_camera(head.center)[2]) - 0.1 * self.body.height_m / 1.75
+        head_depth = float(self.camera.to_camera(head.center)[2]) - 0.1 * body.height_m / 1.75
         order = np.argsort(-depth, kind="stable")
         n_before = int(np.sum(depth[order] > head_depth))
         for rank, k in enumerate(order):
@@ -164,8 +213,3 @@ class Renderer:
             cv2.fillConvexPoly(img, pts[k], tuple(map(int, colors[k])), cv2.LINE_8, _SHIFT)
         if n_before == len(order):
             self._draw_head(img, head)
-        out = cv2.resize(img, (self.camera.width, self.camera.height), interpolation=cv2.INTER_AREA)
-        if self.look.noise > 0 and rng is not None:
-            noisy = out + rng.normal(0.0, self.look.noise, out.shape)
-            out = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
-        return out
