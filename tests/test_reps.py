@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from synthetic_metrics import metric_set, squat_flexion, squat_metrics
 
+from formcheck.core.movement import SIGNALS
 from formcheck.core.reps import (
     RepCounter,
     RepParams,
@@ -17,6 +18,7 @@ from formcheck.core.reps import (
     detect_reps,
     estimate_fps,
     find_reps,
+    movement_signals,
     rep_signals,
 )
 
@@ -308,12 +310,14 @@ def test_reps_list_round_trip():
 
 def _stream(counter: RepCounter, m, sizes) -> Reps:
     flex, hip, trunk = rep_signals(m)
+    move = movement_signals(m)  # live reads the same movement signals as offline
     ts = np.asarray(m.timestamps)
     out, i, k = [], 0, 0
     while i < ts.size:
         step = sizes[k % len(sizes)]
         part = None if trunk is None else trunk[i : i + step]
-        out.append(counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], part))
+        sl = slice(i, i + step)
+        out.append(counter.push(ts[sl], flex[sl], hip[sl], part, move[:, sl]))
         i, k = i + step, k + 1
     out.append(counter.flush())
     return Reps.concat(out)
@@ -379,8 +383,10 @@ def test_incremental_reps_are_final_right_after_standing_up(noise):
             flex + rng.normal(0.0, noise, flex.size), trunk_lean=np.full(flex.size, 15.0)
         )
         counter = RepCounter(30.0, params)
-        ts, (knee, hip, trunk) = m.timestamps, rep_signals(m)
-        live = [counter.push(ts[i], knee[i], hip[i], trunk[i]) for i in range(flex.size)]
+        ts, (knee, hip, trunk), move = m.timestamps, rep_signals(m), movement_signals(m)
+        live = [
+            counter.push(ts[i], knee[i], hip[i], trunk[i], move[:, i]) for i in range(flex.size)
+        ]
         lags += [int(i - rep.end) for i, reps in enumerate(live) for rep in reps]
         _assert_same(Reps.concat([*live, counter.flush()]), find_reps(m, params, fps=30.0))
     if noise == 0.0:
@@ -484,14 +490,22 @@ def test_incremental_equals_offline_on_squat_like_sessions(seed, step, max_s):
     flex = _squat_like(rng)
     n = flex.size
     hip, trunk = np.nan_to_num(flex) / 100 + rng.normal(0, 0.01, n), 15 + rng.normal(0, 5, n)
+    # movement signals that turn some candidates down (and are unknown on some frames)
+    move = np.abs(rng.normal(0.0, [[0.2], [0.1], [25.0], [0.0]], (len(SIGNALS), n)))
+    move[3] = rng.normal(40.0, 25.0, n)
+    move[:, rng.random(n) < 0.05] = np.nan
     ts, params = np.arange(n) / 30.0, RepParams(max_duration_s=max_s)
     counter = RepCounter(30.0, params)
     parts = [
-        counter.push(ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step])
+        counter.push(
+            ts[i : i + step], flex[i : i + step], hip[i : i + step], trunk[i : i + step],
+            move[:, i : i + step],
+        )
         for i in range(0, n, step)
-    ]
+    ]  # fmt: skip
     _assert_same(
-        Reps.concat([*parts, counter.flush()]), detect_reps(flex, hip, ts, 30.0, params, trunk)
+        Reps.concat([*parts, counter.flush()]),
+        detect_reps(flex, hip, ts, 30.0, params, trunk, move),
     )
 
 
