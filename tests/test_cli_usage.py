@@ -41,7 +41,7 @@ USAGE_ERRORS = [
     (["analyze", "v.mp4", "--no-vidoe"], "No such option: --no-vidoe. Did you mean --no-video?"),
     (["landmarks", "v.mp4", "--modle", "m"], "Did you mean --model?"),
     (["batch", "in", "--worker", "2"], "Did you mean --workers?"),
-    (["live", "--sorce", "v.mp4"], "Did you mean --source?"),
+    (["live", "--sorce", "v.mp4"], "Did you mean --source"),
     (["synth", "o.mp4", "--pre", "x"], "No such option: --pre"),
     # a mistyped command
     (["analyse", "v.mp4"], "No such command 'analyse'. Did you mean 'analyze'?"),

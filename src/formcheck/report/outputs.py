@@ -105,15 +105,16 @@ def staged_outputs(outdir: str | Path, owned: Iterable[str] = ()) -> Iterator[Pa
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir}: exists and is not a folder, expected an output folder")
+    prefix = f".{outdir.name}.{_host()}-{os.getpid()}."
+    stage: Path | None = None
     try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        for stale in stale_stages(outdir):
-            shutil.rmtree(stale, ignore_errors=True)
-        prefix = f".{outdir.name}.{_host()}-{os.getpid()}."
-        stage = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=outdir.parent))
-    except OSError as exc:
-        raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
-    try:
+        try:
+            outdir.parent.mkdir(parents=True, exist_ok=True)
+            for stale in stale_stages(outdir):
+                shutil.rmtree(stale, ignore_errors=True)
+            stage = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=outdir.parent))
+        except OSError as exc:
+            raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
         yield stage
         try:
             outdir.mkdir(exist_ok=True)
@@ -128,4 +129,8 @@ def staged_outputs(outdir: str | Path, owned: Iterable[str] = ()) -> Iterator[Pa
         except OSError as exc:
             raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        else:  # interrupted (SIGTERM, Ctrl-C) inside mkdtemp: the folder may exist unnamed
+            for orphan in outdir.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+                shutil.rmtree(orphan, ignore_errors=True)
