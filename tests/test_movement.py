@@ -146,7 +146,7 @@ def test_report_lists_what_was_not_counted():
     from formcheck.core.ruleset import load_rules
     from formcheck.report.build import build_report
     from formcheck.report.html import render_html
-    from formcheck.report.pipeline import _message
+    from formcheck.report.pipeline import outcome_message
     from formcheck.report.schema import validate
 
     seq = squat_sequence(n_reps=2)
@@ -155,7 +155,7 @@ def test_report_lists_what_was_not_counted():
         world[:, INDEX[name], 2] -= 0.45
     analysis = analyze(_with_world(seq, world), load_rules())
     assert analysis.status == NO_SQUAT and len(analysis.rejected) == 2
-    message = _message(analysis, "lunges.mp4")
+    message = outcome_message(analysis, "lunges.mp4")
     assert "seen instead: 2 lunges" in message
     report = build_report(
         analysis, video_path="lunges.mp4", width=1280, height=720, message=message, files={}
