@@ -63,7 +63,11 @@ def landmarks(footage: Path, clip: str):
 @pytest.mark.parametrize("clip", NONSQUAT)
 def test_no_reps_in_clips_without_squats(shared_footage: Path, clip: str) -> None:
     seq = landmarks(shared_footage, clip)
-    assert seq.detected.mean() > 0.9  # the person was tracked: zero reps is a finding, not a blank
+    # the person was tracked, so zero reps is a finding, not a blank. With several people in view
+    # (`formcheck.core.people`) the one analysed is the one who moves up and down; the frames where
+    # only someone else was found stay empty, so half the clip is asked of them, not 90 %.
+    several = int(seq.meta.get("people_seen", 1)) > 1
+    assert seq.detected.mean() > (0.5 if several else 0.9)
     reps = find_reps(compute_metrics(seq, clean=True))
     assert len(reps) == 0, reps.to_list()
 
