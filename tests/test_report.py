@@ -331,7 +331,7 @@ def _many_reps(n: int) -> dict[str, Any]:
 
 
 def test_rep_table_says_it_scrolls_when_a_phone_cannot_show_every_rep() -> None:
-    assert "scroll-hint" not in render_html(make_report(2)).split("</style>")[1]
+    assert "scroll-hint" not in render_html(_many_reps(1)).split("</style>")[1]
     page = render_html(_many_reps(3))
     assert '<p class="scroll-hint">Scroll the table sideways to see all 3 reps' in page
     assert "@media (max-width:600px){.scroll-hint{display:block}}" in page
@@ -343,7 +343,8 @@ _PHONE_HARNESS = """<!DOCTYPE html><html><body style="margin:0">
 var f = document.getElementById("f");
 f.onload = function () {
   var d = f.contentDocument, w = d.querySelector(".table-wrap"), h = d.querySelector(".scroll-hint");
-  console.log("FC-TABLE " + (w.scrollWidth > w.clientWidth) + " " + getComputedStyle(h).display);
+  var shown = h ? getComputedStyle(h).display : "none";
+  console.log("FC-TABLE " + (w.scrollWidth > w.clientWidth) + " " + shown);
 };
 </script></body></html>"""
 
@@ -351,7 +352,12 @@ f.onload = function () {
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 @pytest.mark.parametrize(
     ("reps", "width", "expected"),
-    [(3, 390, "true block"), (5, 1280, "false none"), (12, 1280, "true block")],
+    [
+        (1, 390, "false none"),
+        (3, 390, "true block"),
+        (5, 1280, "false none"),
+        (12, 1280, "true block"),
+    ],
 )
 def test_rep_table_hint_shows_where_the_table_scrolls(
     tmp_path, reps: int, width: int, expected: str
