@@ -33,7 +33,7 @@ NONSQUAT = [
     "nonsquat/pose2sim_two_people_cam01.mp4",
 ]
 #: Other exercises (nonsquat_exercises/README): each candidate turned down, with the movement it
-#: resembles. The kettlebell swing (6 reps counted, a hinge with a squatting knee bend) is left
+#: resembles. The kettlebell swing (5 reps counted, a hinge with a squatting knee bend) is left
 #: out: the movement checks do not separate it yet (benchmarks/RESULTS.md).
 EXERCISES = {
     "nonsquat_exercises/split_squat_dumbbell_side_11.mp4": "lunge",
