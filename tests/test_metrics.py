@@ -97,6 +97,22 @@ def test_foot_pitch_is_exact_in_profile_and_judged_only_from_the_side() -> None:
     assert not front["foot_pitch_left"].valid.any()
 
 
+def test_foot_pitch_is_judged_only_on_a_foot_the_model_sees() -> None:
+    """From the side the far foot hides behind the near one: MediaPipe guesses its heel and toe
+    (visibility ~0.5), and a guess is no measurement of the heel's height."""
+    from formcheck.core.metrics import FOOT_PITCH_MIN_VISIBILITY
+
+    vis = np.ones((4, len(INDEX)))
+    vis[:, INDEX["right_heel"]] = 0.5  # the far foot: its heel guessed
+    vis[2:, INDEX["left_foot_index"]] = FOOT_PITCH_MIN_VISIBILITY - 0.01  # the near toe hidden
+    seq = pose_from_angles(
+        30.0, heel_height_cm=np.zeros(4), yaw_deg=90.0, projection="orthographic", visibility=vis
+    )
+    m = compute_metrics(seq, clean=False)
+    assert m["foot_pitch_left"].valid.tolist() == [True, True, False, False]
+    assert not m["foot_pitch_right"].valid.any()
+
+
 def _front_pose_with_left_leg(hip: tuple, knee: tuple, ankle: tuple) -> PoseSequence:
     """A front-view body (knees at 60 deg), its left leg's image points replaced (pixels of a
     1000 x 1000 image)."""

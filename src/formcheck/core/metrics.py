@@ -69,7 +69,8 @@ Metrics (name: unit, definition, validity)
   vertical: ``100 * (toe_y - heel_y)`` (y down), **+ = heel higher**. Valid
   where heel and toe are visible.
 - ``foot_pitch_left/right``: deg, **+ = heel raised**: image heel->toe line vs
-  the horizontal (the floor for a level camera). Valid in side view only.
+  the horizontal (the floor for a level camera). Valid in side view only, where that foot's
+  heel and toe are seen (visibility >= ``FOOT_PITCH_MIN_VISIBILITY``).
 - ``trunk_lean``: deg from vertical, 0 = upright: hip centre -> shoulder
   centre. World landmarks (any view: in a front view the lean points at the
   camera and only the world depth sees it); where world landmarks are missing,
@@ -137,6 +138,13 @@ MIN_FRONT_RUN_S = 0.5
 #: longer, so a slightly bent knee can read straighter than a straight one) and noisy (arccos of a
 #: ratio near 1), while it is where the knee bends far that MediaPipe's depth fails.
 FRONT_BEND_MIN_DEG = 30.0
+#: `foot_pitch` is valid only where MediaPipe sees the foot's heel and toe with at least this
+#: visibility: from the side the far foot hides behind the near one and its heel and toe are
+#: guessed (visibility 0.45-0.55 on the rendered side views, 0.37-0.73 for feet hidden by a
+#: squat rack's base, where the guess read 17-20 deg of pitch on flat shoes), while a foot in full
+#: view reads 0.85-0.98 (rendered and real side views, bench_reps caches). So the heel check
+#: judges the foot it sees, and is not judged when it sees neither.
+FOOT_PITCH_MIN_VISIBILITY = 0.8
 SCALE_PERCENTILE = 90.0
 STANDING_PERCENTILE = 5.0
 
@@ -641,6 +649,10 @@ def compute_metrics(
         s: (v[f"{s}_heel"] >= visibility_threshold) & (v[f"{s}_foot_index"] >= visibility_threshold)
         for s in ("left", "right")
     }
+    clear = {
+        s: np.minimum(v[f"{s}_heel"], v[f"{s}_foot_index"]) >= FOOT_PITCH_MIN_VISIBILITY
+        for s in ("left", "right")
+    }
     valid: dict[str, np.ndarray] = {}
     for s in ("left", "right"):
         flex = values[f"knee_flexion_{s}"]
@@ -654,7 +666,7 @@ def compute_metrics(
         valid[f"fppa_world_{s}"] = ~side_view & flexed
         valid[f"foot_progression_{s}"] = seen[s] & front
         valid[f"heel_elevation_{s}"] = seen[s]
-        valid[f"foot_pitch_{s}"] = side_view
+        valid[f"foot_pitch_{s}"] = side_view & clear[s]
     valid["trunk_lean"] = world_lean_ok | side_view
     valid["body_yaw"] = np.isfinite(seen_from.yaw)
     valid["view_confidence"] = seen_from.confidence > 0
