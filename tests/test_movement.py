@@ -77,6 +77,44 @@ def test_a_squat_with_the_same_lean_but_deep_knees_counts():
     assert len(reps) == 2 and len(rejected) == 0
 
 
+def _arms(seq: PoseSequence, standing_deg: float, bottom_deg: float) -> PoseSequence:
+    """``seq`` with both arms (world, 0.55 m shoulder to wrist) raised from the trunk line by
+    ``standing_deg`` when standing, moving linearly with the hips' image height to ``bottom_deg``
+    at the deepest frame, in the plane of the trunk and the camera direction."""
+    world = seq.world.copy()
+    hip_y = seq.landmarks[:, [INDEX["left_hip"], INDEX["right_hip"]], 1].mean(axis=1)
+    depth = (hip_y - hip_y.min()) / np.ptp(hip_y)  # 0 standing, 1 at the bottom (image y down)
+    elevation = np.radians(standing_deg + (bottom_deg - standing_deg) * depth)[:, None]
+    for side in ("left", "right"):
+        shoulder = world[:, INDEX[f"{side}_shoulder"]]
+        down = world[:, INDEX[f"{side}_hip"]] - shoulder
+        down /= np.linalg.norm(down, axis=1, keepdims=True)
+        ahead = np.array([0.0, 0.0, -1.0]) - down * (-down[:, 2:3])  # towards the camera
+        ahead /= np.linalg.norm(ahead, axis=1, keepdims=True)
+        world[:, INDEX[f"{side}_wrist"]] = shoulder + 0.55 * (
+            np.cos(elevation) * down + np.sin(elevation) * ahead
+        )
+    return _with_world(seq, world)
+
+
+def test_arms_thrown_up_as_the_body_stands_is_a_kettlebell_swing():
+    """A swing: the arms hang at the bottom (20 deg from the trunk) and rise with the bell to
+    80 deg as the hips extend; the legs move as in a squat."""
+    reps, rejected = _analyse(_arms(squat_sequence(n_reps=2), 80.0, 20.0))
+    assert len(reps) == 0
+    assert rejected.movements == ("kettlebell swing",) * 2
+    value = float(rejected.reasons[0].split()[1])
+    assert 50 <= value <= 60, rejected.reasons  # 60 deg, less the low-pass at the turn
+
+
+@pytest.mark.parametrize(("standing", "bottom"), [(30.0, 90.0), (20.0, 20.0), (60.0, 40.0)])
+def test_a_squat_holding_or_reaching_with_its_arms_counts(standing: float, bottom: float):
+    """Arms reaching forward as a counterweight at the bottom, hanging still, or held out and
+    sinking a little (20 deg, within the 25 deg limit) are a squat's."""
+    reps, rejected = _analyse(_arms(squat_sequence(n_reps=2), standing, bottom))
+    assert len(reps) == 2 and len(rejected) == 0, rejected.to_list()
+
+
 def test_rules_on_signals_first_failure_explains():
     t = 100
     signals = np.zeros((len(SIGNALS), t))

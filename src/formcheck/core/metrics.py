@@ -86,7 +86,8 @@ Metrics (name: unit, definition, validity)
   phone's main camera). A camera above the hips sees a forward-pointing thigh's
   near end (the knee) lower than it is; `formcheck.core.depth` corrects for it.
 - ``feet_split``, ``hip_offset``: leg lengths, how far one foot stands ahead of the other and
-  the hips to one side of the feet (world landmarks; see `formcheck.core.movement`).
+  the hips to one side of the feet; ``arm_elevation``: deg, the arms' angle from the trunk
+  (world landmarks; see `formcheck.core.movement`).
 - ``view_yaw``: deg ``[0, 90]``, smoothed folded body yaw behind ``MetricSet.view``.
 - ``body_yaw``: deg ``(-180, 180]`` from world landmarks, 0 = facing the camera,
   90 = facing the image's right, +-180 = back to the camera, smoothed
@@ -599,7 +600,8 @@ def compute_metrics(
         values.update(_leg_metrics(side, other, p, w, lateral))
     ankles = w["left_ankle"] - w["right_ankle"]
     values["stance_width"] = np.hypot(ankles[0], ankles[2]) / hip_width
-    values.update(movement_values(w))  # feet_split, hip_offset: is a rep a squat (core.movement)
+    wrists = {k: seq.world[:, INDEX[k]].T for k in ("left_wrist", "right_wrist")}
+    values.update(movement_values({**w, **wrists}))  # is a rep a squat (core.movement)
     shoulder_c = (w["left_shoulder"] + w["right_shoulder"]) / 2
     hip_c = (w["left_hip"] + w["right_hip"]) / 2
     lean_world = angle_from_vertical(shoulder_c - hip_c, axis=0)

@@ -17,6 +17,9 @@ on real front-oblique lunges against 0.03-0.08 on real front-view squats:
   direction perpendicular to the hip line), i.e. how far one foot stands in front of the other.
 - ``hip_offset``: the distance of the hip centre from the ankles' midpoint along the hip line,
   i.e. how far the hips sit over one foot rather than between the feet.
+- ``arm_elevation``: deg, the angle between the shoulder -> hip and shoulder -> wrist lines
+  (0 = arms hanging along the trunk, 90 = held forward), mean of the two arms; NaN without
+  wrists.
 
 and from the knee angle every rep is counted with (`formcheck.core.metrics.knee_bend`):
 
@@ -29,8 +32,10 @@ Decisions (documented, tested in ``tests/test_movement.py``):
 - Lunges, split squats, step-ups: the feet are staggered (``feet_split``) or one knee bends
   alone (``knee_asymmetry``); lateral lunges put the hips over one foot (``hip_offset``).
 - Hip hinges (deadlifts, good mornings, picking something up): the trunk leans about as far as
-  the knees bend (``knee_over_trunk``). Kettlebell swings, which bend the knees more, are not
-  separated yet (see the rule's ``why``). Where the hips do not go down at all (calf raises,
+  the knees bend (``knee_over_trunk``). Kettlebell swings bend the knees more, like a shallow
+  squat seen from 45 deg; what sets them apart is the arms, thrown up with the bell as the body
+  stands and hanging at the bottom (``arm_elevation`` higher at the candidate's standing ends
+  than at its bottom). Where the hips do not go down at all (calf raises,
   weight shifts, the steps between walking lunges) `reps.RepParams.min_hip_drop` turns the
   candidate down as a "standing movement".
 - ``hip_offset`` is valid from the front only: from the side the hip line points at the camera,
@@ -56,14 +61,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .geometry import angle_between
+
 #: The per-frame movement signals `movement_values` makes, with their units.
-MOVEMENT_UNITS: dict[str, str] = {"feet_split": "leg lengths", "hip_offset": "leg lengths"}
+MOVEMENT_UNITS: dict[str, str] = {
+    "feet_split": "leg lengths",
+    "hip_offset": "leg lengths",
+    "arm_elevation": "deg",
+}
 #: The signal computed in `formcheck.core.reps.rep_signals` from the two knees' bend.
 KNEE_ASYMMETRY = "knee_asymmetry"
 #: The signal computed in `formcheck.core.reps.movement_signals` from the knees and the trunk.
 KNEE_OVER_TRUNK = "knee_over_trunk"
 #: Signals a rule may read, in the row order `judge_candidates` expects.
-SIGNALS = ("feet_split", "hip_offset", KNEE_ASYMMETRY, KNEE_OVER_TRUNK)
+SIGNALS = ("feet_split", "hip_offset", KNEE_ASYMMETRY, KNEE_OVER_TRUNK, "arm_elevation")
+#: Summaries of a signal over a candidate a rule may use: the median over its frames, the value
+#: at its bottom, or the mean of its two standing ends minus the bottom (``top_minus_bottom``).
+STATISTICS = ("median", "bottom", "top_minus_bottom")
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,8 @@ class MovementRule:
     """One check a candidate must pass to count as a squat.
 
     ``signal`` (a name of `SIGNALS`) summarised over the candidate's frames (``median``, robust
-    to a few glitched frames, or the value at the ``bottom``) must be at most ``limit`` (in
+    to a few glitched frames, the value at the ``bottom``, or ``top_minus_bottom``: the mean of
+    the first and last frames' values minus the bottom's) must be at most ``limit`` (in
     ``unit``; at least, when ``at_least``); otherwise the candidate is the ``movement`` named,
     for the ``reason`` (a format string of ``value``). ``why`` defends the limit.
     """
@@ -91,9 +106,10 @@ class MovementRule:
             raise ValueError(
                 f"MovementRule {self.name}: expected a signal of {SIGNALS}, got {self.signal!r}"
             )
-        if self.statistic not in ("median", "bottom"):
+        if self.statistic not in STATISTICS:
             raise ValueError(
-                f"MovementRule {self.name}: expected statistic median or bottom, got {self.statistic!r}"
+                f"MovementRule {self.name}: expected a statistic of {STATISTICS}, "
+                f"got {self.statistic!r}"
             )
         if not np.isfinite(self.limit):
             raise ValueError(
@@ -162,7 +178,26 @@ MOVEMENT_RULES: tuple[MovementRule, ...] = (
             "parallel to the shin, so the knees bend by about the thigh's angle more: 55-122 deg "
             "on real squats, 29 on the shallowest rendered one (65 deg of knee bend, seen from "
             "45 deg, where MediaPipe reads the knee low). 20 lies between. Kettlebell swings "
-            "(26-37 deg, a squatting swing) are not separated by it."
+            "(26-37 deg, a squatting swing) are not separated by it: see arms_stay_with_the_load."
+        ),
+    ),
+    MovementRule(
+        name="arms_stay_with_the_load",
+        signal="arm_elevation",
+        statistic="top_minus_bottom",
+        limit=25.0,
+        unit="deg",
+        movement="kettlebell swing",
+        reason="arms {value:.0f} deg higher standing than at the bottom (squat: 25 or less)",
+        why=(
+            "A swing throws the bell forward as the hips extend: standing, the arms are raised "
+            "towards chest height, at the bottom they hang with the bell between the thighs. A "
+            "squat holds its load still (bar on the back, goblet at the chest) or reaches the arms "
+            "forward as a counterweight at the bottom, so its arms are never higher standing "
+            "than at the bottom by much. Measured (world landmarks, mean of the two arms): the "
+            "real swing's reps 30-38 deg (its last, parking the bell, -23); real squats -122 to "
+            "2 deg (21 on a rack rep whose wrists the plates hide), rendered squats -70 or less. "
+            "25 lies between."
         ),
     ),
 )
@@ -175,13 +210,15 @@ def movement_values(world: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     ----------
     world : dict[str, np.ndarray]
         ``(3, T)`` world coordinates in metres (x right, y down, z away from the camera) of
-        ``left_/right_`` ``hip``, ``knee`` and ``ankle``; NaN where unknown.
+        ``left_/right_`` ``hip``, ``knee`` and ``ankle`` and, optionally, ``shoulder`` and
+        ``wrist``; NaN where unknown.
 
     Returns
     -------
     dict[str, np.ndarray]
-        ``feet_split`` and ``hip_offset``, ``(T,)`` leg lengths (see the module docstring), NaN
-        where a landmark is unknown.
+        ``feet_split`` and ``hip_offset``, ``(T,)`` leg lengths, and ``arm_elevation`` (deg;
+        all NaN without shoulders and wrists): see the module docstring; NaN where a landmark
+        is unknown.
     """
     hips = world["left_hip"] - world["right_hip"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -203,7 +240,28 @@ def movement_values(world: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {
             "feet_split": np.abs((ankles * forward).sum(axis=0)) / leg,
             "hip_offset": np.abs((offset * lateral).sum(axis=0)) / leg,
+            "arm_elevation": _arm_elevation(world),
         }
+
+
+def _arm_elevation(world: dict[str, np.ndarray]) -> np.ndarray:
+    """Per frame, the mean over both arms of the angle (deg) between shoulder -> hip and
+    shoulder -> wrist; NaN where unknown (all NaN without shoulders and wrists)."""
+    names = [f"{s}_{n}" for s in ("left", "right") for n in ("shoulder", "wrist")]
+    n = world["left_hip"].shape[-1]
+    if any(name not in world for name in names):
+        return np.full(n, np.nan)
+    angles = [
+        angle_between(
+            world[f"{s}_hip"] - world[f"{s}_shoulder"],
+            world[f"{s}_wrist"] - world[f"{s}_shoulder"],
+            axis=0,
+        )
+        for s in ("left", "right")
+    ]
+    with warnings.catch_warnings():  # a frame with both arms unknown: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(angles, axis=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,6 +319,8 @@ def judge_candidates(
         row = signals[SIGNALS.index(rule.signal)]
         if rule.statistic == "bottom":
             values[i] = row[b]
+        elif rule.statistic == "top_minus_bottom":
+            values[i] = (row[s] + row[e]) / 2 - row[b]
         else:
             values[i] = _ragged_nanmedian(row[flat], lengths)
     limits = np.array([r.limit for r in rules])[:, None]
