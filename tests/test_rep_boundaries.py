@@ -20,6 +20,15 @@ def test_recording_that_starts_mid_descent_counts_the_first_rep():
     assert reps.start[0] == 0 and len(rejected) == 0
 
 
+def test_recording_that_starts_at_the_bottom_does_not_count_the_rise():
+    """Decided (`RepParams` notes): with no descent in the recording the rise alone is not a
+    rep; the reps after it count."""
+    flex, bottoms, _ = _three()
+    for cut in (bottoms[0] - 3, bottoms[0], bottoms[0] + 3):  # 0.1 s before the bottom, at, after
+        reps, _ = find_candidates(squat_metrics(flex[cut:]))
+        np.testing.assert_array_equal(reps.bottom + cut, bottoms[1:])
+
+
 def test_recording_that_ends_at_the_bottom_does_not_count_the_unfinished_rep():
     flex, bottoms, _ = _three()
     for cut in (bottoms[-1] - 5, bottoms[-1] + 1, bottoms[-1] + 10):  # on the way down, up

@@ -115,7 +115,11 @@ class RepParams:
       bottom; a hold that turns into other bends is then left to the movement checks). A
       recording that starts mid-descent counts its first rep when at least ``min_phase_s`` of
       the descent is in it (its start is then the first frame); one that ends before standing
-      does not count the unfinished rep (no end, no rep).
+      does not count the unfinished rep (no end, no rep). One that starts at the bottom (no
+      descent recorded) does not count the rise either: it shows only a person standing up
+      from a crouch, which is also how a recording starts when the camera was set down low, and
+      the rep's descent tempo and the lockout before it cannot be judged (the heel-raised
+      goblet clip starts at 132 deg of knee bend: 1 rep counted of the 2 seen by eye).
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
       2 degrees, the noise of filtered landmarks) of the standing level.
