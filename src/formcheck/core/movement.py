@@ -196,7 +196,7 @@ MOVEMENT_RULES: tuple[MovementRule, ...] = (
             "forward as a counterweight at the bottom, so its arms are never higher standing "
             "than at the bottom by much. Measured (world landmarks, mean of the two arms): the "
             "real swing's reps 30-38 deg (its last, parking the bell, -23); real squats -122 to "
-            "2 deg (21 on a rack rep whose wrists the plates hide), rendered squats -70 or less. "
+            "2 deg (21 on a rack rep whose torso the plates hide), rendered squats -70 or less. "
             "25 lies between."
         ),
     ),
