@@ -491,8 +491,9 @@ def test_incremental_equals_offline_on_squat_like_sessions(seed, step, max_s):
     n = flex.size
     hip, trunk = np.nan_to_num(flex) / 100 + rng.normal(0, 0.01, n), 15 + rng.normal(0, 5, n)
     # movement signals that turn some candidates down (and are unknown on some frames)
-    move = np.abs(rng.normal(0.0, [[0.2], [0.1], [25.0], [0.0]], (len(SIGNALS), n)))
+    move = np.abs(rng.normal(0.0, [[0.2], [0.1], [25.0], [0.0], [0.0]], (len(SIGNALS), n)))
     move[3] = rng.normal(40.0, 25.0, n)
+    move[4] = rng.normal(45.0, 20.0, n)  # arm elevation: some candidates' arms swing up
     move[:, rng.random(n) < 0.05] = np.nan
     ts, params = np.arange(n) / 30.0, RepParams(max_duration_s=max_s)
     counter = RepCounter(30.0, params)
