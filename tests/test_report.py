@@ -119,6 +119,7 @@ def test_schema_is_valid_json_with_the_required_top_level_keys() -> None:
     assert rep["properties"]["rules"]["additionalProperties"]["properties"]["status"]["enum"] == [
         "pass",
         "fail",
+        "borderline",
         "not_judged",
     ]
 
