@@ -133,17 +133,19 @@ def test_side_view_judges_heels_depth_chest_and_lockout_but_not_the_knees():
     assert "high_chest" not in hints
 
 
-def test_oblique_view_judges_depth_from_the_3d_angle():
+def test_oblique_view_judges_depth_from_the_level_bend():
     flex, _, _ = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
-    m, _ = good_squat(view=VIEW_OBLIQUE, knee_flexion_left=0.8 * flex)
+    m, _ = good_squat(
+        view=VIEW_OBLIQUE, knee_flexion_level_left=0.8 * flex, knee_flexion_level_right=flex
+    )
     result = score_reps(m, find_reps(m))
     depth = result.rep(0).results["depth"]
     assert (depth.status, depth.metric, depth.value) == (
         "fail",
-        "knee_flexion",
+        "knee_flexion_level",
         pytest.approx(96.0),
     )
-    assert depth.threshold == 100.0
+    assert depth.threshold == 110.0
     assert result.rep(0).results["full_extension"].status == "not_judged"  # side only
     assert result.rep(0).results["high_chest"].status == "pass"
 
