@@ -169,3 +169,44 @@ def test_within_error_is_the_one_test_for_changes_and_borderline():
     np.testing.assert_array_equal(
         within_error(np.array([1.0, -3.0, 1.0]), np.array([2.0, 2.0, np.nan])), [True, False, False]
     )
+
+
+# --- in the report ---------------------------------------------------------------------------------
+
+
+def test_report_shows_value_with_error_and_borderline_status() -> None:
+    from test_report import make_report
+
+    from formcheck.report.html import format_value_error, render_html
+    from formcheck.report.schema import SCHEMA_VERSION, validate
+
+    report = make_report()
+    report["schema_version"] = SCHEMA_VERSION
+    rep2 = report["reps"][1]["rules"]["knees_over_feet"]
+    rep2.update(status="borderline", value=13.2, error=2.9, threshold=12.0)
+    validate(report)
+    page = render_html(report)
+    assert '<td class="bl" title="borderline: within the measurement error of the limit">' in page
+    assert "\u2248 13 \u00b1 3\u00b0</td>" in page
+    assert "not counted as a fail" in page
+    assert format_value_error(4.13, 2.1, "cm") == "4.1 \u00b1 2.1 cm"
+    assert format_value_error(0.8, 0.4, "s") == "0.8 \u00b1 0.4 s"
+    assert format_value_error(11.0, None, "deg") == "11\u00b0"
+    report["reps"][1]["rules"]["knees_over_feet"]["status"] = "maybe"
+    with pytest.raises(ValueError):
+        validate(report)
+
+
+def test_reps_csv_has_each_rules_error() -> None:
+    import csv
+    import io
+
+    from formcheck.report.csv import reps_csv
+
+    result = score_reps(*front_squat(LIMIT + 1.0), RULES)
+    rows = list(csv.DictReader(io.StringIO(reps_csv(result))))
+    assert len(rows) == 3
+    assert rows[0]["knees_over_feet_status"] == "borderline"
+    assert float(rows[0]["knees_over_feet_error_deg"]) == pytest.approx(FPPA_FRONT)
+    assert float(rows[0]["knees_over_feet_deg"]) == pytest.approx(LIMIT + 1.0)
+    assert rows[0]["symmetry_error_deg"] == ""  # unknown

@@ -278,3 +278,16 @@ def test_a_provisional_rep_the_final_data_reject_is_withdrawn() -> None:
         display.rep_events[1][1].line()
         == "rep 1 withdrawn: not a full repetition on the final data"
     )
+
+
+def test_a_borderline_check_gives_no_fault_cue() -> None:
+    """A 100 deg rep judged ">= 110" by the 3-D knee angle from the front, whose measurement error
+    there (19.5 deg, rules/measurement_error.toml) covers the 10 deg gap: borderline, so no cue
+    and half the rule's weight; judged ">= 130" it fails with the cue."""
+    seq = knee_profile([0, 1.0, 2.5, 2.8, 4.3, 6.0], [0, 0, 100, 100, 0, 0])
+    _, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 110.0, "Deeper"))
+    [(_, event)] = display.rep_events
+    assert event.failed == () and event.cue == "" and event.score == pytest.approx(50.0)
+    _, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 130.0, "Deeper"))
+    [(_, event)] = display.rep_events
+    assert event.failed == ("only",) and event.cue == "Deeper" and event.score == 0.0
