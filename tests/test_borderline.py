@@ -210,3 +210,28 @@ def test_reps_csv_has_each_rules_error() -> None:
     assert float(rows[0]["knees_over_feet_error_deg"]) == pytest.approx(FPPA_FRONT)
     assert float(rows[0]["knees_over_feet_deg"]) == pytest.approx(LIMIT + 1.0)
     assert rows[0]["symmetry_error_deg"] == ""  # unknown
+
+
+def test_batch_digest_counts_borderline_neither_passed_nor_failed() -> None:
+    from formcheck.batch.digest import video_summary
+    from formcheck.core.analysis import analyze
+    from formcheck.testing import squat_sequence
+
+    rule = {
+        "name": "lean",
+        "metric": "trunk_lean",
+        "compare": "<=",
+        "unit": "deg",
+        "views": ["any"],
+        "cue": "c",
+        "guidance": "g",
+    }
+    seq = squat_sequence(n_reps=3, trunk_lean_deg=20.0)
+    for threshold, counts in ((25.0, (3, 0, None)), (60.0, (0, 0, 1.0)), (0.0, (0, 3, 0.0))):
+        rules = parse_rules({"name": "t", "rule": [rule | {"threshold": threshold}]})
+        a = analyze(seq, rules)
+        assert len(a.reps) == 3
+        digest = video_summary(a, "").rules["lean"]
+        stats = a.scores.rule_summaries()["lean"]
+        assert (digest.borderline, stats.n_fail, digest.pass_rate) == counts
+        assert digest.judged == 3
