@@ -6,7 +6,7 @@ phase's frames are valid), with the measured value in the rule's unit and its me
 error: the error of the check's metric seen from the rep's view
 (`formcheck.core.measurement_error`, the shipped ``rules/measurement_error.toml``; None when
 unknown). A judged value within that error of the limit is ``borderline``
-(`MeasurementErrors.within` decides): the measurement cannot tell a pass from a fail, so it is
+(`measurement_error.within_error` decides): the measurement cannot tell a pass from a fail, so it is
 listed but neither failed nor passed outright. The rep score is ``100 x`` (weight of passed
 rules + `BORDERLINE_CREDIT` x weight of borderline rules) / (weight of judged rules); ``None``
 when nothing was judged. A borderline check gives no cue and no habit. Everything is computed
