@@ -47,6 +47,7 @@ PAIRS = (
     ("knee_flexion", "knee_flexion_{side}", "deg"),
     ("knee_flexion_image", "knee_flexion_{side}", "deg"),
     ("knee_flexion_front", "knee_flexion_{side}", "deg"),
+    ("knee_flexion_level", "knee_flexion_{side}", "deg"),
     ("fppa", "fppa_{side}", "deg"),
     ("foot_progression", "foot_progression_{side}", "deg"),
     ("trunk_lean", "trunk_lean", "deg"),
@@ -67,6 +68,7 @@ SIDED = {
     "knee_flexion",
     "knee_flexion_image",
     "knee_flexion_front",
+    "knee_flexion_level",
     "fppa",
     "foot_progression",
     "heel_elevation",
@@ -187,7 +189,7 @@ def main() -> int:
     errs: dict[tuple[str, str], list] = defaultdict(list)
     perfect: dict[tuple[str, str], list] = defaultdict(list)
     per_rep: dict[tuple[str, str], list] = defaultdict(list)
-    counts = defaultdict(lambda: np.zeros(5, int))  # rule -> TP FP FN TN not_judged
+    counts = defaultdict(lambda: np.zeros(6, int))  # rule -> TP FP FN TN not_judged borderline
     false_alarms: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rep_lines, detected = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,10 +218,12 @@ def main() -> int:
                         fault = FAULT_RULE.get(name) == rule
                         for status in r["status"][
                             :, k
-                        ]:  # SetScore codes: 0 not judged, 1 pass, 2 fail
+                        ]:  # SetScore codes: 0 not judged, 1 pass, 2 fail, 3 borderline
                             slot = (
                                 4
                                 if status == 0
+                                else 5
+                                if status == 3
                                 else {(True, 2): 0, (False, 2): 1, (True, 1): 2, (False, 1): 3}[
                                     fault, int(status)
                                 ]
@@ -262,13 +266,15 @@ def main() -> int:
         f" (wrong: {'; '.join(wrong)})" if wrong else ""
     )
     fault_lines = [
-        "| rule | TP | FP | FN | TN | not judged | precision | recall |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| rule | TP | FP | FN | TN | not judged | borderline | precision | recall |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for rule, (tp, fp, fn, tn, nj) in counts.items():
+    for rule, (tp, fp, fn, tn, nj, bl) in counts.items():
         prec = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
         rec = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
-        fault_lines.append(f"| `{rule}` | {tp} | {fp} | {fn} | {tn} | {nj} | {prec} | {rec} |")
+        fault_lines.append(
+            f"| `{rule}` | {tp} | {fp} | {fn} | {tn} | {nj} | {bl} | {prec} | {rec} |"
+        )
     fault_table = "\n".join(fault_lines)
     if false_alarms:
         fault_table += "\n\nFalse positives by clip: " + "; ".join(

@@ -21,7 +21,8 @@ def test_analyze_holds_metrics_reps_scores_and_views_of_one_run() -> None:
     assert a.status == ANALYSED and len(a.reps) == 2 and a.scores.rep_count == 2
     assert a.sequence is seq and a.rules is RULES and "knee_bend_left" in a.metrics
     assert a.view == "side" and a.rep_views == ["side", "side"]
-    assert a.rejected.movements == () and a.uncertainties == {}
+    assert a.rejected.movements == ()
+    assert a.scores.errors.shape == a.scores.values.shape
     # the knees stay bent 25 deg at the top: full extension fails, and is each rep's heaviest
     # failure unless a rule at least as heavy failed before it in the file
     statuses = [r.results["full_extension"].status for r in a.scores.reps]

@@ -37,8 +37,15 @@ def live(seq, realtime=False, delay_s=0.0, actions=None, stop=None, max_seconds=
 
 @pytest.fixture(scope="module")
 def valgus_set():
+    # 90 deg squats: depth fails clear of its limit's error band (110 +/- 3.8 deg from the front),
+    # where live and offline, whose standing references differ a little, agree
     return squat_sequence(
-        n_reps=3, valgus_deg=15.0, heel_height_cm=8.0, noise_px=1.0, noise_world_m=0.004
+        n_reps=3,
+        peak_knee_flexion=90.0,
+        valgus_deg=15.0,
+        heel_height_cm=8.0,
+        noise_px=1.0,
+        noise_world_m=0.004,
     )
 
 
@@ -252,7 +259,8 @@ def test_a_rep_whose_final_frames_change_its_verdict_is_revised() -> None:
 
 def test_a_rep_whose_final_frames_keep_its_verdict_is_corrected_silently() -> None:
     seq = knee_profile(*LATE_STRAIGHTENING)
-    summary, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 90.0, "Deeper"))
+    # 100 deg judged ">= 60": clear of the 3-D angle's 19.5 deg error from the front (no borderline)
+    summary, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 60.0, "Deeper"))
     offline = find_reps(compute_metrics(seq))
     assert [r.frames for r in summary.reps] == [
         (offline.start[0], offline.bottom[0], offline.end[0])
@@ -278,3 +286,16 @@ def test_a_provisional_rep_the_final_data_reject_is_withdrawn() -> None:
         display.rep_events[1][1].line()
         == "rep 1 withdrawn: not a full repetition on the final data"
     )
+
+
+def test_a_borderline_check_gives_no_fault_cue() -> None:
+    """A 100 deg rep judged ">= 110" by the 3-D knee angle from the front, whose measurement error
+    there (19.5 deg, rules/measurement_error.toml) covers the 10 deg gap: borderline, so no cue
+    and half the rule's weight; judged ">= 130" it fails with the cue."""
+    seq = knee_profile([0, 1.0, 2.5, 2.8, 4.3, 6.0], [0, 0, 100, 100, 0, 0])
+    _, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 110.0, "Deeper"))
+    [(_, event)] = display.rep_events
+    assert event.failed == () and event.cue == "" and event.score == pytest.approx(50.0)
+    _, _, display, _, _ = live(seq, rules=one_rule("knee_flexion_left", ">=", 130.0, "Deeper"))
+    [(_, event)] = display.rep_events
+    assert event.failed == ("only",) and event.cue == "Deeper" and event.score == 0.0

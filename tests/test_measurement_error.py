@@ -45,13 +45,29 @@ def _accuracy_table() -> dict[tuple[str, str], float]:
     return out
 
 
+def _depth_table() -> dict[tuple[str, str], float]:
+    """``(knee_flexion_level, view) -> MAE`` at depth from bench_depth's section of
+    benchmarks/RESULTS.md."""
+    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    section = text[text.index("## Depth through the product's path") :]
+    section = section[section.index("`knee_flexion_level` against the rendered truth") :]
+    out = {}
+    for line in section.splitlines()[1:]:
+        if line.startswith("## "):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in ("front", "oblique"):
+            out[("knee_flexion_level", cells[0])] = float(cells[1])
+    return out
+
+
 def test_every_shipped_error_is_the_benchmark_figure_it_cites() -> None:
     errors = load_measurement_errors()
-    table = _accuracy_table()
+    table = _accuracy_table() | _depth_table()
     assert len(errors.entries) >= 15
     for (metric, view), entry in errors.entries.items():
         assert table[(metric, view)] == entry.error, (metric, view)
-        assert entry.source.startswith("bench_accuracy") and entry.unit
+        assert entry.source.startswith(("bench_accuracy", "bench_depth")) and entry.unit
 
 
 def test_every_metric_a_shipped_rule_judges_by_has_an_error_in_its_views() -> None:

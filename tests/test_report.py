@@ -119,6 +119,7 @@ def test_schema_is_valid_json_with_the_required_top_level_keys() -> None:
     assert rep["properties"]["rules"]["additionalProperties"]["properties"]["status"]["enum"] == [
         "pass",
         "fail",
+        "borderline",
         "not_judged",
     ]
 
@@ -493,11 +494,25 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
 
 
 def test_rule_targets_name_the_views_of_each_limit() -> None:
-    from formcheck.core.ruleset import load_rules
+    from formcheck.core.ruleset import load_rules, parse_rules
     from formcheck.report.build import rules_section
 
     targets = {d["name"]: d["target"] for d in rules_section(load_rules())}
-    assert targets["depth"] == "at least 110° from the side, at least 100° at 45° or from the front"
+    assert targets["depth"] == "at least 110°"  # one limit, from the side and from the front
+    depth = {
+        "name": "depth",
+        "metric": "knee_flexion_image",
+        "bilateral": True,
+        "compare": ">=",
+        "threshold": 110.0,
+        "unit": "deg",
+        "views": ["side"],
+        "cue": "c",
+        "guidance": "g",
+        "fallback": [{"metric": "knee_flexion_level", "threshold": 100.0, "views": ["front"]}],
+    }
+    two = rules_section(parse_rules({"name": "two", "rule": [depth]}))
+    assert two[0]["target"] == "at least 110° from the side, at least 100° from the front"
     assert targets["full_extension"] == "at most 10°"  # one limit, whichever angle measures it
     assert targets["knees_over_feet"] == "at most 12°"
 

@@ -57,13 +57,13 @@ def test_shipped_rule_set_has_every_required_rule():
     assert (
         rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
     )
-    depth = ["knee_flexion_image", "knee_flexion", "knee_flexion_front"]
+    depth = ["knee_flexion_image", "knee_flexion_level"]
     assert [c.metric for c in rules["depth"].checks] == depth
-    assert [c.views for c in rules["depth"].checks] == [("side",), ("oblique",), ("front",)]
+    assert [c.views for c in rules["depth"].checks] == [("side",), ("front", "oblique")]
     # fallbacks inherit the rule's keys they do not set
     fallback = rules["depth"].checks[1]
     assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="
-    assert (fallback.threshold, fallback.views) == (100.0, ("oblique",))
+    assert (fallback.threshold, fallback.views) == (110.0, ("front", "oblique"))
     assert load_rules("cyclist_squat") == rules
     assert load_rules(Path("cyclist_squat")) == rules  # as the CLI's --rules option passes it
 

@@ -10,12 +10,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from synthetic_metrics import metric_set, squat_flexion
 
+from formcheck.core.measurement_error import MeasurementErrors
 from formcheck.core.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
 from formcheck.core.reps import Reps, find_reps
 from formcheck.core.ruleset import load_rules, parse_rules
-from formcheck.core.scoring import _phase_windows, _Windows, rep_views, score_reps
+from formcheck.core.scoring import _phase_windows, _Windows, rep_views
+from formcheck.core.scoring import score_reps as _score_reps
 
 RULES = load_rules()
+#: No known measurement error: the verdicts pinned here are those of exact measurements, at the
+#: thresholds themselves (no borderline; `tests/test_borderline.py` covers the error band).
+EXACT = MeasurementErrors()
+
+
+def score_reps(metrics, reps, rules=None):
+    """`formcheck.core.scoring.score_reps` with exact measurements (`EXACT`)."""
+    return _score_reps(metrics, reps, rules, errors=EXACT)
+
+
 WEIGHTS = {r.name: r.weight for r in RULES.rules}
 
 
@@ -121,17 +133,19 @@ def test_side_view_judges_heels_depth_chest_and_lockout_but_not_the_knees():
     assert "high_chest" not in hints
 
 
-def test_oblique_view_judges_depth_from_the_3d_angle():
+def test_oblique_view_judges_depth_from_the_level_bend():
     flex, _, _ = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
-    m, _ = good_squat(view=VIEW_OBLIQUE, knee_flexion_left=0.8 * flex)
+    m, _ = good_squat(
+        view=VIEW_OBLIQUE, knee_flexion_level_left=0.8 * flex, knee_flexion_level_right=flex
+    )
     result = score_reps(m, find_reps(m))
     depth = result.rep(0).results["depth"]
     assert (depth.status, depth.metric, depth.value) == (
         "fail",
-        "knee_flexion",
+        "knee_flexion_level",
         pytest.approx(96.0),
     )
-    assert depth.threshold == 100.0
+    assert depth.threshold == 110.0
     assert result.rep(0).results["full_extension"].status == "not_judged"  # side only
     assert result.rep(0).results["high_chest"].status == "pass"
 
@@ -315,6 +329,7 @@ def test_to_dict_is_strict_json_with_report_keys():
         "n_pass": 3,
         "n_fail": 0,
         "n_not_judged": 0,
+        "n_borderline": 0,
         "pass_rate": 1.0,
     }
     assert d["rule_stats"]["narrow_stance"]["pass_rate"] is None  # not judged from the side

@@ -65,9 +65,14 @@ def test_rep_view_follows_the_camera(camera_yaw: float, view: str) -> None:
     assert a.rep_views == [view]
 
 
+#: Scoring's status codes: not judged, pass, fail, borderline (within the foot pitch's measurement
+#: error, 4.6 deg from the side, of the 11 deg limit: not a wrong verdict, "cannot tell").
+NOT_JUDGED, PASS, FAIL, BORDERLINE = 0, 1, 2, 3
+
+
 def test_heel_block_passes_and_flat_heels_fail_from_the_side() -> None:
-    assert heel_status(analysed(GOOD, 90.0)) == [1]
-    assert heel_status(analysed(FLAT, 90.0)) == [2]
+    assert heel_status(analysed(GOOD, 90.0)) in ([PASS], [BORDERLINE])  # this clip: 12.3 deg
+    assert heel_status(analysed(FLAT, 90.0)) == [FAIL]
 
 
 def test_heel_check_from_45_degrees_is_right_or_not_judged() -> None:

@@ -29,9 +29,11 @@ SUMMARY_JSON = "summary.json"
 class RuleDigest:
     """How one rule fared over a video's repetitions.
 
-    ``judged`` repetitions were passed or failed (the others could not be judged from the
-    view or for missing landmarks); ``pass_rate`` is passed / judged (0-1) and ``median`` the
-    median measured value over judged repetitions in ``unit``; both None when none was judged.
+    ``judged`` repetitions were passed, failed or borderline (the others could not be judged
+    from the view or for missing landmarks); ``borderline`` of them lay within the measurement
+    error of the limit, neither passed nor failed; ``pass_rate`` is passed / (passed + failed)
+    (0-1; None when none passed or failed) and ``median`` the median measured value over judged
+    repetitions in ``unit`` (None when none was judged).
     ``metric`` and ``view`` say what most judged repetitions measured and from which camera view,
     for the measurement error of a change between sessions (``metric`` None for a left-right
     difference, whose error is not the metric's; both None when none was judged).
@@ -44,6 +46,7 @@ class RuleDigest:
     median: float | None
     metric: str | None = None
     view: str | None = None
+    borderline: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
         the metric and view that median measured.
     """
     scores = analysis.scores
-    judged = scores.status > 0  # (R, K): passed or failed
+    judged = scores.status > 0  # (R, K): passed, failed or borderline
     stats = scores.rule_summaries()
     reps = [scores.rep(i) for i in range(len(analysis.reps))]
     rep_views = analysis.rep_views
@@ -127,6 +130,7 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
             median=float(np.median(values)) if values.size else None,
             metric=None if metric in diffs else metric,
             view=_most([rep_views[i] for i in idx]),
+            borderline=stats[rule.name].n_borderline,
         )
     return VideoSummary(
         status=analysis.status,

@@ -3,7 +3,8 @@ per-patient sessions over time).
 
 Per video, from its digest (`formcheck.batch.digest.VideoSummary`, computed from the
 `Analysis` by the worker): repetitions, score (0-100), and per rule the *pass rate*
-(passed / judged repetitions, 0-1) and the *median* measured value over judged repetitions,
+(passed / (passed + failed) repetitions, 0-1: a borderline one, within the measurement error
+of the limit, counts neither way) and the *median* measured value over judged repetitions,
 in the rule's unit.
 
 ``summary.csv`` columns: ``path`` (relative to the folder searched, or as in the manifest),
@@ -395,8 +396,9 @@ def render_index(
                 f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body><main>",
                 f"<h1>{_esc(title)}</h1>",
                 f'<p class="sub">{len(rows)} videos: {_esc(facts)}. '
-                "Click a column heading to sort; pass = share of judged repetitions that passed "
-                "the rule. Table also in "
+                "Click a column heading to sort; pass = share of the repetitions that passed or "
+                "failed the rule that passed it (borderline ones, within the measurement error "
+                "of the limit, count neither way). Table also in "
                 '<a href="summary.csv">summary.csv</a>.</p>',
                 f"<section>{_main_table(rows, rules, with_patients)}</section>",
                 _patients(rows, rules),

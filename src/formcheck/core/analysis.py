@@ -10,7 +10,6 @@ at the edge (`formcheck.report.build`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -59,8 +58,8 @@ class Analysis:
     """What the core found in one pose sequence (see the module docstring).
 
     ``rejected``: the rep candidates that were not squats, with the movement each resembles and
-    the measured reason (`formcheck.core.movement`). ``uncertainties`` (per rep and rule) is
-    left empty here: the issue on trustworthy verdicts fills it.
+    the measured reason (`formcheck.core.movement`). The measurement error of each rep's rule
+    values, and the borderline verdicts it makes, are in ``scores`` (`SetScore.errors`).
     """
 
     sequence: PoseSequence
@@ -69,7 +68,6 @@ class Analysis:
     reps: Reps
     scores: SetScore
     rejected: Rejected = field(default_factory=Rejected.empty)
-    uncertainties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rep_views(self) -> list[str]:

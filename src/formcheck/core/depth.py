@@ -23,6 +23,10 @@ world landmarks), per repetition:
 human-labelled front-view squats of ``frontsquat_depth_dev.npz``; see
 ``benchmarks/bench_depth.py`` and ``benchmarks/RESULTS.md`` for the
 cross-validated agreement.
+
+The corrected level (`perspective_level`) also gives the thigh's tilt in the metric
+``knee_flexion_level`` (`formcheck.core.metrics`), by which the shipped rule set judges depth
+from the front and at 45 deg.
 """
 
 from __future__ import annotations
@@ -52,11 +56,41 @@ def level_hip_above_knee(metrics: MetricSet, gain: float = PERSPECTIVE_GAIN) -> 
         ``(T,)`` standing shank lengths, <= 0 = hip at or below the knee; NaN where
         ``hip_above_knee`` is not valid.
     """
-    hak = metrics["hip_above_knee"].masked
-    below = metrics["hip_below_axis"].values
-    yaw = metrics["view_yaw"].values
-    cos = np.cos(np.radians(np.where(np.isfinite(yaw), yaw, 0.0)))
-    return hak - gain * THIGH_OVER_SHANK * cos * below
+    return perspective_level(
+        metrics["hip_above_knee"].masked,
+        metrics["hip_below_axis"].values,
+        metrics["view_yaw"].values,
+        gain,
+    )
+
+
+def perspective_level(
+    hip_above_knee: np.ndarray,
+    hip_below_axis: np.ndarray,
+    view_yaw: np.ndarray,
+    gain: float = PERSPECTIVE_GAIN,
+) -> np.ndarray:
+    """`level_hip_above_knee` from the metric arrays themselves (``compute_metrics`` uses it
+    before the `MetricSet` exists).
+
+    Parameters
+    ----------
+    hip_above_knee : np.ndarray
+        ``(T,)`` standing shank lengths, + = hip above the knee in the image.
+    hip_below_axis : np.ndarray
+        ``(T,)`` tan of the hip centre's angle below the camera axis.
+    view_yaw : np.ndarray
+        ``(T,)`` deg, folded body yaw (0 front, 90 side); NaN is taken as 0.
+    gain : float
+        Share of the perspective error removed (`PERSPECTIVE_GAIN`).
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` standing shank lengths, <= 0 = hip at or below the knee.
+    """
+    cos = np.cos(np.radians(np.where(np.isfinite(view_yaw), view_yaw, 0.0)))
+    return hip_above_knee - gain * THIGH_OVER_SHANK * cos * hip_below_axis
 
 
 def depth_margin(

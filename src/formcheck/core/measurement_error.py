@@ -16,6 +16,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError
 
 #: File name of the shipped table, in the package's ``rules`` folder (not a rule set).
@@ -60,7 +62,45 @@ class MeasurementErrors:
         """True when ``|difference|`` (in the metric's unit) is at most the measurement error of
         ``metric`` from ``view``, False when it exceeds it, None when the error is unknown."""
         entry = self.lookup(metric, view)
-        return None if entry is None else abs(float(difference)) <= entry.error
+        return None if entry is None else bool(within_error(difference, entry.error))
+
+    def error_of(self, metric: str, views: np.ndarray, sides: str = "worst") -> np.ndarray:
+        """The error of a rule check's ``metric`` seen from each of ``views``.
+
+        Parameters
+        ----------
+        metric : str
+            The check's metric (base name, or ``rep.*``).
+        views : np.ndarray
+            ``(N,)`` view names (``front``, ``oblique``, ``side``, ``unknown``).
+        sides : str
+            How the check combines a bilateral metric (`formcheck.core.ruleset.SIDES`). A
+            left-right difference (``abs_diff``) has no entry: the part of the two legs' errors
+            they share cancels in it and the rest is not measured, so its error is unknown.
+
+        Returns
+        -------
+        np.ndarray
+            ``(N,)`` errors in the metric's unit, NaN where unknown.
+        """
+        views = np.asarray(views, dtype=object)
+        out = np.full(views.shape, np.nan)
+        if sides == "abs_diff":
+            return out
+        for view in ERROR_VIEWS:
+            entry = self.lookup(metric, view)
+            if entry is not None:
+                out[views == view] = entry.error
+        return out
+
+
+def within_error(difference: Any, error: Any) -> Any:
+    """Whether ``|difference|`` is at most ``error`` (same unit; numbers or arrays, element-wise):
+    the one test of "within the measurement error", for a change between sessions and for a
+    value's distance from a rule's threshold (borderline). An unknown (NaN) error is never within.
+    """
+    with np.errstate(invalid="ignore"):
+        return np.abs(difference) <= error
 
 
 def parse_measurement_errors(data: dict[str, Any], where: str) -> MeasurementErrors:

@@ -36,6 +36,15 @@ Metrics (name: unit, definition, validity)
   stretches of ``MIN_FRONT_RUN_S`` or more. (From 45 deg it reads as well at
   depth, but on real footage at that angle it made spurious dips, so it is not
   valid there.)
+- ``knee_flexion_level_left/right``: deg, the knee bend from the hips' height against the
+  knees: the thigh's tilt from the vertical is ``arccos(level / standing thigh height)``, where
+  ``level`` is ``hip_above_knee`` corrected for a camera above the hips
+  (`formcheck.core.depth.perspective_level`, fitted on human-labelled front-view squats) and
+  signed, so a thigh below the horizontal reads more than 90 deg; plus the shank's tilt by
+  foreshortening as in ``knee_flexion_front``. Unlike ``knee_flexion_front`` it does not
+  saturate at a horizontal thigh, and the perspective correction removes most of the error
+  a camera above the hips makes at depth. Valid outside side view (from the side the image
+  angle is exact). Judges depth from the front and at 45 deg (the shipped rule set).
 - ``knee_bend_left/right``: deg, the one knee flexion formcheck counts reps with,
   measures per rep, shows live, in the video and in the report: per frame the
   measurement above closest to the truth from the frame's view (`knee_bend`).
@@ -115,6 +124,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import filtering as flt
+from .depth import perspective_level
 from .geometry import angle_from_vertical, joint_flexion, norm, signed_angle_2d
 from .landmarks import INDEX
 from .metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
@@ -173,6 +183,7 @@ UNITS: dict[str, str] = {
             ("knee_flexion", "deg"),
             ("knee_flexion_image", "deg"),
             ("knee_flexion_front", "deg"),
+            ("knee_flexion_level", "deg"),
             ("fppa", "deg"),
             ("fppa_world", "deg"),
             ("medial_knee_shift", "%"),
@@ -633,6 +644,13 @@ def compute_metrics(
         {k: p[k] for k in keys}, {**w, **head} if has_world else None, seq.fps, axis=0
     )
     view = seen_from.codes
+    # The knee bend from the hips' level (see the module docstring): thigh tilt, signed, + shank's.
+    level = perspective_level(values["hip_above_knee"], values["hip_below_axis"], seen_from.folded)
+    thigh_scale = np.array(ref.thigh_px)[:, None] / ref.scale_px  # standing thighs, shank lengths
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thigh_tilt = np.degrees(np.arccos(np.clip(level / thigh_scale, -1.0, 1.0)))
+    values["knee_flexion_level_left"] = thigh_tilt[0] + tilt[2]
+    values["knee_flexion_level_right"] = thigh_tilt[1] + tilt[3]
     if clean and cutoff_hz is not None and n:
         skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (
             set() if (view == VIEW_FRONT).any() else _FRONT_ONLY
@@ -664,6 +682,9 @@ def compute_metrics(
         )
         valid[f"knee_flexion_image_{s}"] = side_view
         valid[f"knee_flexion_front_{s}"] = steady_front
+        valid[f"knee_flexion_level_{s}"] = ~side_view & np.isfinite(
+            values[f"knee_flexion_level_{s}"]
+        )
         valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
         valid[f"fppa_world_{s}"] = ~side_view & flexed
         valid[f"foot_progression_{s}"] = seen[s] & front

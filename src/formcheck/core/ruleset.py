@@ -126,14 +126,20 @@ class Check:
             return np.ones(names.shape, dtype=bool)
         return np.isin(names, self.views)
 
+    def margin(self, value: Any) -> Any:
+        """Signed distance of ``value`` (in `unit`; number or array) from the limit: >= 0 on the
+        passing side, < 0 on the failing side; its size is what borderline compares with the
+        measurement error."""
+        if self.compare == "<=":
+            return self.threshold - value
+        if self.compare == ">=":
+            return value - self.threshold
+        return self.threshold - abs(value)
+
     def passes(self, value: Any) -> Any:
         """``value`` (finite, in `unit`; a number or a numpy array, compared element-wise)
-        satisfies the check."""
-        if self.compare == "<=":
-            return value <= self.threshold
-        if self.compare == ">=":
-            return value >= self.threshold
-        return abs(value) <= self.threshold
+        satisfies the check (`margin` >= 0)."""
+        return self.margin(value) >= 0
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
 """Scoring: each repetition judged against a `RuleSet`, and a summary of the set.
 
-Per rep and rule the verdict is ``pass``, ``fail`` or ``not_judged`` (no check
+Per rep and rule the verdict is ``pass``, ``fail``, ``borderline`` or ``not_judged`` (no check
 of the rule can be judged from the rep's camera view, or too few of the
-phase's frames are valid), with the measured value in the rule's unit. The rep
-score is ``100 x`` (weight of passed rules) / (weight of judged rules); ``None``
-when nothing was judged. Everything is computed on arrays of shape
-``(n_reps,)``: one pass per rule check, no per-frame Python loops.
+phase's frames are valid), with the measured value in the rule's unit and its measurement
+error: the error of the check's metric seen from the rep's view
+(`formcheck.core.measurement_error`, the shipped ``rules/measurement_error.toml``; None when
+unknown). A judged value within that error of the limit is ``borderline``
+(`measurement_error.within_error` decides): the measurement cannot tell a pass from a fail, so it is
+listed but neither failed nor passed outright. The rep score is ``100 x`` (weight of passed
+rules + `BORDERLINE_CREDIT` x weight of borderline rules) / (weight of judged rules); ``None``
+when nothing was judged. A borderline check gives no cue and no habit. Everything is computed
+on arrays of shape ``(n_reps,)``: one pass per rule check, no per-frame Python loops.
 
 Per-rep measurements (always computed, whatever the rules), from the knee flexion
 ``knee_bend`` (`formcheck.core.metrics.knee_bend`): ``descent_s``, ``ascent_s``, ``duration_s``,
@@ -18,12 +23,14 @@ window); and the rep's ``view`` (that of most of its frames).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .measurement_error import MeasurementErrors, load_measurement_errors, within_error
 from .metrics import with_knee_bend
 from .metricset import (
     VIEW_FRONT,
@@ -36,8 +43,13 @@ from .metricset import (
 from .reps import Reps
 from .ruleset import Check, RuleSet, load_rules
 
-PASS, FAIL, NOT_JUDGED = "pass", "fail", "not_judged"
-_STATUS = (NOT_JUDGED, PASS, FAIL)  # codes 0, 1, 2 of SetScore.status
+PASS, FAIL, NOT_JUDGED, BORDERLINE = "pass", "fail", "not_judged", "borderline"
+_STATUS = (NOT_JUDGED, PASS, FAIL, BORDERLINE)  # codes 0, 1, 2, 3 of SetScore.status
+#: Share of a borderline rule's weight a rep's score earns. A value within the measurement error
+#: of the limit is as likely to lie on either side of it (the error is a scatter around the
+#: reading), so the expected credit is half: a borderline rep scores between a pass and a fail,
+#: and a set of borderline reps reads "needs work", not "good" or "poor".
+BORDERLINE_CREDIT = 0.5
 MEASUREMENTS = (
     "descent_s",
     "ascent_s",
@@ -209,11 +221,13 @@ class RuleResult:
     reason: str = ""
     left: float | None = None
     right: float | None = None
+    error: float | None = None  # measurement error of ``value`` (unit), None when unknown
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "status": self.status,
             "value": self.value,
+            "error": self.error,
             "unit": self.unit,
             "threshold": self.threshold,
             "compare": self.compare,
@@ -261,13 +275,15 @@ class RepScore:
 
 @dataclass(frozen=True)
 class RuleSummary:
-    """How one rule fared over the set; ``pass_rate`` over judged reps (None if none)."""
+    """How one rule fared over the set; ``pass_rate`` over the reps that passed or failed
+    (borderline ones count neither way; None if none)."""
 
     rule: str
     title: str
     n_pass: int
     n_fail: int
     n_not_judged: int
+    n_borderline: int = 0
 
     @property
     def pass_rate(self) -> float | None:
@@ -280,6 +296,7 @@ class RuleSummary:
             "n_pass": self.n_pass,
             "n_fail": self.n_fail,
             "n_not_judged": self.n_not_judged,
+            "n_borderline": self.n_borderline,
             "pass_rate": self.pass_rate,
         }
 
@@ -292,8 +309,9 @@ class SetScore:
     rules: RuleSet
     reps_frames: Reps
     views: np.ndarray  # (R,) int8 view codes
-    status: np.ndarray  # (R, K) int8: 0 not_judged, 1 pass, 2 fail
+    status: np.ndarray  # (R, K) int8: 0 not_judged, 1 pass, 2 fail, 3 borderline
     values: np.ndarray  # (R, K) measured values (NaN when not measured)
+    errors: np.ndarray  # (R, K) measurement error of the values (NaN when unknown)
     left: np.ndarray  # (R, K) per-side values of bilateral checks (NaN otherwise)
     right: np.ndarray  # (R, K)
     check: np.ndarray  # (R, K) index of the deciding check in the rule (-1 when not judged)
@@ -320,6 +338,7 @@ class SetScore:
                 int((self.status[:, k] == 1).sum()),
                 int((self.status[:, k] == 2).sum()),
                 int((self.status[:, k] == 0).sum()),
+                int((self.status[:, k] == 3).sum()),
             )
             for k, rule in enumerate(self.rules.rules)
         }
@@ -438,6 +457,7 @@ class SetScore:
                 reason=str(self.reasons[i, k]),
                 left=_num(self.left[i, k]),
                 right=_num(self.right[i, k]),
+                error=_num(self.errors[i, k]),
             )
         return RepScore(
             index=i + 1,
@@ -582,7 +602,12 @@ def _measurements(ev: _Evaluator) -> dict[str, np.ndarray]:
     }
 
 
-def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> SetScore:
+def score_reps(
+    metrics: MetricSet,
+    reps: Reps,
+    rules: RuleSet | None = None,
+    errors: MeasurementErrors | None = None,
+) -> SetScore:
     """Judge every rep by every rule.
 
     Parameters
@@ -593,12 +618,15 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         Repetitions, frames of ``metrics`` (`formcheck.core.reps.find_reps`).
     rules : RuleSet or None
         The rules; None for the shipped cyclist-squat rules.
+    errors : MeasurementErrors or None
+        Measurement error of each metric by view; None for the shipped table.
 
     Returns
     -------
     SetScore
-        Per rep and rule the verdict, the measured value (in the rule check's unit) and why a
-        rule was not judged; per rep the score (0-100) and the measurements.
+        Per rep and rule the verdict (borderline where the value lies within its measurement
+        error of the threshold), the measured value (in the rule check's unit) and its error,
+        and why a rule was not judged; per rep the score (0-100) and the measurements.
 
     Raises
     ------
@@ -606,6 +634,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         When a rep's frames lie outside ``metrics``.
     """
     rules = rules or load_rules()
+    errors = _shipped_errors() if errors is None else errors
     n, k_rules = len(reps), len(rules.rules)
     if n and (reps.end.max() >= metrics.n_frames or reps.start.min() < 0):
         raise ValueError(
@@ -616,7 +645,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     views = rep_views(metrics, reps)
     view_names = np.array([VIEW_NAMES[int(v)] for v in range(4)], dtype=object)[views]
     status = np.zeros((n, k_rules), dtype=np.int8)
-    values, left, right = (np.full((n, k_rules), np.nan) for _ in range(3))
+    values, errs, left, right = (np.full((n, k_rules), np.nan) for _ in range(4))
     check = np.full((n, k_rules), -1, dtype=np.int64)
     reasons = np.full((n, k_rules), "", dtype=object)
     missing: list[str] = []
@@ -635,7 +664,10 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
                 continue  # no rep left that this check may judge: skip computing it
             value, lv, rv = ev.check(c)
             judge = ~decided & view_ok & np.isfinite(value)
-            status[judge, k] = np.where(c.passes(value[judge]), 1, 2)
+            err = errors.error_of(c.metric, view_names[judge], c.sides)
+            near = within_error(c.margin(value[judge]), err)
+            status[judge, k] = np.where(near, 3, np.where(c.passes(value[judge]), 1, 2))
+            errs[judge, k] = err
             values[judge, k], left[judge, k], right[judge, k] = value[judge], lv[judge], rv[judge]
             check[judge, k] = j
             decided |= judge
@@ -646,6 +678,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
     weights = np.array([r.weight for r in rules.rules])
     judged_w = ((status > 0) * weights).sum(axis=1)
     passed_w = ((status == 1) * weights).sum(axis=1)
+    passed_w = passed_w + BORDERLINE_CREDIT * ((status == 3) * weights).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         scores = np.where(judged_w > 0, 100.0 * passed_w / judged_w, np.nan)
     return SetScore(
@@ -654,6 +687,7 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         views=views,
         status=status,
         values=values,
+        errors=errs,
         left=left,
         right=right,
         check=check,
@@ -662,3 +696,9 @@ def score_reps(metrics: MetricSet, reps: Reps, rules: RuleSet | None = None) -> 
         measurements=_measurements(ev),
         missing_metrics=tuple(dict.fromkeys(missing)),
     )
+
+
+@functools.cache
+def _shipped_errors() -> MeasurementErrors:
+    """The shipped measurement error table, read once per process."""
+    return load_measurement_errors()

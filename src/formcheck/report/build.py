@@ -166,6 +166,7 @@ def _number(value: Any, digits: int = 3) -> float | None:
 def _rule_entry(r: RuleResult) -> dict[str, Any]:
     """A rule's verdict on a rep as the report has it: NaN as null, empty words left out."""
     entry: dict[str, Any] = {"status": r.status, "value": _number(r.value), "unit": str(r.unit)}
+    entry["error"] = _number(r.error)  # since schema 1.2
     entry["threshold"] = _number(r.threshold)
     if r.left is not None or r.right is not None:
         entry["left"], entry["right"] = _number(r.left), _number(r.right)

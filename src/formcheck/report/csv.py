@@ -90,14 +90,18 @@ def frames_csv(metrics: MetricSet, rep_spans: np.ndarray, detected: np.ndarray) 
 
 def reps_csv(scores: SetScore) -> str:
     """One row per repetition of ``scores``: times (s), score, view, the measurements, and per
-    rule its status and measured value (in the unit of the rule's first check)."""
+    rule its status (``pass``, ``fail``, ``borderline``, ``not_judged``), measured value and that
+    value's measurement error (both in the unit of the rule's first check; the error empty when
+    unknown)."""
     rules = scores.rules.rules
     header = ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
     # per-rep measurements carry their unit in their name (descent_s, lockout_knee_flexion_deg, ...)
     measures = [k for k in scores.measurements if k not in header]
     header += measures
     for rule in rules:
-        header += [f"{rule.name}_status", column_name(rule.name, rule.primary.unit)]
+        unit = rule.primary.unit
+        header += [f"{rule.name}_status", column_name(rule.name, unit)]
+        header += [column_name(f"{rule.name}_error", unit)]
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
@@ -114,6 +118,6 @@ def reps_csv(scores: SetScore) -> str:
         row += [_num(rep.measurements.get(k)) for k in measures]
         for rule in rules:
             res = rep.results[rule.name]
-            row += [res.status, _num(res.value)]
+            row += [res.status, _num(res.value), _num(res.error)]
         writer.writerow(row)
     return buf.getvalue()

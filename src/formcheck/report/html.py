@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,7 +50,7 @@ thead th{white-space:nowrap}thead tr{border-bottom:2px solid #ddd}
 th[scope=row]{font-weight:600;min-width:9rem}
 th[scope=row] span{display:block;font-weight:400;color:#666;font-size:.82rem}
 td{white-space:nowrap}
-.pass{color:#1e8449}.fail{color:#c0392b;font-weight:600}.nj{color:#888}
+.pass{color:#1e8449}.fail{color:#c0392b;font-weight:600}.nj{color:#888}.bl{color:#9a6700}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(135px,1fr));gap:12px}
 @media (min-width:700px){.grid{grid-template-columns:repeat(auto-fill,minmax(210px,1fr))}}
 figure{margin:0}
@@ -92,7 +93,18 @@ a{color:inherit;text-decoration:none}
 #: The report allows no scripts (its Content-Security-Policy), so this cannot be measured live.
 PHONE_REP_COLUMNS, WIDE_REP_COLUMNS = 1, 10
 
-_STATUS = {"pass": ("pass", "\u2713"), "fail": ("fail", "\u2717"), "not_judged": ("nj", "\u2013")}
+_STATUS = {
+    "pass": ("pass", "\u2713"),
+    "fail": ("fail", "\u2717"),
+    "borderline": ("bl", "\u2248"),
+    "not_judged": ("nj", "\u2013"),
+}
+_STATUS_WORDS = {
+    "pass": "pass",
+    "fail": "fail",
+    "borderline": "borderline: within the measurement error of the limit",
+    "not_judged": "not judged",
+}
 
 
 def _e(value: Any) -> str:
@@ -124,6 +136,18 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.1f} s"
     digits = 2 if abs(value) < 10 and u != "cm" else 1 if abs(value) < 100 else 0
     return f"{value:.{digits}f} {u}".strip()
+
+
+def format_value_error(value: float | None, error: float | None, unit: str) -> str:
+    """A measured value with its measurement error to the value's precision: ``11 ± 3°``,
+    ``4.1 ± 2.1 cm``; the value alone (`format_value`) when the error is unknown."""
+    text = format_value(value, unit)
+    found = re.match(r"-?\d+(?:\.\d+)?", text)
+    if error is None or found is None:
+        return text
+    number = found.group()
+    digits = len(number.partition(".")[2])
+    return text.replace(number, f"{number} \u00b1 {error:.{digits}f}", 1)
 
 
 def _verdict(report: Mapping[str, Any]) -> str:
@@ -220,9 +244,11 @@ def _rep_table(report: Mapping[str, Any]) -> str:
                 cells.append("<td></td>")
                 continue
             cls, mark = _STATUS[res["status"]]
-            word = {"pass": "pass", "fail": "fail", "not_judged": "not judged"}[res["status"]]
+            word = _STATUS_WORDS[res["status"]]
             value = (
-                _e(format_value(res["value"], res["unit"])) if res["status"] != "not_judged" else ""
+                _e(format_value_error(res["value"], res.get("error"), res["unit"]))
+                if res["status"] != "not_judged"
+                else ""
             )
             cells.append(f'<td class="{cls}" title="{word}">{mark} {value}</td>')
         sub = f"<span>{_e(target)}</span>" if target else ""
@@ -230,7 +256,10 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     return (
         '<section class="new-page"><h2>Rep by rep</h2>'
         '<p class="sub"><span class="pass">\u2713 pass</span> &nbsp; <span class="fail">\u2717 fail</span> '
+        '&nbsp; <span class="bl">\u2248 borderline: within the measurement error of the limit, '
+        "not counted as a fail</span> "
         '&nbsp; <span class="nj">\u2013 not judged from this view</span></p>'
+        '<p class="sub">Values read \u00b1 their measurement error from this view, where known.</p>'
         f"{hint}"
         '<div class="table-wrap" tabindex="0" role="region" aria-label="rep by rep results">'
         f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>'

@@ -332,6 +332,7 @@ def run(
 
 def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: list[str]) -> None:
     """A short rich table of the reps, the verdict and where the report is."""
+    from rich.markup import escape
     from rich.table import Table
 
     s = report["summary"]
@@ -348,12 +349,16 @@ def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: 
             failed = ", ".join(
                 titles.get(n, n) for n, r in rep["rules"].items() if r["status"] == "fail"
             )
+            near = ", ".join(
+                titles.get(n, n) for n, r in rep["rules"].items() if r["status"] == "borderline"
+            )
             score = "-" if rep["score"] is None else f"{rep['score']:.0f}"
             table.add_row(
                 str(rep["index"]),
                 f"{rep['start_s']:.1f}-{rep['end_s']:.1f}",
                 score,
-                failed or "[green]none[/green]",
+                (failed or "[green]none[/green]")
+                + (f" [dim](borderline: {escape(near)})[/dim]" if near else ""),
             )
         console.print(table)
         score = "-" if s["score"] is None else f"{s['score']:.0f}/100"

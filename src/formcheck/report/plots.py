@@ -137,9 +137,15 @@ def _responsive(svg: str) -> str:
     return f'{head} role="img" preserveAspectRatio="xMidYMid meet">{rest}'
 
 
-#: The knee angle measured three ways, and the one the report shows (`knee_bend`, which picks per
+#: The knee angle measured four ways, and the one the report shows (`knee_bend`, which picks per
 #: frame the one closest to the truth from its view): a rule on any of them draws its threshold.
-KNEE_ANGLES = ("knee_bend", "knee_flexion_front", "knee_flexion_image", "knee_flexion")
+KNEE_ANGLES = (
+    "knee_bend",
+    "knee_flexion_front",
+    "knee_flexion_level",
+    "knee_flexion_image",
+    "knee_flexion",
+)
 
 #: The report's plots: (title, metric base name drawn, base names of the same quantity whose
 #: rules draw thresholds, y label, message when nothing can be drawn).

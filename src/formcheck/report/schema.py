@@ -13,7 +13,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-SCHEMA_VERSION = "1.1"  # 1.1: "not_counted" and the optional "people"
+#: 1.1: "not_counted" and the optional "people"; 1.2: a rule's "error" and status "borderline".
+SCHEMA_VERSION = "1.2"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
