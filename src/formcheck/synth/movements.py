@@ -27,8 +27,9 @@ from .motion import Rep, Timeline
 
 #: Pose channels and their standing values. Metres: ``pelvis_x`` (to the subject's left),
 #: ``pelvis_z`` (forward), ``drop`` (pelvis below the height the planted legs reach straight),
-#: ``{side}_x`` (ankle out from the midline), ``{side}_z`` (ankle forward), ``{side}_lift`` (toe
-#: tip above the floor). Degrees: ``roll`` (pelvis, + = left hip up), ``lean`` (trunk forward from
+#: ``{side}_x`` (ankle out from the midline), ``{side}_z`` (ankle forward; both with the sole
+#: flat: a raised heel pivots the foot about its toe tip), ``{side}_lift`` (toe tip above the
+#: floor). Degrees: ``roll`` (pelvis, + = left hip up), ``lean`` (trunk forward from
 #: vertical), ``side_bend`` (trunk, + = towards the right), ``head`` (chin down),
 #: ``{side}_pitch`` (heel above toe), ``{side}_yaw`` (toes out), ``{side}_arm`` (arm from
 #: hanging: 90 = horizontal, 180 = overhead), ``{side}_plane`` (0 = forward, 90 = out to the
@@ -147,15 +148,16 @@ def _feet(body: Body, ch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         up = np.stack([np.sin(yaw) * np.sin(pitch), np.cos(pitch), np.cos(yaw) * np.sin(pitch)], -1)
         lat = np.cross(up, fwd)
         offset = body.heel_to_ankle * fwd + (body.ankle_height + body.shoe_sole) * up
-        ankle_xz = np.stack([side * ch[f"{name}_x"], ch[f"{name}_z"]], -1)
-        heel = np.stack(
+        # the foot pivots about its toe tip: where the toes are with the sole flat at (x, z)
+        toe = np.stack(
             [
-                ankle_xz[:, 0] - offset[:, 0],
-                ch[f"{name}_lift"] + body.foot_length * np.sin(pitch),
-                ankle_xz[:, 1] - offset[:, 2],
+                side * ch[f"{name}_x"] + (body.foot_length - body.heel_to_ankle) * np.sin(yaw),
+                ch[f"{name}_lift"],
+                ch[f"{name}_z"] + (body.foot_length - body.heel_to_ankle) * np.cos(yaw),
             ],
             -1,
         )
+        heel = toe - body.foot_length * fwd
         ankles.append(heel + offset)
         rots.append(np.stack([lat, up, fwd], -1))
         heels.append(heel)
