@@ -7,7 +7,8 @@ plane and elbow bend), eased from key to key and repeated ``cycles`` times betwe
 them, the pelvis as high as the planted legs reach (less the key's ``drop``), the knees by
 two-link inverse kinematics, so a foot on the floor stays planted and the knee bends follow from
 the pose (the truth measures them from the joints, as for squats). Feet move here, so each frame
-is handed to the renderer as a one-frame skeleton (`frame_skeleton`).
+is handed to the renderer as a one-frame skeleton (`frame_skeleton`). The timeline's ``depth``
+is the pelvis's drop below its highest as a share of its largest drop (1 at the lowest frame).
 
 Whether a movement holds squat reps is ``squat_reps`` per cycle: 0 for all but the sit-to-stand,
 which `formcheck.core.movement` decides to count (a squat to a seat, a box squat; its truth reps
@@ -270,7 +271,9 @@ def solve_movement(movement: Movement, fps: float) -> MovingSkeleton:
         heel_sole=feet["heels"],
         toe_sole=feet["toes"],
     )
-    depth = np.clip((top.max() - pelvis[:, 1]) / (0.5 * body.thigh), 0, None)
+    # the truth's depth: the pelvis's drop below its highest, as a share of its largest drop
+    sink = pelvis[:, 1].max() - pelvis[:, 1]
+    depth = sink / max(float(sink.max()), 1e-9)
     return MovingSkeleton(skel, Timeline(state, depth, _reps(movement, fps, n), times))
 
 
