@@ -11,7 +11,8 @@ function, so live and offline agree.
 Per-frame signals (`movement_values`, added to the `MetricSet` by `compute_metrics`; world
 landmarks; units: leg lengths, the frame's hip-knee plus knee-ankle world length averaged over
 both legs). From the front ``feet_split`` rests on MediaPipe's depth, which still read 0.61-0.84
-on real front-oblique lunges against 0.03-0.08 on real front-view squats:
+(median over a rep; upper quartile 0.66-0.85) on real front-oblique lunges against 0.03-0.08
+(upper quartile 0.04-0.14) on real front-view squats:
 
 - ``feet_split``: the distance between the ankles along the body's forward direction (the floor
   direction perpendicular to the hip line), i.e. how far one foot stands in front of the other.
@@ -40,7 +41,7 @@ Decisions (documented, tested in ``tests/test_movement.py``):
   (`reps.RepParams.max_standing_trunk_deg`), else it is a "floor exercise".
 - Jumps and hops (jumping jacks, jump rope): a take-off's bend is too short to be a candidate
   (`reps.RepParams.min_width_s`, ``min_phase_s``). High knees and running on the spot alternate
-  the legs: the feet split front to back (0.38-0.39 on the real clip) or one knee bends alone.
+  the legs: the feet split front to back (upper quartile 0.49-0.50 on the real clip) or one knee bends alone.
 - Jump squats: decided **not** a squat rep (a plyometric exercise, not the strength movement
   judged). A fast one is too short to be a candidate; the flight itself (feet off the floor) is
   not measured yet, so a slow jump squat may still count (untested).
