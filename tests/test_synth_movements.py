@@ -163,6 +163,7 @@ def rendered(name: str, view: str) -> tuple[Analysis, dict]:
         return analyze(extract(video, progress=False), load_rules()), doc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "view"), sorted(RENDERED))
 def test_rendered_movement_counts_its_truth(name: str, view: str) -> None:
     analysis, truth = rendered(name, view)
@@ -177,6 +178,7 @@ def test_rendered_movement_counts_its_truth(name: str, view: str) -> None:
         assert required in {item["movement"] for item in seen}, seen
 
 
+@pytest.mark.slow
 def test_analyze_reports_a_rendered_split_squat_as_not_counted(tmp_path: Path) -> None:
     """End to end through the CLI: ``formcheck synth --movement`` then ``formcheck analyze``;
     report.json lists each turned-down candidate with its movement and measured reason, and the
