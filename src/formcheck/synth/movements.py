@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .figure import SIDES, Body, PoseState, Skeleton, _assemble, rot_x, rot_z, two_link
-from .motion import Rep, Timeline
+from .motion import Rep, Timeline, _ease
 
 #: Pose channels and their standing values. Metres: ``pelvis_x`` (to the subject's left),
 #: ``pelvis_z`` (forward), ``drop`` (pelvis below the height the planted legs reach straight),
@@ -105,11 +105,6 @@ class Movement:
     @property
     def duration_s(self) -> float:
         return 2 * self.stand_s + self.cycles * self.cycle_s
-
-
-def _ease(x: np.ndarray) -> np.ndarray:
-    """Smooth 0 -> 1 over x in [0, 1] with zero velocity at both ends."""
-    return (1 - np.cos(np.pi * np.clip(x, 0, 1))) / 2
 
 
 def channels(movement: Movement, times: np.ndarray) -> dict[str, np.ndarray]:
