@@ -74,7 +74,8 @@ def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
 
 def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
     """The ground-truth document (see `formcheck.synth.truth`): for a movement its name and
-    description replace the squat's parameters; ``squat_reps`` is the number of squat reps."""
+    description replace the squat's parameters, and ``squat_reps`` says how many squat reps it
+    holds (a squat's are its ``reps``)."""
     s = posed.scene
     doc = document(
         posed.skeleton,
@@ -94,7 +95,7 @@ def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
             "description": s.movement.description,
             "cycles": s.movement.cycles,
         }
-    doc["squat_reps"] = len(posed.timeline.reps)
+        doc["squat_reps"] = len(posed.timeline.reps)
     return doc
 
 
