@@ -50,6 +50,25 @@ def test_feet_one_ahead_of_the_other_is_a_lunge():
     assert 0.4 < value < 0.7
 
 
+def test_a_lunge_that_steps_out_and_back_inside_its_rep_is_a_lunge():
+    """A forward lunge steps out after the rep starts and back before it ends: its feet split
+    over the middle 40 % of the rep only, and the back ankle is hidden (NaN) at the bottom."""
+    seq = squat_sequence(n_reps=2)
+    reps, _ = _analyse(seq)
+    world = seq.world.copy()
+    for rep in reps:
+        n = rep.end - rep.start + 1
+        step = slice(rep.start + int(0.3 * n), rep.start + int(0.7 * n))
+        for name in ("left_ankle", "left_heel", "left_foot_index"):
+            world[step, INDEX[name], 2] -= 0.6
+        hidden = slice(rep.bottom - 2, rep.bottom + 3)
+        for name in ("right_ankle", "right_heel", "right_foot_index"):
+            world[hidden, INDEX[name]] = np.nan
+    stepped, rejected = _analyse(_with_world(seq, world))
+    assert len(stepped) == 0
+    assert rejected.movements == ("lunge", "lunge")
+
+
 def test_hips_over_one_foot_from_the_front_is_a_lateral_lunge():
     seq = squat_sequence(n_reps=2)  # front view
     world = seq.world.copy()

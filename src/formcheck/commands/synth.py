@@ -31,6 +31,14 @@ def synth(
     preset: Annotated[
         str, typer.Option("--preset", "-p", help="Named squat (see --list-presets).")
     ] = ("good-cyclist-squat"),
+    movement: Annotated[
+        str | None,
+        _opt(
+            "--movement",
+            help="Render this movement instead of a squat (see --list-presets): truth 0 squat "
+            "reps, the sit-to-stand's counted as squats.",
+        ),
+    ] = None,
     view: Annotated[
         str, typer.Option(help="Camera view: front, oblique (45 deg) or side.")
     ] = "front",
@@ -62,7 +70,10 @@ def synth(
         float | None, _opt("--vfov", help="Vertical field of view, deg (default 42).")
     ] = None,
     noise: Annotated[float, typer.Option(help="Sensor noise sigma in 8-bit grey levels.")] = 0.0,
-    reps: Annotated[int | None, _opt("--reps", help="Repetitions (default: the preset's).")] = None,
+    reps: Annotated[
+        int | None,
+        _opt("--reps", help="Repetitions, or a --movement's cycles (default: the preset's)."),
+    ] = None,
     knee_flexion: Annotated[
         float | None, _opt("--knee-flexion", help="Peak knee flexion, deg.")
     ] = None,
@@ -115,11 +126,15 @@ def synth(
     from ..synth import PRESETS, VIEWS, Camera, Look, Scene, write
     from ..synth.crowd import extra
     from ..synth.look import parse_rgb
+    from ..synth.movements import MOVEMENTS
+    from ..synth.movements import movement as get_movement
     from ..synth.presets import preset as get_preset
 
     if list_presets:
         for name, (_, text) in PRESETS.items():
             typer.echo(f"{name:20s} {text}")
+        for name, move in MOVEMENTS.items():
+            typer.echo(f"--movement {name:13s} {move.description}")
         typer.echo("views: " + ", ".join(f"{v} (yaw {y:g})" for v, y in VIEWS.items()))
         return
     if output is None:
@@ -160,13 +175,19 @@ def synth(
             for k, v in (("shirt", shirt), ("shorts", shorts), ("wall", wall), ("floor", floor))
             if v is not None
         }
+        move = None
+        if movement is not None:
+            move = get_movement(movement)
+            if reps is not None:
+                move = replace(move, cycles=reps)
         scene = Scene(
             squat=squat,
             camera=camera,
             look=Look(noise=noise, **colours),
             seed=seed,
-            preset=preset,
+            preset=preset if move is None else move.name,
             extras=tuple(extra(kind) for kind in person or ()),
+            movement=move,
         )
         video, truth = write(output, scene)
     except ValueError as exc:

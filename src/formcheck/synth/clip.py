@@ -14,6 +14,7 @@ from .crowd import Extra, figures
 from .figure import Body, Skeleton, pose
 from .look import Look
 from .motion import Squat, Timeline, timeline
+from .movements import Movement, frame_skeleton, solve_movement
 from .render import Renderer
 from .truth import document, truth_path, write_json
 
@@ -31,6 +32,7 @@ class Scene:
     seed: int = 0
     preset: str = "custom"
     extras: tuple[Extra, ...] = ()  # other people in the room (`formcheck.synth.crowd`)
+    movement: Movement | None = None  # another movement instead of ``squat`` (`.movements`)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class Posed:
 
 def solve(scene: Scene) -> Posed:
     """Joint angles over time and the forward kinematics (no drawing)."""
+    if scene.movement is not None:
+        moving = solve_movement(scene.movement, scene.camera.fps)
+        return Posed(scene, moving.timeline, moving.skeleton, Body(scene.movement.height_m))
     rng = np.random.default_rng([scene.seed, 0])
     tl = timeline(scene.squat, scene.camera.fps, rng)
     body = Body(scene.squat.height_m)
@@ -54,21 +59,25 @@ def solve(scene: Scene) -> Posed:
 def frames(posed: Posed, supersample: int = 2) -> Iterator[np.ndarray]:
     """RGB uint8 frames of the clip, in order."""
     scene = posed.scene
-    renderer = Renderer(
-        scene.camera, scene.look, posed.body, scene.squat.heel_block_cm / 100, supersample
-    )
+    block = scene.squat.heel_block_cm / 100 if scene.movement is None else 0.0
+    renderer = Renderer(scene.camera, scene.look, posed.body, block, supersample)
     noise = np.random.default_rng([scene.seed, 1])
     n = len(posed.timeline.times)
     others = figures(scene.extras, n)
     mirrors = [e for e in scene.extras if e.kind == "mirror"]
     for i in range(n):
-        yield renderer.frame(posed.skeleton, i, noise, others[i], mirrors)
+        if scene.movement is None:
+            yield renderer.frame(posed.skeleton, i, noise, others[i], mirrors)
+        else:  # the feet move: each frame its own planted feet
+            yield renderer.frame(frame_skeleton(posed.skeleton, i), 0, noise, others[i], mirrors)
 
 
 def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
-    """The ground-truth document (see `formcheck.synth.truth`)."""
+    """The ground-truth document (see `formcheck.synth.truth`): for a movement its name and
+    description replace the squat's parameters, and ``squat_reps`` says how many squat reps it
+    holds (a squat's are its ``reps``)."""
     s = posed.scene
-    return document(
+    doc = document(
         posed.skeleton,
         posed.timeline,
         s.squat,
@@ -79,6 +88,15 @@ def truth(posed: Posed, video_name: str, decimals: int = 4) -> dict:
         look=asdict(s.look),
         decimals=decimals,
     )
+    if s.movement is not None:
+        doc["squat"] = None
+        doc["movement"] = {
+            "name": s.movement.name,
+            "description": s.movement.description,
+            "cycles": s.movement.cycles,
+        }
+        doc["squat_reps"] = len(posed.timeline.reps)
+    return doc
 
 
 def write(path: str | Path, scene: Scene, crf: int = CRF) -> tuple[Path, Path]:
