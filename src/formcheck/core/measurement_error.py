@@ -50,8 +50,9 @@ class MeasurementErrors:
     source: str = ""
 
     def lookup(self, metric: str | None, view: str | None) -> MeasurementError | None:
-        """The error of ``metric`` (base name, e.g. ``knee_flexion_image``, or ``rep.descent_s``;
-        a ``_left``/``_right`` suffix is ignored) seen from ``view``; None when unknown."""
+        """The error of ``metric`` (base name, e.g. ``knee_flexion_image``; ``rep.descent_s`` for
+        a per-rep measurement; ``rule.depth`` for the value a rule reads over a rep; a
+        ``_left``/``_right`` suffix is ignored) seen from ``view``; None when unknown."""
         if not metric or not view:
             return None
         for side in ("_left", "_right"):

@@ -1,16 +1,16 @@
 """Scoring: each repetition judged against a `RuleSet`, and a summary of the set.
 
-Per rep and rule the verdict is ``pass``, ``fail``, ``borderline`` or ``not_judged`` (no check
-of the rule can be judged from the rep's camera view, or too few of the
-phase's frames are valid), with the measured value in the rule's unit and its measurement
-error: the error of the check's metric seen from the rep's view
-(`formcheck.core.measurement_error`, the shipped ``rules/measurement_error.toml``; None when
-unknown). A judged value within that error of the limit is ``borderline``
-(`measurement_error.within_error` decides): the measurement cannot tell a pass from a fail, so it is
-listed but neither failed nor passed outright. The rep score is ``100 x`` (weight of passed
-rules + `BORDERLINE_CREDIT` x weight of borderline rules) / (weight of judged rules); ``None``
-when nothing was judged. A borderline check gives no cue and no habit. Everything is computed
-on arrays of shape ``(n_reps,)``: one pass per rule check, no per-frame Python loops.
+Per rep and rule the verdict is ``pass``, ``fail``, ``borderline`` or ``not_judged`` (no check of
+the rule can be judged from the rep's camera view, or too few of the phase's frames are valid),
+with the measured value in the rule's unit and its measurement error: the error of the value the
+rule reads over a rep (``rule.<name>``) seen from the rep's view, else the per-frame error of the
+check's metric (`formcheck.core.measurement_error`, the shipped ``rules/measurement_error.toml``;
+None when unknown). A judged value within that error of the limit is ``borderline``
+(`measurement_error.within_error` decides): the measurement cannot tell a pass from a fail, so it
+is listed but neither failed nor passed outright. The rep score is ``100 x`` (weight of passed
+rules + `BORDERLINE_CREDIT` x weight of borderline rules) / (weight of judged rules); ``None`` when
+nothing was judged. A borderline check gives no cue and no habit. Everything is computed on arrays
+of shape ``(n_reps,)``: one pass per rule check, no per-frame Python loops.
 
 Per-rep measurements (always computed, whatever the rules), from the knee flexion
 ``knee_bend`` (`formcheck.core.metrics.knee_bend`): ``descent_s``, ``ascent_s``, ``duration_s``,
@@ -664,7 +664,10 @@ def score_reps(
                 continue  # no rep left that this check may judge: skip computing it
             value, lv, rv = ev.check(c)
             judge = ~decided & view_ok & np.isfinite(value)
-            err = errors.error_of(c.metric, view_names[judge], c.sides)
+            err = errors.error_of(f"rule.{rule.name}", view_names[judge], c.sides)
+            err = np.where(
+                np.isnan(err), errors.error_of(c.metric, view_names[judge], c.sides), err
+            )
             near = within_error(c.margin(value[judge]), err)
             status[judge, k] = np.where(near, 3, np.where(c.passes(value[judge]), 1, 2))
             errs[judge, k] = err
