@@ -148,10 +148,11 @@ def test_separate_sets_are_recognised_and_summarised_per_view() -> None:
 
 def test_a_forced_mode_and_a_given_offset_are_used() -> None:
     items = rig_analyses("good-cyclist-squat", ("front", "side"), (0.0, 1.5), (30.0, 25.0))
-    front = next(p for p, a in items if a.view == "front")
-    fused = fuse(items, mode=SAME_SET, offsets={front: -1.5})
+    # camera 1 (side) started 1.5 s after camera 0 (front), given first
+    fused = fuse(items, mode=SAME_SET, offsets={items[1][0]: 1.5})
     assert fused.forced and fused.sources[1].sync.manual
-    assert fused.sources[1].offset_s == -1.5
+    assert fused.sources[0].view == "side" and fused.sources[1].offset_s == -1.5
+    assert fuse(items[::-1], offsets={items[0][0]: -1.5}).sources[1].offset_s == -1.5
     assert fused.rep_index.tolist() == [[0, 0], [1, 1]]
     apart = fuse(items, mode=SEPARATE_SETS)
     assert apart.mode == SEPARATE_SETS and apart.scores.rep_count == 4

@@ -532,8 +532,10 @@ def fuse(
     mode : str or None
         `SAME_SET` or `SEPARATE_SETS` to force one; None decides from the movement (`same_set`).
     offsets : dict[str, float] or None
-        By path, a video's offset in seconds given by hand (`Sync.offset_s`: where its ``t = 0``
-        lies on the reference source's clock); those videos are not synchronised automatically.
+        By path, a video's start given by hand: where its ``t = 0`` lies on the clock of the
+        video given first in ``analyses`` (seconds; "B started 2.4 s after A" is ``{B: 2.4}``).
+        A video whose offset and the reference's are both known this way is not synchronised
+        automatically.
     errors : MeasurementErrors or None
         Measurement errors to choose between two cameras that both judge a rule; the shipped
         table when None.
@@ -558,9 +560,11 @@ def fuse(
     items = _canonical(list(analyses))
     ref = items[0][1]
     syncs = [Sync(0.0, float("nan"), ref.sequence.duration, manual=True)]
+    given = {analyses[0][0]: 0.0, **(offsets or {})}
     for path, a in items[1:]:
-        if offsets and path in offsets:
-            syncs.append(Sync(float(offsets[path]), float("nan"), float("nan"), manual=True))
+        if offsets and path in given and items[0][0] in given:
+            manual = float(given[path]) - float(given[items[0][0]])
+            syncs.append(Sync(manual, float("nan"), float("nan"), manual=True))
         else:
             syncs.append(synchronise(ref, a))
     sources = tuple(Source(p, a, s) for (p, a), s in zip(items, syncs, strict=True))
