@@ -147,7 +147,7 @@ def test_report_lists_what_was_not_counted():
     from formcheck.report.build import build_report
     from formcheck.report.html import render_html
     from formcheck.report.pipeline import outcome_message
-    from formcheck.report.schema import validate
+    from formcheck.report.schema import SCHEMA_VERSION, validate
 
     seq = squat_sequence(n_reps=2)
     world = seq.world.copy()
@@ -161,7 +161,7 @@ def test_report_lists_what_was_not_counted():
         analysis, video_path="lunges.mp4", width=1280, height=720, message=message, files={}
     )
     validate(report)
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == SCHEMA_VERSION
     item = report["not_counted"][0]
     assert item["movement"] == "lunge" and item["end_s"] > item["start_s"] >= 0
     assert item["reason"].startswith("feet 0.")

@@ -131,9 +131,12 @@ class FusedAnalysis:
     ``sources``: in canonical order, the first is the reference (offset 0). ``mode``:
     `SAME_SET` or `SEPARATE_SETS`; ``forced``: the mode was chosen by the user. ``rep_index``:
     ``(R, S)`` per fused rep the 0-based rep of each source (-1 when that source has none).
-    ``scores``: the fused `SetScore`, whose reps are on the common clock (frame indices are
-    those of ``rep_source``'s video). ``judged_by``: ``(R, K)`` per rep and rule the source
-    whose verdict it is (-1 when no source judged it).
+    ``scores``: the fused `SetScore`; same set: its reps' times are on one clock that starts when
+    the first camera started (``clock_origin_s`` on the reference's clock, 0 or less); separate
+    sets: each rep's times are its own video's. Frame indices are those of ``rep_source``'s
+    video. ``judged_by``: ``(R, K)`` per rep and rule the source whose verdict it is (-1 when no
+    source judged it). ``summary_source``: ``(K,)`` per rule the source that judged it on most
+    reps (`_summary_source`).
     """
 
     sources: tuple[Source, ...]
@@ -144,6 +147,7 @@ class FusedAnalysis:
     judged_by: np.ndarray
     scores: SetScore
     summary_source: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    clock_origin_s: float = 0.0
 
     @property
     def rules(self) -> Any:
@@ -173,6 +177,7 @@ class FusedAnalysis:
             "mode": self.mode,
             "forced": self.forced,
             "reference": self.sources[0].path,
+            "clock_origin_s": round(self.clock_origin_s, 4),
             "sources": [s.to_dict() for s in self.sources],
             "reps": [
                 {
@@ -443,10 +448,15 @@ def _choose(
 
 
 def _fused_scores(
-    sources: tuple[Source, ...], rows: np.ndarray, judged_by: np.ndarray, rep_source: np.ndarray
+    sources: tuple[Source, ...],
+    rows: np.ndarray,
+    judged_by: np.ndarray,
+    rep_source: np.ndarray,
+    shifts: np.ndarray,
 ) -> SetScore:
     """The `SetScore` of the fused reps: each rule's verdict, value and check from ``judged_by``;
-    not-judged rules keep the reason of the rep's own source; scores recomputed by weight."""
+    not-judged rules keep the reason of the rep's own source; scores recomputed by weight. A rep's
+    times are its own source's plus ``shifts[source]`` seconds."""
     first = sources[0].analysis.scores
     rules = first.rules
     n, k_rules = rows.shape[0], len(rules.rules)
@@ -470,9 +480,9 @@ def _fused_scores(
                 sc.reps_frames.bottom[idx],
                 sc.reps_frames.end[idx],
             )
-            t_s[own] = sc.reps_frames.t_start[idx] + src.offset_s
-            t_b[own] = sc.reps_frames.t_bottom[idx] + src.offset_s
-            t_e[own] = sc.reps_frames.t_end[idx] + src.offset_s
+            t_s[own] = sc.reps_frames.t_start[idx] + shifts[s]
+            t_b[own] = sc.reps_frames.t_bottom[idx] + shifts[s]
+            t_e[own] = sc.reps_frames.t_end[idx] + shifts[s]
             for name in meas:
                 if name in sc.measurements:
                     meas[name][own] = sc.measurements[name][idx]
@@ -576,14 +586,20 @@ def fuse(
     rows = _pair_all(sources) if mode == SAME_SET else _stack_all(sources)
     rep_source = np.argmax(rows >= 0, axis=1)
     judged_by, _ = _choose(sources, rows, errors)
-    scores = _fused_scores(sources, rows, judged_by, rep_source)
+    offsets_s = np.array([s.offset_s for s in sources])
+    # same set: one clock from the moment the first camera started; separate: each its own
+    origin = min(0.0, float(offsets_s.min()))
+    shifts = offsets_s - origin if mode == SAME_SET else np.zeros(len(sources))
+    scores = _fused_scores(sources, rows, judged_by, rep_source, shifts)
     order = np.lexsort((rep_source, scores.reps_frames.t_bottom))
     if mode == SEPARATE_SETS:
         order = np.lexsort((scores.reps_frames.t_bottom, rep_source))
     rows, rep_source, judged_by = rows[order], rep_source[order], judged_by[order]
-    scores = _fused_scores(sources, rows, judged_by, rep_source)
+    scores = _fused_scores(sources, rows, judged_by, rep_source, shifts)
     summary = _summary_source(sources, errors)
-    return FusedAnalysis(sources, mode, forced, rows, rep_source, judged_by, scores, summary)
+    return FusedAnalysis(
+        sources, mode, forced, rows, rep_source, judged_by, scores, summary, origin
+    )
 
 
 def _pair_all(sources: tuple[Source, ...]) -> np.ndarray:

@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-SCHEMA_VERSION = "1.1"  # 1.1: "not_counted" and the optional "people"
+SCHEMA_VERSION = "1.2"  # 1.1: "not_counted" and the optional "people"; 1.2: "fusion"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
