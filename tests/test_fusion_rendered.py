@@ -110,3 +110,39 @@ def test_cli_forced_separate_sets_and_an_offset_that_matches_nothing(pair, tmp_p
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "no rep lines up" in done.stderr
     assert not bad.exists()
+
+
+def test_batch_fuses_one_session_filmed_from_two_views_into_one_row(pair, tmp_path: Path) -> None:
+    import shutil
+
+    from formcheck.batch.digest import video_summary
+    from formcheck.batch.discover import VideoEntry
+    from formcheck.batch.jobs import LANDMARKS, JobResult, Settings
+    from formcheck.batch.pairs import fuse_sessions
+    from formcheck.batch.run import Outcome
+    from formcheck.batch.summary import summary_rows
+
+    outcomes = []
+    rows = [("front", "p1", "2026-12-01"), ("side", "p1", "2026-12-01"), ("side", "p2", "")]
+    for k, (view, patient, date) in enumerate(rows):
+        video, cache, analysis = pair[view]
+        job = tmp_path / "videos" / f"job{k}"
+        job.mkdir(parents=True)
+        shutil.copy(cache, job / LANDMARKS)
+        entry = VideoEntry(video, f"{patient}/{video.name}", patient, date, view)
+        result = JobResult(f"sha{k}", "key", "ok", summary=video_summary(analysis, "ok"))
+        outcomes.append(Outcome(entry, result, job))
+    merged, warnings = fuse_sessions(outcomes, tmp_path, Settings(make_video=False))
+    assert warnings == []
+    assert len(merged) == 2  # the session of p1 as one row, p2's video (no date) on its own
+    _, table = summary_rows(merged, tmp_path)
+    row = next(r for r in table if r["patient_id"] == "p1")
+    assert row["path"] == "p1/p-front.mp4 + p1/p-side.mp4"
+    assert row["view"] == "front+side" and row["detected_view"] == "side+front"
+    assert row["sha256"] == "sha0+sha1" and row["reps"] == "2"
+    assert row["report"] == "pairs/p1_2026-12-01/report.html"
+    assert (tmp_path / row["report"]).is_file()
+    assert row["heels_elevated_pass_rate"] == "0.000" and row["knees_over_feet_pass_rate"] != ""
+    # a resumed batch fuses the session again over the earlier pair folder
+    again, warnings = fuse_sessions(outcomes, tmp_path, Settings(make_video=False))
+    assert warnings == [] and len(again) == 2

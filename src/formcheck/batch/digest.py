@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
+    from ..core.scoring import SetScore
 
 #: The digest's file in a video's output folder, written atomically by the worker.
 SUMMARY_JSON = "summary.json"
@@ -107,13 +108,23 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
         judged repetitions, their pass rate (0-1), median measured value in the rule's unit, and
         the metric and view that median measured.
     """
-    scores = analysis.scores
+    return scores_summary(
+        analysis.scores, analysis.rep_views, analysis.status, analysis.view, message
+    )
+
+
+def scores_summary(
+    scores: SetScore, rep_views: list[str], status: str, view: str, message: str
+) -> VideoSummary:
+    """The digest of a set's ``scores`` (`video_summary`'s, also for several videos fused into
+    one verdict, `formcheck.batch.pairs`): ``rep_views`` the view of each rep, ``status`` and
+    ``view`` those of the set."""
     judged = scores.status > 0  # (R, K): passed or failed
     stats = scores.rule_summaries()
-    reps = [scores.rep(i) for i in range(len(analysis.reps))]
-    rep_views = analysis.rep_views
+    n_reps = scores.rep_count
+    reps = [scores.rep(i) for i in range(n_reps)]
     rules = {}
-    for k, rule in enumerate(analysis.rules.rules):
+    for k, rule in enumerate(scores.rules.rules):
         values = scores.values[judged[:, k], k]
         values = values[np.isfinite(values)]
         idx = np.flatnonzero(judged[:, k])
@@ -129,11 +140,11 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
             view=_most([rep_views[i] for i in idx]),
         )
     return VideoSummary(
-        status=analysis.status,
+        status=status,
         message=message,
-        reps=len(analysis.reps),
-        score=_finite(scores.score) if len(analysis.reps) else None,
-        detected_view=analysis.view,
+        reps=n_reps,
+        score=_finite(scores.score) if n_reps else None,
+        detected_view=view,
         rules=rules,
     )
 

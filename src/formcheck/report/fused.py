@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,6 +139,9 @@ def run_fused(
         stills = {label: r.stills for label, r in zip(labels, results, strict=True)}
         page = render_fused_html(report, fused, stills, write_video=base.write_video)
         (stage / REPORT_HTML).write_text(page, encoding="utf-8")
+        for name in names:  # a re-run: the videos' folders are replaced as a whole
+            if (base.outdir / name).is_dir():
+                shutil.rmtree(base.outdir / name)
     if console is not None:
         console.print(f"[bold]{_headline(report)}[/bold]")
         console.print(report["summary"]["verdict"])
