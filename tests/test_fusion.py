@@ -162,3 +162,19 @@ def test_fewer_than_two_videos_is_refused() -> None:
     items = rig_analyses("good-cyclist-squat", ("front", "side"), (0.0, 1.5), (30.0, 25.0))
     with pytest.raises(ValueError, match="two or more"):
         fuse(items[:1])
+
+
+def test_three_cameras_pair_every_rep_and_judge_every_check() -> None:
+    views, offsets = ("front", "side", "oblique"), (0.0, 2.1, -1.4)
+    items = rig_analyses("chest-dropping", views, offsets, (30.0, 25.0, 60.0))
+    fused = fuse(items)
+    assert fused.mode == SAME_SET
+    assert [s.view for s in fused.sources] == ["side", "front", "oblique"]
+    paths = [p for p, _ in items]
+    for src in fused.sources[1:]:
+        true = _true_offset(paths, offsets, src.path, fused.sources[0].path)
+        assert abs(src.offset_s - true) <= 1 / 25
+    assert (fused.rep_index >= 0).all() and fused.rep_index.shape == (2, 3)
+    assert (fused.scores.status > 0).all()
+    names = [r.name for r in RULES.rules]
+    assert {names[k] for k in np.flatnonzero((fused.scores.status == 2).any(0))} == {"high_chest"}

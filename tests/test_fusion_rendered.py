@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium_console
 
 from formcheck.core.analysis import Analysis, analyze
 from formcheck.core.fusion import SAME_SET, fuse
@@ -92,6 +93,8 @@ def test_cli_pair_in_either_order_gives_the_same_report(pair, tmp_path: Path) ->
     assert judged["heels_elevated"] == sv.name and judged["knees_over_feet"] == fv.name
     page = (outs[0] / "report.html").read_text()
     assert "Same set, filmed by 2 cameras" in page and page.count("data:image/jpeg") == 4
+    assert "Not checked by any camera" not in page
+    assert chromium_console((outs[0] / "report.html").as_uri()) == []
     for name in (fv.stem, sv.stem):  # each video's own report beside
         assert (outs[0] / name / "report.html").is_file()
 

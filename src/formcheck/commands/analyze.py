@@ -97,8 +97,6 @@ def analyze(
     ] = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
-    from dataclasses import replace
-
     from rich.console import Console
 
     from ..errors import InputError
@@ -134,7 +132,7 @@ def analyze(
         mode = None if same_set is None else SAME_SET if same_set else SEPARATE_SETS
         run_fused(
             videos,
-            replace(options, progress=False),
+            options,
             mode=mode,
             offset_s=offset,
             landmarks=landmarks_each,

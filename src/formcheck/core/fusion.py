@@ -49,9 +49,12 @@ RESAMPLE_HZ = 100.0
 #: is setting up and stopping, shorter than the set itself. Short overlaps correlate by chance.
 MIN_OVERLAP_FRACTION = 0.5
 #: Least peak correlation (Pearson, over the overlap) for "filmed at the same time". Two cameras
-#: see the same vertical hip travel and knee bend up to scale and noise: rendered pairs correlate
-#: at 0.97 or more (benchmarks/RESULTS.md, bench_fusion). Two sets filmed one after the other
-#: line up only by chance; the one-to-one rep pairing below must hold as well.
+#: see the same vertical hip travel and knee bend up to scale and noise: 224 rendered front/side
+#: pairs (MediaPipe landmarks) correlate at 0.962 or more (benchmarks/RESULTS.md, bench_fusion),
+#: while movement without a shared squat does not (0.03 on two cameras of a balancing trial). Two
+#: sets filmed one after the other line up only by chance, and the one-to-one rep pairing below
+#: must hold as well; two sets of the same reps at the same tempo do correlate like one set. 0.8
+#: leaves real footage (occlusion, other lenses, clothing) room below the rendered 0.96.
 SAME_SET_MIN_CORRELATION = 0.8
 #: Largest gap (s) between the bottoms of two reps paired across cameras, on the common clock:
 #: half the shortest rep formcheck counts (`RepParams.min_duration_s` = 1 s), so a rep can never

@@ -300,6 +300,20 @@ def _verdict_section(report: dict[str, Any]) -> str:
     )
 
 
+def _not_judged(report: dict[str, Any]) -> str:
+    """The checks no camera could judge on any rep, with what to film."""
+    nj = report["summary"]["not_judged"]
+    if not nj:
+        return ""
+    items = "".join(
+        f"<li>{_e(item['title'])} <span class='sub'>({_e(item['hint'])})</span></li>" for item in nj
+    )
+    return (
+        "<section><h2>Not checked by any camera</h2><p class='sub'>None of the videos shows "
+        f'these checks.</p><ul class="hints">{items}</ul></section>'
+    )
+
+
 def _rep_table(report: dict[str, Any]) -> str:
     reps, fusion = report["reps"], report["fusion"]
     if not reps:
@@ -407,6 +421,7 @@ def render_fused_html(
         f"<header><h1>Squat check</h1><p class='sub'>{_e(names)}</p></header>",
         _verdict_section(report),
         _cues(report),
+        _not_judged(report),
         _videos(report, write_video),
         _rep_table(report),
         _stills(report, stills),
