@@ -5,8 +5,9 @@ After every video's own job has run, `fuse_sessions` groups the analysed videos 
 ``(patient_id, session_date)``; a group of two or more videos whose views (the manifest's
 ``view``, else the detected one) differ is fused from the videos' landmark caches (no pose model
 runs again) into ``pairs/<patient>_<date>/`` (`formcheck.report.fused.run_fused`: one report, and
-each video's own report beside it). Its row replaces the videos' rows: ``path`` lists the
-sources (``a.mp4 + b.mp4``), ``view`` their views (``front+side``), ``sha256`` their hashes.
+each video's own report beside it, without annotated videos: those are in the videos' own job
+folders). Its row replaces the videos' rows: ``path`` lists the sources (``a.mp4 + b.mp4``),
+``view`` their views (``front+side``), ``sha256`` their hashes.
 Videos without a patient or a date, or of a single view, keep their own rows.
 """
 
@@ -63,7 +64,7 @@ def fuse_sessions(
     outdir : Path
         The batch's output folder.
     settings : Settings
-        The batch's settings (rules, annotated videos, blurred faces).
+        The batch's settings (rules, blurred faces).
     """
     from ..errors import FormcheckError
     from ..report.fused import run_fused
@@ -79,7 +80,7 @@ def fuse_sessions(
             video=first.path,
             outdir=folder,
             rules=settings.rules,
-            write_video=settings.make_video,
+            write_video=False,  # each video's annotated.mp4 is in its own job folder already
             blur_faces=settings.blur_faces,
             progress=False,
         )
