@@ -4,6 +4,7 @@ so offsets, pairs and verdicts have exact answers and no pose model runs."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from functools import cache
 
@@ -153,6 +154,7 @@ def test_a_forced_mode_and_a_given_offset_are_used() -> None:
     assert fused.forced and fused.sources[1].sync.manual
     assert fused.sources[0].view == "side" and fused.sources[1].offset_s == -1.5
     assert fuse(items[::-1], offsets={items[0][0]: -1.5}).sources[1].offset_s == -1.5
+    json.dumps(fused.to_dict(), allow_nan=False)  # valid JSON: no NaN for what was not measured
     assert fused.rep_index.tolist() == [[0, 0], [1, 1]]
     apart = fuse(items, mode=SEPARATE_SETS)
     assert apart.mode == SEPARATE_SETS and apart.scores.rep_count == 4

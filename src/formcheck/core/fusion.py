@@ -91,7 +91,7 @@ class Sync:
             "correlation": None
             if not np.isfinite(self.correlation)
             else round(self.correlation, 4),
-            "overlap_s": round(self.overlap_s, 3),
+            "overlap_s": round(self.overlap_s, 3) if np.isfinite(self.overlap_s) else None,
             "manual": self.manual,
         }
 
