@@ -149,3 +149,23 @@ def test_batch_fuses_one_session_filmed_from_two_views_into_one_row(pair, tmp_pa
     # a resumed batch fuses the session again over the earlier pair folder
     again, warnings = fuse_sessions(outcomes, tmp_path, Settings(make_video=False))
     assert warnings == [] and len(again) == 2
+
+
+def test_a_separate_rendered_set_is_recognised_as_separate(pair, tmp_path: Path) -> None:
+    from formcheck.core.fusion import SEPARATE_SETS
+    from formcheck.media.pose import extract
+    from formcheck.synth import Camera, Scene, preset, write
+
+    # filmed after the front video: 3 slower reps of good form from the side
+    squat = replace(preset("good-cyclist-squat"), reps=3, stand_s=0.5, descent_s=1.6, ascent_s=1.3)
+    video, _ = write(
+        tmp_path / "later.mp4",
+        Scene(squat, Camera(yaw_deg=90, width=320, height=240, fps=25.0), seed=5),
+    )
+    later = analyze(extract(video, progress=False), RULES)
+    assert len(later.reps) == 3
+    fused = fuse([("front.mp4", pair["front"][2]), ("later.mp4", later)])
+    assert fused.mode == SEPARATE_SETS
+    assert fused.scores.rep_count == 5
+    summary = fused.to_dict()["summary_source"]
+    assert summary["heels_elevated"] == "later.mp4" and summary["knees_over_feet"] == "front.mp4"

@@ -61,7 +61,8 @@ SAME_SET_MIN_CORRELATION = 0.8
 #: pair with its neighbour, while the bottom's time (within a pause of up to a few tenths of a
 #: second) read by two cameras differs by far less.
 PAIR_TOLERANCE_S = 0.5
-#: Least share of the reps of either video inside the overlap that must pair for the same set.
+#: Least share of the reps that must pair for the same set (`same_set`): a camera started late
+#: or stopped early may miss a rep of three, not more.
 MIN_PAIRED_FRACTION = 2 / 3
 #: Order of views for the reference source (the view that judges the most cyclist-squat rules
 #: alone first), then `Source.path`.
@@ -388,8 +389,10 @@ def same_set(reference: Analysis, other: Analysis, sync: Sync) -> bool:
     """Whether two videos filmed the same set at the same time, given their `Sync`.
 
     True when the peak correlation is at least `SAME_SET_MIN_CORRELATION`, at least one rep
-    pairs (`pair_reps` on the common clock), and at least `MIN_PAIRED_FRACTION` of the reps of
-    each video that lie within the other video's time span pair.
+    pairs (`pair_reps` on the common clock), and the pairs are at least `MIN_PAIRED_FRACTION` of
+    the reps of each video that lie within the other video's time span, and of the reps of the
+    video with fewer: two cameras of one set see the same reps (one started late may miss one),
+    while one rep of a set lining up with one of another set at some lag is chance.
     """
     if not (np.isfinite(sync.correlation) and sync.correlation >= SAME_SET_MIN_CORRELATION):
         return False
@@ -402,7 +405,7 @@ def same_set(reference: Analysis, other: Analysis, sync: Sync) -> bool:
     if len(sa) == 0 or len(sb) == 0:
         return False
     lo, hi = max(sa[0], sb[0]), min(sa[-1], sb[-1])
-    need = max(_in_span(ta, lo, hi), _in_span(tb, lo, hi))
+    need = max(_in_span(ta, lo, hi), _in_span(tb, lo, hi), min(ta.size, tb.size))
     return ia.size >= MIN_PAIRED_FRACTION * need
 
 
