@@ -28,7 +28,7 @@ oblique, unknown; then by path), so the order the videos are given in does not c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -460,51 +460,53 @@ def _fused_scores(
     rep_source: np.ndarray,
     shifts: np.ndarray,
 ) -> SetScore:
-    """The `SetScore` of the fused reps: each rule's verdict, value and check from ``judged_by``;
-    not-judged rules keep the reason of the rep's own source; scores recomputed by weight. A rep's
-    times are its own source's plus ``shifts[source]`` seconds."""
+    """The `SetScore` of the fused reps.
+
+    Every per-rep-and-rule array of `SetScore` (verdict, value, sides, check, reason, and any
+    other ``(R, K)`` field) is taken cell by cell from the source that judged the rule
+    (``judged_by``), else from the rep's own source (``rep_source``: not judged there either, so
+    its reason says why); per-rep fields (view, measurements, frames) from the rep's own source,
+    its times shifted by ``shifts[source]`` seconds; scores recomputed by weight as in
+    `formcheck.core.scoring.score_reps`.
+    """
     first = sources[0].analysis.scores
     rules = first.rules
     n, k_rules = rows.shape[0], len(rules.rules)
-    status = np.zeros((n, k_rules), dtype=np.int8)
-    values, left, right = (np.full((n, k_rules), np.nan) for _ in range(3))
-    check = np.full((n, k_rules), -1, dtype=np.int64)
-    reasons = np.full((n, k_rules), "", dtype=object)
+    cell_source = np.where(judged_by >= 0, judged_by, rep_source[:, None])  # (R, K)
+    per_cell = {
+        f.name
+        for f in fields(SetScore)
+        if isinstance(v := getattr(first, f.name), np.ndarray) and v.ndim == 2
+    }
+    out: dict[str, Any] = {}
+    for name in per_cell:
+        src0 = getattr(first, name)
+        arr = np.empty((n, k_rules), dtype=src0.dtype)
+        for s, src in enumerate(sources):
+            mine = cell_source == s
+            if mine.any():
+                r, k = np.nonzero(mine)
+                arr[r, k] = getattr(src.analysis.scores, name)[rows[r, s], k]
+        out[name] = arr
     views = np.full(n, VIEW_UNKNOWN, dtype=np.int8)
-    starts, bottoms, ends = (np.zeros(n, dtype=np.int64) for _ in range(3))
-    t_s, t_b, t_e = (np.zeros(n) for _ in range(3))
+    frames = {key: np.zeros(n, dtype=np.int64) for key in ("start", "bottom", "end")}
+    times = {key: np.zeros(n) for key in ("t_start", "t_bottom", "t_end")}
     meas = {name: np.full(n, np.nan) for name in first.measurements}
     for s, src in enumerate(sources):
         sc = src.analysis.scores
         own = rep_source == s
-        if own.any():
-            idx = rows[own, s]
-            reasons[own] = sc.reasons[idx]
-            views[own] = sc.views[idx]
-            starts[own], bottoms[own], ends[own] = (
-                sc.reps_frames.start[idx],
-                sc.reps_frames.bottom[idx],
-                sc.reps_frames.end[idx],
-            )
-            t_s[own] = sc.reps_frames.t_start[idx] + shifts[s]
-            t_b[own] = sc.reps_frames.t_bottom[idx] + shifts[s]
-            t_e[own] = sc.reps_frames.t_end[idx] + shifts[s]
-            for name in meas:
-                if name in sc.measurements:
-                    meas[name][own] = sc.measurements[name][idx]
-        for k in range(k_rules):
-            mine = judged_by[:, k] == s
-            if not mine.any():
-                continue
-            idx = rows[mine, s]
-            status[mine, k] = sc.status[idx, k]
-            values[mine, k], left[mine, k], right[mine, k] = (
-                sc.values[idx, k],
-                sc.left[idx, k],
-                sc.right[idx, k],
-            )
-            check[mine, k] = sc.check[idx, k]
-            reasons[mine, k] = ""
+        if not own.any():
+            continue
+        idx = rows[own, s]
+        views[own] = sc.views[idx]
+        for key, arr in frames.items():
+            arr[own] = getattr(sc.reps_frames, key)[idx]
+        for key, arr in times.items():
+            arr[own] = getattr(sc.reps_frames, key)[idx] + shifts[s]
+        for name in meas:
+            if name in sc.measurements:
+                meas[name][own] = sc.measurements[name][idx]
+    status = out["status"]
     weights = np.array([r.weight for r in rules.rules])
     judged_w = ((status > 0) * weights).sum(axis=1)
     passed_w = ((status == 1) * weights).sum(axis=1)
@@ -513,19 +515,14 @@ def _fused_scores(
     missing = tuple(
         dict.fromkeys(m for src in sources for m in src.analysis.scores.missing_metrics)
     )
-    return SetScore(
-        rules=rules,
-        reps_frames=Reps(starts, bottoms, ends, t_s, t_b, t_e),
+    return replace(
+        first,
+        reps_frames=Reps(**frames, **times),
         views=views,
-        status=status,
-        values=values,
-        left=left,
-        right=right,
-        check=check,
-        reasons=reasons,
         scores=scores,
         measurements=meas,
         missing_metrics=missing,
+        **out,
     )
 
 
