@@ -17,6 +17,7 @@ from conftest import chromium_console
 from formcheck.core.analysis import Analysis, analyze
 from formcheck.core.fusion import SAME_SET, fuse
 from formcheck.core.ruleset import load_rules
+from formcheck.report.schema import SCHEMA_VERSION
 
 RULES = load_rules()
 #: The pair: a fault only the side camera judges, the side camera started 2.6 s before the
@@ -85,7 +86,7 @@ def test_cli_pair_in_either_order_gives_the_same_report(pair, tmp_path: Path) ->
     for r in (a, b):
         r.pop("generated_at")
     assert a == b
-    assert a["schema_version"] == "1.2" and a["fusion"]["mode"] == "same_set"
+    assert a["schema_version"] == SCHEMA_VERSION and a["fusion"]["mode"] == "same_set"
     srcs = {s["view"]: s for s in a["fusion"]["sources"]}
     assert srcs["side"]["offset_s"] == 0 and abs(srcs["front"]["offset_s"] - 2.6) <= 0.04
     assert (srcs["front"]["fps"], srcs["side"]["fps"]) == (25.0, 30.0)
