@@ -114,11 +114,14 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
 
 
 def scores_summary(
-    scores: SetScore, rep_views: list[str], status: str, view: str, message: str
+    scores: SetScore, rep_views: Any, status: str, view: str, message: str
 ) -> VideoSummary:
     """The digest of a set's ``scores`` (`video_summary`'s, also for several videos fused into
-    one verdict, `formcheck.batch.pairs`): ``rep_views`` the view of each rep, ``status`` and
+    one verdict, `formcheck.batch.pairs`): ``rep_views`` the view each rep was judged from, per
+    rep ``(R,)`` or per rep and rule ``(R, K)`` (fused: the judging camera's), ``status`` and
     ``view`` those of the set."""
+    cell_views = np.asarray(rep_views, dtype=object)
+    cell_views = cell_views[:, None] if cell_views.ndim == 1 else cell_views  # (R, 1) or (R, K)
     judged = scores.status > 0  # (R, K): passed or failed
     stats = scores.rule_summaries()
     n_reps = scores.rep_count
@@ -137,7 +140,7 @@ def scores_summary(
             pass_rate=stats[rule.name].pass_rate,
             median=float(np.median(values)) if values.size else None,
             metric=None if metric in diffs else metric,
-            view=_most([rep_views[i] for i in idx]),
+            view=_most([cell_views[i, min(k, cell_views.shape[1] - 1)] for i in idx]),
         )
     return VideoSummary(
         status=status,

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..core.metricset import VIEW_NAMES
+import numpy as np
+
 from .digest import scores_summary
 from .discover import VideoEntry
 from .jobs import LANDMARKS, Settings
@@ -95,7 +96,9 @@ def fuse_sessions(
             continue
         fused = result.fused
         assert fused is not None
-        views = [VIEW_NAMES[int(v)] for v in fused.scores.views]
+        # per rep and rule, the view of the camera that judged it (its measurement error)
+        names = np.array([s.view for s in fused.sources] + [""], dtype=object)
+        views = names[fused.judged_by]  # -1 (not judged) picks ""
         summary = scores_summary(
             fused.scores,
             views,
