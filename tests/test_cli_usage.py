@@ -58,7 +58,7 @@ USAGE_ERRORS = [
     (["live", "--max-seconds", "-5"], "Invalid value for '--max-seconds'"),
     (["synth", "o.mp4", "--jitter", "2"], "Invalid value for '--jitter'"),
     (["synth", "o.mp4", "--fps", "fast"], "Invalid value for '--fps'"),
-    (["analyze", "v.mp4", "extra"], "Got unexpected extra argument(s) (extra)"),
+    (["landmarks", "v.mp4", "extra"], "Got unexpected extra argument(s) (extra)"),
 ]
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..core.analysis import Analysis
+    from ..core.scoring import SetScore
 
 #: The digest's file in a video's output folder, written atomically by the worker.
 SUMMARY_JSON = "summary.json"
@@ -110,13 +111,26 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
         judged repetitions, their pass rate (0-1), median measured value in the rule's unit, and
         the metric and view that median measured.
     """
-    scores = analysis.scores
+    return scores_summary(
+        analysis.scores, analysis.rep_views, analysis.status, analysis.view, message
+    )
+
+
+def scores_summary(
+    scores: SetScore, rep_views: Any, status: str, view: str, message: str
+) -> VideoSummary:
+    """The digest of a set's ``scores`` (`video_summary`'s, also for several videos fused into
+    one verdict, `formcheck.batch.pairs`): ``rep_views`` the view each rep was judged from, per
+    rep ``(R,)`` or per rep and rule ``(R, K)`` (fused: the judging camera's), ``status`` and
+    ``view`` those of the set."""
+    cell_views = np.asarray(rep_views, dtype=object)
+    cell_views = cell_views[:, None] if cell_views.ndim == 1 else cell_views  # (R, 1) or (R, K)
     judged = scores.status > 0  # (R, K): passed, failed or borderline
     stats = scores.rule_summaries()
-    reps = [scores.rep(i) for i in range(len(analysis.reps))]
-    rep_views = analysis.rep_views
+    n_reps = scores.rep_count
+    reps = [scores.rep(i) for i in range(n_reps)]
     rules = {}
-    for k, rule in enumerate(analysis.rules.rules):
+    for k, rule in enumerate(scores.rules.rules):
         values = scores.values[judged[:, k], k]
         values = values[np.isfinite(values)]
         idx = np.flatnonzero(judged[:, k])
@@ -129,15 +143,15 @@ def video_summary(analysis: Analysis, message: str) -> VideoSummary:
             pass_rate=stats[rule.name].pass_rate,
             median=float(np.median(values)) if values.size else None,
             metric=None if metric in diffs else metric,
-            view=_most([rep_views[i] for i in idx]),
+            view=_most([cell_views[i, min(k, cell_views.shape[1] - 1)] for i in idx]),
             borderline=stats[rule.name].n_borderline,
         )
     return VideoSummary(
-        status=analysis.status,
+        status=status,
         message=message,
-        reps=len(analysis.reps),
-        score=_finite(scores.score) if len(analysis.reps) else None,
-        detected_view=analysis.view,
+        reps=n_reps,
+        score=_finite(scores.score) if n_reps else None,
+        detected_view=view,
         rules=rules,
     )
 

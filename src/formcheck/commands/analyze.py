@@ -23,7 +23,12 @@ def default_outdir(video: Path) -> Path:
 
 def analyze(
     video: Annotated[
-        Path, typer.Argument(help="Video of a set of squats (mp4, mov, ...).", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Video of a set of squats (mp4, mov, ...); two or more videos of one person "
+            "(e.g. FRONT.mp4 SIDE.mp4, any order) make one report judged from every camera.",
+            show_default=False,
+        ),
     ],
     outdir: Annotated[
         Path | None,
@@ -54,6 +59,15 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    landmarks_each: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--landmarks-each",
+            help="Several videos: a landmark cache per video, in the order of the videos "
+            "(repeat the option).",
+            show_default=False,
+        ),
+    ] = None,
     full_paths: Annotated[
         bool,
         typer.Option(
@@ -63,14 +77,40 @@ def analyze(
         ),
     ] = False,
     export: ExportOption = None,
+    same_set: Annotated[
+        bool | None,
+        typer.Option(
+            "--same-set/--separate-sets",
+            help="Several videos: they film the same set at the same time, or separate sets "
+            "one after the other. Default: decided from their movement.",
+            show_default=False,
+        ),
+    ] = None,
+    offset: Annotated[
+        float | None,
+        typer.Option(
+            "--offset",
+            help="Two videos of the same set: seconds the second started after the first "
+            "(negative: before), when automatic synchronisation is not confident.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
 
+    from ..errors import InputError
     from ..export import parse_exports
     from ..report.outputs import check_outdir
     from ..report.pipeline import AnalyzeOptions, run
 
+    videos, video = video, video[0]
+    if len(videos) == 1 and (same_set is not None or offset is not None):
+        raise InputError("--same-set, --separate-sets and --offset: expected two or more videos")
+    if offset is not None and same_set is False:
+        raise InputError("--offset: expected videos of the same set, not --separate-sets")
+    if landmarks is not None and len(videos) > 1:
+        raise InputError("--landmarks: give one cache per video with --landmarks-each")
     exports = parse_exports(export)
     outdir = outdir or default_outdir(video)
     check_outdir(outdir)  # an unusable OUTDIR is refused before the pose model starts
@@ -85,6 +125,20 @@ def analyze(
         full_paths=full_paths,
         exports=exports,
     )
+    if len(videos) > 1:
+        from ..core.fusion import SAME_SET, SEPARATE_SETS
+        from ..report.fused import run_fused
+
+        mode = None if same_set is None else SAME_SET if same_set else SEPARATE_SETS
+        run_fused(
+            videos,
+            options,
+            mode=mode,
+            offset_s=offset,
+            landmarks=landmarks_each,
+            console=Console(highlight=False),
+        )
+        return
     result = run(options, console=Console(highlight=False))
     if result.exit_code:
         typer.echo(

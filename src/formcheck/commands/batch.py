@@ -107,7 +107,12 @@ def batch(
         raise Interrupted(
             "interrupted; finished videos are kept: run the same command again to finish the rest"
         ) from None
-    csv_path, html_path = write_summary(outdir.resolve(), report.outcomes)
+    from ..batch.pairs import fuse_sessions
+
+    outcomes, warnings = fuse_sessions(report.outcomes, outdir.resolve(), settings)
+    for w in warnings:
+        typer.echo(f"formcheck: warning: {w}", err=True)
+    csv_path, html_path = write_summary(outdir.resolve(), outcomes)
     counts = ", ".join(
         f"{n} {status.replace('_', ' ')}" for status, n in sorted(report.counts.items())
     )

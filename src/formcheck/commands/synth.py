@@ -52,7 +52,29 @@ def synth(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for rep-to-rep variation and sensor noise.")] = 0,
     size: Annotated[str, typer.Option(help="Image size WIDTHxHEIGHT in pixels.")] = "640x360",
-    fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
+    fps: Annotated[
+        str,
+        typer.Option(
+            help="Frames per second; with --views one per camera, e.g. 30,25.",
+            callback=lambda text: _rates(text),
+        ),
+    ] = "30",
+    views: Annotated[
+        str | None,
+        _opt(
+            "--views",
+            help="Film the same motion from several cameras at once, e.g. front,side: writes "
+            "OUT-front.mp4, OUT-side.mp4 and their truths.",
+        ),
+    ] = None,
+    offsets: Annotated[
+        str | None,
+        _opt(
+            "--offsets",
+            help="With --views: seconds each camera starts after the first, e.g. 0,1.5 "
+            "(default all 0).",
+        ),
+    ] = None,
     pitch: Annotated[
         float | None, _opt("--pitch", help="Camera pitch, degrees down (default 0).")
     ] = None,
@@ -159,17 +181,23 @@ def synth(
                 raise ValueError(f"view: expected one of {', '.join(VIEWS)}, got {view!r}")
             yaw = VIEWS[view]
         w, h = _size(size)
+        rates = _numbers(fps, "fps")
         optics = {
             k: v
             for k, v in (("pitch_deg", pitch), ("distance_m", distance), ("vfov_deg", vfov))
             if v is not None
         }
-        if camera_height is None:
-            camera = Camera(yaw_deg=yaw, width=w, height=h, fps=fps, **optics)
-        else:
-            camera = Camera.at_height(
-                camera_height, yaw_deg=yaw, width=w, height=h, fps=fps, **optics
+        if views is None and len(rates) != 1:
+            raise ValueError(f"fps: expected one number without --views, got {fps!r}")
+
+        def _camera(yaw_deg: float, rate: float) -> Camera:
+            if camera_height is None:
+                return Camera(yaw_deg=yaw_deg, width=w, height=h, fps=rate, **optics)
+            return Camera.at_height(
+                camera_height, yaw_deg=yaw_deg, width=w, height=h, fps=rate, **optics
             )
+
+        camera = _camera(yaw, rates[0])
         colours = {
             k: parse_rgb(v)
             for k, v in (("shirt", shirt), ("shorts", shorts), ("wall", wall), ("floor", floor))
@@ -189,13 +217,59 @@ def synth(
             extras=tuple(extra(kind) for kind in person or ()),
             movement=move,
         )
-        video, truth = write(output, scene)
+        if views is not None:
+            written = _write_views(output, scene, views, offsets, rates, _camera)
+        else:
+            written = [write(output, scene)]
     except ValueError as exc:
         raise InputError(f"{output}: {exc}") from None
     except OSError as exc:
         raise InputError(f"{output}: cannot write ({exc.strerror or exc})") from None
-    typer.echo(f"video: {video}")
-    typer.echo(f"truth: {truth}")
+    for video, truth in written:
+        typer.echo(f"video: {video}")
+        typer.echo(f"truth: {truth}")
+
+
+def _rates(text: str) -> str:
+    """``--fps`` checked as typer checks a number: positive numbers separated by commas."""
+    try:
+        rates = _numbers(text, "fps")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("fps: ")) from None
+    if not all(r > 0 for r in rates):
+        raise typer.BadParameter(f"expected positive frame rates, got {text!r}")
+    return text
+
+
+def _numbers(text: str, name: str) -> list[float]:
+    """Comma-separated numbers of option ``name``; ValueError naming it otherwise."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{name}: expected numbers separated by commas, got {text!r}") from None
+
+
+def _write_views(output, scene, views: str, offsets, rates, camera):  # noqa: ANN001, ANN202
+    """Render ``scene`` from every view of ``views`` at once (`formcheck.synth.multicam`)."""
+    from ..synth import VIEWS
+    from ..synth.multicam import Rig, write_rig
+
+    names = [v.strip() for v in views.split(",")]
+    unknown = [v for v in names if v not in VIEWS]
+    if unknown or len(names) < 2:
+        raise ValueError(
+            f"views: expected two or more of {', '.join(VIEWS)} separated by commas, got {views!r}"
+        )
+    starts = _numbers(offsets, "offsets") if offsets is not None else [0.0] * len(names)
+    if len(rates) == 1:
+        rates = rates * len(names)
+    if len(starts) != len(names) or len(rates) != len(names):
+        raise ValueError(
+            f"--offsets and --fps: expected one value each per view ({len(names)}), got "
+            f"{len(starts)} and {len(rates)}"
+        )
+    cams = tuple(camera(VIEWS[v], r) for v, r in zip(names, rates, strict=True))
+    return write_rig(output, Rig(scene, cams, tuple(starts), tuple(names)))
 
 
 def register(app: typer.Typer) -> None:

@@ -678,12 +678,7 @@ def score_reps(
         reasons[~decided, k] = np.where(
             any_view[~decided], why_data, "not judgeable from the " + view_names[~decided] + " view"
         )
-    weights = np.array([r.weight for r in rules.rules])
-    judged_w = ((status > 0) * weights).sum(axis=1)
-    passed_w = ((status == 1) * weights).sum(axis=1)
-    passed_w = passed_w + BORDERLINE_CREDIT * ((status == 3) * weights).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(judged_w > 0, 100.0 * passed_w / judged_w, np.nan)
+    scores = rep_scores(status, rules)
     return SetScore(
         rules=rules,
         reps_frames=reps,
@@ -699,6 +694,18 @@ def score_reps(
         measurements=_measurements(ev),
         missing_metrics=tuple(dict.fromkeys(missing)),
     )
+
+
+def rep_scores(status: np.ndarray, rules: RuleSet) -> np.ndarray:
+    """Each rep's score, 0-100: ``100 x`` (weight of passed rules + `BORDERLINE_CREDIT` x weight of
+    borderline ones) / weight of judged rules, from ``status`` ``(R, K)`` (`SetScore.status`
+    codes) over ``rules``; NaN for a rep with nothing judged."""
+    weights = np.array([r.weight for r in rules.rules])
+    judged_w = ((status > 0) * weights).sum(axis=1)
+    passed_w = ((status == 1) * weights).sum(axis=1)
+    passed_w = passed_w + BORDERLINE_CREDIT * ((status == 3) * weights).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(judged_w > 0, 100.0 * passed_w / judged_w, np.nan)
 
 
 @functools.cache

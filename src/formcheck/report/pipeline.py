@@ -59,6 +59,8 @@ class AnalyzeResult:
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: JPEG still of each rep's bottom frame by rep index (1-based), as embedded in the page.
+    stills: dict[int, bytes] = field(default_factory=dict)
 
 
 #: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine).
@@ -327,6 +329,7 @@ def run(
         analysis=analysis,
         timings=timings,
         warnings=warnings,
+        stills=stills,
     )
 
 

@@ -101,8 +101,20 @@ def _ease(x: np.ndarray) -> np.ndarray:
     return (1 - np.cos(np.pi * np.clip(x, 0, 1))) / 2
 
 
-def timeline(squat: Squat, fps: float, rng: np.random.Generator) -> Timeline:
-    """Sample the squat set at ``fps`` frames per second. ``rng`` drives ``rep_jitter`` only."""
+def timeline(
+    squat: Squat,
+    fps: float,
+    rng: np.random.Generator,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+) -> Timeline:
+    """Sample the squat set at ``fps`` frames per second. ``rng`` drives ``rep_jitter`` only.
+
+    ``start_s``, ``end_s``: the camera records the set's clock from ``start_s`` (may be negative:
+    standing before the set) to ``end_s`` (None: the end of the set), seconds; its frame ``i`` is
+    at ``start_s + i / fps`` on that clock, ``times`` stay the camera's own (from 0). Several
+    cameras started at different moments film the same motion this way (`synth.multicam`).
+    """
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps: expected a positive number, got {fps}")
     j = squat.rep_jitter
@@ -119,11 +131,12 @@ def timeline(squat: Squat, fps: float, rng: np.random.Generator) -> Timeline:
         )
         phases.append((t0, d, p, a))
         t0 += d + p + a + squat.stand_s
-    n = int(round(t0 * fps))
+    n = int(round(((t0 if end_s is None else end_s) - start_s) * fps))
     times = np.arange(n) / fps
     depth = np.zeros(n)
     reps = []
-    for r, (start, d, p, a) in enumerate(phases):
+    for r, (t_rep, d, p, a) in enumerate(phases):
+        start = t_rep - start_s  # on the camera's clock
         x = times - start
         s = np.where(x < d, _ease(x / d), np.where(x < d + p, 1.0, 1 - _ease((x - d - p) / a)))
         inside = (x >= 0) & (x <= d + p + a)
