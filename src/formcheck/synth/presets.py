@@ -66,10 +66,10 @@ PRESETS: dict[str, tuple[Squat, str]] = {
             foot_angle_left_deg=30.0,
             foot_angle_right_deg=30.0,
             stance_width_m=0.21,
-            knee_valgus_deg=15.0,
+            knee_valgus_deg=18.0,
         ),
         "both faults at once, the most common combination: toes out 30 deg and the knees caving "
-        "in from over the feet at depth (15 deg rotation about the hip-ankle line, out of the "
+        "in from over the feet at depth (18 deg rotation about the hip-ankle line, out of the "
         "plane of hip, ankle and foot)",
     ),
 }
