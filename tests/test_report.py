@@ -484,7 +484,7 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
     side = dict(time_plots(ms, rules, "side", []))
     assert list(front) == [
         "Knee bend (0° = straight leg)",
-        "Knees over feet (+ = knee drifts inward of the foot)",
+        "Knees over feet (+ = knee inward of the foot)",
         "Foot angle (+ = toes out)",
     ]
     assert "Depth: at least 100°" in front["Knee bend (0° = straight leg)"]

@@ -152,7 +152,7 @@ STANDARD_PLOTS = (
         "No knee angle could be measured.",
     ),
     (
-        "Knees over feet (+ = knee drifts inward of the foot)",
+        "Knees over feet (+ = knee inward of the foot)",
         "knee_deviation",
         ("knee_deviation", "fppa"),
         "knee deviation (°)",
