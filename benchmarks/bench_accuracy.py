@@ -12,7 +12,7 @@ sensor noise on), runs the real pipeline on the file (`pose.extract` -> `metrics
 - per rep: peak knee flexion and lockout (scoring's rep measurements) against the truth;
 - repetition count (exact on every clip is the target) and bottom-frame timing;
 - fault detection: per rule, each judged rep counts as a true/false positive/negative against
-  the preset's one fault (`FAULT_RULE`; good presets have none).
+  the preset's faults (`FAULT_RULE`; good presets have none).
 
 Targets (issue 3): knee flexion MAE <= 5 deg in side view, FPPA MAE <= 4 deg in front view, foot
 progression MAE <= 6 deg, repetition count exact on every clip.
@@ -49,6 +49,7 @@ PAIRS = (
     ("knee_flexion_front", "knee_flexion_{side}", "deg"),
     ("knee_flexion_level", "knee_flexion_{side}", "deg"),
     ("fppa", "fppa_{side}", "deg"),
+    ("knee_deviation", "knee_deviation_{side}", "deg"),
     ("foot_progression", "foot_progression_{side}", "deg"),
     ("trunk_lean", "trunk_lean", "deg"),
     ("heel_elevation", "heel_elevation_{side}_cm", "cm"),
@@ -58,6 +59,7 @@ PAIRS = (
 REP_ROWS = (
     ("peak_error", "rep peak knee flexion (deg)"),
     ("lockout_error", "rep lockout knee flexion (deg)"),
+    ("fppa_bottom_error", "rep knee deviation at the bottom, `knee_deviation` (deg)"),
     ("start_frames", "rep start frame (frames)"),
     ("bottom_frames", "rep bottom frame (frames)"),
     ("end_frames", "rep end frame (frames)"),
@@ -70,6 +72,7 @@ SIDED = {
     "knee_flexion_front",
     "knee_flexion_level",
     "fppa",
+    "knee_deviation",
     "foot_progression",
     "heel_elevation",
     "foot_pitch",
@@ -113,9 +116,10 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     from formcheck.core.reps import find_reps
     from formcheck.core.scoring import score_reps
     from formcheck.media.cache import extract_cached
+    from formcheck.media.cache import load as load_cache
     from formcheck.media.pose import extract
     from formcheck.synth import write
-    from formcheck.synth.truth import load, pose_sequence
+    from formcheck.synth.truth import knee_deviation, load, pose_sequence
 
     stem = f"{name}_{view}_{seed}"
     if reps == 3 and size == (640, 360):  # the clips bench_reps caches: landmarks + truth, no video
@@ -124,13 +128,17 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
         if not (cached.is_file() and truth.is_file()):
             CACHE.mkdir(parents=True, exist_ok=True)
             write(video, bench_scene(name, view, seed, reps, size))
-        seq = extract_cached(video, cached)
+        # cached before and its video deleted: the cache's own record of it is all there is
+        fresh = video.is_file() or not cached.is_file()
+        seq = extract_cached(video, cached) if fresh else load_cache(cached)
         video.unlink(missing_ok=True)
     else:
         video, truth = write(tmp / f"{stem}.mp4", bench_scene(name, view, seed, reps, size))
         seq = extract(video, progress=False)
         video.unlink()
     doc = load(truth)
+    if "knee_deviation_left" not in doc["angles"]:  # truth written before it was recorded
+        doc["angles"].update(knee_deviation(np.asarray(doc["joints_m"])))
     metrics = compute_metrics(seq)
     found = find_reps(metrics)
     score = score_reps(metrics, found)
@@ -149,8 +157,28 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
         "reps_true": len(true_reps),
         "rule_names": [r.name for r in score.rules.rules],
         "status": score.status,
+        "values": {
+            rule: score.values[:, k] for k, rule in enumerate(r.name for r in score.rules.rules)
+        },
     }
     if len(found) == len(true_reps):
+        # knee deviation at the bottom: the worse knee's median over the bottom window (the rule's phase),
+        # against the truth's over the true bottom's window of the same size
+        half = int(round(score.rules.bottom_window_s * doc["fps"]))
+        measured, true = [], []
+        for r, t in zip(found, true_reps, strict=True):
+            sides, truths = [], []
+            for s in ("left", "right"):
+                m = metrics[f"knee_deviation_{s}"]
+                win = slice(max(r.bottom - half, 0), r.bottom + half + 1)
+                ok = m.valid[win]
+                sides.append(np.median(m.values[win][ok]) if ok.mean() >= 0.5 else np.nan)
+                tw = slice(max(t["bottom"] - half, 0), t["bottom"] + half + 1)
+                truths.append(np.median(np.asarray(doc["angles"][f"knee_deviation_{s}"])[tw]))
+            measured.append(np.nanmax(sides) if np.isfinite(sides).any() else np.nan)
+            true.append(max(truths))
+        fppa_err = np.array(measured) - np.array(true)
+        result["fppa_bottom_error"] = fppa_err[np.isfinite(fppa_err)]
         for key in ("start", "bottom", "end"):
             result[f"{key}_frames"] = np.array([getattr(r, key) for r in found]) - np.array(
                 [r[key] for r in true_reps]
@@ -205,6 +233,7 @@ def main() -> int:
                     for k in (
                         "peak_error",
                         "lockout_error",
+                        "fppa_bottom_error",
                         "start_frames",
                         "bottom_frames",
                         "end_frames",
@@ -215,7 +244,7 @@ def main() -> int:
                     ok = r["reps_found"] == r["reps_true"]
                     rep_lines.append((name, view, seed, r["reps_found"], r["reps_true"], ok))
                     for k, rule in enumerate(r["rule_names"]):
-                        fault = FAULT_RULE.get(name) == rule
+                        fault = rule in FAULT_RULE.get(name, ())
                         for status in r["status"][
                             :, k
                         ]:  # SetScore codes: 0 not judged, 1 pass, 2 fail, 3 borderline
@@ -232,6 +261,12 @@ def main() -> int:
                             if slot == 1:
                                 false_alarms[rule][f"{name} {view}"] += 1
                     errors = ", ".join(f"{m} {_fmt(d)}" for m, d in r["errors"].items() if d.size)
+                    if r.get("fppa_bottom_error") is not None and r["fppa_bottom_error"].size:
+                        errors += f", knee deviation at the bottom {_fmt(r['fppa_bottom_error'])}"
+                    if "knees_over_feet" in r["values"]:
+                        errors += ", knees_over_feet " + " ".join(
+                            f"{x:.1f}" for x in r["values"]["knees_over_feet"]
+                        )
                     print(
                         f"{name} {view} seed {seed}: detected {100 * r['detected']:.1f} %, reps "
                         f"{r['reps_found']}/{r['reps_true']}, {errors}",

@@ -10,6 +10,7 @@ UNITS = {
     "knee_flexion": "deg",
     "knee_flexion_image": "deg",
     "fppa": "deg",
+    "knee_deviation": "deg",
     "medial_knee_shift": "%",
     "foot_progression": "deg",
     "heel_elevation": "cm",

@@ -85,7 +85,7 @@ def test_video_summary_has_the_numbers_of_the_report() -> None:
     assert s.rules["full_extension"].pass_rate == 0.0  # knees stay bent 25 deg at the top
     # what the medians measured, for the measurement error of a change between sessions
     assert (s.rules["full_extension"].metric, s.rules["full_extension"].view) == (
-        "knee_flexion_image",
+        "knee_bend",
         "side",
     )
     report = build_report(

@@ -22,7 +22,7 @@ from formcheck.core.scoring import BORDERLINE_CREDIT, score_reps
 
 RULES = load_rules()
 ERRORS = load_measurement_errors()
-FPPA_FRONT = ERRORS.lookup("fppa", "front").error  # 2.9 deg
+FPPA_FRONT = ERRORS.lookup("knee_deviation", "front").error
 LIMIT = RULES["knees_over_feet"].primary.threshold  # 12 deg
 
 
@@ -38,8 +38,8 @@ def front_squat(peak_fppa: float, stance: float = 0.6):
         knee_flexion_right=flex,
         knee_flexion_level_left=flex,
         knee_flexion_level_right=flex,
-        fppa_left=peak_fppa * depth,
-        fppa_right=peak_fppa * depth,
+        knee_deviation_left=peak_fppa * depth,
+        knee_deviation_right=peak_fppa * depth,
         foot_progression_left=0.0,
         foot_progression_right=0.0,
         stance_width=stance,
@@ -163,9 +163,9 @@ def test_status_follows_the_distance_to_the_limit(value, threshold, error, compa
 
 
 def test_within_error_is_the_one_test_for_changes_and_borderline():
-    assert ERRORS.within("fppa", "front", FPPA_FRONT) is True
-    assert ERRORS.within("fppa", "front", -FPPA_FRONT - 0.01) is False
-    assert ERRORS.within("fppa", "side", 0.0) is None
+    assert ERRORS.within("knee_deviation", "front", FPPA_FRONT) is True
+    assert ERRORS.within("knee_deviation", "front", -FPPA_FRONT - 0.01) is False
+    assert ERRORS.within("knee_deviation", "side", 0.0) is None
     np.testing.assert_array_equal(
         within_error(np.array([1.0, -3.0, 1.0]), np.array([2.0, 2.0, np.nan])), [True, False, False]
     )

@@ -93,10 +93,10 @@ def test_every_metric_a_shipped_rule_judges_by_has_an_error_in_its_views() -> No
 def test_lookup_and_within() -> None:
     errors = load_measurement_errors()
     side = errors.lookup("knee_flexion_image_left", "side")
-    assert (side.error, side.unit) == (2.9, "deg")
+    assert (side.error, side.unit) == (2.8, "deg")
     assert errors.lookup("knee_flexion_image", "front") is None  # not valid from the front
-    assert errors.within("fppa", "front", -2.9) is True
-    assert errors.within("fppa", "front", 3.0) is False
+    assert errors.within("fppa", "front", -2.7) is True
+    assert errors.within("fppa", "front", 2.8) is False
     assert errors.within("fppa", "side", 30.0) is None and errors.within(None, "front", 1) is None
 
 
@@ -135,9 +135,10 @@ def test_missing_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def _summary(view: str, fppa: float, depth: float, symmetry: float) -> VideoSummary:
-    """A video's batch digest: one rep judged on knee tracking (FPPA, from the front only), depth
-    (metric by view, as the shipped rules pick it) and symmetry (a left-right difference)."""
-    depth_metric = {"front": "knee_flexion_front", "side": "knee_flexion_image"}[view]
+    """A video's batch digest: one rep judged on knee tracking (knee deviation, from the front
+    only), depth (the one knee angle, whose error depends on the view) and symmetry (a
+    left-right difference)."""
+    depth_metric = "knee_bend"
     front = view == "front"
     rules = {
         "knees_over_feet": RuleDigest(
@@ -146,7 +147,7 @@ def _summary(view: str, fppa: float, depth: float, symmetry: float) -> VideoSumm
             int(front),
             1.0 if front else None,
             fppa if front else None,
-            "fppa" if front else None,
+            "knee_deviation" if front else None,
             view if front else None,
         ),
         "depth": RuleDigest("Depth", "deg", 1, 1.0, depth, depth_metric, view),
@@ -171,7 +172,10 @@ def test_video_summary_says_what_each_median_measured() -> None:
 
     rules = load_rules()
     front = video_summary(analyze(squat_sequence(n_reps=2, valgus_deg=10.0), rules), "").rules
-    assert (front["knees_over_feet"].metric, front["knees_over_feet"].view) == ("fppa", "front")
+    assert (front["knees_over_feet"].metric, front["knees_over_feet"].view) == (
+        "knee_deviation",
+        "front",
+    )
     side = video_summary(analyze(squat_sequence(n_reps=2, yaw_deg=90.0), rules), "").rules
     assert side["knees_over_feet"].judged == 0
     assert (side["knees_over_feet"].metric, side["knees_over_feet"].view) == (None, None)
@@ -184,8 +188,8 @@ def test_video_summary_says_what_each_median_measured() -> None:
 def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_path: Path) -> None:
     sessions = [
         ("a.mp4", "2024-01-10", _summary("front", 14.0, 105.0, 3.0)),
-        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # fppa -2: within 2.9
-        ("c.mp4", "2024-03-10", _summary("front", 5.0, 118.0, 4.0)),  # fppa -7: real
+        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # -2: within 2.4
+        ("c.mp4", "2024-03-10", _summary("front", 5.0, 118.0, 4.0)),  # -7: real
         ("d.mp4", "2024-04-10", _summary("side", 4.0, 120.0, 4.0)),  # depth from the side now
     ]
     outcomes = [_outcome(tmp_path, *s) for s in sessions]
@@ -193,15 +197,15 @@ def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_pat
     page = html_path.read_text()
     patient = page[page.index("<h3>P1</h3>") :]
     trend, table = patient.split('<table class="sortable">')
-    # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond the 2.9 deg error
-    assert "-9.0 deg: real change (beyond \u00b12.9 deg from the front)" in trend
-    # depth was measured by foreshortening from the front, then in the image from the side
+    # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond the 2.4 deg error
+    assert "-9.0 deg: real change (beyond \u00b12.4 deg from the front)" in trend
+    # depth was measured from the front, then from the side: the same angle, other errors
     assert "+15.0 deg: not comparable (measured differently: front then side view)" in trend
     assert "no known measurement error" in trend  # symmetry: no figure for a difference
     # session by session
-    assert '<small class="within">-2.0 deg: within measurement error (\u00b12.9 deg' in table
-    assert '<small class="real">-7.0 deg: real change (beyond \u00b12.9 deg' in table
-    assert "+7.0 deg: within measurement error (\u00b19.8 deg from the front)" in table  # depth
+    assert '<small class="within">-2.0 deg: within measurement error (\u00b12.4 deg' in table
+    assert '<small class="real">-7.0 deg: real change (beyond \u00b12.4 deg' in table
+    assert "+7.0 deg: within measurement error (\u00b110.4 deg from the front)" in table  # depth
     assert '<small class="nc">+2.0 deg: not comparable (measured differently: front then side' in (
         table
     )  # depth 118 -> 120: the last session was filmed from the side

@@ -223,7 +223,9 @@ def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
     from formcheck.core.scoring import score_reps
 
     flex, _, _ = squat_flexion(n_reps=2, peak=100.0)
-    m = squat_metrics(flex, fppa_left=np.where(flex > 20, 15.0, 0.0), fppa_right=0.0)
+    m = squat_metrics(
+        flex, knee_deviation_left=np.where(flex > 20, 15.0, 0.0), knee_deviation_right=0.0
+    )
     scores = score_reps(m, find_reps(m), load_rules())
     rows = list(csv.reader(io.StringIO(reps_csv(scores))))
     assert rows[0][:7] == ["rep", "start_s", "bottom_s", "end_s", "duration_s", "score", "view"]
@@ -483,7 +485,7 @@ def test_standard_plots_follow_the_view_the_rules_judge_from() -> None:
     side = dict(time_plots(ms, rules, "side", []))
     assert list(front) == [
         "Knee bend (0° = straight leg)",
-        "Knees over feet (+ = knee drifts inward)",
+        "Knees over feet (+ = knee inward of the foot)",
         "Foot angle (+ = toes out)",
     ]
     assert "Depth: at least 100°" in front["Knee bend (0° = straight leg)"]

@@ -124,10 +124,10 @@ def test_still_marks_name_the_side_and_the_measure() -> None:
     rules = load_rules()
     caving = analyze(squat_sequence(n_reps=1, valgus_deg=20.0, heel_height_cm=7.6), rules)
     marks = _still_marks(caving, 0)
-    (fppa,) = [m for m in marks if m[0].startswith("fppa_")]
-    assert fppa[2] is True
-    assert re.fullmatch(r"(Left|Right) knee inward \d+ deg", fppa[1]), fppa[1]
-    assert fppa[1].startswith(fppa[0].removeprefix("fppa_").capitalize())
+    (inward,) = [m for m in marks if m[0].startswith("knee_deviation_")]
+    assert inward[2] is True
+    assert re.fullmatch(r"(Left|Right) knee inward \d+ deg", inward[1]), inward[1]
+    assert inward[1].startswith(inward[0].removeprefix("knee_deviation_").capitalize())
 
     good = analyze(squat_sequence(n_reps=1, heel_height_cm=7.6, peak_knee_flexion=125.0), rules)
     rep = good.scores.rep(0)

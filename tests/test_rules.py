@@ -57,7 +57,7 @@ def test_shipped_rule_set_has_every_required_rule():
     assert (
         rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
     )
-    depth = ["knee_flexion_image", "knee_flexion_level"]
+    depth = ["knee_bend", "knee_flexion_level"]
     assert [c.metric for c in rules["depth"].checks] == depth
     assert [c.views for c in rules["depth"].checks] == [("side",), ("front", "oblique")]
     # fallbacks inherit the rule's keys they do not set

@@ -63,6 +63,17 @@ Metrics (name: unit, definition, validity)
   onto the body's own frontal plane (spanned by the horizontal hip line and the
   vertical), so it does not depend on where the camera stands; it relies on
   MediaPipe's depth estimate. Valid outside side view with the knee flexed.
+- ``knee_deviation_left/right``: deg, **+ = knee medial (valgus)**, the knee's deviation from
+  the plane of its hip, ankle and foot: the angle, about the hip-ankle line, from the plane
+  holding that line and the foot's progression direction (heel -> toe in the floor plane) to the
+  knee. 0 = the knee tracks over the foot whatever the feet's turn-out (the FPPA reads such a
+  knee over feet turned out 30 deg as varus); a knee caving in reads its rotation towards the
+  midline, as `formcheck.synth` poses it (``knee_valgus_deg``). At the 45-60 deg of knee flexion
+  clinical FPPA is read at, it is 0.8-1.2 times the FPPA of feet pointing at the camera. Measured
+  from the front, in the image alone: the knee's offset from the hip-ankle line, the knee
+  flexion and the standing segment lengths, and the foot's turn-out from its image width
+  (`_knee_deviation`). Valid in front view where heel and toe are seen and the knee is flexed
+  ``DEVIATION_MIN_FLEXION_DEG`` or more.
 - ``medial_knee_shift_left/right``: % of the hip-ankle length, + = medial: the
   knee's horizontal image distance from the hip-ankle line (at the knee's
   height). Same validity as the FPPA.
@@ -136,6 +147,15 @@ from .view import YAW_LANDMARKS, estimate_view
 #: (knee offset x sin of the valgus rotation) is then a centimetre or less, the size of landmark
 #: jitter, so the FPPA is mostly noise. Clinical FPPA is read at 45-60 deg of flexion.
 FPPA_MIN_FLEXION_DEG = 20.0
+#: `knee_deviation` is valid from this knee flexion (deg) on: it divides the knee's image offset by
+#: its distance from the hip-ankle line, 0.17 m at 45 deg for a 1.75 m adult, so 1 cm of landmark
+#: error there is 3.4 deg (and 8 deg at 20 deg of flexion). Clinical FPPA is read at 45-60 deg.
+DEVIATION_MIN_FLEXION_DEG = 45.0
+#: Foot length (back of the heel to the toe tip) over shank length (knee to ankle joint): 0.152 and
+#: 0.246 of body height in Winter's anthropometric tables, 0.148 and 0.246 in `formcheck.synth`.
+#: Adults vary by about 8 %, which moves a 30 deg turn-out by 2.5 deg and a parallel foot by
+#: less than 0.5 deg.
+FOOT_TO_SHANK = 0.6
 #: Without world landmarks the flexion gate uses the hip drop; 0.05 shank lengths is what a
 #: ~20 deg knee flexion lowers the hips by (`formcheck.testing` body, shank 0.40 m).
 FPPA_MIN_HIP_DROP = 0.05
@@ -186,6 +206,7 @@ UNITS: dict[str, str] = {
             ("knee_flexion_level", "deg"),
             ("fppa", "deg"),
             ("fppa_world", "deg"),
+            ("knee_deviation", "deg"),
             ("medial_knee_shift", "%"),
             ("foot_progression", "deg"),
             ("heel_elevation", "cm"),
@@ -543,12 +564,59 @@ def _leg_metrics(
     return out
 
 
+def _knee_deviation(
+    side: str,
+    other: str,
+    p: dict[str, np.ndarray],
+    flexion: np.ndarray,
+    lengths: tuple[float, float],
+    feet_seen: np.ndarray,
+    centre_x: float,
+    focal: float,
+) -> np.ndarray:
+    """``(T,)`` knee deviation of one leg from the plane of hip, ankle and foot (degrees,
+    + = medial; ``knee_deviation`` in the module docstring), as a front camera sees it.
+
+    Seen from the front the knee's image offset from the hip-ankle line, outward, is
+    ``r sin(phi - deviation)``: ``r`` is the knee's distance from that line, ``l1 l2
+    sin(flexion) / |hip - ankle|`` with the standing thigh and shank ``lengths`` (pixels), and
+    ``phi`` the foot's turn-out from the line of sight, whose sine is the image's outward heel ->
+    toe offset over the foot's length (`FOOT_TO_SHANK` shank lengths). So ``deviation = phi -
+    arcsin(offset / r)``. The feet stay planted through a squat set: ``phi`` is the median over
+    the frames ``feet_seen`` (MediaPipe's world depth along the foot misread one of two feet
+    turned out 30 deg as 16-20 deg on rendered squats; the image read both within 3 deg).
+    The knee stands ``r cos(phi - deviation)`` nearer the camera than the hip-ankle line, so the
+    image magnifies its distance from the image centre ``centre_x`` by ``focal / (focal - that)``
+    (pixels: at the subject's distance a pixel is ``1 / focal`` of it): undone with the first
+    estimate of the deviation. On rendered squats with toes out 30 deg that magnification alone
+    read 4-7 deg of varus.
+    """
+    hip, knee, ankle = (p[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
+    outward = np.sign(hip[0] - p[f"{other}_hip"][0])
+    leg = ankle - hip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        at = (knee[1] - hip[1]) / leg[1]
+        offset = (knee[0] - hip[0] - at * leg[0]) * outward
+        theta = np.radians(flexion)
+        l1, l2 = lengths
+        reach = np.sqrt(l1**2 + l2**2 + 2 * l1 * l2 * np.cos(theta))
+        r = l1 * l2 * np.sin(theta) / reach
+        toe_out = (p[f"{side}_foot_index"][0] - p[f"{side}_heel"][0]) * outward
+        sin_phi = np.clip(toe_out / (FOOT_TO_SHANK * l2), -1.0, 1.0)[feet_seen]
+    phi = np.degrees(np.arcsin(np.nanmedian(sin_phi))) if np.isfinite(sin_phi).any() else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):  # r = 0 at a straight leg: NaN
+        first = phi - np.degrees(np.arcsin(np.clip(offset / r, -1.0, 1.0)))
+        nearer = r * np.cos(np.radians(phi - first))
+        offset = offset - (knee[0] - centre_x) * outward * nearer / focal
+        return phi - np.degrees(np.arcsin(np.clip(offset / r, -1.0, 1.0)))
+
+
 #: Metrics judged only from the side or only from the front: not low-passed when no frame has that
 #: view.
 _SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
 _FRONT_ONLY = {
     f"{m}_{s}"
-    for m in ("fppa", "medial_knee_shift", "knee_flexion_front")
+    for m in ("fppa", "knee_deviation", "medial_knee_shift", "knee_flexion_front")
     for s in ("left", "right")
 }
 
@@ -651,6 +719,22 @@ def compute_metrics(
         thigh_tilt = np.degrees(np.arccos(np.clip(level / thigh_scale, -1.0, 1.0)))
     values["knee_flexion_level_left"] = thigh_tilt[0] + tilt[2]
     values["knee_flexion_level_right"] = thigh_tilt[1] + tilt[3]
+    for i, (side, other) in enumerate((("left", "right"), ("right", "left"))):
+        feet_seen = (
+            (view == VIEW_FRONT)
+            & (v[f"{side}_heel"] >= visibility_threshold)
+            & (v[f"{side}_foot_index"] >= visibility_threshold)
+        )
+        values[f"knee_deviation_{side}"] = _knee_deviation(
+            side,
+            other,
+            p,
+            np.fmax(values[f"knee_flexion_front_{side}"], values[f"knee_flexion_{side}"]),
+            (ref.thigh_px[i], ref.shank_px[i]),
+            feet_seen,
+            w_px / 2,
+            focal,
+        )
     if clean and cutoff_hz is not None and n:
         skip = (set() if (view == VIEW_SIDE).any() else _SIDE_ONLY) | (
             set() if (view == VIEW_FRONT).any() else _FRONT_ONLY
@@ -686,6 +770,8 @@ def compute_metrics(
             values[f"knee_flexion_level_{s}"]
         )
         valid[f"fppa_{s}"] = valid[f"medial_knee_shift_{s}"] = front & flexed
+        bent = np.fmax(values[f"knee_flexion_front_{s}"], flex) >= DEVIATION_MIN_FLEXION_DEG
+        valid[f"knee_deviation_{s}"] = front & bent & seen[s]
         valid[f"fppa_world_{s}"] = ~side_view & flexed
         valid[f"foot_progression_{s}"] = seen[s] & front
         valid[f"heel_elevation_{s}"] = seen[s]

@@ -158,10 +158,10 @@ STANDARD_PLOTS = (
         "No knee angle could be measured.",
     ),
     (
-        "Knees over feet (+ = knee drifts inward)",
-        "fppa",
-        ("fppa",),
-        "FPPA (°)",
+        "Knees over feet (+ = knee inward of the foot)",
+        "knee_deviation",
+        ("knee_deviation", "fppa"),
+        "knee deviation (°)",
         "Not measurable from this view: film from the front to check knee tracking.",
     ),
     (

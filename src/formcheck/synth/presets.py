@@ -60,17 +60,30 @@ PRESETS: dict[str, tuple[Squat, str]] = {
         replace(GOOD, trunk_lean_deg=52.0),
         "as good, but the chest drops: 52 deg forward trunk lean at depth",
     ),
+    "turned-out-valgus": (
+        replace(
+            GOOD,
+            foot_angle_left_deg=30.0,
+            foot_angle_right_deg=30.0,
+            stance_width_m=0.21,
+            knee_valgus_deg=18.0,
+        ),
+        "both faults at once, the most common combination: toes out 30 deg and the knees caving "
+        "in from over the feet at depth (18 deg rotation about the hip-ankle line, out of the "
+        "plane of hip, ankle and foot)",
+    ),
 }
 
-#: The one cyclist-squat rule each faulty preset is made to fail (good form fails none); the
-#: end-to-end tests and the accuracy benchmark check formcheck against it.
-FAULT_RULE: dict[str, str] = {
-    "knee-valgus": "knees_over_feet",
-    "feet-turned-out": "feet_parallel",
-    "shallow": "depth",
-    "incomplete-lockout": "full_extension",
-    "no-heel-block": "heels_elevated",
-    "chest-dropping": "high_chest",
+#: The cyclist-squat rules each faulty preset is made to fail, and no other (good form fails
+#: none); the end-to-end tests and the accuracy benchmark check formcheck against them.
+FAULT_RULE: dict[str, tuple[str, ...]] = {
+    "knee-valgus": ("knees_over_feet",),
+    "feet-turned-out": ("feet_parallel",),
+    "shallow": ("depth",),
+    "incomplete-lockout": ("full_extension",),
+    "no-heel-block": ("heels_elevated",),
+    "chest-dropping": ("high_chest",),
+    "turned-out-valgus": ("feet_parallel", "knees_over_feet"),
 }
 
 

@@ -7,6 +7,15 @@ subject's own):
 - ``fppa``: frontal plane projection angle *as this camera sees it*: hip, knee and ankle are
   projected through the camera and the 2-D angle between hip->knee and knee->ankle is taken,
   + = knee medial (on the side of the hip-ankle line where the other hip is, in the image).
+- ``knee_deviation``: the knee's deviation from the plane of its hip, ankle and foot: the
+  angle, about the hip-ankle line, from the plane holding that line and the foot's progression
+  direction (the horizontal heel -> toe direction) to the knee, + = towards the other hip's side
+  (medial, valgus). 0 when the knee tracks over the foot, whatever the foot's turn-out: the
+  clinical cue "knees over the toes", and what a knee does whose flexion axis, set by the foot
+  and shank, is not collapsed. A knee caving in leaves that plane towards the midline: the
+  rotation `formcheck.synth` poses (``knee_valgus_deg``) reads here exactly. (A projection angle
+  seen along the foot would be ill-conditioned at depth: there the thigh points almost along the
+  line of sight, and 10 deg of rotation reads 40-48 deg at 120 deg of knee flexion.)
 - ``foot_progression``: heel -> toe tip against the subject's forward direction (perpendicular
   to the hip line) in the floor plane, + = toes out.
 - ``trunk_lean``: mid-hip -> mid-shoulder from vertical, 0 = upright.
@@ -55,6 +64,40 @@ def _cross2(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
 
 
+def knee_deviation(joints: np.ndarray) -> dict[str, np.ndarray]:
+    """``knee_deviation_left/right`` (module docstring), ``(T,)`` degrees, of ``(T, 33, 3)``
+    joints in the truth's world frame (``joints_m`` of a truth document: clips written before
+    this angle was recorded get it from there)."""
+    j = np.asarray(joints, dtype=np.float64)
+    out = {}
+    for side, other in (("left", "right"), ("right", "left")):
+        hip, knee, ankle, o_hip, heel, toe = (
+            j[:, INDEX[n]]
+            for n in (
+                f"{side}_hip",
+                f"{side}_knee",
+                f"{side}_ankle",
+                f"{other}_hip",
+                f"{side}_heel",
+                f"{side}_foot_index",
+            )
+        )
+        axis = ankle - hip
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+
+        def across(v: np.ndarray, axis: np.ndarray = axis) -> np.ndarray:
+            return v - np.sum(v * axis, axis=-1, keepdims=True) * axis
+
+        foot = across((toe - heel) * np.array([1.0, 0.0, 1.0]))
+        bend, medial = across(knee - hip), across(o_hip - hip)
+        turn = np.sum(np.cross(foot, bend) * axis, axis=-1)
+        side_of = np.sign(turn) * np.sign(np.sum(np.cross(foot, medial) * axis, axis=-1))
+        out[f"knee_deviation_{side}"] = (
+            np.degrees(np.arctan2(np.abs(turn), np.sum(foot * bend, axis=-1))) * side_of
+        )
+    return out
+
+
 def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
     """``(T,)`` arrays of the true angles (see the module docstring) from the posed joints."""
     j = skel.joints
@@ -90,6 +133,7 @@ def angles(skel: Skeleton, camera: Camera) -> dict[str, np.ndarray]:
         out[f"thigh_from_horizontal_{side}"] = np.degrees(
             np.arctan2(-thigh[:, 1], np.linalg.norm(thigh[:, [0, 2]], axis=-1))
         )
+    out.update(knee_deviation(j))
     mid_hip = (j[:, INDEX["left_hip"]] + j[:, INDEX["right_hip"]]) / 2
     mid_sh = (j[:, INDEX["left_shoulder"]] + j[:, INDEX["right_shoulder"]]) / 2
     out["trunk_lean"] = _angle(mid_sh - mid_hip, np.broadcast_to([0.0, 1.0, 0.0], mid_hip.shape))
@@ -135,6 +179,9 @@ def document(
             "knee_flexion": "deg, 3-D angle hip->knee vs knee->ankle, 0 = straight",
             "fppa": "deg, 2-D angle hip->knee vs knee->ankle in this camera's image, + = knee medial "
             "(towards the other hip in the image)",
+            "knee_deviation": "deg, the knee's rotation about the hip-ankle line out of the plane "
+            "of hip, ankle and foot progression direction, + = medial; 0 = the knee tracks over "
+            "the foot",
             "foot_progression": "deg, heel->toe vs forward (perpendicular to the hip line) in the floor "
             "plane, + = toes out",
             "trunk_lean": "deg, mid-hip->mid-shoulder from vertical, 0 = upright",
