@@ -63,6 +63,17 @@ def analyze(
         ),
     ] = False,
     export: ExportOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes running the pose model, each on a time segment of the video. "
+            "Default: one per CPU core. Short videos run in one.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
@@ -84,6 +95,7 @@ def analyze(
         landmarks=landmarks,
         full_paths=full_paths,
         exports=exports,
+        jobs=jobs,
     )
     result = run(options, console=Console(highlight=False))
     if result.exit_code:

@@ -291,6 +291,78 @@ def read_frames(
     return _prefetched(frames, prefetch) if prefetch > 0 else frames
 
 
+@dataclass
+class SegmentRead:
+    """What `read_segment` met on its way: frames decoded before the wanted ones (``lead``) and
+    packets that would not decode (``damaged``); filled in while its frames are read."""
+
+    lead: int = 0
+    damaged: int = 0
+
+
+def read_segment(
+    path: str | Path, start_s: float, end_s: float, read: SegmentRead | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(timestamp_s, rgb)`` for the frames with ``start_s <= timestamp_s < end_s``.
+
+    Seeks to the keyframe at or before ``start_s`` and decodes on from there, so a segment of a
+    long video costs its own frames plus at most one keyframe interval. Timestamps are the
+    container's, relative to the video's first frame, exactly as `read_frames` gives them for a
+    well-formed video; frames come upright and C-contiguous. Damaged packets are skipped and
+    counted in ``read.damaged`` (the caller decides: `read_frames` is the reader that names
+    them). Raises `InputError` if the container cannot seek to ``start_s`` (its first frame
+    after the seek comes later than ``start_s``) or has frames without timestamps.
+    """
+    path = Path(path)
+    read = read if read is not None else SegmentRead()
+    container, stream = _open(path)
+    with container:
+        rate = _rate(stream)
+        period = 1.0 / float(rate) if rate else 1.0 / 30.0
+        tb = stream.time_base
+        first = next(container.decode(stream), None)
+        if first is None or first.pts is None:
+            raise InputError(f"{path}: no decodable video frames with timestamps")
+        pts0 = first.pts
+        if start_s > 0:
+            container.seek(pts0 + int(start_s / tb), stream=stream, backward=True)
+        last = -np.inf
+        seen = False
+        for frames in _packet_frames(container, stream, [] if start_s > 0 else [first], read):
+            for frame in frames:
+                if frame.pts is None:
+                    raise InputError(f"{path}: a frame without a timestamp, cannot seek in it")
+                t = float((frame.pts - pts0) * tb)
+                if not seen and t > start_s + 0.5 * period:
+                    raise InputError(f"{path}: seeking to {start_s:.2f} s landed at {t:.2f} s")
+                seen = True
+                if t < start_s - 0.5 * period:
+                    read.lead += 1
+                    continue
+                if t >= end_s - 0.5 * period:
+                    return
+                if t <= last:
+                    t = last + period
+                last = t
+                yield t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+
+
+def _packet_frames(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    decoded: list[av.VideoFrame],
+    read: SegmentRead,
+) -> Iterator[list[av.VideoFrame]]:
+    """The frames already ``decoded``, then each packet's frames from where the container is;
+    packets that do not decode are counted in ``read.damaged``."""
+    yield decoded
+    for packet in container.demux(stream):
+        try:
+            yield packet.decode()
+        except av.FFmpegError:
+            read.damaged += 1
+
+
 _DONE = object()
 
 

@@ -46,6 +46,9 @@ class AnalyzeOptions:
     #: Write the video's absolute path into the report (default: its file name only).
     full_paths: bool = False
     exports: tuple[str, ...] = ()  # formats of `formcheck.export.EXPORT_FILES`
+    #: Processes running the pose model on one video (None: every core this process may use;
+    #: `formcheck.media.parallel`).
+    jobs: int | None = None
 
 
 @dataclass
@@ -260,9 +263,9 @@ def run(
         model_file = resolve_model(options.model)
         t = time.perf_counter()
         preload = _preload()
-        from ..media.pose import extract  # mediapipe
+        from ..media.parallel import extract
 
-        seq = extract(options.video, model=model_file, progress=options.progress)
+        seq = extract(options.video, model=model_file, progress=options.progress, jobs=options.jobs)
         preload.join()
         timings["pose"] = time.perf_counter() - t
     timings["setup"] = time.perf_counter() - t0 - timings["pose"]
