@@ -4,6 +4,7 @@ rendered clip analysed with 2 jobs against 1 (same reps, same verdicts)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,32 +122,38 @@ def test_segments_read_by_seeking_are_the_whole_video(tmp_path: Path) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.slow
-def test_two_jobs_give_the_reps_and_verdicts_of_one(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict, Path]:
     """A rendered 320x240 clip of about 7 s (long enough to be split) analysed with the real
-    model in 2 processes and in 1: same rep count, same verdict of every rule on every rep."""
+    model in 1 process (no video) and in 2 (with the annotated video): the video, both reports
+    and the 2-process output folder."""
     from formcheck.media.video import probe
     from formcheck.report.pipeline import AnalyzeOptions, run
     from formcheck.synth import Camera, Scene, preset, write
 
+    tmp = tmp_path_factory.mktemp("parallel")
     squat = replace(
         preset("knee-valgus"), reps=3, descent_s=0.8, pause_s=0.1, ascent_s=0.7, stand_s=0.6
     )
-    video, _ = write(tmp_path / "valgus.mp4", Scene(squat, Camera(width=320, height=240, fps=15.0)))
+    video, _ = write(tmp / "valgus.mp4", Scene(squat, Camera(width=320, height=240, fps=15.0)))
     assert len(plan_segments(probe(video).duration_s, 15.0, 2)) == 2  # long enough to split
     reports = {}
     for jobs in (1, 2):
-        result = run(
-            AnalyzeOptions(
-                video=video,
-                outdir=tmp_path / f"jobs{jobs}",
-                write_video=False,
-                progress=False,
-                jobs=jobs,
-            )
+        options = AnalyzeOptions(
+            video=video,
+            outdir=tmp / f"jobs{jobs}",
+            write_video=jobs == 2,
+            progress=False,
+            jobs=jobs,
         )
-        reports[jobs] = result.report
-    one, two = reports[1], reports[2]
+        reports[jobs] = run(options).report
+    return video, reports[1], reports[2], tmp / "jobs2"
+
+
+@pytest.mark.slow
+def test_two_jobs_give_the_reps_and_verdicts_of_one(rendered) -> None:
+    """Same rep count, same verdict of every rule on every rep, same view."""
+    _, one, two, _ = rendered
     assert one["summary"]["rep_count"] == two["summary"]["rep_count"] == 3
     verdicts = [
         [{name: r["rules"][name]["status"] for name in r["rules"]} for r in rep["reps"]]
@@ -154,3 +161,41 @@ def test_two_jobs_give_the_reps_and_verdicts_of_one(tmp_path: Path) -> None:
     ]
     assert verdicts[0] == verdicts[1]
     assert one["summary"]["verdict"] == two["summary"]["verdict"]
+    assert one["view"] == two["view"]
+
+
+@pytest.mark.slow
+def test_annotated_video_in_segments_is_the_one_pass_video(rendered, tmp_path: Path) -> None:
+    """From the same landmarks, annotated.mp4 written in 2 segments and joined has every frame,
+    at the video's frame times, and looks like the one written in one pass (x264 starts each
+    part afresh, so pixels differ by compression noise only); the stills are the same."""
+    from formcheck.media.video import probe, read_frames
+    from formcheck.report.pipeline import AnalyzeOptions, run
+
+    video, _, _, out2 = rendered
+    results = {}
+    for jobs in (1, 2):
+        options = AnalyzeOptions(
+            video=video,
+            outdir=tmp_path / f"v{jobs}",
+            landmarks=out2 / "landmarks.npz",
+            progress=False,
+            jobs=jobs,
+        )
+        results[jobs] = run(options)
+    info = probe(video)
+    frames = {j: list(read_frames(tmp_path / f"v{j}" / "annotated.mp4")) for j in (1, 2)}
+    assert len(frames[1]) == len(frames[2]) == info.frame_count
+    np.testing.assert_allclose([t for t, _ in frames[2]], [t for t, _ in frames[1]], atol=1e-3)
+    diff = [
+        np.abs(a.astype(int) - b.astype(int)).mean()
+        for (_, a), (_, b) in zip(frames[1], frames[2], strict=True)
+    ]
+    assert max(diff) < 3.0, max(diff)  # grey levels, of 255
+    stills = {
+        j: re.findall(
+            r"data:image/jpeg;base64,[^\"]+", (tmp_path / f"v{j}" / "report.html").read_text()
+        )
+        for j in (1, 2)
+    }
+    assert len(stills[1]) == 3 and stills[2] == stills[1]  # drawn on the same decoded frames
