@@ -26,7 +26,8 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,18 +179,9 @@ def _extract_parallel(
 
     max_people = options.get("max_people", MAX_POSES)
     thresholds = {k: v for k, v in options.items() if k not in ("max_people", "prefetch")}
-    context = multiprocessing.get_context("spawn")
-    told: Any = context.SimpleQueue()
+    told: Any = multiprocessing.get_context("spawn").SimpleQueue()
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(
-            concurrent.futures.ProcessPoolExecutor(
-                max_workers=len(segments) - 1,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(told,),
-            )
-        )
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        pool = stack.enter_context(worker_pool(len(segments) - 1, told))
         futures = [
             pool.submit(_run_segment, path, s, model_file, info, max_people, thresholds)
             for s in segments[1:]
@@ -208,19 +200,27 @@ def _extract_parallel(
         def tick(k: int) -> None:
             advance(k + _drain(told))
 
-        first = extract_segment(
-            path, segments[0], model_file, info, max_people=max_people, advance=tick, **thresholds
-        )
-        parts = [first]
-        for future in futures:
-            while True:
-                try:
-                    parts.append(future.result(timeout=0.2))
-                    break
-                except concurrent.futures.TimeoutError:
-                    tick(0)
-                except InputError as exc:  # cannot seek, frames without timestamps
-                    raise _Fallback from exc
+        try:
+            parts = [
+                extract_segment(
+                    path,
+                    segments[0],
+                    model_file,
+                    info,
+                    max_people=max_people,
+                    advance=tick,
+                    **thresholds,
+                )
+            ]
+            for future in futures:
+                while True:
+                    try:
+                        parts.append(future.result(timeout=0.2))
+                        break
+                    except concurrent.futures.TimeoutError:
+                        tick(0)
+        except InputError as exc:  # cannot seek, frames without timestamps
+            raise _Fallback from exc
         tick(0)
     if sum(p.damaged for p in parts):
         raise _Fallback
@@ -259,12 +259,44 @@ def _drain(told: Any) -> int:
     return k
 
 
+@contextlib.contextmanager
+def worker_pool(workers: int, told: Any = None) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    """A pool of ``workers`` spawned processes (see `_init_worker`; ``told`` a progress queue
+    they may report to). Left normally it waits for their work; left by an exception (an error,
+    Ctrl-C, SIGTERM) it stops them at once instead of letting them finish segments nobody will
+    read."""
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(told,),
+    )
+    try:
+        yield pool
+    except BaseException:
+        stop = getattr(pool, "terminate_workers", None)  # Python 3.14
+        if stop is not None:
+            stop()
+        else:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 _told: Any = None  # a worker process's progress queue (set by `_init_worker`)
 
 
 def _init_worker(told: Any) -> None:
+    """Set up a worker: its progress queue; Ctrl-C ignored (the parent stops the workers, see
+    `worker_pool`, and reports it once); killed by the kernel if the parent dies."""
     global _told
     _told = told
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ..batch.worker import _die_with_parent  # the one place that knows how (Linux prctl)
+
+    _die_with_parent()
 
 
 def _run_segment(

@@ -10,9 +10,7 @@ holds its frame, from the full-resolution frame, so the stills cost no second de
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import multiprocessing
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..media.annotate import Overlay
-from ..media.parallel import Segment, default_jobs, plan_segments
+from ..media.parallel import Segment, default_jobs, plan_segments, worker_pool
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,7 @@ def write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, by
         parts = [tmp / f"part{s.index}.mp4" for s in segments]
         futures = []
         if len(segments) > 1:
-            pool = stack.enter_context(
-                concurrent.futures.ProcessPoolExecutor(
-                    max_workers=len(segments) - 1, mp_context=multiprocessing.get_context("spawn")
-                )
-            )
-            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            pool = stack.enter_context(worker_pool(len(segments) - 1))
             futures = [
                 pool.submit(render_part, job, s, p)
                 for s, p in zip(segments[1:], parts[1:], strict=True)
