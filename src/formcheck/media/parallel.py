@@ -23,6 +23,7 @@ This module imports neither mediapipe nor av; the workers do.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import multiprocessing
 import os
@@ -219,7 +220,9 @@ def _extract_parallel(
                         break
                     except concurrent.futures.TimeoutError:
                         tick(0)
-        except InputError as exc:  # cannot seek, frames without timestamps
+        except (InputError, concurrent.futures.process.BrokenProcessPool) as exc:
+            # cannot seek, frames without timestamps; a worker killed (out of memory?) or one
+            # that could not start (a parent run from stdin, which spawn cannot re-import)
             raise _Fallback from exc
         tick(0)
     if sum(p.damaged for p in parts):

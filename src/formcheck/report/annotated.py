@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def segments_for(duration_s: float, fps: float, jobs: int | None) -> list[Segmen
 def write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, bytes]:
     """Write annotated.mp4 to ``out`` in ``segments`` (`segments_for`); the JPEG still of each
     rep (by its 1-based number)."""
+    try:
+        return _write(job, out, segments)
+    except BrokenProcessPool:  # a worker killed (out of memory?) or unable to start: in one
+        return _write(job, out, segments_for(float("nan"), job.fps, 1))
+
+
+def _write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, bytes]:
     from ..media.videowriter import concatenate
 
     stills: dict[int, bytes] = {}
