@@ -199,3 +199,21 @@ def test_annotated_video_in_segments_is_the_one_pass_video(rendered, tmp_path: P
         for j in (1, 2)
     }
     assert len(stills[1]) == 3 and stills[2] == stills[1]  # drawn on the same decoded frames
+
+
+@pytest.mark.slow
+def test_a_batch_worker_keeps_to_one_process(rendered, tmp_path: Path, monkeypatch) -> None:
+    """Batch runs one video per core: its worker analyses (and draws) a video long enough to be
+    split in one process, never starting a pool of its own."""
+    from formcheck.batch import worker
+    from formcheck.media import parallel
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a batch worker started worker processes")
+
+    monkeypatch.setattr(parallel, "worker_pool", no_pool)
+    monkeypatch.setattr("formcheck.report.annotated.worker_pool", no_pool)
+    video = rendered[0]
+    summary = worker.analyze_video(video, tmp_path / "out")  # the pose model and the video
+    assert summary.reps == 3
+    assert (tmp_path / "out" / "annotated.mp4").is_file()
