@@ -217,3 +217,23 @@ def test_a_batch_worker_keeps_to_one_process(rendered, tmp_path: Path, monkeypat
     summary = worker.analyze_video(video, tmp_path / "out")  # the pose model and the video
     assert summary.reps == 3
     assert (tmp_path / "out" / "annotated.mp4").is_file()
+
+
+@pytest.mark.slow
+def test_several_people_seen_by_the_segments_get_the_several_people_pass(tmp_path: Path) -> None:
+    """Someone standing beside the squatter in a clip long enough to split: the segments' scouts
+    see two people, and the video gets the one-process several-people pass, as without --jobs."""
+    from formcheck.media.parallel import extract
+    from formcheck.media.video import probe
+    from formcheck.synth import Camera, Scene, preset, write
+    from formcheck.synth.crowd import extra
+
+    squat = replace(
+        preset("good-cyclist-squat"), reps=3, descent_s=0.8, pause_s=0.1, ascent_s=0.7, stand_s=0.6
+    )
+    scene = Scene(squat, Camera(width=320, height=240, fps=15.0), seed=5, extras=(extra("stand"),))
+    video, _ = write(tmp_path / "pair.mp4", scene)
+    assert len(plan_segments(probe(video).duration_s, 15.0, 2)) == 2
+    seq = extract(video, progress=False, jobs=2)
+    assert seq.meta["people_seen"] == "2", seq.meta
+    assert '"position": "centre"' in seq.meta["people"]

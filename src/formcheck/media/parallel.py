@@ -142,6 +142,10 @@ class _Fallback(Exception):
     """Parallel extraction cannot be trusted for this video: run it in one process."""
 
 
+class _Several(Exception):
+    """The scouts saw several people: run the several-people pass over the whole video."""
+
+
 def extract(
     path: str | Path,
     model: Any = None,
@@ -161,8 +165,14 @@ def extract(
     model_file = model if isinstance(model, ModelFile) else resolve_model(model)
     segments = plan_segments(info.duration_s, info.fps, jobs or default_jobs())
     if len(segments) > 1:
-        with contextlib.suppress(_Fallback):
+        try:
             return _extract_parallel(path, info, model_file, segments, progress, options)
+        except _Several:
+            from .pose import extract_several
+
+            return extract_several(path, model_file, progress, **options)
+        except _Fallback:
+            pass
     from .pose import extract as extract_one
 
     return extract_one(path, model=model_file, progress=progress, **options)
@@ -188,13 +198,7 @@ def _extract_parallel(
             for s in segments[1:]
         ]
         # imported once the workers are starting: mediapipe's import overlaps theirs
-        from .pose import (
-            SCOUT_SIGHTINGS,
-            _mediapipe_version,
-            _progress,
-            extract_segment,
-            extract_several,
-        )
+        from .pose import SCOUT_SIGHTINGS, _mediapipe_version, _progress, extract_segment
 
         advance = stack.enter_context(_progress(info, progress))
 
@@ -214,6 +218,8 @@ def _extract_parallel(
                 )
             ]
             for future in futures:
+                if sum(p.sightings for p in parts) >= SCOUT_SIGHTINGS:
+                    raise _Several  # the workers still running are stopped
                 while True:
                     try:
                         parts.append(future.result(timeout=0.2))
@@ -224,11 +230,15 @@ def _extract_parallel(
             # cannot seek, frames without timestamps; a worker killed (out of memory?) or one
             # that could not start (a parent run from stdin, which spawn cannot re-import)
             raise _Fallback from exc
-        tick(0)
+        except _Several:
+            several = True
+        else:
+            several = sum(p.sightings for p in parts) >= SCOUT_SIGHTINGS
+            tick(0)
+        if several:  # leaving the pool's block by an exception stops its workers
+            raise _Several
     if sum(p.damaged for p in parts):
         raise _Fallback
-    if sum(p.sightings for p in parts) >= SCOUT_SIGHTINGS:
-        return extract_several(path, model_file, progress, max_people=max_people, **thresholds)
     try:
         landmarks, world, visibility, timestamps = stitch(segments, parts, info.fps)
     except ValueError as exc:

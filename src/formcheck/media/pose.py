@@ -180,6 +180,7 @@ def extract_several(
     model_file: ModelFile,
     progress: bool = True,
     *,
+    prefetch: int = PREFETCH_FRAMES,
     max_people: int = MAX_POSES,
     **thresholds: float,
 ) -> PoseSequence:
@@ -187,9 +188,7 @@ def extract_several(
     `extract` runs once its scout has seen more than one person)."""
     path = Path(path)
     info = probe(path)
-    return _extract(
-        path, info, model_file, max_people, False, progress, PREFETCH_FRAMES, thresholds
-    )
+    return _extract(path, info, model_file, max_people, False, progress, prefetch, thresholds)
 
 
 def extract_segment(
