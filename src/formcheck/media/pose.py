@@ -30,6 +30,12 @@ from .video import SegmentRead, VideoInfo, _prefetched, probe, read_frames, read
 
 #: Frames decoded ahead of inference by the background decoder.
 PREFETCH_FRAMES = 8
+#: Frames decoded ahead in each segment of a parallel run (`extract_segment`). Decoding a frame
+#: takes a fraction of the model's time on it, so two keep the model fed; every frame more holds
+#: another decoded RGB frame (6 MB at 1080p) in each of the processes: 8 cost about 45 MB more
+#: peak memory per process than 2 on a 1080p video, which the 1 GB budget of a 2-process run
+#: could not spare.
+SEGMENT_PREFETCH_FRAMES = 2
 #: Videos with at least this many frames get a progress bar (when stderr is a terminal).
 PROGRESS_MIN_FRAMES = 100
 #: Seconds between the frames on which a second landmarker looks for more than one person.
@@ -235,7 +241,9 @@ def extract_segment(
             else None
         )
         frames = read_segment(path, segment.warm_s, segment.end_s, read)
-        decoded = stack.enter_context(contextlib.closing(_prefetched(frames, PREFETCH_FRAMES)))
+        decoded = stack.enter_context(
+            contextlib.closing(_prefetched(frames, SEGMENT_PREFETCH_FRAMES))
+        )
         for t, rgb in decoded:
             if n == capacity:
                 capacity *= 2
