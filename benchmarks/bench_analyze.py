@@ -24,7 +24,7 @@ annotated.mp4) against the hand-written loop ``legacy_squat_loop.py`` (mediapipe
 ``solutions.pose`` in ``benchmarks/.legacy-venv``, see ``bench_extract.py --setup``) on a real
 720p clip of at least 40 s, in alternating runs (legacy, no video, with video, legacy, ...),
 and reports the median of the pairwise ratios and the peak resident memory of each command with
-all its processes (sampled every 20 ms). Targets: the legacy loop's time / ``--no-video`` time
+all its processes (sampled every 50 ms). Targets: the legacy loop's time / ``--no-video`` time
 >= 1.5 (aim 1.8); with video / without <= 1.3.
 
     python benchmarks/bench_analyze.py --vs-legacy [--clip CLIP] [--repeat 5] [--jobs N]
@@ -159,7 +159,7 @@ def main() -> None:
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run ``command``; its wall seconds (launch to exit) and the peak of the summed resident
-    memory (MB) of it and all its child processes, sampled every 20 ms (psutil)."""
+    memory (MB) of it and all its child processes, sampled every 50 ms (psutil)."""
     import psutil
 
     start = time.perf_counter()
@@ -180,7 +180,7 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
                 peak = max(peak, rss)
             except psutil.Error:
                 pass
-            done.wait(0.02)
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -199,7 +199,7 @@ def vs_legacy(args: argparse.Namespace) -> None:
 
     from formcheck.media.video import probe
 
-    clip = args.clip
+    clip = args.clip.resolve()
     info = probe(clip)
     if info.duration_s < 40 or min(info.width, info.height) < 720:
         print(
@@ -232,7 +232,7 @@ def vs_legacy(args: argparse.Namespace) -> None:
     speed = [a / b for a, b in zip(times["legacy"], times["no video"], strict=True)]
     cost = [a / b for a, b in zip(times["video"], times["no video"], strict=True)]
     command = "python benchmarks/bench_analyze.py --vs-legacy"
-    command += f" --clip {clip.relative_to(ROOT.parent)}" if clip != LEGACY_CLIP else ""
+    command += f" --clip {os.path.relpath(clip, ROOT)}" if clip != LEGACY_CLIP.resolve() else ""
     command += f" --repeat {args.repeat}" + (f" --jobs {args.jobs}" if args.jobs else "")
     med = statistics.median
     lines = [

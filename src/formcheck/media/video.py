@@ -422,13 +422,19 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
     Each time maps to the first frame at or after it (within half a frame period).
     Seeks to each wanted frame (the nearest keyframe before it, then decodes forward),
     so a handful of stills from a long 1080p video costs a few dozen decoded frames,
-    not the whole video.
+    not the whole video. Holds every frame asked for at once: for many, use `iter_frames_at`.
     """
+    return dict(iter_frames_at(path, times_s))
 
+
+def iter_frames_at(
+    path: str | Path, times_s: Sequence[float]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """`frames_at` one ``(time, frame)`` at a time, in time order, so that only one decoded frame
+    is held at once (150 bottom-of-rep stills of a 1080p video would be 900 MB together)."""
     wanted = sorted(set(float(t) for t in times_s))
-    out: dict[float, np.ndarray] = {}
     if not wanted:
-        return out
+        return
     path = Path(path)
     container, stream = _open(path)
     with container:
@@ -455,5 +461,4 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
                 if current >= target - half:
                     break
             if best is not None:
-                out[t] = _upright(best.to_ndarray(format="rgb24"), _rotation(best))
-    return out
+                yield t, _upright(best.to_ndarray(format="rgb24"), _rotation(best))

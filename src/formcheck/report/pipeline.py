@@ -150,7 +150,7 @@ def _annotate_and_stills(
     timestamps: only for landmarks timed by this video's container."""
     from ..core.metrics import shown_knee_bend
     from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
-    from ..media.video import frames_at
+    from ..media.video import iter_frames_at
     from .media import rep_still, resize_longest
 
     seq, metrics, reps = analysis.sequence, analysis.metrics, analysis.reps
@@ -170,7 +170,7 @@ def _annotate_and_stills(
 
     if not options.write_video:
         times = {float(seq.timestamps[i]): i for i in bottoms}
-        for t, frame in frames_at(options.video, list(times)).items():
+        for t, frame in iter_frames_at(options.video, list(times)):  # one frame held at a time
             still(times[t], frame)
         return stills
 
