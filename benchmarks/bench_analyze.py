@@ -214,6 +214,7 @@ def vs_legacy(args: argparse.Namespace) -> None:
     ]
     legacy_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    load_before = os.getloadavg()[0]  # a busy machine makes every figure meaningless
     times: dict[str, list[float]] = {"legacy": [], "no video": [], "video": []}
     peaks: dict[str, float] = {k: 0.0 for k in times}
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,7 +242,7 @@ def vs_legacy(args: argparse.Namespace) -> None:
         "",
         f"Command: `{command}` ({platform.processor() or platform.machine()}, {_cores()} cores, "
         f"no GPU; launch to exit, {args.repeat} alternating rounds, load average before "
-        f"{os.getloadavg()[0]:.1f})",
+        f"{load_before:.1f})",
         "",
         "| run | median (s) | runs (s) | peak memory, all processes (MB) |",
         "| --- | ---: | --- | ---: |",
