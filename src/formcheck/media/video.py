@@ -431,7 +431,7 @@ def iter_frames_at(
     path: str | Path, times_s: Sequence[float]
 ) -> Iterator[tuple[float, np.ndarray]]:
     """`frames_at` one ``(time, frame)`` at a time, in time order, so that only one decoded frame
-    is held at once (150 bottom-of-rep stills of a 1080p video would be 900 MB together)."""
+    is held at once (120 bottom-of-rep stills of a 1080p video are 750 MB together)."""
     wanted = sorted(set(float(t) for t in times_s))
     if not wanted:
         return
