@@ -69,8 +69,8 @@ def analyze(
             "--jobs",
             "-j",
             min=1,
-            help="Processes running the pose model, each on a time segment of the video. "
-            "Default: one per CPU core. Short videos run in one.",
+            help="Processes running the pose model and drawing annotated.mp4, each on a time "
+            "segment of the video. Default: one per CPU core. Short videos run in one.",
             show_default=False,
         ),
     ] = None,
