@@ -17,18 +17,36 @@ Targets (issue 5): pose >= 90 % of the run without the video; everything after t
 (core + report + stills) < 2 s.
 
     python benchmarks/bench_analyze.py [--sample samples/X.mp4] [--seconds 30] [--append]
+
+``--vs-legacy`` (issue 13) times instead, end to end as a user runs them (process launch to
+exit, wall clock), ``formcheck analyze CLIP --no-video`` and ``formcheck analyze CLIP`` (with
+annotated.mp4) against the hand-written loop ``legacy_squat_loop.py`` (mediapipe 0.10.21
+``solutions.pose`` in ``benchmarks/.legacy-venv``, see ``bench_extract.py --setup``) on a real
+720p clip of at least 40 s, in alternating runs (legacy, no video, with video, legacy, ...),
+and reports the median of the pairwise ratios and the peak resident memory of each command with
+all its processes (sampled every 50 ms). Targets: the legacy loop's time / ``--no-video`` time
+>= 1.5 (aim 1.8); with video / without <= 1.3.
+
+    python benchmarks/bench_analyze.py --vs-legacy [--clip CLIP] [--repeat 5] [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import platform
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The real 720p clip of issue 13's figures: 41 s, 1280x720, 9 squats.
+LEGACY_CLIP = ROOT.parent / "shared" / "footage" / "squats" / "front_side_front_demo_9.mp4"
 
 
 def make_clip(sample: Path, out: Path, seconds: float, short_side: int = 1080) -> Path:
@@ -63,7 +81,17 @@ def main() -> None:
     parser.add_argument(
         "--append", action="store_true", help="append the figures to benchmarks/RESULTS.md"
     )
+    parser.add_argument(
+        "--vs-legacy", action="store_true", help="end-to-end runs against legacy_squat_loop.py"
+    )
+    parser.add_argument("--clip", type=Path, default=LEGACY_CLIP, help="clip for --vs-legacy")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds for --vs-legacy")
+    parser.add_argument("--jobs", type=int, default=None, help="analyze --jobs (default: cores)")
+    parser.add_argument("--legacy-python", type=Path, default=None)
     args = parser.parse_args()
+    if args.vs_legacy:
+        vs_legacy(args)
+        return
 
     from formcheck.report.pipeline import AnalyzeOptions, run
 
@@ -127,6 +155,112 @@ def main() -> None:
     if args.append:
         with open(ROOT / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
             fh.write(text)
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``command``; its wall seconds (launch to exit) and the peak of the summed resident
+    memory (MB) of it and all its child processes, sampled every 50 ms (psutil)."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                rss = 0
+                for p in tree:
+                    with contextlib.suppress(psutil.Error):  # a process that just ended
+                        rss += p.memory_info().rss
+                peak = max(peak, rss)
+            except psutil.Error:
+                pass
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {err.decode()[-500:]}")
+    return seconds, peak / 2**20
+
+
+def vs_legacy(args: argparse.Namespace) -> None:
+    """Alternating end-to-end runs of formcheck and the legacy loop; prints a RESULTS.md table."""
+    from bench_extract import LEGACY_VENV, legacy_python
+
+    from formcheck.media.video import probe
+
+    clip = args.clip.resolve()
+    info = probe(clip)
+    if info.duration_s < 40 or min(info.width, info.height) < 720:
+        print(
+            f"note: {clip.name} is {info.duration_s:.0f} s {info.width}x{info.height}, "
+            "issue 13 asks for >= 40 s 720p",
+            file=sys.stderr,
+        )
+    legacy = [
+        str(args.legacy_python or legacy_python(LEGACY_VENV)),
+        str(ROOT / "benchmarks" / "legacy_squat_loop.py"),
+        str(clip),
+    ]
+    legacy_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    load_before = os.getloadavg()[0]  # a busy machine makes every figure meaningless
+    times: dict[str, list[float]] = {"legacy": [], "no video": [], "video": []}
+    peaks: dict[str, float] = {k: 0.0 for k in times}
+    with tempfile.TemporaryDirectory() as tmp:
+        formcheck = [sys.executable, "-m", "formcheck", "analyze", str(clip), "-o"]
+        commands = {
+            "legacy": (legacy, legacy_env),
+            "no video": ([*formcheck, f"{tmp}/nv", "--no-video", *jobs], None),
+            "video": ([*formcheck, f"{tmp}/v", *jobs], None),
+        }
+        for r in range(args.repeat):
+            for name, (command, env) in commands.items():
+                seconds, peak = timed(command, env)
+                times[name].append(seconds)
+                peaks[name] = max(peaks[name], peak)
+                print(f"round {r + 1} {name}: {seconds:.1f} s, {peak:.0f} MB", file=sys.stderr)
+    speed = [a / b for a, b in zip(times["legacy"], times["no video"], strict=True)]
+    cost = [a / b for a, b in zip(times["video"], times["no video"], strict=True)]
+    command = "python benchmarks/bench_analyze.py --vs-legacy"
+    command += f" --clip {os.path.relpath(clip, ROOT)}" if clip != LEGACY_CLIP.resolve() else ""
+    command += f" --repeat {args.repeat}" + (f" --jobs {args.jobs}" if args.jobs else "")
+    med = statistics.median
+    lines = [
+        f"\n## analyze vs the hand-written loop: {clip.name} ({info.duration_s:.0f} s "
+        f"{info.width}x{info.height}), {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Command: `{command}` ({platform.processor() or platform.machine()}, {_cores()} cores, "
+        f"no GPU; launch to exit, {args.repeat} alternating rounds, load average before "
+        f"{load_before:.1f})",
+        "",
+        "| run | median (s) | runs (s) | peak memory, all processes (MB) |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for name, label in (
+        ("legacy", "legacy loop (`legacy_squat_loop.py`)"),
+        ("no video", "`formcheck analyze --no-video`"),
+        ("video", "`formcheck analyze` (with annotated.mp4)"),
+    ):
+        runs = ", ".join(f"{t:.1f}" for t in times[name])
+        lines.append(f"| {label} | {med(times[name]):.1f} | {runs} | {peaks[name]:.0f} |")
+    lines += [
+        "",
+        f"- speed of `--no-video` against the legacy loop, median of pairwise ratios: "
+        f"**{med(speed):.2f}x** (target >= 1.5x, aim 1.8x)",
+        f"- with video / without, median of pairwise ratios: **{med(cost):.2f}x** (target <= 1.3x)",
+    ]
+    print("\n".join(lines) + "\n")
 
 
 def _cores() -> int:

@@ -133,6 +133,7 @@ def analyze_video(
         landmarks=landmarks,
         progress=False,
         exports=tuple(exports),
+        jobs=1,  # batch runs one video per core already: one more process each would oversubscribe
     )
     analysis = run(options).analysis
     assert analysis is not None  # run always returns the Analysis it reported on

@@ -95,6 +95,17 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes running the pose model and drawing annotated.mp4, each on a time "
+            "segment of the video. Default: one per CPU core. Short videos run in one.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Analyse a squat video: per-rep checks, scores and cues as an HTML report, JSON, CSV and a video."""
     from rich.console import Console
@@ -124,6 +135,7 @@ def analyze(
         landmarks=landmarks,
         full_paths=full_paths,
         exports=exports,
+        jobs=jobs,
     )
     if len(videos) > 1:
         from ..core.fusion import SAME_SET, SEPARATE_SETS

@@ -58,7 +58,7 @@ def landmarks(
         check_writable(target.parent, target)  # refused before the pose model starts
     check_size(probe(video))  # bad video: fail before loading the model
     model_file = resolve_model(model)
-    from ..media.pose import extract
+    from ..media.parallel import extract  # on every core (`formcheck.media.parallel`)
 
     seq = extract(video, model=model_file)
     written = []

@@ -25,10 +25,17 @@ from ..core.people import Person, boxes, choose, distinct, squatter_slots
 from ..core.sequence import PoseSequence
 from ..errors import ModelError
 from .model import MAX_POSES, ModelFile, open_landmarker, resolve_model
-from .video import VideoInfo, probe, read_frames
+from .parallel import Segment, SegmentPoses
+from .video import SegmentRead, VideoInfo, _prefetched, probe, read_frames, read_segment
 
 #: Frames decoded ahead of inference by the background decoder.
 PREFETCH_FRAMES = 8
+#: Frames decoded ahead in each segment of a parallel run (`extract_segment`). Decoding a frame
+#: takes a fraction of the model's time on it, so two keep the model fed; every frame more holds
+#: another decoded RGB frame (6 MB at 1080p) in each of the processes: 8 cost about 45 MB more
+#: peak memory per process than 2 on a 1080p video, which the 1 GB budget of a 2-process run
+#: could not spare.
+SEGMENT_PREFETCH_FRAMES = 2
 #: Videos with at least this many frames get a progress bar (when stderr is a terminal).
 PROGRESS_MIN_FRAMES = 100
 #: Seconds between the frames on which a second landmarker looks for more than one person.
@@ -97,7 +104,7 @@ def _progress(info: VideoInfo, enabled: bool, label: str = "") -> Iterator[Calla
         and stream is not None
         and stream.isatty()
     ):
-        yield lambda: None
+        yield lambda k=1: None
         return
     from rich.console import Console
     from rich.progress import (
@@ -116,7 +123,7 @@ def _progress(info: VideoInfo, enabled: bool, label: str = "") -> Iterator[Calla
     )
     with Progress(*columns, console=Console(file=stream), transient=True) as bar:
         task = bar.add_task(f"pose {info.path.name}{label}", total=info.frame_count)
-        yield lambda: bar.advance(task)
+        yield lambda k=1: bar.advance(task, k)
 
 
 def _mediapipe_version() -> str:
@@ -172,6 +179,106 @@ def extract(
         except _SecondPerson:
             pass
     return _extract(path, info, model_file, max_people, False, progress, prefetch, thresholds)
+
+
+def extract_several(
+    path: str | Path,
+    model_file: ModelFile,
+    progress: bool = True,
+    *,
+    prefetch: int = PREFETCH_FRAMES,
+    max_people: int = MAX_POSES,
+    **thresholds: float,
+) -> PoseSequence:
+    """The several-people pass of :func:`extract` alone: both landmarkers on every frame (what
+    `extract` runs once its scout has seen more than one person)."""
+    path = Path(path)
+    info = probe(path)
+    return _extract(path, info, model_file, max_people, False, progress, prefetch, thresholds)
+
+
+def extract_segment(
+    path: str | Path,
+    segment: Segment,
+    model_file: ModelFile,
+    info: VideoInfo,
+    *,
+    max_people: int = MAX_POSES,
+    advance: Callable[[int], None] | None = None,
+    **thresholds: float,
+) -> SegmentPoses:
+    """One-person landmarks of the frames from ``segment.warm_s`` to ``segment.end_s`` (seconds),
+    with a fresh landmarker, for `formcheck.media.parallel.extract`.
+
+    The landmarker starts tracking at ``warm_s``; the frames before ``start_s`` are the warm-up
+    the stitch drops. With ``max_people`` > 1 a scout looks for several people on the frames of
+    ``start_s`` to ``end_s`` whose index is a multiple of ``SCOUT_S * fps``, as :func:`extract`
+    does, and the segment stops early once it has :data:`SCOUT_SIGHTINGS` sightings.
+    ``advance(k)`` is told every few own frames.
+    """
+    path = Path(path)
+    capacity = round((min(segment.end_s, info.duration_s + 1.0) - segment.warm_s) * info.fps) + 8
+    capacity = max(capacity, 8)
+    landmarks = np.full((capacity, NUM_LANDMARKS, 3), np.nan)
+    world = np.full((capacity, NUM_LANDMARKS, 3), np.nan)
+    visibility = np.full((capacity, NUM_LANDMARKS), np.nan)
+    timestamps = np.empty(capacity)
+    scout_every = max(1, round(SCOUT_S * info.fps))
+    size = np.array([info.width, info.height], dtype=np.float64)
+    read = SegmentRead()
+    sightings = 0
+    n = own = told = 0
+    last_ms = -1
+    with contextlib.ExitStack() as stack:
+        landmarker = stack.enter_context(
+            open_landmarker(model_file, mode="video", num_poses=1, **thresholds)
+        )
+        scout = (
+            stack.enter_context(
+                open_landmarker(model_file, mode="video", num_poses=max_people, **thresholds)
+            )
+            if max_people > 1
+            else None
+        )
+        frames = read_segment(path, segment.warm_s, segment.end_s, read)
+        decoded = stack.enter_context(
+            contextlib.closing(_prefetched(frames, SEGMENT_PREFETCH_FRAMES))
+        )
+        for t, rgb in decoded:
+            if n == capacity:
+                capacity *= 2
+                landmarks, world, visibility, timestamps = (
+                    _grown(a, capacity) for a in (landmarks, world, visibility, timestamps)
+                )
+            ms = max(round(t * 1000.0), last_ms + 1)  # as `extract` numbers them
+            last_ms = ms
+            image = to_mp_image(rgb)
+            found = results_to_poses(landmarker.detect_for_video(image, ms))
+            if len(found[0]):
+                landmarks[n], world[n], visibility[n] = (a[0] for a in found)
+            timestamps[n] = t
+            n += 1
+            if t < segment.start_s - 0.5 / info.fps:
+                continue  # warm-up: no scout, no progress
+            own += 1
+            if scout is not None and round(t * info.fps) % scout_every == 0:
+                people = results_to_poses(scout.detect_for_video(image, ms))[0]
+                sightings += int(distinct(boxes(people[:, :, :2] * size)).sum()) > 1
+                if sightings >= SCOUT_SIGHTINGS:
+                    break
+            if advance is not None and own - told >= 10:
+                advance(own - told)
+                told = own
+        if advance is not None and own > told:
+            advance(own - told)
+    return SegmentPoses(
+        landmarks=landmarks[:n],
+        world=world[:n],
+        visibility=visibility[:n],
+        timestamps=timestamps[:n],
+        sightings=sightings,
+        damaged=read.damaged,
+    )
 
 
 def _extract(

@@ -291,6 +291,78 @@ def read_frames(
     return _prefetched(frames, prefetch) if prefetch > 0 else frames
 
 
+@dataclass
+class SegmentRead:
+    """What `read_segment` met on its way: frames decoded before the wanted ones (``lead``) and
+    packets that would not decode (``damaged``); filled in while its frames are read."""
+
+    lead: int = 0
+    damaged: int = 0
+
+
+def read_segment(
+    path: str | Path, start_s: float, end_s: float, read: SegmentRead | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(timestamp_s, rgb)`` for the frames with ``start_s <= timestamp_s < end_s``.
+
+    Seeks to the keyframe at or before ``start_s`` and decodes on from there, so a segment of a
+    long video costs its own frames plus at most one keyframe interval. Timestamps are the
+    container's, relative to the video's first frame, exactly as `read_frames` gives them for a
+    well-formed video; frames come upright and C-contiguous. Damaged packets are skipped and
+    counted in ``read.damaged`` (the caller decides: `read_frames` is the reader that names
+    them). Raises `InputError` if the container cannot seek to ``start_s`` (its first frame
+    after the seek comes later than ``start_s``) or has frames without timestamps.
+    """
+    path = Path(path)
+    read = read if read is not None else SegmentRead()
+    container, stream = _open(path)
+    with container:
+        rate = _rate(stream)
+        period = 1.0 / float(rate) if rate else 1.0 / 30.0
+        tb = stream.time_base
+        first = next(container.decode(stream), None)
+        if first is None or first.pts is None:
+            raise InputError(f"{path}: no decodable video frames with timestamps")
+        pts0 = first.pts
+        if start_s > 0:
+            container.seek(pts0 + int(start_s / tb), stream=stream, backward=True)
+        last = -np.inf
+        seen = False
+        for frames in _packet_frames(container, stream, [] if start_s > 0 else [first], read):
+            for frame in frames:
+                if frame.pts is None:
+                    raise InputError(f"{path}: a frame without a timestamp, cannot seek in it")
+                t = float((frame.pts - pts0) * tb)
+                if not seen and t > start_s + 0.5 * period:
+                    raise InputError(f"{path}: seeking to {start_s:.2f} s landed at {t:.2f} s")
+                seen = True
+                if t < start_s - 0.5 * period:
+                    read.lead += 1
+                    continue
+                if t >= end_s - 0.5 * period:
+                    return
+                if t <= last:
+                    t = last + period
+                last = t
+                yield t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+
+
+def _packet_frames(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    decoded: list[av.VideoFrame],
+    read: SegmentRead,
+) -> Iterator[list[av.VideoFrame]]:
+    """The frames already ``decoded``, then each packet's frames from where the container is;
+    packets that do not decode are counted in ``read.damaged``."""
+    yield decoded
+    for packet in container.demux(stream):
+        try:
+            yield packet.decode()
+        except av.FFmpegError:
+            read.damaged += 1
+
+
 _DONE = object()
 
 
@@ -350,13 +422,19 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
     Each time maps to the first frame at or after it (within half a frame period).
     Seeks to each wanted frame (the nearest keyframe before it, then decodes forward),
     so a handful of stills from a long 1080p video costs a few dozen decoded frames,
-    not the whole video.
+    not the whole video. Holds every frame asked for at once: for many, use `iter_frames_at`.
     """
+    return dict(iter_frames_at(path, times_s))
 
+
+def iter_frames_at(
+    path: str | Path, times_s: Sequence[float]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """`frames_at` one ``(time, frame)`` at a time, in time order, so that only one decoded frame
+    is held at once (120 bottom-of-rep stills of a 1080p video are 750 MB together)."""
     wanted = sorted(set(float(t) for t in times_s))
-    out: dict[float, np.ndarray] = {}
     if not wanted:
-        return out
+        return
     path = Path(path)
     container, stream = _open(path)
     with container:
@@ -383,5 +461,4 @@ def frames_at(path: str | Path, times_s: Sequence[float]) -> dict[float, np.ndar
                 if current >= target - half:
                     break
             if best is not None:
-                out[t] = _upright(best.to_ndarray(format="rgb24"), _rotation(best))
-    return out
+                yield t, _upright(best.to_ndarray(format="rgb24"), _rotation(best))

@@ -139,3 +139,39 @@ class VideoWriter:
             self.close()
         else:
             self._discard()
+
+
+def concatenate(parts: list[Path], path: str | Path) -> Path:
+    """Join MP4 files written by `VideoWriter` with the same frame rate, size and settings into
+    one MP4 at ``path`` (atomically, ``+faststart``), without re-encoding: each part's packets
+    follow the previous part's, their timestamps shifted by its length. Each part begins with a
+    keyframe (every `VideoWriter` file does), so the result plays and seeks like one encode."""
+    import av
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".mp4", dir=path.parent)
+    os.close(fd)
+    try:
+        with av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+            stream = None
+            offset = 0  # in the output stream's time base, where the next part starts
+            for part in parts:
+                with av.open(str(part)) as src:
+                    video = src.streams.video[0]
+                    if stream is None:
+                        stream = out.add_stream_from_template(video)
+                    end = offset
+                    for packet in src.demux(video):
+                        if packet.dts is None:  # the demuxer's end-of-stream flush packet
+                            continue
+                        packet.pts += offset
+                        packet.dts += offset
+                        end = max(end, packet.pts + (packet.duration or 0))
+                        packet.stream = stream
+                        out.mux(packet)
+                    offset = end
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -46,6 +46,9 @@ class AnalyzeOptions:
     #: Write the video's absolute path into the report (default: its file name only).
     full_paths: bool = False
     exports: tuple[str, ...] = ()  # formats of `formcheck.export.EXPORT_FILES`
+    #: Processes running the pose model on one video (None: every core this process may use;
+    #: `formcheck.media.parallel`).
+    jobs: int | None = None
 
 
 @dataclass
@@ -136,12 +139,20 @@ def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
 
 
 def _annotate_and_stills(
-    options: AnalyzeOptions, analysis: Analysis, stage: Path, warnings: list[str]
+    options: AnalyzeOptions,
+    analysis: Analysis,
+    stage: Path,
+    warnings: list[str],
+    jobs: int | None = 1,
 ) -> dict[int, bytes]:
-    """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame."""
+    """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame.
+
+    ``jobs`` other than 1 writes the video in time segments on that many cores
+    (`formcheck.report.annotated`; None: every core), which places frames by the sequence's
+    timestamps: only for landmarks timed by this video's container."""
     from ..core.metrics import shown_knee_bend
     from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
-    from ..media.video import frames_at
+    from ..media.video import iter_frames_at
     from .media import rep_still, resize_longest
 
     seq, metrics, reps = analysis.sequence, analysis.metrics, analysis.reps
@@ -161,7 +172,7 @@ def _annotate_and_stills(
 
     if not options.write_video:
         times = {float(seq.timestamps[i]): i for i in bottoms}
-        for t, frame in frames_at(options.video, list(times)).items():
+        for t, frame in iter_frames_at(options.video, list(times)):  # one frame held at a time
             still(times[t], frame)
         return stills
 
@@ -189,6 +200,24 @@ def _annotate_and_stills(
         cues=tuple(cue_texts),
         faces=scaled_faces,
     )
+    from . import annotated
+
+    duration = float(seq.timestamps[-1]) if len(seq) else 0.0
+    segments = annotated.segments_for(duration, seq.fps, jobs)
+    if len(segments) > 1:
+        specs = {
+            i: annotated.StillSpec(
+                k + 1,
+                tuple(_still_marks(analysis, k)),
+                pixels[i],
+                None if faces is None else faces[i],
+            )
+            for i, k in bottoms.items()
+        }
+        job = annotated.VideoJob(
+            options.video, overlay, seq.timestamps, seq.fps, out_size, ANNOTATED_SIZE, specs
+        )
+        return annotated.write(job, stage / ANNOTATED_MP4, segments)
     annotator = Annotator(overlay)
     n = len(seq)
     with VideoWriter(stage / ANNOTATED_MP4, fps=seq.fps, size=out_size) as writer:
@@ -247,13 +276,16 @@ def run(
     info = probe(options.video)
     check_size(info)
     rules = ruleset if ruleset is not None else load_rules(options.rules)
+    video_clock = True  # the landmarks' timestamps are this video's container times
     if sequence is not None:
+        video_clock = False  # e.g. a live session's capture times
         seq = sequence
         _check_cache_matches(seq, options.video, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     elif options.landmarks is not None:
         seq = load(options.landmarks)
         if not check_video(seq, options.landmarks, options.video):  # no fingerprint: compare
+            video_clock = False
             _check_cache_matches(seq, options.landmarks, info.width, info.height, info.frame_count)
         timings["pose"] = 0.0
     else:
@@ -262,9 +294,9 @@ def run(
         model_file = resolve_model(options.model)
         t = time.perf_counter()
         preload = _preload()
-        from ..media.pose import extract  # mediapipe
+        from ..media.parallel import extract
 
-        seq = extract(options.video, model=model_file, progress=options.progress)
+        seq = extract(options.video, model=model_file, progress=options.progress, jobs=options.jobs)
         preload.join()
         timings["pose"] = time.perf_counter() - t
     timings["setup"] = time.perf_counter() - t0 - timings["pose"]
@@ -308,7 +340,8 @@ def run(
         write_exports(stage, options.exports, seq, analysis.metrics, analysis.view)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
-        stills = _annotate_and_stills(options, analysis, stage, warnings)
+        video_jobs = options.jobs if video_clock else 1
+        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
         page = render_html(
