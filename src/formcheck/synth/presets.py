@@ -36,8 +36,9 @@ PRESETS: dict[str, tuple[Squat, str]] = {
         "120 deg knee bend, knees over toes, full lockout",
     ),
     "knee-valgus": (
-        replace(GOOD, knee_valgus_deg=10.0),
-        "as good, but the knees cave in at depth (10 deg rotation about the hip-ankle line)",
+        replace(GOOD, knee_valgus_deg=18.0),
+        "as good, but the knees cave in at depth (18 deg rotation about the hip-ankle line, near "
+        "the knee valgus of people with patellofemoral pain; the rule's limit is 12)",
     ),
     "feet-turned-out": (
         replace(GOOD, foot_angle_left_deg=30.0, foot_angle_right_deg=30.0, stance_width_m=0.21),
