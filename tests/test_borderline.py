@@ -120,6 +120,23 @@ def test_no_known_error_means_no_borderline():
     assert (r.status, r.error) == ("fail", None)
 
 
+def test_a_rules_per_rep_error_wins_over_its_metrics_per_frame_error():
+    """``rule.<name>`` in the table is the error of the value the rule reads over a rep; where it
+    is listed for the rep's view it decides the band, else the metric's per-frame error does."""
+    table = {
+        "error": [
+            {"metric": "knee_deviation", "view": "front", "error": 3.0, "unit": "deg"},
+            {"metric": "rule.knees_over_feet", "view": "front", "error": 1.0, "unit": "deg"},
+        ]
+    }
+    errors = parse_measurement_errors(table, "test")
+    r = score_reps(*front_squat(LIMIT + 2.0), RULES, errors).rep(0).results["knees_over_feet"]
+    assert (r.status, r.error) == ("fail", 1.0)  # 2 deg past the limit: outside 1, inside 3
+    del table["error"][1]
+    r = score_reps(*front_squat(LIMIT + 2.0), RULES, parse_measurement_errors(table, "test"))
+    assert r.rep(0).results["knees_over_feet"].status == "borderline"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     value=st.floats(-40.0, 40.0),
