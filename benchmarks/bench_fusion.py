@@ -75,14 +75,15 @@ def judged_share(a: np.ndarray) -> float:
 
 
 def faults(status: np.ndarray, names: list[str], preset: str, counts: dict) -> None:
-    """Add each judged rep and rule of ``status`` to ``counts[rule] = [tp, fp, fn, tn, nj]``."""
-    want = FAULT_RULE.get(preset)
+    """Add each judged rep and rule of ``status`` to ``counts[rule] = [tp, fp, fn, tn, nj]`` (a
+    borderline verdict is not a fail: a miss on a fault, a true negative elsewhere)."""
+    want = FAULT_RULE.get(preset, ())
     for k, name in enumerate(names):
         c = counts.setdefault(name, [0, 0, 0, 0, 0])
         for s in status[:, k]:
             if s == 0:
                 c[4] += 1
-            elif name == want:
+            elif name in want:
                 c[0 if s == 2 else 2] += 1
             else:
                 c[1 if s == 2 else 3] += 1
