@@ -88,7 +88,7 @@ def test_every_good_video_analysed_every_bad_one_a_failed_row(uninterrupted: Pat
     for name in ("p1/clip.mp4", "p2/clip.mp4"):
         row = rows[name]
         assert row["status"] == "analysed" and int(row["reps"]) >= 1 and row["error"] == ""
-        assert 0 <= float(row["score"]) <= 100 and row["controlled_descent_pass_rate"] != ""
+        assert 0 <= float(row["score"]) <= 100 and row["controlled_descent_median"] != ""
         folder = uninterrupted / Path(row["report"]).parent
         assert {p.name for p in folder.iterdir()} == {
             "report.html",
@@ -229,7 +229,8 @@ def test_new_rules_rescore_every_video_without_the_pose_model(
     assert {r["pose_source"] for r in rescored} == {"cache"}
     for name in ("p1/clip.mp4", "p2/clip.mp4"):
         assert after[name]["status"] == "analysed" and after[name]["reps"] == before[name]["reps"]
-        assert before[name]["controlled_descent_pass_rate"] == "1.000"
+        # passed, or borderline on every rep (within the descent time's error: no pass rate)
+        assert before[name]["controlled_descent_pass_rate"] in ("1.000", "")
         assert after[name]["controlled_descent_pass_rate"] == "0.000"
         assert after[name]["controlled_descent_median"] == before[name]["controlled_descent_median"]
         assert float(after[name]["score"]) < float(before[name]["score"])

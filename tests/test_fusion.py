@@ -102,12 +102,17 @@ def test_a_fault_filmed_by_two_cameras_fails_that_rule_alone_and_all_are_judged(
     status = fused.scores.status
     assert status.shape[0] == 2
     names = [r.name for r in RULES.rules]
-    assert (status > 0).all(), (
+    # knee tracking is read where the knee bends 45 deg or more on half the rep
+    # (`metrics.DEVIATION_MIN_FLEXION_DEG`): the 65 deg squat does not bend that far for long
+    judgeable = [
+        k for k, n in enumerate(names) if not (name == "shallow" and n == "knees_over_feet")
+    ]
+    assert (status[:, judgeable] > 0).all(), (
         f"not judged: {[names[k] for k in np.flatnonzero(status.min(0) == 0)]}"
     )
     failed = {names[k] for k in np.flatnonzero((status == 2).any(axis=0))}
-    assert failed == ({FAULT_RULE[name]} if name in FAULT_RULE else set())
-    assert (fused.judged_by >= 0).all()
+    assert failed == set(FAULT_RULE.get(name, ()))
+    assert (fused.judged_by[:, judgeable] >= 0).all()
 
 
 def test_one_camera_alone_leaves_rules_not_judged_that_the_pair_judges() -> None:

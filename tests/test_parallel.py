@@ -124,7 +124,7 @@ def test_segments_read_by_seeking_are_the_whole_video(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict, Path]:
-    """A rendered 320x240 clip of about 7 s (long enough to be split) analysed with the real
+    """A rendered 320x240 clip of about 10 s (long enough to be split) analysed with the real
     model in 1 process (no video) and in 2 (with the annotated video): the video, both reports
     and the 2-process output folder."""
     from formcheck.media.video import probe
@@ -133,8 +133,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict
 
     tmp = tmp_path_factory.mktemp("parallel")
     squat = replace(
-        preset("knee-valgus"), reps=3, descent_s=0.8, pause_s=0.1, ascent_s=0.7, stand_s=0.6
-    )
+        preset("knee-valgus"), reps=3, descent_s=1.6, pause_s=0.1, ascent_s=1.0, stand_s=0.6
+    )  # tempo clear of the controlled descent/ascent limits: a frame's shift cannot flip them
     video, _ = write(tmp / "valgus.mp4", Scene(squat, Camera(width=320, height=240, fps=15.0)))
     assert len(plan_segments(probe(video).duration_s, 15.0, 2)) == 2  # long enough to split
     reports = {}
