@@ -173,29 +173,37 @@ def labelled_counts() -> dict[str, int]:
     }
 
 
+def rendered_landmarks(stem: str, make_scene, *args):  # noqa: ANN001, ANN201
+    """The landmarks of the rendered clip ``stem`` in ``benchmarks/.cache/synth`` and its truth
+    file: rendered (``make_scene(*args)``), extracted and the video deleted when not cached; a
+    cache whose video is gone is trusted as it is."""
+    from formcheck.media.cache import extract_cached, load
+    from formcheck.synth import write
+
+    folder = CACHE / "synth"
+    folder.mkdir(parents=True, exist_ok=True)
+    truth, video, cached = (folder / f"{stem}{ext}" for ext in (".json", ".mp4", ".npz"))
+    if truth.is_file() and cached.is_file():
+        return load(cached), truth
+    write(video, make_scene(*args))
+    seq = extract_cached(video, cached)
+    video.unlink(missing_ok=True)
+    return seq, truth
+
+
 def rendered_rows(
     seeds: list[int], views: list[str], lags: list[float]
 ) -> list[tuple[str, str, int, int, int]]:  # noqa: E501
     """(preset, view, seed, found, true) per rendered clip, rendering and extracting what is not
     cached; the live counter's lags go to ``lags``."""
-    from formcheck.media.cache import extract_cached, load
-    from formcheck.synth import PRESETS, write
+    from formcheck.synth import PRESETS
 
-    folder = CACHE / "synth"
-    folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in seeds:
         for view in views:
             for name in PRESETS:
                 stem = f"{name}_{view}_{seed}"
-                truth_path, video = folder / f"{stem}.json", folder / f"{stem}.mp4"
-                cached = folder / f"{stem}.npz"
-                if truth_path.is_file() and cached.is_file():  # the video is gone: trust it
-                    seq = load(cached)
-                else:
-                    write(video, bench_scene(name, view, seed))
-                    seq = extract_cached(video, cached)
-                    video.unlink(missing_ok=True)
+                seq, truth_path = rendered_landmarks(stem, bench_scene, name, view, seed)
                 true = len(json.loads(truth_path.read_text())["reps"])
                 found = len(count(seq, lags))
                 rows.append((name, view, seed, found, true))
@@ -220,25 +228,14 @@ def movement_scene(name: str, view: str, seed: int):
 def movement_rows(seeds: list[int], views: list[str], lags: list[float]) -> list[tuple]:
     """(movement, view, seed, found, true squat reps, `Rejected`) per rendered movement clip,
     rendering and extracting what is not cached (``benchmarks/.cache/synth/move_*``)."""
-    from formcheck.media.cache import extract_cached, load
-    from formcheck.synth import write
     from formcheck.synth.movements import MOVEMENTS
 
-    folder = CACHE / "synth"
-    folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in seeds:
         for view in views:
             for name in MOVEMENTS:
                 stem = f"move_{name}_{view}_{seed}"
-                truth_path, video = folder / f"{stem}.json", folder / f"{stem}.mp4"
-                cached = folder / f"{stem}.npz"
-                if truth_path.is_file() and cached.is_file():  # the video is gone: trust it
-                    seq = load(cached)
-                else:
-                    write(video, movement_scene(name, view, seed))
-                    seq = extract_cached(video, cached)
-                    video.unlink(missing_ok=True)
+                seq, truth_path = rendered_landmarks(stem, movement_scene, name, view, seed)
                 true = json.loads(truth_path.read_text())["squat_reps"]
                 rejected: list = []
                 found = len(count(seq, lags, rejected))
