@@ -133,7 +133,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict
 
     tmp = tmp_path_factory.mktemp("parallel")
     squat = replace(
-        preset("knee-valgus"), reps=3, descent_s=1.6, pause_s=0.1, ascent_s=1.0, stand_s=0.6
+        preset("knee-valgus"), reps=3, descent_s=2.2, pause_s=0.1, ascent_s=1.0, stand_s=0.6
     )  # tempo clear of the controlled descent/ascent limits: a frame's shift cannot flip them
     video, _ = write(tmp / "valgus.mp4", Scene(squat, Camera(width=320, height=240, fps=15.0)))
     assert len(plan_segments(probe(video).duration_s, 15.0, 2)) == 2  # long enough to split
