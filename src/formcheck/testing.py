@@ -27,6 +27,7 @@ The camera is level (world "vertical" = image vertical), as formcheck assumes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -366,31 +367,7 @@ def squat_sequence_with_truth(
     return seq, SquatTruth(knee_flexion=flex, depth=depth, reps=reps, angles=angles)
 
 
-def squat_sequence(
-    n_reps: int = 3,
-    fps: float = 30.0,
-    peak_knee_flexion: float = 100.0,
-    valgus_deg: float = 0.0,
-    foot_progression_deg: float = 0.0,
-    heel_height_cm: float = 0.0,
-    trunk_lean_deg: float = 20.0,
-    lockout_deg: float = 0.0,
-    yaw_deg: float = 0.0,
-    tempo: tuple[float, float, float, float] = (1.5, 0.3, 1.5, 0.7),
-    **kwargs: object,
-) -> PoseSequence:
-    """A squat set with known angles (see `squat_sequence_with_truth` for the keywords)."""
-    seq, _ = squat_sequence_with_truth(
-        n_reps,
-        fps,
-        peak_knee_flexion,
-        valgus_deg,
-        foot_progression_deg,
-        heel_height_cm,
-        trunk_lean_deg,
-        lockout_deg,
-        yaw_deg,
-        tempo,
-        **kwargs,  # type: ignore[arg-type]
-    )
-    return seq
+def squat_sequence(*args: Any, **kwargs: Any) -> PoseSequence:
+    """A squat set with known angles: `squat_sequence_with_truth` without the truth (same
+    arguments)."""
+    return squat_sequence_with_truth(*args, **kwargs)[0]

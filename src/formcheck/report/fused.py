@@ -24,7 +24,7 @@ from ..core.fusion import SAME_SET, SAME_SET_MIN_CORRELATION, SEPARATE_SETS, Fus
 from ..errors import InputError, NoPersonError
 from .build import _number, _rep_entry, package_version, rules_section
 from .files import ANNOTATED_MP4, REPORT_HTML, REPORT_JSON
-from .html import _CSS, _GRADE_WORDS, _STATUS, _cues, _e, _grade, format_value
+from .html import _CSS, _STATUS, _cues, _e, format_value, verdict_section
 from .pipeline import AnalyzeOptions, AnalyzeResult, run
 from .schema import SCHEMA_VERSION, validate
 
@@ -255,9 +255,6 @@ _FUSED_CSS = """
 
 def _verdict_section(report: dict[str, Any]) -> str:
     s = report["summary"]
-    score, grade = s["score"], _grade(s)
-    word = f"<small>{_GRADE_WORDS[grade]}</small>" if grade in _GRADE_WORDS else ""
-    inner = f"{score:.0f}<small>of 100</small>{word}" if score is not None else "&ndash;"
     f = report["fusion"]
     facts = [f"<li><b>{s['rep_count']}</b> rep{'s' if s['rep_count'] != 1 else ''}</li>"]
     facts += [
@@ -292,12 +289,7 @@ def _verdict_section(report: dict[str, Any]) -> str:
             "its own camera, and the summary takes each check from the video that can judge it."
             "</p>"
         )
-    return (
-        f'<section aria-label="verdict"><div class="verdict">'
-        f'<div class="score {grade}">{inner}</div>'
-        f"<p>{_e(s['verdict'])}</p></div>"
-        f'<ul class="facts">{"".join(facts)}</ul></section><section>{mode}</section>'
-    )
+    return verdict_section(s, facts, after=f"<section>{mode}</section>")
 
 
 def _not_judged(report: dict[str, Any]) -> str:

@@ -150,11 +150,22 @@ def format_value_error(value: float | None, error: float | None, unit: str) -> s
     return text.replace(number, f"{number} \u00b1 {error:.{digits}f}", 1)
 
 
-def _verdict(report: Mapping[str, Any]) -> str:
-    s = report["summary"]
-    score, grade = s["score"], _grade(s)
+def verdict_section(summary: Mapping[str, Any], facts: list[str], after: str = "") -> str:
+    """The score badge with its grade word, the verdict sentence and the list of facts (``<li>``
+    items) under it; ``after`` is HTML for sections that follow inside the page's flow."""
+    score, grade = summary["score"], _grade(summary)
     word = f"<small>{_GRADE_WORDS[grade]}</small>" if grade in _GRADE_WORDS else ""
     inner = f"{score:.0f}<small>of 100</small>{word}" if score is not None else "&ndash;"
+    return (
+        f'<section aria-label="verdict"><div class="verdict">'
+        f'<div class="score {grade}">{inner}</div>'
+        f"<p>{_e(summary['verdict'])}</p></div>"
+        f'<ul class="facts">{"".join(facts)}</ul></section>{after}'
+    )
+
+
+def _verdict(report: Mapping[str, Any]) -> str:
+    s = report["summary"]
     video = report["video"]
     facts = [
         f"<li><b>{s['rep_count']}</b> rep{'s' if s['rep_count'] != 1 else ''}</li>",
@@ -170,12 +181,7 @@ def _verdict(report: Mapping[str, Any]) -> str:
             counts[item["movement"]] = counts.get(item["movement"], 0) + 1
         seen = ", ".join(f"{n} {m}{'s' if n != 1 else ''}" for m, n in counts.items())
         facts.append(f"<li>Also seen, not counted: <b>{_e(seen)}</b></li>")
-    return (
-        f'<section aria-label="verdict"><div class="verdict">'
-        f'<div class="score {grade}">{inner}</div>'
-        f"<p>{_e(s['verdict'])}</p></div>"
-        f'<ul class="facts">{"".join(facts)}</ul></section>'
-    )
+    return verdict_section(s, facts)
 
 
 def _cues(report: Mapping[str, Any]) -> str:
