@@ -492,7 +492,7 @@ def test_knee_bend_takes_per_view_the_measurement_closest_to_the_truth() -> None
 
 
 def test_compute_metrics_holds_the_knee_bend_that_reps_and_scoring_read() -> None:
-    from formcheck.core.metrics import knee_bend
+    from formcheck.core.metrics import FRONT_BEND_MIN_DEG, knee_bend
 
     m = compute_metrics(squat_sequence(n_reps=1, yaw_deg=90.0))
     for side in ("left", "right"):
@@ -502,7 +502,36 @@ def test_compute_metrics_holds_the_knee_bend_that_reps_and_scoring_read() -> Non
         np.testing.assert_array_equal(m[f"knee_bend_{side}"].valid, expected.valid)
         side_view = m[f"knee_flexion_image_{side}"].valid
         assert side_view.any()
+        # from the side: the image angle, raised to the foreshortening one at a clear bend
+        image, front = (
+            m[f"knee_flexion_image_{side}"].values,
+            m[f"knee_flexion_front_{side}"].values,
+        )
+        clear = (image >= FRONT_BEND_MIN_DEG) & (front >= FRONT_BEND_MIN_DEG)
         np.testing.assert_array_equal(
             m[f"knee_bend_{side}"].values[side_view],
-            m[f"knee_flexion_image_{side}"].values[side_view],
+            np.where(clear, np.fmax(image, front), image)[side_view],
         )
+
+
+@pytest.mark.parametrize("yaw", [90.0, 65.0])
+def test_knee_bend_from_the_side_keeps_a_leg_turned_out_of_the_image_plane(yaw: float) -> None:
+    """A leg bending in a plane turned 25 deg from the image plane (the person or the feet turned,
+    the camera not square) still seen as side view: the image angle reads the 110 deg bottom
+    short, `knee_bend` reads it within 2 deg; square to the camera both are exact."""
+    seq, _ = squat_sequence_with_truth(
+        n_reps=1, peak_knee_flexion=110.0, yaw_deg=yaw, image_size=(640, 360)
+    )
+    m = compute_metrics(seq)
+    assert (np.asarray(m.view) == VIEW_SIDE).all()
+    for side in ("left", "right"):
+        image = np.nanmax(m[f"knee_flexion_image_{side}"].masked)
+        bend = np.nanmax(m[f"knee_bend_{side}"].masked)
+        assert abs(bend - 110.0) <= 2.0
+        if yaw == 90.0:
+            assert abs(image - 110.0) <= 0.5
+        else:
+            assert image <= 110.0 - 4.0
+        # standing it stays the image angle (the foreshortening one is ambiguous there)
+        lockout = np.nanmin(m[f"knee_bend_{side}"].masked)
+        assert lockout == pytest.approx(np.nanmin(m[f"knee_flexion_image_{side}"].masked))

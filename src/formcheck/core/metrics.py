@@ -35,7 +35,8 @@ Metrics (name: unit, definition, validity)
   first looks longer (see ``FRONT_BEND_MIN_DEG``). Valid in front-view
   stretches of ``MIN_FRONT_RUN_S`` or more. (From 45 deg it reads as well at
   depth, but on real footage at that angle it made spurious dips, so it is not
-  valid there.)
+  valid there.) ``knee_bend`` also takes it at depth from the side, where the
+  image angle of a leg turned out of the image plane reads short.
 - ``knee_flexion_level_left/right``: deg, the knee bend from the hips' height against the
   knees: the thigh's tilt from the vertical is ``arccos(level / standing thigh height)``, where
   ``level`` is ``hip_above_knee`` corrected for a camera above the hips
@@ -130,7 +131,7 @@ coordinates).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -273,8 +274,8 @@ def with_front_bend(flexion: np.ndarray, front: Metric | None) -> np.ndarray:
 #: Base name of the one knee angle formcheck counts, measures and shows (`knee_bend`).
 KNEE_BEND = "knee_bend"
 KNEE_BEND_DESCRIPTION = (
-    "knee flexion: the image angle from the side, else the 3-D angle (raised to the "
-    "foreshortening one where that reads a clear bend from the front)"
+    "knee flexion: the image angle from the side, else the 3-D angle; either raised to the "
+    "foreshortening one where that reads a clear bend (side or steady front view)"
 )
 
 
@@ -285,8 +286,13 @@ def knee_bend(metrics: Mapping[str, Metric], side: str) -> Metric | None:
     ground truth, `bench_accuracy.py`, see benchmarks/RESULTS.md): the image angle
     ``knee_flexion_image`` where it is valid (side view: exact for a profile, while MediaPipe's
     depth makes the 3-D angle read several degrees off); elsewhere the 3-D angle
-    ``knee_flexion``, raised to the foreshortening one ``knee_flexion_front`` where that is valid
-    (steady front view) and reads a clear bend (`with_front_bend`). Frames none of these is
+    ``knee_flexion``. Either is raised to the foreshortening one ``knee_flexion_front`` where
+    that reads a clear bend (`with_front_bend`) in steady front view or in side view. From the
+    side the image angle is exact only for a leg bending in a plane parallel to the image: feet
+    and knees turned out (or a camera not square to the person) turn that plane by ``a`` and
+    shrink every horizontal extent by ``cos a`` so a deep bend reads short (7 deg at 120 deg of
+    flexion with the feet turned out 30 deg, perfect landmarks), while the image heights the
+    foreshortening angle reads do not change with a turn about the vertical. Frames none of these is
     valid on hold the image angle as a value but are not valid: a 2-D angle seen from the front
     is not the true knee angle, but it still rises and falls with every squat, which is all
     counting needs (landmarks without world coordinates).
@@ -310,9 +316,13 @@ def knee_bend(metrics: Mapping[str, Metric], side: str) -> Metric | None:
         return None
     n = (world or image).values.shape[0]  # type: ignore[union-attr]
     values = np.full(n, np.nan) if world is None else world.masked
+    front = metrics.get(f"knee_flexion_front_{side}")
     if image is not None:
         values = np.where(image.valid, image.values, values)
-    values = with_front_bend(values, metrics.get(f"knee_flexion_front_{side}"))
+        if front is not None:  # from the side too: see the docstring
+            bent = image.valid & (image.values >= FRONT_BEND_MIN_DEG)
+            front = replace(front, valid=front.valid | bent)
+    values = with_front_bend(values, front)
     valid = np.isfinite(values)
     if image is not None:
         values = np.where(valid, values, image.values)
@@ -615,9 +625,7 @@ def _knee_deviation(
 #: view.
 _SIDE_ONLY = {f"{m}_{s}" for m in ("knee_flexion_image", "foot_pitch") for s in ("left", "right")}
 _FRONT_ONLY = {
-    f"{m}_{s}"
-    for m in ("fppa", "knee_deviation", "medial_knee_shift", "knee_flexion_front")
-    for s in ("left", "right")
+    f"{m}_{s}" for m in ("fppa", "knee_deviation", "medial_knee_shift") for s in ("left", "right")
 }
 
 
