@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from ..core.scoring import RuleResult
 from ..core.sequence import PoseSequence
 from ..errors import InputError
 from .files import ANNOTATED_MP4, FRAMES_CSV, LANDMARKS_NPZ, REPORT_HTML, REPORT_JSON, REPS_CSV
+
+if TYPE_CHECKING:
+    from ..media.annotate import Overlay
 
 #: Longest side of annotated.mp4 in pixels (phones and browsers play it smoothly, files stay small).
 ANNOTATED_SIZE = 1280
@@ -138,6 +141,39 @@ def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
     return marks[:2]
 
 
+def video_overlay(
+    analysis: Analysis, faces: np.ndarray | None = None
+) -> tuple[Overlay, tuple[int, int]]:
+    """What annotated.mp4 shows on each frame (a `formcheck.media.annotate.Overlay`, pixels scaled
+    to the video's size) and that size (width, height): the source's, its longest side at most
+    `ANNOTATED_SIZE`. ``faces`` ``(T, 5)`` head ellipses at the source's size, to blur."""
+    from ..core.metrics import shown_knee_bend
+    from ..media.annotate import Overlay, rep_tracks
+
+    seq, reps = analysis.sequence, analysis.reps
+    rules = analysis.rules.rules
+    cue_texts = list(dict.fromkeys(r.cue for r in rules))
+    rule_cue = {r.name: cue_texts.index(r.cue) for r in rules}
+    worst = analysis.worst_failed()
+    rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
+    spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
+    rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
+    w, h = seq.image_size
+    scale = min(1.0, ANNOTATED_SIZE / max(w, h))
+    out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    scaled_faces = None if faces is None else faces * np.array([scale, scale, scale, scale, 1.0])
+    overlay = Overlay(
+        pixels=seq.pixels * scale,
+        knee_angle=shown_knee_bend(analysis.metrics),
+        rep=rep_no,
+        n_reps=len(reps),
+        cue=cue,
+        cues=tuple(cue_texts),
+        faces=scaled_faces,
+    )
+    return overlay, out_size
+
+
 def _annotate_and_stills(
     options: AnalyzeOptions,
     analysis: Analysis,
@@ -150,12 +186,11 @@ def _annotate_and_stills(
     ``jobs`` other than 1 writes the video in time segments on that many cores
     (`formcheck.report.annotated`; None: every core), which places frames by the sequence's
     timestamps: only for landmarks timed by this video's container."""
-    from ..core.metrics import shown_knee_bend
-    from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
+    from ..media.annotate import Annotator, face_ellipses
     from ..media.video import iter_frames_at
     from .media import rep_still, resize_longest
 
-    seq, metrics, reps = analysis.sequence, analysis.metrics, analysis.reps
+    seq, reps = analysis.sequence, analysis.reps
     pixels = seq.pixels
     faces = face_ellipses(pixels) if options.blur_faces else None
     if options.blur_faces and faces is None:
@@ -179,27 +214,7 @@ def _annotate_and_stills(
     from ..media.video import read_frames
     from ..media.videowriter import VideoWriter
 
-    rules = analysis.rules.rules
-    cue_texts = list(dict.fromkeys(r.cue for r in rules))
-    rule_cue = {r.name: cue_texts.index(r.cue) for r in rules}
-    worst = analysis.worst_failed()
-    rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
-    spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
-    rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    knee = shown_knee_bend(metrics)
-    w, h = seq.image_size
-    scale = min(1.0, ANNOTATED_SIZE / max(w, h))
-    out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
-    scaled_faces = None if faces is None else faces * np.array([scale, scale, scale, scale, 1.0])
-    overlay = Overlay(
-        pixels=pixels * scale,
-        knee_angle=knee,
-        rep=rep_no,
-        n_reps=len(reps),
-        cue=cue,
-        cues=tuple(cue_texts),
-        faces=scaled_faces,
-    )
+    overlay, out_size = video_overlay(analysis, faces)
     from . import annotated
 
     duration = float(seq.timestamps[-1]) if len(seq) else 0.0
