@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .files import ANNOTATED_MP4, FRAMES_CSV, LANDMARKS_NPZ, REPORT_HTML, REPORT
 
 if TYPE_CHECKING:
     from ..media.annotate import Overlay
+
+log = logging.getLogger(__name__)
 
 #: Longest side of annotated.mp4 in pixels (phones and browsers play it smoothly, files stay small).
 ANNOTATED_SIZE = 1280
@@ -312,6 +315,7 @@ def run(
         from ..media.parallel import extract
 
         seq = extract(options.video, model=model_file, progress=options.progress, jobs=options.jobs)
+        log.debug("last frame out of the model (%.3f CPU s)", time.process_time())
         preload.join()
         timings["pose"] = time.perf_counter() - t
     timings["setup"] = time.perf_counter() - t0 - timings["pose"]
@@ -367,6 +371,7 @@ def run(
         )
         (stage / REPORT_HTML).write_text(page, encoding="utf-8")
         timings["report"] += time.perf_counter() - t
+    log.debug("report written (%.3f CPU s)", time.process_time())
     timings["total"] = time.perf_counter() - t0
     if console is not None:
         print_summary(console, report, options.outdir, warnings)
