@@ -72,17 +72,27 @@ class AnalyzeResult:
     stills: dict[int, bytes] = field(default_factory=dict)
 
 
-#: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine).
-PRELOAD = ("scipy.signal", "matplotlib.figure", "matplotlib.backends.backend_svg")
+#: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine),
+#: after the one the model needs first: importing them while mediapipe is being imported (a
+#: second, GIL-bound import) delayed the first frame into the model by their 0.7 CPU s.
+PRELOAD = (
+    "formcheck.media.pose",
+    "scipy.signal",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_svg",
+)
 
 
 def _preload() -> threading.Thread:
-    """Import `PRELOAD` in a background thread, overlapping the pose model (which releases the GIL),
-    so the stages after it start warm."""
+    """Import `PRELOAD` in a background thread, in order: the pose module (mediapipe) at once,
+    which the model is about to import anyway (the main thread waits on its import lock for it
+    meanwhile, while starting the workers), then the later stages' modules, overlapping the
+    pose model (which releases the GIL), so those stages start warm. An import that fails here
+    fails again, with its message, where it is needed."""
 
     def work() -> None:
         for name in PRELOAD:
-            with contextlib.suppress(ImportError):
+            with contextlib.suppress(Exception):
                 importlib.import_module(name)
 
     thread = threading.Thread(target=work, name="formcheck-preload", daemon=True)
