@@ -5,14 +5,16 @@ The machine is shared, so this measures CPU seconds (user + sys of every thread 
 child process), not wall time; on 2 busy cores wall is about CPU / 2.
 
 - ``stages``: one thread, frame by frame as the pipeline does it, CPU ms per frame of decoding
-  (PyAV, one decoder thread), conversion to RGB, drawing (`formcheck.media.annotate.Annotator`),
-  RGB -> YUV 4:2:0 (`formcheck.media.videowriter.to_i420`) and x264 (``--preset``/``--crf``,
-  default `formcheck.media.videowriter.PRESET`/`CRF`; one encoder thread), and the file's bitrate.
+  (PyAV, one decoder thread), conversion to RGB (and scaling to the annotated size), drawing
+  (`formcheck.media.annotate.Annotator`), RGB -> YUV 4:2:0 (`formcheck.media.videowriter.to_i420`)
+  and x264 (``--preset``/``--crf``, default `formcheck.media.videowriter.PRESET`/`CRF`; one
+  encoder thread), and the file's bitrate.
 - ``phase``: ``formcheck analyze CLIP --landmarks CACHE`` with and without the video, the same
   landmarks (no pose model), as child processes: the difference of their CPU is what the video
   costs (decode, draw, encode, join and the spawned segment process).
 
     python benchmarks/bench_video.py [--clip CLIP] [--frames 300] [--preset P --crf N]
+    python benchmarks/bench_video.py --no-stages --src ../main/src   # another tree's phase
 
 Landmarks come from ``benchmarks/.cache/<clip stem>.npz`` (see ``bench_reps.py``).
 """
@@ -20,6 +22,7 @@ Landmarks come from ``benchmarks/.cache/<clip stem>.npz`` (see ``bench_reps.py``
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -41,7 +44,8 @@ def stages(clip: Path, cache: Path, frames: int, preset: str, crf: int) -> dict[
     from formcheck.media.annotate import Annotator
     from formcheck.media.cache import load
     from formcheck.media.videowriter import X264_PARAMS, to_i420
-    from formcheck.report.pipeline import video_overlay
+    from formcheck.report.media import resize_longest
+    from formcheck.report.pipeline import ANNOTATED_SIZE, video_overlay
 
     analysis = analyze(load(cache), load_rules(None))
     overlay, (w, h) = video_overlay(analysis)
@@ -66,7 +70,7 @@ def stages(clip: Path, cache: Path, frames: int, preset: str, crf: int) -> dict[
                 if frame is None:
                     break
                 t = cpu()
-                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                rgb = resize_longest(frame.to_ndarray(format="rgb24"), ANNOTATED_SIZE)[0]
                 spent["to_rgb"] += cpu() - t
                 t = cpu()
                 annotator.annotate(rgb, i)
@@ -90,10 +94,12 @@ def stages(clip: Path, cache: Path, frames: int, preset: str, crf: int) -> dict[
     return result
 
 
-def children_cpu(command: list[str]) -> float:
-    """CPU seconds (user + sys) of ``command`` and every process it waited for."""
+def children_cpu(command: list[str], src: Path | None = None) -> float:
+    """CPU seconds (user + sys) of ``command`` and every process it waited for; ``src`` a source
+    tree whose ``formcheck`` it runs instead of the installed one."""
+    env = {**os.environ, "PYTHONPATH": str(src.resolve())} if src else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -108,25 +114,28 @@ def main() -> None:
     parser.add_argument("--crf", type=int, default=CRF)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each analyze command")
     parser.add_argument("--no-phase", action="store_true", help="only the stage profile")
+    parser.add_argument("--no-stages", action="store_true", help="only the analyze phase")
+    parser.add_argument("--src", type=Path, default=None, help="run analyze from this src tree")
     args = parser.parse_args()
     cache = CACHE / f"{args.clip.stem}.npz"
     if not args.clip.is_file() or not cache.is_file():
         sys.exit(f"bench_video: needs {args.clip} and its landmarks {cache}")
-    s = stages(args.clip, cache, args.frames, args.preset, args.crf)
-    print(f"{args.clip.name}, first {args.frames} frames, x264 {args.preset} crf {args.crf}:")
-    print(
-        "CPU ms per frame: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in s.items() if k != "mbit_s")
-        + f"; {s['mbit_s']:.2f} Mbit/s"
-    )
+    if not args.no_stages:
+        s = stages(args.clip, cache, args.frames, args.preset, args.crf)
+        print(f"{args.clip.name}, first {args.frames} frames, x264 {args.preset} crf {args.crf}:")
+        print(
+            "CPU ms per frame: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in s.items() if k != "mbit_s")
+            + f"; {s['mbit_s']:.2f} Mbit/s"
+        )
     if args.no_phase:
         return
     with tempfile.TemporaryDirectory() as tmp:
         base = [sys.executable, "-m", "formcheck", "analyze", str(args.clip), "--landmarks"]
         base += [str(cache), "-o", str(Path(tmp) / "out")]
         for _ in range(args.repeat):
-            without = children_cpu([*base, "--no-video"])
-            with_video = children_cpu(base)
+            without = children_cpu([*base, "--no-video"], args.src)
+            with_video = children_cpu(base, args.src)
             size = (Path(tmp) / "out" / "annotated.mp4").stat().st_size / 1e6
             print(
                 f"analyze --landmarks: {without:.1f} CPU s without the video, {with_video:.1f} "
