@@ -207,6 +207,41 @@ def startup_run(sample: Path, jobs: int | None) -> dict[str, tuple[float, float]
     return found
 
 
+#: `startup`'s CPU breakdown, run in a fresh interpreter: what the parent does before the first
+#: frame, one step after the other (in a run some overlap: the workers start meanwhile).
+STEPS = """
+import contextlib, sys, time
+c = time.process_time
+marks = [("interpreter", c())]
+import formcheck.cli
+marks.append(("formcheck.cli (typer, rich)", c()))
+import formcheck.commands.analyze, formcheck.export, formcheck.report.pipeline
+import formcheck.report.outputs, formcheck.core.analysis, formcheck.core.ruleset
+import formcheck.media.cache, formcheck.media.video
+marks.append(("the pipeline's modules, numpy, av", c()))
+import mediapipe
+marks.append(("import mediapipe", c()))
+import formcheck.media.parallel, formcheck.media.pose
+from formcheck.media.model import open_landmarker, resolve_model
+marks.append(("formcheck.media.pose, .parallel", c()))
+model = resolve_model(None)
+marks.append(("resolve_model (checks the .task)", c()))
+with contextlib.ExitStack() as stack:
+    stack.enter_context(open_landmarker(model, mode="video", num_poses=1))
+    marks.append(("one-person landmarker", c()))
+    stack.enter_context(open_landmarker(model, mode="video", num_poses=3))
+    marks.append(("scout landmarker (3 people)", c()))
+from formcheck.report.pipeline import PRELOAD
+for name in PRELOAD[1:]:
+    __import__(name)
+marks.append(("later (during the model): " + ", ".join(PRELOAD[1:]), c()))
+prev = 0.0
+for name, t in marks:
+    print(f"    {name}: {t - prev:.3f} CPU s (so far {t:.3f})")
+    prev = t
+"""
+
+
 def startup(args: argparse.Namespace) -> None:
     """Print the median start-up (launch -> first frame) and wind-down (last frame -> report)."""
     sample = args.sample or ROOT / "samples" / "good-cyclist-squat_front.mp4"
@@ -225,6 +260,8 @@ def startup(args: argparse.Namespace) -> None:
             f"({', '.join(f'{w:.2f}' for w in wall)}), "
             f"{statistics.median(cpu):.2f} CPU s of the parent"
         )
+    print("  before the first frame, step by step in one process:")
+    subprocess.run([sys.executable, "-c", STEPS], check=True)
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
