@@ -187,18 +187,28 @@ def video_overlay(
     return overlay, out_size
 
 
+def _video_segments(seq: PoseSequence, jobs: int | None) -> list[Any]:
+    """The time segments annotated.mp4 is written in (`formcheck.report.annotated`)."""
+    from . import annotated
+
+    duration = float(seq.timestamps[-1]) if len(seq) else 0.0
+    return annotated.segments_for(duration, seq.fps, jobs)
+
+
 def _annotate_and_stills(
     options: AnalyzeOptions,
     analysis: Analysis,
     stage: Path,
     warnings: list[str],
     jobs: int | None = 1,
+    pool: Any = None,
 ) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame.
 
     ``jobs`` other than 1 writes the video in time segments on that many cores
     (`formcheck.report.annotated`; None: every core), which places frames by the sequence's
-    timestamps: only for landmarks timed by this video's container."""
+    timestamps: only for landmarks timed by this video's container; ``pool`` workers already
+    started for them (`formcheck.report.annotated.started_workers`)."""
     from ..media.annotate import Annotator, face_ellipses
     from ..media.video import iter_frames_at
     from .media import rep_still, resize_longest
@@ -230,8 +240,7 @@ def _annotate_and_stills(
     overlay, out_size = video_overlay(analysis, faces)
     from . import annotated
 
-    duration = float(seq.timestamps[-1]) if len(seq) else 0.0
-    segments = annotated.segments_for(duration, seq.fps, jobs)
+    segments = _video_segments(seq, jobs)
     if len(segments) > 1:
         specs = {
             i: annotated.StillSpec(
@@ -245,7 +254,7 @@ def _annotate_and_stills(
         job = annotated.VideoJob(
             options.video, overlay, seq.timestamps, seq.fps, out_size, ANNOTATED_SIZE, specs
         )
-        return annotated.write(job, stage / ANNOTATED_MP4, segments)
+        return annotated.write(job, stage / ANNOTATED_MP4, segments, pool)
     annotator = Annotator(overlay)
     n = len(seq)
     with VideoWriter(stage / ANNOTATED_MP4, fps=seq.fps, size=out_size) as writer:
@@ -355,7 +364,13 @@ def run(
     validate(report)
     owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
     owned += tuple(EXPORT_FILES.values())
-    with staged_outputs(options.outdir, owned=owned) as stage:
+    video_jobs = options.jobs if video_clock else 1
+    with staged_outputs(options.outdir, owned=owned) as stage, contextlib.ExitStack() as workers:
+        video_pool = None
+        if options.write_video and len(segments := _video_segments(seq, video_jobs)) > 1:
+            from .annotated import started_workers
+
+            video_pool = workers.enter_context(started_workers(len(segments) - 1))
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
         reps = analysis.reps
@@ -369,8 +384,7 @@ def run(
         write_exports(stage, options.exports, seq, analysis.metrics, analysis.view)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
-        video_jobs = options.jobs if video_clock else 1
-        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs)
+        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs, video_pool)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
         page = render_html(
