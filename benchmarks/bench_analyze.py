@@ -28,6 +28,14 @@ all its processes (sampled every 50 ms). Targets: the legacy loop's time / ``--n
 >= 1.5 (aim 1.8); with video / without <= 1.3.
 
     python benchmarks/bench_analyze.py --vs-legacy [--clip CLIP] [--repeat 5] [--jobs N]
+
+``--startup`` (issue 13 item 3) runs ``formcheck analyze SAMPLE --no-video`` (default the 8 s
+``samples/good-cyclist-squat_front.mp4``) with ``FORMCHECK_LOG=debug`` and reads the phase marks
+it logs: from launch to the first frame into the model, and from the last frame out of the model
+to the report written, in wall seconds and in the parent process's CPU seconds (the workers
+start up at the same time on the other core). Target: each under 1 s (wall, quiet machine).
+
+    python benchmarks/bench_analyze.py --startup [--sample SAMPLE] [--repeat 5] [--jobs N]
 """
 
 from __future__ import annotations
@@ -88,7 +96,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds for --vs-legacy")
     parser.add_argument("--jobs", type=int, default=None, help="analyze --jobs (default: cores)")
     parser.add_argument("--legacy-python", type=Path, default=None)
+    parser.add_argument("--startup", action="store_true", help="start-up and wind-down times")
     args = parser.parse_args()
+    if args.startup:
+        startup(args)
+        return
     if args.vs_legacy:
         vs_legacy(args)
         return
@@ -155,6 +167,101 @@ def main() -> None:
     if args.append:
         with open(ROOT / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
             fh.write(text)
+
+
+#: The phase marks `startup` reads from ``FORMCHECK_LOG=debug`` stderr lines
+#: (``<epoch s> <logger>: <message> (<CPU s> CPU s)``).
+MARKS = {
+    "first": "first frame into the model",
+    "last": "last frame out of the model",
+    "written": "report written",
+}
+
+
+def startup_run(sample: Path, jobs: int | None) -> dict[str, tuple[float, float]]:
+    """One ``analyze --no-video`` run: each mark's (wall seconds since launch, parent CPU s)."""
+    import re
+
+    command = [sys.executable, "-m", "formcheck", "analyze", str(sample), "--no-video"]
+    command += [] if jobs is None else ["--jobs", str(jobs)]
+    env = {**os.environ, "FORMCHECK_LOG": "debug"}
+    with tempfile.TemporaryDirectory() as tmp:
+        launch = time.time()
+        done = subprocess.run(
+            [*command, "-o", str(Path(tmp) / "out")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    found: dict[str, tuple[float, float]] = {}
+    for line in done.stderr.splitlines():
+        for key, text in MARKS.items():
+            m = re.match(rf"(\d+\.\d+) \S+: {text} \(([\d.]+) CPU s\)", line)
+            if m and key not in found:
+                found[key] = (float(m.group(1)) - launch, float(m.group(2)))
+    missing = set(MARKS) - set(found)
+    if missing:
+        sys.exit(f"bench_analyze --startup: no {sorted(missing)} mark in the run's stderr")
+    return found
+
+
+#: `startup`'s CPU breakdown, run in a fresh interpreter: what the parent does before the first
+#: frame, one step after the other (in a run some overlap: the workers start meanwhile).
+STEPS = """
+import contextlib, sys, time
+c = time.process_time
+marks = [("interpreter", c())]
+import formcheck.cli
+marks.append(("formcheck.cli (typer, rich)", c()))
+import formcheck.commands.analyze, formcheck.export, formcheck.report.pipeline
+import formcheck.report.outputs, formcheck.core.analysis, formcheck.core.ruleset
+import formcheck.media.cache, formcheck.media.video
+marks.append(("the pipeline's modules, numpy, av", c()))
+import mediapipe
+marks.append(("import mediapipe", c()))
+import formcheck.media.parallel, formcheck.media.pose
+from formcheck.media.model import open_landmarker, resolve_model
+marks.append(("formcheck.media.pose, .parallel", c()))
+model = resolve_model(None)
+marks.append(("resolve_model (checks the .task)", c()))
+with contextlib.ExitStack() as stack:
+    stack.enter_context(open_landmarker(model, mode="video", num_poses=1))
+    marks.append(("one-person landmarker", c()))
+    stack.enter_context(open_landmarker(model, mode="video", num_poses=3))
+    marks.append(("scout landmarker (3 people)", c()))
+from formcheck.report.pipeline import PRELOAD
+for name in PRELOAD[1:]:
+    __import__(name)
+marks.append(("later (during the model): " + ", ".join(PRELOAD[1:]), c()))
+prev = 0.0
+for name, t in marks:
+    print(f"    {name}: {t - prev:.3f} CPU s (so far {t:.3f})")
+    prev = t
+"""
+
+
+def startup(args: argparse.Namespace) -> None:
+    """Print the median start-up (launch -> first frame) and wind-down (last frame -> report)."""
+    sample = args.sample or ROOT / "samples" / "good-cyclist-squat_front.mp4"
+    runs = [startup_run(sample, args.jobs) for _ in range(args.repeat)]
+    up = [r["first"][0] for r in runs]
+    up_cpu = [r["first"][1] for r in runs]
+    down = [r["written"][0] - r["last"][0] for r in runs]
+    down_cpu = [r["written"][1] - r["last"][1] for r in runs]
+    print(f"{sample.name}, {args.repeat} runs, load average {os.getloadavg()[0]:.1f}:")
+    for name, wall, cpu in (
+        ("launch -> first frame into the model", up, up_cpu),
+        ("last frame out of the model -> report written", down, down_cpu),
+    ):
+        print(
+            f"  {name}: median {statistics.median(wall):.2f} s wall "
+            f"({', '.join(f'{w:.2f}' for w in wall)}), "
+            f"{statistics.median(cpu):.2f} CPU s of the parent"
+        )
+    print("  before the first frame, step by step in one process:")
+    subprocess.run([sys.executable, "-c", STEPS], check=True)
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:

@@ -101,7 +101,9 @@ def test_segments_read_by_seeking_are_the_whole_video(tmp_path: Path) -> None:
 
     rng = np.random.default_rng(0)
     path = tmp_path / "gop.mp4"
-    with VideoWriter(path, fps=30.0, size=(96, 64), keyframe_s=1.0) as writer:
+    # veryfast, not the writer's default ultrafast: B-frames, and keyframes where scene cuts
+    # put them too (ultrafast puts one exactly at each segment's warm-up start: no lead)
+    with VideoWriter(path, 30.0, (96, 64), crf=23, preset="veryfast", keyframe_s=1.0) as writer:
         for i in range(240):  # 8 s, a keyframe each second, B-frames between
             frame = rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)
             frame[:8] = i

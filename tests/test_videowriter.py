@@ -93,3 +93,26 @@ def test_keyframe_every_two_seconds_by_default(tmp_path: Path) -> None:
     with av.open(str(path)) as c:
         keys = [i for i, fr in enumerate(c.decode(video=0)) if fr.key_frame]
     assert keys[:3] == [0, 60, 120]
+
+
+def test_colours_come_back_as_written(tmp_path: Path) -> None:
+    """The overlay's saturated colours and greys survive the RGB -> YUV 4:2:0 conversion and
+    FFmpeg's decoding (same matrix and range both ways: a mismatch shifts them by 10-30 levels),
+    on an odd frame size too."""
+    from formcheck.media.annotate import FAIL_COLOUR, LEFT_COLOUR, PASS_COLOUR, RIGHT_COLOUR
+
+    colours = [FAIL_COLOUR, PASS_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, (255, 255, 255), (16, 16, 16)]
+    w, h = 6 * 16 + 1, 33
+    frame = np.zeros((h, w, 3), np.uint8)
+    for k, c in enumerate(colours):
+        frame[:, 16 * k : 16 * (k + 1)] = c
+    path = tmp_path / "out.mp4"
+    with VideoWriter(path, fps=25, size=(w, h)) as writer:
+        for _ in range(5):
+            writer.write(frame)
+    with av.open(str(path)) as c:
+        decoded = [fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]
+    assert len(decoded) == 5
+    for k, colour in enumerate(colours):  # inside each patch, away from chroma-blurred edges
+        got = decoded[-1][4:-4, 16 * k + 4 : 16 * (k + 1) - 4].reshape(-1, 3).mean(axis=0)
+        np.testing.assert_allclose(got, colour, atol=6, err_msg=f"patch {k}")

@@ -95,6 +95,23 @@ def _show_warnings() -> None:
     warnings.simplefilter("always", DamagedVideoWarning)
 
 
+def _debug_log() -> None:
+    """``FORMCHECK_LOG=debug``: formcheck's debug messages on stderr, each after its wall-clock
+    time (seconds since the epoch), e.g. the phase marks ``bench_analyze.py --startup`` reads.
+    They go to a copy of the stderr descriptor: MediaPipe's native noise is silenced on fd 2
+    while a landmarker is open (`formcheck.media.model.native_stderr_silenced`)."""
+    import os
+
+    if os.environ.get("FORMCHECK_LOG", "").lower() == "debug":
+        import logging
+
+        handler = logging.StreamHandler(os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1))
+        handler.setFormatter(logging.Formatter("%(created).6f %(name)s: %(message)s"))
+        logger = logging.getLogger("formcheck")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM and SIGHUP end the run as Ctrl-C does: staging removed, "interrupted", exit 130."""
     raise KeyboardInterrupt
@@ -113,6 +130,7 @@ def main() -> None:
         if sig is not None:
             signal.signal(sig, _interrupt)
     _show_warnings()
+    _debug_log()
     argv = sys.argv[1:]
     try:
         code = app(args=argv, prog_name="formcheck", standalone_mode=False)

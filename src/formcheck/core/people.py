@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .landmarks import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
 
@@ -118,6 +117,10 @@ class IdentityTracker:
         gap_s = (self.frame - self.last) / self.fps
         alive = np.flatnonzero(gap_s <= MAX_GAP_S)
         if len(ok) and len(alive):
+            # here, not at the top: scipy.optimize costs 0.3 s of CPU to import, and the
+            # one-person path (every `formcheck.media.pose` process) never tracks people
+            from scipy.optimize import linear_sum_assignment
+
             old = self.box[alive]
             grow = (WALK_HEIGHTS_PER_S * (gap_s[alive] - 1 / self.fps))[:, None] * (
                 old[:, 3:4] - old[:, 1:2]

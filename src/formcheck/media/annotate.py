@@ -13,6 +13,7 @@ and `blur_ellipse` pixelates and blurs that region so the face cannot be recogni
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -240,8 +241,13 @@ def _text(
 
 
 def _panel(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.6) -> None:
+    """Darken ``frame[y0:y1, x0:x1]`` to ``1 - alpha`` of its brightness, in place (OpenCV's
+    saturating uint8 scaling: a quarter of the float-array arithmetic's CPU per frame)."""
+    import cv2
+
     region = frame[max(y0, 0) : y1, max(x0, 0) : x1]
-    region[:] = (region * (1 - alpha)).astype(np.uint8)
+    if region.size:
+        region[:] = cv2.convertScaleAbs(region, alpha=1 - alpha)
 
 
 def label_scale(frame: np.ndarray) -> float:
@@ -251,6 +257,7 @@ def label_scale(frame: np.ndarray) -> float:
     return max(min(frame.shape[:2]) / 450, 0.6)
 
 
+@functools.lru_cache(maxsize=256)  # the same few labels on every frame of a video
 def _tag_size(text: str, scale: float) -> tuple[int, int, int]:
     """Width, height and padding in pixels of `draw_tag`'s box for ``text``."""
     import cv2
@@ -311,15 +318,14 @@ def draw_skeleton(frame: np.ndarray, pts: np.ndarray, thickness: int) -> np.ndar
     """Draw the bones of ``pts`` ``(33, 2)`` (pixels; NaN points are skipped)."""
     import cv2
 
+    known = np.isfinite(pts).all(axis=1).tolist()
+    ip = [tuple(p) for p in np.round(np.nan_to_num(pts)).astype(int).tolist()]
     for a, b in SKELETON:
-        pa, pb = pts[a], pts[b]
-        if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
-            continue
-        ia, ib = tuple(np.round(pa).astype(int)), tuple(np.round(pb).astype(int))
-        cv2.line(frame, ia, ib, _bone_colour(a, b), thickness, cv2.LINE_AA)
-    for p in pts[11:]:
-        if np.isfinite(p).all():
-            cv2.circle(frame, tuple(np.round(p).astype(int)), thickness + 1, WHITE, -1, cv2.LINE_AA)
+        if known[a] and known[b]:
+            cv2.line(frame, ip[a], ip[b], _bone_colour(a, b), thickness, cv2.LINE_AA)
+    for k in range(11, len(ip)):
+        if known[k]:
+            cv2.circle(frame, ip[k], thickness + 1, WHITE, -1, cv2.LINE_AA)
     return frame
 
 
@@ -375,6 +381,11 @@ _LEGS = (
 def wrap_to_width(text: str, width: int, scale: float, thick: int = 2) -> list[str]:
     """``text`` broken at spaces into lines at most ``width`` pixels wide in Hershey simplex at
     ``scale`` (a single word wider than that stays whole)."""
+    return list(_wrapped(text, width, scale, thick))
+
+
+@functools.lru_cache(maxsize=64)  # a video shows a few cues, each on many frames
+def _wrapped(text: str, width: int, scale: float, thick: int) -> tuple[str, ...]:
     import cv2
 
     lines: list[str] = []
@@ -385,7 +396,7 @@ def wrap_to_width(text: str, width: int, scale: float, thick: int = 2) -> list[s
             lines[-1] = trial
         else:
             lines.append(word)
-    return lines
+    return tuple(lines)
 
 
 class Annotator:
@@ -403,6 +414,7 @@ class Annotator:
         self.legs_bottom = (
             float(np.percentile(np.nanmax(legs[seen], axis=1), 90)) if seen.any() else -np.inf
         )
+        self._cues = tuple(_plain(c) for c in overlay.cues)  # as drawn, converted once
 
     def annotate(self, frame: np.ndarray, i: int) -> np.ndarray:
         """Draw frame ``i``'s overlay on ``frame`` (RGB uint8, in place) and return it."""
@@ -427,7 +439,7 @@ class Annotator:
                 draw_tag(frame, label, round(x), round(p[1] - bh / 2), scale, colour)
         counter_w = self._counter(frame, f"Rep {ov.rep[i]}/{ov.n_reps}") if ov.n_reps else 0
         if ov.cue[i] >= 0:
-            self._cue(frame, _plain(ov.cues[ov.cue[i]]), scale, counter_w)
+            self._cue(frame, self._cues[ov.cue[i]], scale, counter_w)
         return frame
 
     @staticmethod

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +29,8 @@ from ..errors import ModelError
 from .model import MAX_POSES, ModelFile, open_landmarker, resolve_model
 from .parallel import Segment, SegmentPoses
 from .video import SegmentRead, VideoInfo, _prefetched, probe, read_frames, read_segment
+
+log = logging.getLogger(__name__)
 
 #: Frames decoded ahead of inference by the background decoder.
 PREFETCH_FRAMES = 8
@@ -252,6 +256,8 @@ def extract_segment(
                 )
             ms = max(round(t * 1000.0), last_ms + 1)  # as `extract` numbers them
             last_ms = ms
+            if n == 0:
+                _log_first_frame()
             image = to_mp_image(rgb)
             found = results_to_poses(landmarker.detect_for_video(image, ms))
             if len(found[0]):
@@ -279,6 +285,12 @@ def extract_segment(
         sightings=sightings,
         damaged=read.damaged,
     )
+
+
+def _log_first_frame() -> None:
+    """Debug log: the first frame goes into the model now; this process's CPU seconds so far
+    (start-up: imports and landmarkers; ``benchmarks/bench_analyze.py --startup`` reads it)."""
+    log.debug("first frame into the model (%.3f CPU s)", time.process_time())
 
 
 def _extract(
@@ -335,6 +347,8 @@ def _extract(
             if ms <= last_ms:  # above 1000 fps two frames can share a millisecond
                 ms = last_ms + 1
             last_ms = ms
+            if n == 0:
+                _log_first_frame()
             image = to_mp_image(rgb)
             found = results_to_poses(landmarker.detect_for_video(image, ms))
             k = min(len(found[0]), 1)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +56,38 @@ def segments_for(duration_s: float, fps: float, jobs: int | None) -> list[Segmen
     return plan_segments(duration_s, fps, jobs or default_jobs(), overlap_s=0.0)
 
 
-def write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, bytes]:
-    """Write annotated.mp4 to ``out`` in ``segments`` (`segments_for`); the JPEG still of each
-    rep (by its 1-based number)."""
+@contextlib.contextmanager
+def started_workers(workers: int) -> Iterator[Executor]:
+    """`formcheck.media.parallel.worker_pool` of ``workers`` processes, started at once and
+    importing what `render_part` needs, so their start-up (about 0.3 CPU s each) overlaps
+    whatever the caller does before `write` (the report's tables and plots) instead of the
+    drawing."""
+    with worker_pool(workers) as pool:
+        for _ in range(workers):
+            pool.submit(_import_renderer)
+        yield pool
+
+
+def _import_renderer() -> None:
+    from ..media import annotate, video, videowriter  # noqa: F401
+    from . import media  # noqa: F401
+
+
+def write(
+    job: VideoJob, out: Path, segments: Sequence[Segment], pool: Executor | None = None
+) -> dict[int, bytes]:
+    """Write annotated.mp4 to ``out`` in ``segments`` (`segments_for`), all but the first in
+    ``pool`` (`started_workers` with ``len(segments) - 1`` workers; default: a pool started
+    here); the JPEG still of each rep (by its 1-based number)."""
     try:
-        return _write(job, out, segments)
+        return _write(job, out, segments, pool)
     except BrokenProcessPool:  # a worker killed (out of memory?) or unable to start: in one
-        return _write(job, out, segments_for(float("nan"), job.fps, 1))
+        return _write(job, out, segments_for(float("nan"), job.fps, 1), None)
 
 
-def _write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, bytes]:
+def _write(
+    job: VideoJob, out: Path, segments: Sequence[Segment], pool: Executor | None
+) -> dict[int, bytes]:
     from ..media.videowriter import concatenate
 
     stills: dict[int, bytes] = {}
@@ -73,7 +96,8 @@ def _write(job: VideoJob, out: Path, segments: Sequence[Segment]) -> dict[int, b
         parts = [tmp / f"part{s.index}.mp4" for s in segments]
         futures = []
         if len(segments) > 1:
-            pool = stack.enter_context(worker_pool(len(segments) - 1))
+            if pool is None:
+                pool = stack.enter_context(worker_pool(len(segments) - 1))
             futures = [
                 pool.submit(render_part, job, s, p)
                 for s, p in zip(segments[1:], parts[1:], strict=True)

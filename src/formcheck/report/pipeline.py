@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from ..core.scoring import RuleResult
 from ..core.sequence import PoseSequence
 from ..errors import InputError
 from .files import ANNOTATED_MP4, FRAMES_CSV, LANDMARKS_NPZ, REPORT_HTML, REPORT_JSON, REPS_CSV
+
+if TYPE_CHECKING:
+    from ..media.annotate import Overlay
+
+log = logging.getLogger(__name__)
 
 #: Longest side of annotated.mp4 in pixels (phones and browsers play it smoothly, files stay small).
 ANNOTATED_SIZE = 1280
@@ -66,17 +72,27 @@ class AnalyzeResult:
     stills: dict[int, bytes] = field(default_factory=dict)
 
 
-#: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine).
-PRELOAD = ("scipy.signal", "matplotlib.figure", "matplotlib.backends.backend_svg")
+#: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine),
+#: after the one the model needs first: importing them while mediapipe is being imported (a
+#: second, GIL-bound import) delayed the first frame into the model by their 0.7 CPU s.
+PRELOAD = (
+    "formcheck.media.pose",
+    "scipy.signal",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_svg",
+)
 
 
 def _preload() -> threading.Thread:
-    """Import `PRELOAD` in a background thread, overlapping the pose model (which releases the GIL),
-    so the stages after it start warm."""
+    """Import `PRELOAD` in a background thread, in order: the pose module (mediapipe) at once,
+    which the model is about to import anyway (the main thread waits on its import lock for it
+    meanwhile, while starting the workers), then the later stages' modules, overlapping the
+    pose model (which releases the GIL), so those stages start warm. An import that fails here
+    fails again, with its message, where it is needed."""
 
     def work() -> None:
         for name in PRELOAD:
-            with contextlib.suppress(ImportError):
+            with contextlib.suppress(Exception):
                 importlib.import_module(name)
 
     thread = threading.Thread(target=work, name="formcheck-preload", daemon=True)
@@ -138,24 +154,66 @@ def _still_marks(analysis: Analysis, i: int) -> list[tuple[str, str, bool]]:
     return marks[:2]
 
 
+def video_overlay(
+    analysis: Analysis, faces: np.ndarray | None = None
+) -> tuple[Overlay, tuple[int, int]]:
+    """What annotated.mp4 shows on each frame (a `formcheck.media.annotate.Overlay`, pixels scaled
+    to the video's size) and that size (width, height): the source's, its longest side at most
+    `ANNOTATED_SIZE`. ``faces`` ``(T, 5)`` head ellipses at the source's size, to blur."""
+    from ..core.metrics import shown_knee_bend
+    from ..media.annotate import Overlay, rep_tracks
+
+    seq, reps = analysis.sequence, analysis.reps
+    rules = analysis.rules.rules
+    cue_texts = list(dict.fromkeys(r.cue for r in rules))
+    rule_cue = {r.name: cue_texts.index(r.cue) for r in rules}
+    worst = analysis.worst_failed()
+    rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
+    spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
+    rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
+    w, h = seq.image_size
+    scale = min(1.0, ANNOTATED_SIZE / max(w, h))
+    out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    scaled_faces = None if faces is None else faces * np.array([scale, scale, scale, scale, 1.0])
+    overlay = Overlay(
+        pixels=seq.pixels * scale,
+        knee_angle=shown_knee_bend(analysis.metrics),
+        rep=rep_no,
+        n_reps=len(reps),
+        cue=cue,
+        cues=tuple(cue_texts),
+        faces=scaled_faces,
+    )
+    return overlay, out_size
+
+
+def _video_segments(seq: PoseSequence, jobs: int | None) -> list[Any]:
+    """The time segments annotated.mp4 is written in (`formcheck.report.annotated`)."""
+    from . import annotated
+
+    duration = float(seq.timestamps[-1]) if len(seq) else 0.0
+    return annotated.segments_for(duration, seq.fps, jobs)
+
+
 def _annotate_and_stills(
     options: AnalyzeOptions,
     analysis: Analysis,
     stage: Path,
     warnings: list[str],
     jobs: int | None = 1,
+    pool: Any = None,
 ) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame.
 
     ``jobs`` other than 1 writes the video in time segments on that many cores
     (`formcheck.report.annotated`; None: every core), which places frames by the sequence's
-    timestamps: only for landmarks timed by this video's container."""
-    from ..core.metrics import shown_knee_bend
-    from ..media.annotate import Annotator, Overlay, face_ellipses, rep_tracks
+    timestamps: only for landmarks timed by this video's container; ``pool`` workers already
+    started for them (`formcheck.report.annotated.started_workers`)."""
+    from ..media.annotate import Annotator, face_ellipses
     from ..media.video import iter_frames_at
     from .media import rep_still, resize_longest
 
-    seq, metrics, reps = analysis.sequence, analysis.metrics, analysis.reps
+    seq, reps = analysis.sequence, analysis.reps
     pixels = seq.pixels
     faces = face_ellipses(pixels) if options.blur_faces else None
     if options.blur_faces and faces is None:
@@ -179,31 +237,10 @@ def _annotate_and_stills(
     from ..media.video import read_frames
     from ..media.videowriter import VideoWriter
 
-    rules = analysis.rules.rules
-    cue_texts = list(dict.fromkeys(r.cue for r in rules))
-    rule_cue = {r.name: cue_texts.index(r.cue) for r in rules}
-    worst = analysis.worst_failed()
-    rep_cue = np.array([rule_cue[n] if n else -1 for n in worst], dtype=np.int64)
-    spans = np.column_stack([reps.start, reps.end]).astype(np.int64).reshape(-1, 2)
-    rep_no, cue = rep_tracks(len(seq), spans, rep_cue, hold=round(CUE_HOLD_S * seq.fps))
-    knee = shown_knee_bend(metrics)
-    w, h = seq.image_size
-    scale = min(1.0, ANNOTATED_SIZE / max(w, h))
-    out_size = (max(2, round(w * scale)), max(2, round(h * scale)))
-    scaled_faces = None if faces is None else faces * np.array([scale, scale, scale, scale, 1.0])
-    overlay = Overlay(
-        pixels=pixels * scale,
-        knee_angle=knee,
-        rep=rep_no,
-        n_reps=len(reps),
-        cue=cue,
-        cues=tuple(cue_texts),
-        faces=scaled_faces,
-    )
+    overlay, out_size = video_overlay(analysis, faces)
     from . import annotated
 
-    duration = float(seq.timestamps[-1]) if len(seq) else 0.0
-    segments = annotated.segments_for(duration, seq.fps, jobs)
+    segments = _video_segments(seq, jobs)
     if len(segments) > 1:
         specs = {
             i: annotated.StillSpec(
@@ -217,7 +254,7 @@ def _annotate_and_stills(
         job = annotated.VideoJob(
             options.video, overlay, seq.timestamps, seq.fps, out_size, ANNOTATED_SIZE, specs
         )
-        return annotated.write(job, stage / ANNOTATED_MP4, segments)
+        return annotated.write(job, stage / ANNOTATED_MP4, segments, pool)
     annotator = Annotator(overlay)
     n = len(seq)
     with VideoWriter(stage / ANNOTATED_MP4, fps=seq.fps, size=out_size) as writer:
@@ -297,6 +334,7 @@ def run(
         from ..media.parallel import extract
 
         seq = extract(options.video, model=model_file, progress=options.progress, jobs=options.jobs)
+        log.debug("last frame out of the model (%.3f CPU s)", time.process_time())
         preload.join()
         timings["pose"] = time.perf_counter() - t
     timings["setup"] = time.perf_counter() - t0 - timings["pose"]
@@ -326,7 +364,13 @@ def run(
     validate(report)
     owned = (REPORT_HTML, REPORT_JSON, FRAMES_CSV, REPS_CSV, ANNOTATED_MP4, LANDMARKS_NPZ)
     owned += tuple(EXPORT_FILES.values())
-    with staged_outputs(options.outdir, owned=owned) as stage:
+    video_jobs = options.jobs if video_clock else 1
+    with staged_outputs(options.outdir, owned=owned) as stage, contextlib.ExitStack() as workers:
+        video_pool = None
+        if options.write_video and len(segments := _video_segments(seq, video_jobs)) > 1:
+            from .annotated import started_workers
+
+            video_pool = workers.enter_context(started_workers(len(segments) - 1))
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         (stage / REPORT_JSON).write_text(text, encoding="utf-8")
         reps = analysis.reps
@@ -340,8 +384,7 @@ def run(
         write_exports(stage, options.exports, seq, analysis.metrics, analysis.view)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
-        video_jobs = options.jobs if video_clock else 1
-        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs)
+        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs, video_pool)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
         page = render_html(
@@ -352,6 +395,7 @@ def run(
         )
         (stage / REPORT_HTML).write_text(page, encoding="utf-8")
         timings["report"] += time.perf_counter() - t
+    log.debug("report written (%.3f CPU s)", time.process_time())
     timings["total"] = time.perf_counter() - t0
     if console is not None:
         print_summary(console, report, options.outdir, warnings)
