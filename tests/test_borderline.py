@@ -36,8 +36,7 @@ def front_squat(peak_fppa: float, stance: float = 0.6):
         view=VIEW_FRONT,
         knee_flexion_left=flex,
         knee_flexion_right=flex,
-        knee_flexion_level_left=flex,
-        knee_flexion_level_right=flex,
+        thigh_from_horizontal=90.0 - 110.0 * depth,  # 20 deg below parallel: depth passes
         knee_deviation_left=peak_fppa * depth,
         knee_deviation_right=peak_fppa * depth,
         foot_progression_left=0.0,
@@ -100,9 +99,9 @@ def test_the_error_is_that_of_the_view_judged_from_or_none():
     m, reps = front_squat(LIMIT + 1.0)
     result = score_reps(m, reps, RULES)
     rep = result.rep(0)
-    # the check that judged: depth from the front by the hips' level
-    assert rep.results["depth"].metric == "knee_flexion_level"
-    assert rep.results["depth"].error == ERRORS.lookup("knee_flexion_level", "front").error
+    # the check that judged: depth from the front by the thighs' angle
+    assert rep.results["depth"].metric == "thigh_from_horizontal"
+    assert rep.results["depth"].error == ERRORS.lookup("thigh_from_horizontal", "front").error
     # a left-right difference has no known error: never borderline
     assert rep.results["symmetry"].status == "pass" and rep.results["symmetry"].error is None
     assert (

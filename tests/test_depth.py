@@ -61,14 +61,13 @@ def test_agreement_with_labelled_front_view_squats() -> None:
     assert hits / len(data.files) >= 0.9
 
 
-# --- the shipped depth check from the front and at 45 degrees: knee_flexion_level -----------------
+# --- the metrics from the hips' level: knee_flexion_level and thigh_from_horizontal -----------------
 
 
 @pytest.mark.parametrize("yaw", [0.0, 45.0])
 def test_level_bend_reads_the_knee_bend_from_the_front_and_at_45_degrees(yaw: float) -> None:
     """On the analytic body (perspective camera), heels raised or flat, the bend from the hips'
-    level reads each squat's depth within 12 deg and puts the 110 deg limit between a 65 and a
-    120 deg squat."""
+    level reads each squat's depth within 12 deg and does not saturate at a horizontal thigh."""
     bottoms = {}
     for peak, heel, lean in ((65.0, 8.0, 14.0), (120.0, 8.0, 22.0), (140.0, 0.0, 40.0)):
         seq, truth = squat_sequence_with_truth(
@@ -81,8 +80,7 @@ def test_level_bend_reads_the_knee_bend_from_the_front_and_at_45_degrees(yaw: fl
             assert level.valid[b].all()
             np.testing.assert_allclose(level.values[b], peak, atol=12.0)
         bottoms[peak] = m["knee_flexion_level_left"].values[b]
-    limit = load_rules()["depth"].checks[1].threshold
-    assert np.all(bottoms[65.0] < limit) and np.all(bottoms[120.0] > limit)
+    assert np.all(bottoms[65.0] < 110.0) and np.all(bottoms[120.0] > 110.0)
     assert np.all(bottoms[140.0] > bottoms[120.0])  # no saturation at a horizontal thigh
 
 
@@ -91,45 +89,85 @@ def test_level_bend_is_not_valid_from_the_side() -> None:
     assert not m["knee_flexion_level_left"].valid.any()
 
 
-@pytest.mark.parametrize("yaw", [0.0, 45.0])
+def _true_thigh_angle(seq: PoseSequence) -> np.ndarray:
+    """The analytic body's thighs (mean of the two) against the horizontal, deg, + = hip above
+    the knee, from its exact world landmarks (y down)."""
+    from formcheck.core.landmarks import INDEX
+
+    angles = []
+    for side in ("left", "right"):
+        thigh = seq.world[:, INDEX[f"{side}_knee"]] - seq.world[:, INDEX[f"{side}_hip"]]
+        angles.append(np.degrees(np.arcsin(thigh[:, 1] / np.linalg.norm(thigh, axis=-1))))
+    return np.mean(angles, axis=0)
+
+
+@pytest.mark.parametrize("yaw", [0.0, 45.0, 90.0])
+def test_thigh_angle_reads_the_truth_in_every_view(yaw: float) -> None:
+    """The depth check's metric on the analytic body (perspective camera at hip height and
+    below), heels raised or flat: at each rep's bottom within 6 deg of the thighs' true angle to
+    the horizontal, so the 0 deg limit (parallel) fails the 65 and 120 deg squats (thighs 50 and
+    20 deg above it) and passes the 150 deg one (8 deg below it)."""
+    limit = load_rules()["depth"].primary.threshold
+    assert limit == 0.0
+    for peak, heel, lean, deep in (
+        (65.0, 8.0, 14.0, False),
+        (120.0, 8.0, 22.0, False),
+        (150.0, 8.0, 25.0, True),
+        (140.0, 0.0, 40.0, True),
+    ):
+        seq, truth = squat_sequence_with_truth(
+            2, 30.0, peak, yaw_deg=yaw, heel_height_cm=heel, trunk_lean_deg=lean
+        )
+        x = compute_metrics(seq)["thigh_from_horizontal"]
+        b = truth.reps[:, 1]
+        assert x.valid[b].all(), peak
+        true = _true_thigh_angle(seq)[b]
+        np.testing.assert_allclose(x.values[b], true, atol=6.0, err_msg=f"peak {peak}")
+        assert np.all((x.values[b] <= limit) == deep) and np.all((true <= 0) == deep), peak
+
+
+def test_thigh_angle_is_zero_at_parallel_and_bounded() -> None:
+    level = np.array([1.05, 0.525, 0.0, -0.525, -2.0, np.nan])
+    np.testing.assert_allclose(
+        depth.thigh_from_horizontal(level, 1.05), [90.0, 30.0, 0.0, -30.0, -90.0, np.nan]
+    )
+    assert np.isnan(depth.thigh_from_horizontal(level, float("nan"))).all()
+
+
+@pytest.mark.parametrize("yaw", [0.0, 45.0, 90.0])
 def test_shipped_depth_check_fails_shallow_and_passes_good_rendered_squats(yaw: float) -> None:
     """Rendered (one quick rep, 320x240, through MediaPipe): the 65 deg squat fails depth, the
-    120 deg heels-raised cyclist squat (hips above the knees) does not fail it."""
+    145 deg heels-raised cyclist squat (hips 0.2 shank lengths below the knees) passes it, in
+    every view."""
     from test_view_rendered import analysed
 
-    for name, ok in (("shallow", False), ("good-cyclist-squat", True)):
+    for name, status in (("shallow", "fail"), ("good-cyclist-squat", "pass")):
         a = analysed(name, yaw)
         assert len(a.reps) == 1, name
         r = a.scores.rep(0).results["depth"]
-        assert r.metric == "knee_flexion_level", (name, r)
-        assert (r.status != "fail") == ok and r.status != "not_judged", (name, r)
+        assert r.metric == "thigh_from_horizontal", (name, r)
+        assert r.status == status, (name, r)
 
 
 @pytest.mark.footage
 @pytest.mark.skipif(not DATA.is_file(), reason="../shared/footage is absent")
-def test_depth_check_through_analyze_matches_the_labels_cross_validated() -> None:
-    """The shipped depth check's value through the product's path (`analyze`, first rep),
-    ``value >= limit`` with the limit fitted on four folds, agrees with the held-out fold's
-    labels on at least 90% of the reps found (`benchmarks/bench_depth.py` reports the rest)."""
+def test_shipped_depth_check_through_analyze_matches_the_labels() -> None:
+    """The shipped depth check as shipped (limit 0 deg: parallel, not fitted) through the
+    product's path (`analyze`, first rep) agrees with the human below-parallel labels on at
+    least 90% of the reps found; a borderline verdict counts by the side of the limit its value
+    is on. (`benchmarks/bench_depth.py` cross-validates the one fitted constant, the
+    perspective gain.)"""
     data = np.load(DATA)
     rules = load_rules()
-    values, labels = [], []
+    limit = rules["depth"].primary.threshold
+    verdicts, labels = [], []
     for key in sorted(data.files):
         a = analyze(PoseSequence.from_image_landmarks(data[key], 30.0, (1080, 1920)), rules)
         if len(a.reps):
             r = a.scores.rep(0).results["depth"]
-            assert r.metric == "knee_flexion_level" and r.value is not None
-            values.append(r.value)
+            assert r.metric == "thigh_from_horizontal" and r.value is not None
+            verdicts.append(r.value <= limit)
             labels.append(key.startswith("valid"))
-    x, y = np.array(values), np.array(labels)
+    x, y = np.array(verdicts), np.array(labels)
     assert len(x) >= 110
-    order = np.random.default_rng(0).permutation(len(x))
-    hits = 0
-    for fold in range(5):
-        test = order[fold::5]
-        train = np.setdiff1d(order, test)
-        cand = np.sort(x[train])
-        acc = [((x[train] >= c) == y[train]).mean() for c in cand]
-        limit = cand[int(np.argmax(acc))]
-        hits += int(((x[test] >= limit) == y[test]).sum())
-    assert hits / len(x) >= 0.9
+    assert (x == y).mean() >= 0.9

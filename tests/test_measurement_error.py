@@ -46,18 +46,22 @@ def _accuracy_table() -> dict[tuple[str, str], float]:
 
 
 def _depth_table() -> dict[tuple[str, str], float]:
-    """``(knee_flexion_level, view) -> MAE`` at depth from bench_depth's section of
-    benchmarks/RESULTS.md."""
+    """``(metric, view) -> MAE`` near depth from bench_depth's sections of benchmarks/RESULTS.md:
+    ``knee_flexion_level`` (front, oblique) and ``thigh_from_horizontal`` (every view)."""
     text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
-    section = text[text.index("## Depth through the product's path") :]
-    section = section[section.index("`knee_flexion_level` against the rendered truth") :]
     out = {}
-    for line in section.splitlines()[1:]:
-        if line.startswith("## "):
-            break
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 4 and cells[0] in ("front", "oblique"):
-            out[("knee_flexion_level", cells[0])] = float(cells[1])
+    for heading, metric in (
+        ("## Depth through the product's path (", "knee_flexion_level"),
+        ("## Depth through the product's path: the parallel standard", "thigh_from_horizontal"),
+    ):
+        section = text[text.index(heading) :]
+        section = section[section.index(f"`{metric}` against the rendered truth") :]
+        for line in section.splitlines()[1:]:
+            if line.startswith("## "):
+                break
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) in (4, 5) and cells[0] in ("front", "oblique", "side"):
+                out[(metric, cells[0])] = float(cells[1])
     return out
 
 

@@ -500,7 +500,7 @@ def test_rule_targets_name_the_views_of_each_limit() -> None:
     from formcheck.report.build import rules_section
 
     targets = {d["name"]: d["target"] for d in rules_section(load_rules())}
-    assert targets["depth"] == "at least 110°"  # one limit, from the side and from the front
+    assert targets["depth"] == "at most 0°"  # one limit (thighs to the floor), every view
     depth = {
         "name": "depth",
         "metric": "knee_flexion_image",

@@ -57,13 +57,15 @@ def test_shipped_rule_set_has_every_required_rule():
     assert (
         rules["heels_elevated"].cue == "Raise your heels on a block at least 3 inches (8 cm) high"
     )
-    depth = ["knee_bend", "knee_flexion_level"]
-    assert [c.metric for c in rules["depth"].checks] == depth
-    assert [c.views for c in rules["depth"].checks] == [("side",), ("front", "oblique")]
-    # fallbacks inherit the rule's keys they do not set
-    fallback = rules["depth"].checks[1]
-    assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="
-    assert (fallback.threshold, fallback.views) == (110.0, ("front", "oblique"))
+    # depth: the thighs at least parallel, one check in every view
+    (depth,) = rules["depth"].checks
+    assert (depth.metric, depth.aggregate, depth.compare, depth.threshold) == (
+        "thigh_from_horizontal",
+        "min",
+        "<=",
+        0.0,
+    )
+    assert depth.views == ("front", "oblique", "side")
     assert load_rules("cyclist_squat") == rules
     assert load_rules(Path("cyclist_squat")) == rules  # as the CLI's --rules option passes it
 
@@ -170,6 +172,14 @@ def test_bad_rule_files_name_the_file_and_the_key(tmp_path, change, message):
     assert message in text
 
 
+def test_fallbacks_inherit_the_keys_they_do_not_set(tmp_path):
+    text = MINIMAL + '[[rule.fallback]]\nmetric = "knee_flexion_front"\nviews = ["front"]\n'
+    first, fallback = load_rules(_write(tmp_path, text))["deep"].checks
+    assert first.views == ("any",) and fallback.metric == "knee_flexion_front"
+    assert fallback.bilateral and fallback.aggregate == "max" and fallback.compare == ">="
+    assert (fallback.threshold, fallback.views) == (90.0, ("front",))
+
+
 def test_bad_fallback_and_duplicates_are_named(tmp_path):
     fallback = (
         MINIMAL + '[[rule.fallback]]\nmetric = "hip_drop"\nbilateral = false\naggregate = "mode"\n'
@@ -229,10 +239,10 @@ def test_resolve_rules_is_the_one_place_a_file_or_a_set_name_is_told_apart(tmp_p
     assert shipped.shipped and shipped.spec == DEFAULT_RULES == resolve_rules(DEFAULT_RULES).spec
     assert shipped.label == f"{DEFAULT_RULES}.toml"
     own = tmp_path / "mine.toml"
-    own.write_bytes(shipped.read_bytes().replace(b"threshold = 110.0", b"threshold = 105.0"))
+    own.write_bytes(shipped.read_bytes().replace(b"threshold = 0.0\n", b"threshold = -5.0\n", 1))
     source = resolve_rules(own)
     assert not source.shipped and source.spec == str(own.resolve()) and source.label == str(own)
-    assert load_rules(own)["depth"].primary.threshold == 105.0
+    assert load_rules(own)["depth"].primary.threshold == -5.0
     assert rules_sha256(own) == hashlib.sha256(own.read_bytes()).hexdigest() != rules_sha256(None)
     with pytest.raises(InputError, match="no such file, expected a rule file"):
         resolve_rules(tmp_path / "missing.toml")

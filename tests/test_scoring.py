@@ -53,6 +53,9 @@ def good_squat(view=VIEW_FRONT, n_reps=3, peak=120.0, **overrides):
         "foot_pitch_right": 24.0,
         "trunk_lean": 15.0 + 15.0 * depth,
         "hip_above_knee": 1.0 - 1.2 * depth,
+        # thighs vertical standing, 10 deg below the horizontal at 120 deg of knee bend (depth:
+        # at least parallel), above it in a shallower squat
+        "thigh_from_horizontal": 90.0 - 100.0 * flex / 120.0,
         "hip_drop": 1.0 * depth,
         # as compute_metrics: the image knee angle is true from the side only
         "knee_flexion_image_left__valid": view == VIEW_SIDE,
@@ -67,9 +70,8 @@ def verdicts(result, i=0):
 
 
 FRONT_ONLY = {"narrow_stance", "feet_parallel", "knees_over_feet", "symmetry"}
-SIDE_ONLY = {"heels_elevated", "depth", "high_chest", "full_extension"}
-#: Depth from the front reads `knee_flexion_level`, which these synthetic metrics do not carry
-#: (tested on its own in test_depth.py): none of the side-view rules is judged here.
+SIDE_ONLY = {"heels_elevated", "high_chest", "full_extension"}
+#: Depth (the thighs' angle to the horizontal) is judged from every view.
 NOT_FROM_FRONT = SIDE_ONLY
 
 
@@ -95,9 +97,9 @@ def test_good_front_view_squat_passes_every_judgeable_rule():
     assert rep.results["symmetry"].value == 0.0
     assert result.score == 100.0 and result.top_cues() == []
     assert result.verdict() == "3 reps, average score 100 of 100. Good form."
+    assert rep.results["depth"].value == pytest.approx(-10.0)
     assert [d["rule"] for d in result.not_judged()] == [
         "heels_elevated",
-        "depth",
         "high_chest",
         "full_extension",
     ]
@@ -121,14 +123,14 @@ def test_side_view_judges_heels_depth_chest_and_lockout_but_not_the_knees():
     )
     assert (depth.status, depth.metric, depth.value) == (
         "pass",
-        "knee_bend",
-        pytest.approx(120.0),
+        "thigh_from_horizontal",
+        pytest.approx(-10.0),
     )
     assert (rep.results["full_extension"].status, rep.results["full_extension"].value) == (
         "pass",
         0.0,
     )
-    judged = [*SIDE_ONLY, "controlled_descent", "controlled_ascent"]
+    judged = [*SIDE_ONLY, "depth", "controlled_descent", "controlled_ascent"]
     total = sum(WEIGHTS[n] for n in judged)
     assert rep.score == pytest.approx(100 * (total - WEIGHTS["high_chest"]) / total)
     assert result.top_cues() == [
@@ -139,19 +141,17 @@ def test_side_view_judges_heels_depth_chest_and_lockout_but_not_the_knees():
     assert "high_chest" not in hints
 
 
-def test_oblique_view_judges_depth_from_the_level_bend():
+def test_oblique_view_judges_depth_from_the_thighs_angle():
     flex, _, _ = squat_flexion(n_reps=3, peak=120.0, descent_s=1.5, ascent_s=1.0)
-    m, _ = good_squat(
-        view=VIEW_OBLIQUE, knee_flexion_level_left=0.8 * flex, knee_flexion_level_right=flex
-    )
+    m, _ = good_squat(view=VIEW_OBLIQUE, thigh_from_horizontal=90.0 - 80.0 * flex / 120.0)
     result = score_reps(m, find_reps(m))
     depth = result.rep(0).results["depth"]
     assert (depth.status, depth.metric, depth.value) == (
         "fail",
-        "knee_flexion_level",
-        pytest.approx(96.0),
+        "thigh_from_horizontal",
+        pytest.approx(10.0),
     )
-    assert depth.threshold == 110.0
+    assert depth.threshold == 0.0
     assert result.rep(0).results["full_extension"].status == "not_judged"  # side only
     assert result.rep(0).results["high_chest"].status == "pass"
 
@@ -169,7 +169,8 @@ def test_oblique_view_judges_depth_from_the_level_bend():
             "0.18 bottom",
         ),
         (VIEW_SIDE, "heels_elevated", {"foot_pitch_left": 5.0, "foot_pitch_right": 4.0}, 4.0),
-        (VIEW_SIDE, "depth", {"knee_flexion_image_right": "x0.8"}, 96.0),
+        (VIEW_SIDE, "depth", {"thigh_from_horizontal": "10 above parallel"}, 10.0),
+        (VIEW_FRONT, "depth", {"thigh_from_horizontal": "10 above parallel"}, 10.0),
         (VIEW_SIDE, "high_chest", {"trunk_lean": 45.0}, 45.0),
         (VIEW_SIDE, "full_extension", {"knee_flexion_image_left": "+15"}, 15.0),
     ],
@@ -183,6 +184,7 @@ def test_each_fault_fails_its_rule_and_only_that_rule(view, rule, override, valu
         "x0.92": flex * 0.92,
         "x0.8": flex * 0.8,
         "+15": flex + 15.0,
+        "10 above parallel": 90.0 - 80.0 * flex / 120.0,
     }
     overrides = {k: made.get(v, v) if isinstance(v, str) else v for k, v in override.items()}
     value = 0.18 * bottom_median if value == "0.18 bottom" else value
@@ -217,11 +219,12 @@ def test_shallow_soft_fast_reps():
         "hip_drop": flex / 95.0,
         "knee_flexion_image_left": flex,
         "knee_flexion_image_right": flex,
+        "thigh_from_horizontal": 90.0 - 60.0 * flex / 95.0,  # 30 deg above parallel
     }
     m2 = metric_set(ts, view=VIEW_SIDE, **values)
     result = score_reps(m2, find_reps(m2))
     rep = result.rep(0)
-    assert verdicts(result)["depth"] == "fail" and rep.results["depth"].value == pytest.approx(95.0)
+    assert verdicts(result)["depth"] == "fail" and rep.results["depth"].value == pytest.approx(30.0)
     assert (
         verdicts(result)["full_extension"] == "fail" and rep.results["full_extension"].value == 14.0
     )
@@ -240,15 +243,15 @@ def test_shallow_soft_fast_reps():
 
 
 def test_fallback_check_decides_when_the_first_cannot():
-    """Side view without image knee angles: the one knee angle falls back to the 3-D angle, for
-    lockout and depth alike (`knee_bend`)."""
+    """Side view without image knee angles: the one knee angle falls back to the 3-D angle for
+    lockout (`knee_bend`); depth reads the thighs' angle, which needs no knee angle."""
     m, _ = good_squat(view=VIEW_SIDE)
     values = {name: m[name].values for name in m}
     values |= {"knee_flexion_image_left__valid": False, "knee_flexion_image_right__valid": False}
     result = score_reps(metric_set(m.timestamps, view=VIEW_SIDE, **values), find_reps(m))
     lockout, depth = result.rep(0).results["full_extension"], result.rep(0).results["depth"]
     assert (lockout.status, lockout.metric, lockout.value) == ("pass", "knee_bend", 0.0)
-    assert (depth.status, depth.metric, depth.value) == ("pass", "knee_bend", 120.0)
+    assert (depth.status, depth.metric, depth.value) == ("pass", "thigh_from_horizontal", -10.0)
     assert result.rep(0).measurements["peak_knee_flexion_deg"] == pytest.approx(120.0)
 
 
@@ -334,7 +337,7 @@ def test_to_dict_is_strict_json_with_report_keys():
     for res in rep["rules"].values():
         assert res["status"] in {"pass", "fail", "not_judged"} and "value" in res and "unit" in res
     assert d["rule_stats"]["depth"] == {
-        "title": "Depth: hamstrings towards calves",
+        "title": "Depth: thighs at least parallel",
         "n_pass": 3,
         "n_fail": 0,
         "n_not_judged": 0,
@@ -468,7 +471,7 @@ def test_lockout_is_the_straightest_knee_next_to_each_standing_point():
         (0.0, {"stance_width": 1.8}, {"narrow_stance"}),
         (90.0, {"heel_height_cm": 0.0}, {"heels_elevated"}),
         (90.0, {"peak_knee_flexion": 90.0}, {"depth"}),
-        (0.0, {"peak_knee_flexion": 70.0}, {"depth"}),  # from the front, by foreshortening
+        (0.0, {"peak_knee_flexion": 70.0}, {"depth"}),  # from the front, perspective-corrected
         (90.0, {"trunk_lean_deg": 50.0}, {"high_chest"}),
         (90.0, {"lockout_deg": 20.0}, {"full_extension"}),
     ],
@@ -478,7 +481,8 @@ def test_faults_of_synthetic_pose_sequences_fail_their_rules(yaw, fault, failing
     from formcheck.testing import squat_sequence
 
     good = {
-        "peak_knee_flexion": 125.0,
+        # the testing body's thighs pass the horizontal near 138 deg: 150 is 8-10 deg below
+        "peak_knee_flexion": 150.0,
         "heel_height_cm": 8.0,
         "trunk_lean_deg": 25.0,
         "stance_width": 1.0,
@@ -492,11 +496,9 @@ def test_faults_of_synthetic_pose_sequences_fail_their_rules(yaw, fault, failing
         v = verdicts(result, i)
         assert {name for name, status in v.items() if status == "fail"} == failing, v
         # knee tracking needs the knee flexed 45 deg or more on half the rep: not so at 70 deg
-        shallow = {"knees_over_feet"} if fault.get("peak_knee_flexion", 125.0) < 90 else set()
+        shallow = {"knees_over_feet"} if fault.get("peak_knee_flexion", 150.0) < 90 else set()
         assert {name for name, status in v.items() if status == "not_judged"} == (
-            (SIDE_ONLY - {"depth"}) | shallow  # depth: knee_flexion_level
-            if yaw == 0
-            else FRONT_ONLY  # from pose data depth is judged from the front
+            SIDE_ONLY | shallow if yaw == 0 else FRONT_ONLY
         )
 
 
@@ -563,7 +565,7 @@ def test_verdict_names_a_habit_only_where_the_average_would_hide_it():
     m, _ = good_squat(view=VIEW_SIDE, peak=95.0)  # side: depth (medium) fails every rep
     result = score_reps(m, find_reps(m))
     assert result.score == pytest.approx(100 * 10 / 12) and result.grade() == "fair"
-    assert "but “Depth: hamstrings towards calves” failed in every rep" in result.verdict()
+    assert "but “Depth: thighs at least parallel” failed in every rep" in result.verdict()
     low = _graded("high", deep_reps=())
     low.scores[:] = 70.0  # already "fair" by its average: the main cue says it all
     assert low.grade() == "fair" and "but" not in low.verdict()

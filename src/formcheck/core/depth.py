@@ -24,9 +24,10 @@ human-labelled front-view squats of ``frontsquat_depth_dev.npz``; see
 ``benchmarks/bench_depth.py`` and ``benchmarks/RESULTS.md`` for the
 cross-validated agreement.
 
-The corrected level (`perspective_level`) also gives the thigh's tilt in the metric
-``knee_flexion_level`` (`formcheck.core.metrics`), by which the shipped rule set judges depth
-from the front and at 45 deg.
+The corrected level (`perspective_level`) also gives the thigh's angle to the horizontal,
+``thigh_from_horizontal`` (`thigh_from_horizontal` here, a metric of `formcheck.core.metrics`):
+the shipped rule set's depth check, in every view, with the limit 0 deg (hips at the knees'
+height: parallel), and the thigh's tilt in ``knee_flexion_level``.
 """
 
 from __future__ import annotations
@@ -147,3 +148,28 @@ def reached_depth(
     """
     margin = depth_margin(metrics, start, stop, gain=gain, threshold=threshold)
     return None if np.isnan(margin) else bool(margin <= 0.0)
+
+
+def thigh_from_horizontal(level: np.ndarray, thigh: float) -> np.ndarray:
+    """The thigh's angle to the horizontal from the hips' level against the knees.
+
+    ``arcsin(level / thigh)``: + = hip above the knee, 0 = thigh horizontal (parallel), - = hip
+    below the knee. From the side the image shows it directly (the perspective term of
+    `perspective_level` vanishes); from the front and at 45 deg the corrected level stands for
+    the hidden forward reach of the thigh. A thigh seen shorter than standing (turned away, or a
+    landmark error) reads steeper, never past +-90 deg.
+
+    Parameters
+    ----------
+    level : np.ndarray
+        ``(T,)`` standing shank lengths, the hip above the knee (`perspective_level`).
+    thigh : float
+        Standing thigh height (hip to knee in the image), shank lengths; NaN gives NaN.
+
+    Returns
+    -------
+    np.ndarray
+        ``(T,)`` deg, in [-90, 90]; NaN where ``level`` is NaN.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.degrees(np.arcsin(np.clip(np.asarray(level) / thigh, -1.0, 1.0)))

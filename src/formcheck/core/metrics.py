@@ -46,6 +46,10 @@ Metrics (name: unit, definition, validity)
   saturate at a horizontal thigh, and the perspective correction removes most of the error
   a camera above the hips makes at depth. Valid outside side view (from the side the image
   angle is exact). Judges depth from the front and at 45 deg (the shipped rule set).
+- ``thigh_from_horizontal``: deg, the thighs' angle to the horizontal from the hips' height
+  against the knees, perspective-corrected as for ``knee_flexion_level``
+  (`formcheck.core.depth.thigh_from_horizontal`), **<= 0 = at or below parallel**. Valid in
+  every view where the hips and knees are known: the shipped depth check.
 - ``knee_bend_left/right``: deg, the one knee flexion formcheck counts reps with,
   measures per rep, shows live, in the video and in the report: per frame the
   measurement above closest to the truth from the frame's view (`knee_bend`).
@@ -136,7 +140,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import filtering as flt
-from .depth import perspective_level
+from .depth import perspective_level, thigh_from_horizontal
 from .geometry import angle_from_vertical, joint_flexion, norm, signed_angle_2d
 from .landmarks import INDEX
 from .metricset import VIEW_FRONT, VIEW_SIDE, Metric, MetricSet
@@ -218,6 +222,7 @@ UNITS: dict[str, str] = {
     "stance_width": "ratio",
     "trunk_lean": "deg",
     "hip_above_knee": "body scale",
+    "thigh_from_horizontal": "deg",
     "hip_drop": "body scale",
     "view_yaw": "deg",
     "body_yaw": "deg",
@@ -727,6 +732,8 @@ def compute_metrics(
         thigh_tilt = np.degrees(np.arccos(np.clip(level / thigh_scale, -1.0, 1.0)))
     values["knee_flexion_level_left"] = thigh_tilt[0] + tilt[2]
     values["knee_flexion_level_right"] = thigh_tilt[1] + tilt[3]
+    thigh = float(_pair_mean(thigh_scale[0], thigh_scale[1])[0])  # both thighs, or the one seen
+    values["thigh_from_horizontal"] = thigh_from_horizontal(level, thigh)
     for i, (side, other) in enumerate((("left", "right"), ("right", "left"))):
         feet_seen = (
             (view == VIEW_FRONT)
@@ -785,6 +792,7 @@ def compute_metrics(
         valid[f"heel_elevation_{s}"] = seen[s]
         valid[f"foot_pitch_{s}"] = side_view & clear[s]
     valid["trunk_lean"] = world_lean_ok | side_view
+    valid["thigh_from_horizontal"] = np.isfinite(values["thigh_from_horizontal"])  # every view
     valid["body_yaw"] = np.isfinite(seen_from.yaw)
     valid["view_confidence"] = seen_from.confidence > 0
     valid["hip_offset"] = front  # the hip line is measured across the image, not in depth

@@ -70,6 +70,7 @@ METRIC_LANDMARKS: dict[str, tuple[int, ...]] = {
     "foot_pitch_right": (RIGHT_HEEL, RIGHT_FOOT_INDEX),
     "trunk_lean": (LEFT_SHOULDER, LEFT_HIP, RIGHT_SHOULDER, RIGHT_HIP),
     "hip_above_knee": (LEFT_HIP, LEFT_KNEE, RIGHT_HIP, RIGHT_KNEE),
+    "thigh_from_horizontal": (LEFT_HIP, LEFT_KNEE, RIGHT_HIP, RIGHT_KNEE),
     "hip_drop": (LEFT_HIP, RIGHT_HIP),
     "stance_width": (LEFT_ANKLE, RIGHT_ANKLE),
 }
@@ -90,6 +91,7 @@ METRIC_LABELS: dict[str, str] = {
     "foot_pitch": "Heel raised",
     "trunk_lean": "Trunk lean",
     "hip_above_knee": "Hip above knee",
+    "thigh_from_horizontal": "Thigh above level",
     "hip_drop": "Hip drop",
     "stance_width": "Stance",
 }

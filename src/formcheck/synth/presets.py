@@ -11,14 +11,20 @@ VIEWS: dict[str, float] = {"front": 0.0, "oblique": 45.0, "side": 90.0}
 
 #: The cyclist squat of the guidance: narrow parallel stance (ankles a little inside the hip
 #: joints), heels on an ~8 cm block, high chest, deep knee bend, knees over the feet, full
-#: extension at the top.
+#: extension at the top. Depth: 145 deg of knee flexion, the hamstrings near the calves ("try to
+#: have your hamstrings touch your calves"; thigh-calf contact begins at about 130-150 deg, by
+#: the soft tissue). With the heels raised the shank tilts forward, so the thigh passes the
+#: horizontal only at about 135 deg (the rendered truth); at 145 deg it is 12 deg below it,
+#: the hip joints 0.2 shank lengths (~9 cm) under the knees: clearly below parallel, as the
+#: shipped depth rule asks (at 120 deg the hips stayed 0.2 shank lengths above the knees).
+#: The figure allows at most 150 deg.
 GOOD = Squat(
     reps=3,
     descent_s=1.4,
     pause_s=0.3,
     ascent_s=1.1,
     stand_s=0.8,
-    knee_flexion_deg=120.0,
+    knee_flexion_deg=145.0,
     lockout_deg=0.0,
     knee_valgus_deg=0.0,
     foot_angle_left_deg=3.0,
@@ -33,7 +39,7 @@ PRESETS: dict[str, tuple[Squat, str]] = {
     "good-cyclist-squat": (
         GOOD,
         "narrow parallel stance, heels on an 8 cm block, upright chest, "
-        "120 deg knee bend, knees over toes, full lockout",
+        "145 deg knee bend (hips below the knees), knees over toes, full lockout",
     ),
     "knee-valgus": (
         replace(GOOD, knee_valgus_deg=18.0),
@@ -41,17 +47,26 @@ PRESETS: dict[str, tuple[Squat, str]] = {
         "the knee valgus of people with patellofemoral pain; the rule's limit is 12)",
     ),
     "feet-turned-out": (
-        replace(GOOD, foot_angle_left_deg=30.0, foot_angle_right_deg=30.0, stance_width_m=0.21),
-        "as good, but the toes point out 30 deg and the knees follow them",
+        replace(
+            GOOD,
+            foot_angle_left_deg=30.0,
+            foot_angle_right_deg=30.0,
+            stance_width_m=0.21,
+            knee_flexion_deg=148.0,
+        ),
+        "as good, but the toes point out 30 deg and the knees follow them (148 deg knee bend: "
+        "thighs turned out with the feet reach parallel later, the hips end 0.17 shank lengths "
+        "below the knees)",
     ),
     "shallow": (
         replace(GOOD, knee_flexion_deg=65.0, trunk_lean_deg=14.0),
         "as good, but only 65 deg of knee bend (hips well above the knees)",
     ),
     "no-heel-block": (
-        replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=116.0, trunk_lean_deg=26.0),
+        replace(GOOD, heel_block_cm=0.0, knee_flexion_deg=140.0, trunk_lean_deg=26.0),
         "heels flat on the floor (40 deg ankle dorsiflexion at depth): a little less knee "
-        "bend (116 deg), a little more lean (26 deg)",
+        "bend (140 deg, hips still 0.15 shank lengths below the knees), a little more lean "
+        "(26 deg)",
     ),
     "incomplete-lockout": (
         replace(GOOD, lockout_deg=22.0),
