@@ -64,6 +64,7 @@ REP_ROWS = (
     ("bottom_frames", "rep bottom frame (frames)"),
     ("end_frames", "rep end frame (frames)"),
     ("descent_error", "rep descent time (s)"),
+    ("ascent_error", "rep ascent time (s)"),
 )
 SIDED = {
     "knee_bend",
@@ -187,6 +188,9 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
         result["descent_error"] = score.measurements["descent_s"] - np.array(
             [(r["bottom"] - r["start"]) / fps for r in true_reps]
         )
+        result["ascent_error"] = score.measurements["ascent_s"] - np.array(
+            [(r["end"] - r["bottom"]) / fps for r in true_reps]
+        )
         result["peak_error"] = score.measurements["peak_knee_flexion_deg"] - np.array(
             [kf[r["start"] : r["end"] + 1].max() for r in true_reps]
         )
@@ -238,6 +242,7 @@ def main() -> int:
                         "bottom_frames",
                         "end_frames",
                         "descent_error",
+                        "ascent_error",
                     ):
                         if k in r:
                             per_rep[k, view].append(np.asarray(r[k], float))

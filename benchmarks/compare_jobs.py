@@ -34,13 +34,47 @@ def clips() -> list[Path]:
 
 def verdicts(seq, rules) -> tuple[int, str, list[dict[str, str]]]:  # noqa: ANN001
     """Rep count, view and each rep's rule statuses of the analysis of ``seq``."""
+    return analysis_verdicts(analyze_seq(seq, rules))
+
+
+def analyze_seq(seq, rules):  # noqa: ANN001, ANN201
+    """`formcheck.core.analysis.analyze` of ``seq``."""
     from formcheck.core.analysis import analyze
 
-    a = analyze(seq, rules)
+    return analyze(seq, rules)
+
+
+def analysis_verdicts(a) -> tuple[int, str, list[dict[str, str]]]:  # noqa: ANN001
+    """Rep count, view and each rep's rule statuses of an analysis."""
     reps = [
         {name: r.status for name, r in a.scores.rep(i).results.items()} for i in range(len(a.reps))
     ]
     return len(a.reps), a.view, reps
+
+
+def differences(name: str, a, b) -> list[str]:  # noqa: ANN001
+    """One line per rule verdict that differs between two analyses of one clip (reps paired by
+    index): the rep's frames start/bottom/end in each, the rule's value and status in each, its
+    limit and measurement error (the borderline band is the limit +/- the error)."""
+    out = []
+    for i in range(min(len(a.reps), len(b.reps))):
+        ra, rb = a.scores.rep(i).results, b.scores.rep(i).results
+        for rule in ra:
+            x, y = ra[rule], rb.get(rule)
+            if y is None or x.status == y.status:
+                continue
+            frames = [f"{r.start}/{r.bottom}/{r.end}" for r in (a.reps[i], b.reps[i])]
+            err = "no error" if x.error is None else f"+/- {x.error:g}"
+            out.append(
+                f"- {name} rep {i + 1} ({a.reps[i].t_bottom:.1f} s), frames {frames[0]} vs "
+                f"{frames[1]}: `{rule}` {_num(x.value)} {x.status} vs {_num(y.value)} {y.status} "
+                f"(limit {x.compare} {x.threshold:g} {err} {x.unit})"
+            )
+    return out
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def main() -> int:
@@ -57,7 +91,8 @@ def main() -> int:
 
     rules = load_rules(None)
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[str] = []
+    details: list[str] = []
     same_all = True
     for video in clips():
         if args.only and video.stem not in args.only:
@@ -93,8 +128,11 @@ def main() -> int:
         seg0 = np.nanmax(diff[:first], initial=0.0)
         after = np.nanmax(diff[first:], initial=0.0)
         median = np.nanmedian(diff[first:])
-        a, b = verdicts(one, rules), verdicts(par, rules)
+        full_a, full_b = analyze_seq(one, rules), analyze_seq(par, rules)
+        a, b = analysis_verdicts(full_a), analysis_verdicts(full_b)
         same = a == b
+        if not same:
+            details += differences(video.name, full_a, full_b)
         same_all &= same
         rows.append(
             f"| {video.name} | {info.duration_s:.1f} | {len(plan)} | {a[0]} / {b[0]} "
@@ -108,6 +146,9 @@ def main() -> int:
     )
     print("| --- | ---: | ---: | ---: | --- | --- | ---: |")
     print("\n".join(rows))
+    if details:
+        print("\nVerdicts that differ (value with --jobs 1 vs --jobs N):\n")
+        print("\n".join(details))
     return 0 if same_all else 1
 
 

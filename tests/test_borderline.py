@@ -178,6 +178,21 @@ def test_status_follows_the_distance_to_the_limit(value, threshold, error, compa
     assert (r.status, r.error) == (expected, pytest.approx(error))
 
 
+@pytest.mark.parametrize(
+    ("ascent_s", "status"), [(0.3, "fail"), (0.45, "borderline"), (0.8, "pass")]
+)
+def test_the_ascent_time_has_its_error_band_like_the_descent(ascent_s, status):
+    """The way up is timed from the same rep boundaries as the way down, so a reading within the
+    ascent's measured error of the 0.5 s limit is borderline, not passed or failed on a frame."""
+    flex, _, ts = squat_flexion(n_reps=1, peak=100.0, descent_s=1.0, ascent_s=ascent_s)
+    m = metric_set(
+        ts, view=VIEW_SIDE, knee_flexion_left=flex, knee_flexion_right=flex, hip_drop=flex / 100.0
+    )
+    r = score_reps(m, find_reps(m), RULES).rep(0).results["controlled_ascent"]
+    assert r.value == pytest.approx(ascent_s, abs=0.04)
+    assert (r.status, r.error) == (status, ERRORS.lookup("rep.ascent_s", "side").error)
+
+
 def test_within_error_is_the_one_test_for_changes_and_borderline():
     assert ERRORS.within("knee_deviation", "front", FPPA_FRONT) is True
     assert ERRORS.within("knee_deviation", "front", -FPPA_FRONT - 0.01) is False
