@@ -97,11 +97,12 @@ def test_every_metric_a_shipped_rule_judges_by_has_an_error_in_its_views() -> No
 
 def test_lookup_and_within() -> None:
     errors = load_measurement_errors()
-    side = errors.lookup("knee_flexion_image_left", "side")
-    assert (side.error, side.unit) == (2.9, "deg")
+    side = errors.lookup("knee_flexion_image_left", "side")  # a side's entry is the metric's
+    assert side == errors.lookup("knee_flexion_image", "side") and side.unit == "deg"
     assert errors.lookup("knee_flexion_image", "front") is None  # not valid from the front
-    assert errors.within("fppa", "front", -3.6) is True
-    assert errors.within("fppa", "front", 3.8) is False
+    fppa = errors.lookup("fppa", "front").error
+    assert errors.within("fppa", "front", -(fppa - 0.1)) is True
+    assert errors.within("fppa", "front", fppa + 0.1) is False
     assert errors.within("fppa", "side", 30.0) is None and errors.within(None, "front", 1) is None
 
 
@@ -193,7 +194,7 @@ def test_video_summary_says_what_each_median_measured() -> None:
 def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_path: Path) -> None:
     sessions = [
         ("a.mp4", "2024-01-10", _summary("front", 14.0, 105.0, 3.0)),
-        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # -2: within 2.8
+        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # -2: within the error
         ("c.mp4", "2024-03-10", _summary("front", 5.0, 118.0, 4.0)),  # -7: real
         ("d.mp4", "2024-04-10", _summary("side", 4.0, 120.0, 4.0)),  # depth from the side now
     ]
@@ -202,15 +203,23 @@ def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_pat
     page = html_path.read_text()
     patient = page[page.index("<h3>P1</h3>") :]
     trend, table = patient.split('<table class="sortable">')
-    # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond the 2.8 deg error
-    assert "-9.0 deg: real change (beyond \u00b12.8 deg from the front)" in trend
+    knee = load_measurement_errors().lookup("knee_deviation", "front").error
+    assert 2.0 < knee < 7.0  # the sessions below sit on both sides of it
+    # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond its error
+    assert f"-9.0 deg: real change (beyond \u00b1{knee:.1f} deg from the front)" in trend
     # depth was measured from the front, then from the side: the same angle, other errors
     assert "+15.0 deg: not comparable (measured differently: front then side view)" in trend
     assert "no known measurement error" in trend  # symmetry: no figure for a difference
     # session by session
-    assert '<small class="within">-2.0 deg: within measurement error (\u00b12.8 deg' in table
-    assert '<small class="real">-7.0 deg: real change (beyond \u00b12.8 deg' in table
-    assert "+7.0 deg: within measurement error (\u00b110 deg from the front)" in table  # depth
+    assert (
+        f'<small class="within">-2.0 deg: within measurement error (\u00b1{knee:.1f} deg' in table
+    )
+    assert f'<small class="real">-7.0 deg: real change (beyond \u00b1{knee:.1f} deg' in table
+    depth_error = load_measurement_errors().lookup("knee_bend", "front").error
+    assert depth_error > 7.0  # depth (the knee angle) from the front: +7 lies within its error
+    assert re.search(
+        r"\+7\.0 deg: within measurement error \(\u00b1[\d.]+ deg from the front\)", table
+    )
     assert '<small class="nc">+2.0 deg: not comparable (measured differently: front then side' in (
         table
     )  # depth 118 -> 120: the last session was filmed from the side

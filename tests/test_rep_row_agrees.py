@@ -38,7 +38,8 @@ def test_rule_values_are_the_rows_knee_measurements(yaw: float) -> None:
             if row[rule_value] != "":  # judged from this view: the same number
                 assert row[rule_value] == row[measured], (rule_value, row)
                 compared += 1
-    assert compared >= 2  # from every view at least one of them is judged, in both rows
+    # full extension is judged from the side, symmetry from the front: at 45 deg neither
+    assert compared == (0 if yaw == 45.0 else 2)
 
 
 def test_every_knee_rule_reads_the_one_knee_angle() -> None:
