@@ -224,7 +224,7 @@ def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
 
     flex, _, _ = squat_flexion(n_reps=2, peak=100.0)
     m = squat_metrics(
-        flex, knee_deviation_left=np.where(flex > 20, 15.0, 0.0), knee_deviation_right=0.0
+        flex, knee_deviation_left=np.where(flex > 20, 18.0, 0.0), knee_deviation_right=0.0
     )
     scores = score_reps(m, find_reps(m), load_rules())
     rows = list(csv.reader(io.StringIO(reps_csv(scores))))
@@ -237,7 +237,7 @@ def test_reps_csv_one_row_per_rep_with_status_and_value() -> None:
     row = dict(zip(rows[0], rows[2], strict=True))
     assert row["rep"] == "2" and row["view"] == "front"
     assert row["start_s"] == f"{rep.t_start:.3f}" and row["score"] == f"{rep.score:.1f}"
-    assert row["knees_over_feet_status"] == "fail" and row["knees_over_feet_deg"] == "15.00"
+    assert row["knees_over_feet_status"] == "fail" and row["knees_over_feet_deg"] == "18.00"
     assert row["heels_elevated_status"] == "not_judged" and row["heels_elevated_deg"] == ""
     assert "\n".join(",".join(r) for r in rows).isascii()
 

@@ -129,7 +129,7 @@ def test_still_marks_name_the_side_and_the_measure() -> None:
     assert re.fullmatch(r"(Left|Right) knee inward \d+ deg", inward[1]), inward[1]
     assert inward[1].startswith(inward[0].removeprefix("knee_deviation_").capitalize())
 
-    good = analyze(squat_sequence(n_reps=1, heel_height_cm=7.6, peak_knee_flexion=125.0), rules)
+    good = analyze(squat_sequence(n_reps=1, heel_height_cm=7.6, peak_knee_flexion=150.0), rules)
     rep = good.scores.rep(0)
     assert not [n for n, r in rep.results.items() if r.status == "fail"]
     (bend,) = _still_marks(good, 0)

@@ -139,7 +139,8 @@ def test_timeline_reps_and_depth() -> None:
     for rep in tl.reps:
         assert rep.start < rep.bottom < rep.end
         assert tl.depth[rep.bottom] == pytest.approx(1.0)
-        np.testing.assert_allclose(kf[rep.bottom], [123.0, 117.0])  # peak +- asymmetry / 2
+        peak = GOOD.knee_flexion_deg
+        np.testing.assert_allclose(kf[rep.bottom], [peak + 3.0, peak - 3.0])  # +- asymmetry / 2
         np.testing.assert_allclose(kf[rep.start], 10.0, atol=0.05)
         np.testing.assert_allclose(kf[rep.end], 10.0, atol=0.05)
     duration = squat.stand_s * 4 + 3 * (squat.descent_s + squat.pause_s + squat.ascent_s)
@@ -227,4 +228,4 @@ def test_unreachable_pose_is_refused_not_faked() -> None:
             )
         )
     with pytest.raises(ValueError, match=r"asymmetry: expected \|asymmetry_deg\| <= 10"):
-        replace(GOOD, asymmetry_deg=12.0)
+        replace(GOOD, knee_flexion_deg=120.0, asymmetry_deg=12.0)

@@ -131,7 +131,9 @@ RENDERED: dict[tuple[str, str], tuple[int, set[str], str | None]] = {
     ("lunge", "front"): (1, {"lunge", "single-leg bend"}, "lunge"),
     ("lunge", "side"): (1, {"lunge", "single-leg bend"}, "lunge"),
     ("split-squat", "side"): (1, {"lunge", "single-leg bend"}, "lunge"),
-    ("hip-hinge", "side"): (1, {"hip hinge", "standing movement"}, None),
+    # a candidate inside the hinge's held bottom starts and ends with the trunk near level: the
+    # floor-work check turns it down first (since the deeper presets' knee_bend, 2026-12-02)
+    ("hip-hinge", "side"): (1, {"hip hinge", "standing movement", "floor exercise"}, None),
     ("pick-up", "side"): (1, {"hip hinge", "standing movement"}, "hip hinge"),
     ("calf-raise", "front"): (1, {"standing movement"}, None),
     ("jumping-jack", "front"): (3, {"standing movement"}, None),

@@ -65,7 +65,7 @@ def test_write_clip_and_truth(tmp_path: Path) -> None:
     assert doc["format"] == FORMAT and doc["preset"] == "good-cyclist-squat" and doc["seed"] == 3
     assert (
         len(doc["reps"]) == 1
-        and doc["angles"]["knee_flexion_left"][doc["reps"][0]["bottom"]] == 120.0
+        and doc["angles"]["knee_flexion_left"][doc["reps"][0]["bottom"]] == SHORT.knee_flexion_deg
     )
     assert np.shape(doc["joints_m"]) == (n, 33, 3) and np.shape(doc["image_points"]) == (n, 33, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == [

@@ -54,7 +54,7 @@ def test_side_view_detected_and_knee_flexion_at_the_bottom_within_10_deg() -> No
     assert detected.mean() >= 0.98
     b = posed.timeline.reps[0].bottom
     truth = angles(posed.skeleton, posed.scene.camera)["knee_flexion_left"][b]
-    assert truth == pytest.approx(120.0)
+    assert truth == pytest.approx(SHORT.knee_flexion_deg)
     side = [image[b, INDEX[f"left_{p}"]] for p in ("hip", "knee", "ankle")]
     assert (
         abs(_flexion(*side) - truth) < 10

@@ -34,7 +34,9 @@ BOTH = {"trunk_lean": "trunk_lean", "stance_width": "stance_width"}
     "name", ["good-cyclist-squat", "knee-valgus", "feet-turned-out", "chest-dropping"]
 )
 def test_metrics_of_perfect_landmarks_equal_the_truth(name: str, view: str) -> None:
-    squat = replace(preset(name), reps=1, asymmetry_deg=6.0)
+    squat = replace(
+        preset(name), reps=1, asymmetry_deg=4.0
+    )  # the deepest preset (148) stays <= 150
     doc = truth(solve(Scene(squat, Camera(yaw_deg=VIEWS[view]))), "x.mp4", decimals=12)
     metrics = compute_metrics(pose_sequence(doc), clean=False)
     true = {k: np.asarray(v) for k, v in doc["angles"].items()}
