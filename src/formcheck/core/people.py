@@ -117,8 +117,8 @@ class IdentityTracker:
         gap_s = (self.frame - self.last) / self.fps
         alive = np.flatnonzero(gap_s <= MAX_GAP_S)
         if len(ok) and len(alive):
-            # here, not at the top: scipy.optimize costs 0.3 s of CPU to import, and the
-            # one-person path (every `formcheck.media.pose` process) never tracks people
+            # here, not at the top: scipy.optimize is slow to import, and the one-person path
+            # (every `formcheck.media.pose` process) never tracks people
             from scipy.optimize import linear_sum_assignment
 
             old = self.box[alive]

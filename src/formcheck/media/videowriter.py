@@ -20,23 +20,20 @@ from typing import Any
 import numpy as np
 
 #: x264 speed preset and constant rate factor of the videos formcheck writes (annotated.mp4, live
-#: recordings). On annotated 720p squat frames (`benchmarks/bench_video.py`) ``ultrafast`` with
-#: `X264_PARAMS` at crf 28 encodes in 3.5 ms of CPU per frame, 1.1 Mbit/s, 42.9 dB PSNR against
-#: the drawn frames; ``superfast`` crf 23 in 5.1 ms, 0.9 Mbit/s, 42.2 dB; ``veryfast`` crf 23
-#: (before) in 7 ms, 0.6 Mbit/s. Same file size and fidelity as superfast for two thirds of its
-#: CPU; the overlay's text and lines look the same in all three.
+#: recordings): on annotated squat frames about the size and fidelity of ``superfast`` at crf 23
+#: for less CPU, the overlay's text and lines alike (`benchmarks/bench_video.py`; figures in
+#: benchmarks/RESULTS.md, "annotated.mp4 and start-up").
 PRESET = "ultrafast"
 CRF = 28
-#: Turned back on over ``ultrafast``: CABAC entropy coding (about 40 % smaller files for 0.4 ms a
-#: frame) and the deblocking filter (no 16x16 blocks on flat walls and floors at crf 28).
+#: Turned back on over ``ultrafast``: CABAC entropy coding (much smaller files for little CPU) and
+#: the deblocking filter (no 16x16 blocks on flat walls and floors at crf 28).
 X264_PARAMS = "cabac=1:deblock=0,0"
 
 
 def to_i420(rgb: np.ndarray) -> np.ndarray:
     """An RGB uint8 frame ``(H, W, 3)`` (even H and W) as planar YUV 4:2:0 ``(H * 3 // 2, W)``:
     BT.601 limited range, the matrix FFmpeg's swscale uses for an untagged ``yuv420p`` stream
-    (luma within 1 level of it, chroma averaged over the same 2x2 blocks) at a tenth of its CPU
-    (0.3 ms instead of 3.4 ms per 1280x720 frame)."""
+    (luma within 1 level of it, chroma averaged over the same 2x2 blocks), for far less CPU."""
     import cv2
 
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)

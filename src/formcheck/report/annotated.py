@@ -59,7 +59,7 @@ def segments_for(duration_s: float, fps: float, jobs: int | None) -> list[Segmen
 @contextlib.contextmanager
 def started_workers(workers: int) -> Iterator[Executor]:
     """`formcheck.media.parallel.worker_pool` of ``workers`` processes, started at once and
-    importing what `render_part` needs, so their start-up (about 0.3 CPU s each) overlaps
+    importing what `render_part` needs, so their start-up overlaps
     whatever the caller does before `write` (the report's tables and plots) instead of the
     drawing."""
     with worker_pool(workers) as pool:

@@ -74,7 +74,8 @@ class AnalyzeResult:
 
 #: Modules the stages after the pose model import (slow to load: seconds on a busy 2-core machine),
 #: after the one the model needs first: importing them while mediapipe is being imported (a
-#: second, GIL-bound import) delayed the first frame into the model by their 0.7 CPU s.
+#: second, GIL-bound import) delayed the first frame into the model (benchmarks/RESULTS.md,
+#: "annotated.mp4 and start-up").
 PRELOAD = (
     "formcheck.media.pose",
     "scipy.signal",
@@ -200,13 +201,13 @@ def _annotate_and_stills(
     analysis: Analysis,
     stage: Path,
     warnings: list[str],
-    jobs: int | None = 1,
+    segments: list[Any],
     pool: Any = None,
 ) -> dict[int, bytes]:
     """Write annotated.mp4 (if asked) and return the JPEG still of each rep's bottom frame.
 
-    ``jobs`` other than 1 writes the video in time segments on that many cores
-    (`formcheck.report.annotated`; None: every core), which places frames by the sequence's
+    More than one of ``segments`` (`_video_segments`) writes the video in those time segments
+    on as many cores (`formcheck.report.annotated`), which places frames by the sequence's
     timestamps: only for landmarks timed by this video's container; ``pool`` workers already
     started for them (`formcheck.report.annotated.started_workers`)."""
     from ..media.annotate import Annotator, face_ellipses
@@ -240,7 +241,6 @@ def _annotate_and_stills(
     overlay, out_size = video_overlay(analysis, faces)
     from . import annotated
 
-    segments = _video_segments(seq, jobs)
     if len(segments) > 1:
         specs = {
             i: annotated.StillSpec(
@@ -367,7 +367,8 @@ def run(
     video_jobs = options.jobs if video_clock else 1
     with staged_outputs(options.outdir, owned=owned) as stage, contextlib.ExitStack() as workers:
         video_pool = None
-        if options.write_video and len(segments := _video_segments(seq, video_jobs)) > 1:
+        segments = _video_segments(seq, video_jobs) if options.write_video else []
+        if len(segments) > 1:
             from .annotated import started_workers
 
             video_pool = workers.enter_context(started_workers(len(segments) - 1))
@@ -384,7 +385,7 @@ def run(
         write_exports(stage, options.exports, seq, analysis.metrics, analysis.view)
         timings["report"] = time.perf_counter() - t
         t = time.perf_counter()
-        stills = _annotate_and_stills(options, analysis, stage, warnings, video_jobs, video_pool)
+        stills = _annotate_and_stills(options, analysis, stage, warnings, segments, video_pool)
         timings["video" if options.write_video else "stills"] = time.perf_counter() - t
         t = time.perf_counter()
         page = render_html(
