@@ -219,8 +219,9 @@ import formcheck.commands.analyze, formcheck.export, formcheck.report.pipeline
 import formcheck.report.outputs, formcheck.core.analysis, formcheck.core.ruleset
 import formcheck.media.cache, formcheck.media.video
 marks.append(("the pipeline's modules, numpy, av", c()))
-import mediapipe
-marks.append(("import mediapipe", c()))
+from formcheck.media.mp_tasks import pose_api
+pose_api()
+marks.append(("mediapipe's pose landmarker modules (mp_tasks.pose_api)", c()))
 import formcheck.media.parallel, formcheck.media.pose
 from formcheck.media.model import open_landmarker, resolve_model
 marks.append(("formcheck.media.pose, .parallel", c()))

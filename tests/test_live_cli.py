@@ -139,10 +139,13 @@ def expected_lines(report: dict) -> tuple[list[str], list[set[str]]]:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="known regression (2026-12-02): on the re-rendered knee-valgus sample (145 deg, "
-    "below parallel) live times rep 1's descent 0.83 s where analyze of the same landmarks "
-    "reads 1.03 s (the rep's start differs), and its rep-1 values differ (stance 0.71 vs 0.64, "
-    "depth -4.9 pass vs -4.7 borderline): live scores rep 1 73, analyze 65. Rep 2 is equal.",
+    reason="known gap (2026-12-02, diagnosed 12-03): live fixes its standing reference from the "
+    "first 2 s, analyze from the whole video. MediaPipe places the same straight-legged "
+    "stance differently then and between reps (hips 1.5 px higher, thighs 5 % longer in the "
+    "image), so rep 1's foreshortening knee bend differs by a few degrees near 30 deg, its "
+    "start moves 6 frames (38 vs 32) and its top-phase stance and depth differ: live scores "
+    "rep 1 73, analyze 65. Rep 2 is equal. A continuous raise at 30 deg and a standing "
+    "reference from standing frames only were tried and do not close it.",
 )
 def test_live_source_counts_the_same_reps_with_the_same_verdicts_as_analyze(
     sample: Path, analyzed: dict, tmp_path: Path

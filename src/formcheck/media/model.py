@@ -202,11 +202,12 @@ def create_landmarker(
     Prefer :func:`open_landmarker`, which also closes it and keeps native logs quiet.
     """
     keep_offline()  # before the native library starts its upload thread
-    from mediapipe.tasks.python import BaseOptions, vision
+    from .mp_tasks import pose_api
 
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model.path)),
-        running_mode=vision.RunningMode[mode.upper()],
+    api = pose_api()
+    options = api.PoseLandmarkerOptions(
+        base_options=api.BaseOptions(model_asset_path=str(model.path)),
+        running_mode=api.RunningMode[mode.upper()],
         num_poses=num_poses,
         min_pose_detection_confidence=min_detection_confidence,
         min_pose_presence_confidence=min_presence_confidence,
@@ -215,7 +216,7 @@ def create_landmarker(
         result_callback=result_callback,
     )
     try:
-        return vision.PoseLandmarker.create_from_options(options)
+        return api.PoseLandmarker.create_from_options(options)
     except (RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"model {model.path}: MediaPipe cannot load it ({reason})") from None

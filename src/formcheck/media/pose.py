@@ -19,7 +19,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import mediapipe as mp
 import numpy as np
 
 from ..core.landmarks import NUM_LANDMARKS
@@ -27,10 +26,13 @@ from ..core.people import Person, boxes, choose, distinct, squatter_slots
 from ..core.sequence import PoseSequence
 from ..errors import ModelError
 from .model import MAX_POSES, ModelFile, open_landmarker, resolve_model
+from .mp_tasks import pose_api
 from .parallel import Segment, SegmentPoses
 from .video import SegmentRead, VideoInfo, _prefetched, probe, read_frames, read_segment
 
 log = logging.getLogger(__name__)
+#: MediaPipe's pose landmarker classes, imported with this module (only those: `pose_api`).
+MP = pose_api()
 
 #: Frames decoded ahead of inference by the background decoder.
 PREFETCH_FRAMES = 8
@@ -93,9 +95,9 @@ def _pose_arrays(pose: Any, world_pose: Any) -> tuple[np.ndarray, np.ndarray, np
     return image[:, :3], world, image[:, 3]
 
 
-def to_mp_image(rgb: np.ndarray) -> mp.Image:
+def to_mp_image(rgb: np.ndarray) -> Any:
     """An ``mp.Image`` of an RGB uint8 array (made C-contiguous first: ``mp.Image`` ignores strides)."""
-    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+    return MP.Image(image_format=MP.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
 
 @contextmanager
