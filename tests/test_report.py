@@ -526,3 +526,41 @@ def test_every_knee_angle_the_report_marks_has_landmarks_to_draw() -> None:
 
     for base in KNEE_ANGLES:
         assert {f"{base}_left", f"{base}_right"} <= set(METRIC_LANDMARKS), base
+
+
+def test_every_shipped_rule_says_what_its_number_is_and_the_page_shows_it() -> None:
+    """A value like ``-10°`` for depth means nothing without its sign: each shipped rule says
+    what it measures, report.json carries it and the rep table shows it under the limit."""
+    from formcheck.core.ruleset import load_rules
+    from formcheck.report.build import rules_section
+
+    rules = rules_section(load_rules())
+    assert all(r["measure"] for r in rules), [r["name"] for r in rules if not r["measure"]]
+    depth = next(r for r in rules if r["name"] == "depth")
+    assert "below 0 = hips below the knees" in depth["measure"]
+    report = make_report()
+    report["rules"] = [{**r, "measure": f"what {r['name']} is"} for r in report["rules"]]
+    assert errors(report) == []
+    page = render_html(report)
+    for r in report["rules"]:
+        assert f'<span class="measure">what {r["name"]} is</span>' in page
+        assert f"Measured: what {r['name']} is" in page
+
+
+def test_a_rule_file_without_measure_still_loads_and_renders() -> None:
+    from formcheck.core.ruleset import parse_rules
+
+    rule = {
+        "name": "depth",
+        "metric": "thigh_from_horizontal",
+        "compare": "<=",
+        "threshold": 0.0,
+        "unit": "deg",
+        "views": ["side"],
+        "cue": "c",
+        "guidance": "g",
+    }
+    loaded = parse_rules({"name": "mine", "rule": [rule]})
+    assert loaded.rules[0].measure == "" and loaded.rules[0].to_dict()["measure"] == ""
+    page = render_html(make_report())
+    assert 'class="measure"' not in page and "Measured:" not in page

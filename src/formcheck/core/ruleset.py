@@ -26,6 +26,14 @@ Check keys
   ``threshold`` in ``unit``.
 - ``views``: camera views that can judge it, from ``front``, ``oblique``,
   ``side``, or ``["any"]``.
+
+Rule keys
+---------
+Besides the check keys: ``name``, ``title``, ``cue`` (said to the person when it fails),
+``guidance`` (the sentence of the guidance it comes from), ``severity`` (``low``, ``medium``,
+``high``) or ``weight``, ``hint`` (what to do when the camera view cannot judge it) and
+``measure`` (what the number is, in words: its sign, its reference and when in the rep it is
+taken; the report shows it beside the values).
 """
 
 from __future__ import annotations
@@ -73,6 +81,7 @@ _RULE_KEYS = _CHECK_KEYS | {
     "severity",
     "weight",
     "hint",
+    "measure",
     "fallback",
 }
 _TOP_KEYS = {
@@ -154,6 +163,8 @@ class Rule:
     weight: float
     checks: tuple[Check, ...]
     hint: str = ""
+    #: What the number is, in words a reader needs to read it (sign, reference, when measured).
+    measure: str = ""
 
     @property
     def primary(self) -> Check:
@@ -174,6 +185,7 @@ class Rule:
             "weight": self.weight,
             "source": self.guidance,
             "hint": self.hint,
+            "measure": self.measure,
             "checks": [asdict(k) | {"views": list(k.views)} for k in self.checks],
         }
 
@@ -359,6 +371,7 @@ def _rule(table: Any, index: int, where: _Where) -> Rule:
         weight=weight,
         checks=tuple(checks),
         hint=_get(table, "hint", str, w, ""),
+        measure=_get(table, "measure", str, w, ""),
     )
 
 

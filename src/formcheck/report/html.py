@@ -49,6 +49,8 @@ th,td{padding:6px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-a
 thead th{white-space:nowrap}thead tr{border-bottom:2px solid #ddd}
 th[scope=row]{font-weight:600;min-width:9rem}
 th[scope=row] span{display:block;font-weight:400;color:#666;font-size:.82rem}
+th[scope=row] span.measure{font-size:.74rem;color:#767676;max-width:18em}
+@media (max-width:600px){th[scope=row] span.measure{display:none}}
 td{white-space:nowrap}
 .pass{color:#1e8449}.fail{color:#c0392b;font-weight:600}.nj{color:#888}.bl{color:#9a6700}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(135px,1fr));gap:12px}
@@ -225,6 +227,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     if not reps:
         return ""
     titles = {r["name"]: (r["title"], r.get("target", "")) for r in report["rules"]}
+    measures = {r["name"]: r.get("measure", "") for r in report["rules"]}
     names = list(titles) + [n for rep in reps for n in rep["rules"] if n not in titles]
     names = list(dict.fromkeys(names))
     head = "".join(f'<th scope="col">Rep {rep["index"]}</th>' for rep in reps)
@@ -258,6 +261,8 @@ def _rep_table(report: Mapping[str, Any]) -> str:
             )
             cells.append(f'<td class="{cls}" title="{word}">{mark} {value}</td>')
         sub = f"<span>{_e(target)}</span>" if target else ""
+        if measures.get(name):
+            sub += f'<span class="measure">{_e(measures[name])}</span>'
         rows.append(f'<tr><th scope="row">{_e(title)}{sub}</th>{"".join(cells)}</tr>')
     return (
         '<section class="new-page"><h2>Rep by rep</h2>'
@@ -317,6 +322,7 @@ def _about(report: Mapping[str, Any]) -> str:
     rules = "".join(
         f'<div class="rule"><b>{_e(r["title"])}</b>'
         + (f" &mdash; {_e(r['target'])}" if r.get("target") else "")
+        + (f"<br>Measured: {_e(r['measure'])}" if r.get("measure") else "")
         + f"<br>Cue: {_e(r['cue'])}"
         + (f"<q>{_e(r['source'])}</q>" if r.get("source") else "")
         + "</div>"
