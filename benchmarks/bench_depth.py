@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -223,30 +224,46 @@ def stratified_folds(y: np.ndarray, k: int, rng: np.random.Generator) -> list[np
     return [np.array(sorted(f)) for f in folds]
 
 
-def cv_limit(
-    value: np.ndarray, y: np.ndarray, k: int = 5, repeats: int = 20
+def cross_validate(
+    y: np.ndarray,
+    fit_judge: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]],
+    k: int = 5,
+    repeats: int = 20,
 ) -> tuple[list[float], list[float], float, float]:
-    """``value >= limit`` as the depth verdict, the limit fitted on the training folds (a NaN
-    value, no rep or not judged, is a wrong verdict). Returns the held-out agreement and fitted
-    limit of each fold of the first shuffle, and the mean and sd over ``repeats`` shuffles."""
+    """Stratified ``k``-fold cross-validation repeated ``repeats`` times (seed 0):
+    ``fit_judge(train, test)`` fits on the training indices and returns the verdicts of the test
+    indices and the fitted parameter. Returns the held-out agreement and fitted parameter of each
+    fold of the first shuffle, and the mean and sd of the agreement over the shuffles."""
     rng = np.random.default_rng(0)
     first_acc: list[float] = []
-    first_limit: list[float] = []
+    first_param: list[float] = []
     means = []
     for r in range(repeats):
         hits = 0
         for test in stratified_folds(y, k, rng):
             train = np.setdiff1d(np.arange(len(y)), test)
-            ok = np.isfinite(value[train])
-            limit = -best_threshold(-value[train][ok], y[train][ok])
-            verdict = np.where(np.isfinite(value[test]), value[test] >= limit, ~y[test])
+            verdict, param = fit_judge(train, test)
             correct = verdict == y[test]
             hits += int(correct.sum())
             if r == 0:
                 first_acc.append(float(correct.mean()))
-                first_limit.append(limit)
+                first_param.append(param)
         means.append(hits / len(y))
-    return first_acc, first_limit, float(np.mean(means)), float(np.std(means))
+    return first_acc, first_param, float(np.mean(means)), float(np.std(means))
+
+
+def cv_limit(
+    value: np.ndarray, y: np.ndarray, k: int = 5, repeats: int = 20
+) -> tuple[list[float], list[float], float, float]:
+    """``value >= limit`` as the depth verdict, the limit fitted on the training folds (a NaN
+    value, no rep or not judged, is a wrong verdict); `cross_validate`'s figures."""
+
+    def fit_judge(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+        ok = np.isfinite(value[train])
+        limit = -best_threshold(-value[train][ok], y[train][ok])
+        return np.where(np.isfinite(value[test]), value[test] >= limit, ~y[test]), limit
+
+    return cross_validate(y, fit_judge, k, repeats)
 
 
 def rendered_presets() -> list[str]:
@@ -331,28 +348,16 @@ def cv_gain(
 ) -> tuple[list[float], list[float], float, float]:
     """The shipped verdict, hip level <= 0 (limit fixed: parallel), with the perspective gain
     fitted on the training folds (best agreement, ties to the gain nearest 1) out of ``levels``
-    ``(N, len(GAINS))``; a NaN row (no rep) is a wrong verdict. Returns the held-out agreement
-    and fitted gain of each fold of the first shuffle, and the mean and sd over ``repeats``."""
-    rng = np.random.default_rng(0)
+    ``(N, len(GAINS))``; a NaN row (no rep) is a wrong verdict; `cross_validate`'s figures."""
     ok = np.isfinite(levels).all(axis=1)
-    first_acc: list[float] = []
-    first_gain: list[float] = []
-    means = []
-    for r in range(repeats):
-        hits = 0
-        for test in stratified_folds(y, k, rng):
-            train = np.setdiff1d(np.arange(len(y)), test)
-            train = train[ok[train]]
-            acc = ((levels[train] <= 0.0) == y[train, None]).mean(axis=0)
-            j = max(range(len(GAINS)), key=lambda i: (acc[i], -abs(GAINS[i] - 1.0)))
-            verdict = np.where(ok[test], levels[test, j] <= 0.0, ~y[test])
-            correct = verdict == y[test]
-            hits += int(correct.sum())
-            if r == 0:
-                first_acc.append(float(correct.mean()))
-                first_gain.append(float(GAINS[j]))
-        means.append(hits / len(y))
-    return first_acc, first_gain, float(np.mean(means)), float(np.std(means))
+
+    def fit_judge(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+        train = train[ok[train]]
+        acc = ((levels[train] <= 0.0) == y[train, None]).mean(axis=0)
+        j = max(range(len(GAINS)), key=lambda i: (acc[i], -abs(GAINS[i] - 1.0)))
+        return np.where(ok[test], levels[test, j] <= 0.0, ~y[test]), float(GAINS[j])
+
+    return cross_validate(y, fit_judge, k, repeats)
 
 
 def product_section(y: np.ndarray, seqs: list[PoseSequence], data: Path) -> str:
