@@ -25,6 +25,13 @@ from formcheck.errors import InputError
 from formcheck.testing import squat_sequence
 
 ROOT = Path(__file__).resolve().parents[1]
+#: bench_accuracy's per-rep rows and the measurement each gives the error of.
+REP_ROWS = {
+    "rep descent time (s)": "rep.descent_s",
+    "rep ascent time (s)": "rep.ascent_s",
+    "rep peak knee flexion (deg)": "rep.peak_knee_flexion_deg",
+    "rep lockout knee flexion (deg)": "rep.lockout_knee_flexion_deg",
+}
 
 
 def _accuracy_table() -> dict[tuple[str, str], float]:
@@ -32,17 +39,18 @@ def _accuracy_table() -> dict[tuple[str, str], float]:
     text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
     section = text[text.index("## Accuracy against rendered ground truth") :]
     out = {}
-    for line in section.splitlines():
+    for line in section.splitlines()[1:]:
+        if line.startswith("## "):
+            break  # the section's end
         cells = [c.strip() for c in line.strip("|").split("|")]
         name = re.fullmatch(r"`(\w+)`", cells[0]) if len(cells) == 5 else None
         if name and cells[1] != "unit":
             for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
                 if cell[0].isdigit():
                     out[(name[1], view)] = float(cell.split()[0])
-        elif cells[0] in ("rep descent time (s)", "rep ascent time (s)"):
-            metric = f"rep.{cells[0].split()[1]}_s"
+        elif cells[0] in REP_ROWS:
             for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
-                out[(metric, view)] = float(cell.split()[0])
+                out[(REP_ROWS[cells[0]], view)] = float(cell.split()[0])
     return out
 
 

@@ -581,3 +581,37 @@ def test_grade_by_score_alone_without_habits():
     result = score_reps(m, find_reps(m))
     assert result.score == 100.0 and result.grade() == "good"
     assert score_reps(m, Reps.empty()).grade() is None
+
+
+@pytest.mark.parametrize(("yaw", "view"), [(0.0, "front"), (90.0, "side")])
+def test_each_rep_measurement_carries_its_error_from_the_reps_view(yaw: float, view: str) -> None:
+    """Peak and lockout knee bend read 8 and 18 deg off from the front, 3 from the side: each
+    rep's numbers come with the error of its view (the shipped table), in report.json and
+    reps.csv, and none for what the table does not list."""
+    import csv
+    import io
+
+    from formcheck.core.measurement_error import load_measurement_errors
+    from formcheck.core.metrics import compute_metrics
+    from formcheck.report.csv import reps_csv
+    from formcheck.testing import squat_sequence
+
+    metrics = compute_metrics(squat_sequence(n_reps=2, yaw_deg=yaw))
+    scores = _score_reps(metrics, find_reps(metrics))
+    table = load_measurement_errors()
+    assert scores.rep_count == 2
+    for rep in scores.reps:
+        assert rep.view == view
+        assert set(rep.measurement_errors) == {
+            "descent_s",
+            "ascent_s",
+            "peak_knee_flexion_deg",
+            "lockout_knee_flexion_deg",
+        }
+        for name, error in rep.measurement_errors.items():
+            assert error == table.lookup(f"rep.{name}", view).error  # type: ignore[union-attr]
+        assert rep.to_dict()["measurement_errors"] == rep.measurement_errors
+    rows = list(csv.DictReader(io.StringIO(reps_csv(scores))))
+    peak = table.lookup("rep.peak_knee_flexion_deg", view).error  # type: ignore[union-attr]
+    assert [float(r["peak_knee_flexion_error_deg"]) for r in rows] == [peak, peak]
+    assert "knee_flexion_asymmetry_error_deg" not in rows[0] and rows[0]["descent_error_s"]

@@ -492,6 +492,7 @@ def _fused_scores(
     frames = {key: np.zeros(n, dtype=np.int64) for key in ("start", "bottom", "end")}
     times = {key: np.zeros(n) for key in ("t_start", "t_bottom", "t_end")}
     meas = {name: np.full(n, np.nan) for name in first.measurements}
+    meas_err = {name: np.full(n, np.nan) for name in first.measurement_errors}
     for s, src in enumerate(sources):
         sc = src.analysis.scores
         own = rep_source == s
@@ -506,6 +507,9 @@ def _fused_scores(
         for name in meas:
             if name in sc.measurements:
                 meas[name][own] = sc.measurements[name][idx]
+        for name in meas_err:
+            if name in sc.measurement_errors:
+                meas_err[name][own] = sc.measurement_errors[name][idx]
     scores = rep_scores(out["status"], rules)
     missing = tuple(
         dict.fromkeys(m for src in sources for m in src.analysis.scores.missing_metrics)
@@ -516,6 +520,7 @@ def _fused_scores(
         views=views,
         scores=scores,
         measurements=meas,
+        measurement_errors=meas_err,
         missing_metrics=missing,
         **out,
     )

@@ -18,7 +18,8 @@ Per-rep measurements (always computed, whatever the rules), from the knee flexio
 ``lockout_knee_flexion_deg`` (the straightest knee within ``top_window_s`` of
 each standing point, the worse of the two and of the legs) and
 ``knee_flexion_asymmetry_deg`` (``|left - right|`` median over the bottom
-window); and the rep's ``view`` (that of most of its frames).
+window); and the rep's ``view`` (that of most of its frames). Each measurement the measurement
+error table lists (``rep.<name>``) carries its error from the rep's view.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from .measurement_error import MeasurementErrors, load_measurement_errors, within_error
+from .measurement_error import (
+    ERROR_VIEWS,
+    MeasurementErrors,
+    load_measurement_errors,
+    within_error,
+)
 from .metrics import with_knee_bend
 from .metricset import (
     VIEW_FRONT,
@@ -256,6 +262,8 @@ class RepScore:
     score: float | None
     results: dict[str, RuleResult]
     measurements: dict[str, float | None]
+    #: measurement name -> its error from the rep's view (None where unknown)
+    measurement_errors: dict[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -270,6 +278,7 @@ class RepScore:
             "view": self.view,
             "rules": {name: r.to_dict() for name, r in self.results.items()},
             "measurements": dict(self.measurements),
+            "measurement_errors": dict(self.measurement_errors),
         }
 
 
@@ -318,6 +327,8 @@ class SetScore:
     reasons: np.ndarray  # (R, K) object: why not judged ("" otherwise)
     scores: np.ndarray  # (R,) 0-100, NaN when nothing judged
     measurements: dict[str, np.ndarray] = field(default_factory=dict)
+    #: (R,) measurement error of each measurement that has one in some view (`measurement_errors`)
+    measurement_errors: dict[str, np.ndarray] = field(default_factory=dict)
     missing_metrics: tuple[str, ...] = ()
 
     @property
@@ -471,6 +482,7 @@ class SetScore:
             score=_num(self.scores[i]),
             results=results,
             measurements={name: _num(v[i]) for name, v in self.measurements.items()},
+            measurement_errors={name: _num(v[i]) for name, v in self.measurement_errors.items()},
         )
 
     @property
@@ -692,8 +704,19 @@ def score_reps(
         reasons=reasons,
         scores=scores,
         measurements=_measurements(ev),
+        measurement_errors=measurement_errors(errors, view_names),
         missing_metrics=tuple(dict.fromkeys(missing)),
     )
+
+
+def measurement_errors(errors: MeasurementErrors, views: np.ndarray) -> dict[str, np.ndarray]:
+    """The error of each of `MEASUREMENTS` that ``errors`` lists for some view (as
+    ``rep.<name>``), per rep from its view ``views`` ``(R,)`` (names); NaN where unknown."""
+    return {
+        name: errors.error_of(f"rep.{name}", views)
+        for name in MEASUREMENTS
+        if any(errors.lookup(f"rep.{name}", v) is not None for v in ERROR_VIEWS)
+    }
 
 
 def rep_scores(status: np.ndarray, rules: RuleSet) -> np.ndarray:

@@ -189,5 +189,6 @@ def _rep_entry(rep: RepScore) -> dict[str, Any]:
         "score": _number(rep.score, 1),
         "view": str(rep.view),
         "measurements": {k: _number(v) for k, v in rep.measurements.items()},
+        "measurement_errors": {k: _number(v) for k, v in rep.measurement_errors.items()},
         "rules": {name: _rule_entry(r) for name, r in rep.results.items()},
     }

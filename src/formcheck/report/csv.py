@@ -88,8 +88,15 @@ def frames_csv(metrics: MetricSet, rep_spans: np.ndarray, detected: np.ndarray) 
     return buf.getvalue()
 
 
+def _error_column(measurement: str) -> str:
+    """``peak_knee_flexion_deg`` -> ``peak_knee_flexion_error_deg``: the error beside its unit."""
+    base, _, unit = measurement.rpartition("_")
+    return f"{base}_error_{unit}"
+
+
 def reps_csv(scores: SetScore) -> str:
-    """One row per repetition of ``scores``: times (s), score, view, the measurements, and per
+    """One row per repetition of ``scores``: times (s), score, view, the measurements and the
+    measurement error of those that have one (empty where unknown from the rep's view), and per
     rule its status (``pass``, ``fail``, ``borderline``, ``not_judged``), measured value and that
     value's measurement error (both in the unit of the rule's first check; the error empty when
     unknown)."""
@@ -98,6 +105,9 @@ def reps_csv(scores: SetScore) -> str:
     # per-rep measurements carry their unit in their name (descent_s, lockout_knee_flexion_deg, ...)
     measures = [k for k in scores.measurements if k not in header]
     header += measures
+    # and the error of each that has one (descent_error_s, peak_knee_flexion_error_deg, ...)
+    known = [k for k in measures if k in scores.measurement_errors]
+    header += [_error_column(k) for k in known]
     for rule in rules:
         unit = rule.primary.unit
         header += [f"{rule.name}_status", column_name(rule.name, unit)]
@@ -116,6 +126,7 @@ def reps_csv(scores: SetScore) -> str:
             rep.view,
         ]
         row += [_num(rep.measurements.get(k)) for k in measures]
+        row += [_num(rep.measurement_errors.get(k)) for k in known]
         for rule in rules:
             res = rep.results[rule.name]
             row += [res.status, _num(res.value), _num(res.error)]

@@ -15,7 +15,7 @@ from typing import Any
 
 #: 1.1: "not_counted" and the optional "people"; 1.2: a rule's "error" and status "borderline";
 #: 1.3: the optional "fusion" (several cameras, one verdict).
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
