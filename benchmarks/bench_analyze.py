@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -97,7 +98,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="analyze --jobs (default: cores)")
     parser.add_argument("--legacy-python", type=Path, default=None)
     parser.add_argument("--startup", action="store_true", help="start-up and wind-down times")
+    parser.add_argument(
+        "--memory",
+        type=float,
+        metavar="MINUTES",
+        default=None,
+        help="peak memory and wall time of analyze on a 1080p video this long (issue 13 item 5)",
+    )
     args = parser.parse_args()
+    if args.memory:
+        memory(args)
+        return
     if args.startup:
         startup(args)
         return
@@ -367,6 +378,49 @@ def vs_legacy(args: argparse.Namespace) -> None:
         f"- speed of `--no-video` against the legacy loop, median of pairwise ratios: "
         f"**{med(speed):.2f}x** (target >= 1.5x, aim 1.8x)",
         f"- with video / without, median of pairwise ratios: **{med(cost):.2f}x** (target <= 1.3x)",
+    ]
+    print("\n".join(lines) + "\n")
+
+
+def memory(args: argparse.Namespace) -> None:
+    """Peak summed resident memory of `formcheck analyze` (with and without annotated.mp4) on a
+    1080p video ``args.memory`` minutes long: the sample upscaled, 10 s encoded once and joined
+    end to end without re-encoding (`formcheck.media.videowriter.concatenate`)."""
+    from formcheck.media.video import probe
+    from formcheck.media.videowriter import concatenate
+
+    sample = args.sample or ROOT / "samples" / "good-cyclist-squat_front.mp4"
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    load_before = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        part = make_clip(sample, Path(tmp) / "part.mp4", 10.0)
+        video = concatenate([part] * round(args.memory * 6), Path(tmp) / "long_1080p.mp4")
+        info = probe(video)
+        print(
+            f"{video.name}: {info.frame_count} frames, {info.width}x{info.height}", file=sys.stderr
+        )
+        formcheck = [sys.executable, "-m", "formcheck", "analyze", str(video), *jobs, "-o"]
+        for label, extra in (("`--no-video`", ["--no-video"]), ("with annotated.mp4", [])):
+            out = Path(tmp) / f"out{len(rows)}"
+            seconds, peak = timed([*formcheck, str(out), *extra])
+            reps = json.loads((out / "report.json").read_text())["summary"]["rep_count"]
+            rows.append((label, seconds, peak, reps))
+            print(f"{label}: {seconds:.0f} s, {peak:.0f} MB, {reps} reps", file=sys.stderr)
+    command = f"python benchmarks/bench_analyze.py --memory {args.memory:g}"
+    command += f" --jobs {args.jobs}" if args.jobs else ""
+    lines = [
+        f"\n## analyze on a {args.memory:g}-minute {info.width}x{info.height} video: memory, "
+        f"{time.strftime('%Y-%m-%d')}",
+        "",
+        f"Command: `{command}` ({platform.processor() or platform.machine()}, {_cores()} cores; "
+        f"{info.frame_count} frames at {info.fps:g} fps, {sample.name} upscaled; peak of the "
+        f"summed resident memory of every process, sampled every 50 ms; load average before "
+        f"{load_before:.1f})",
+        "",
+        "| run | wall (s) | peak memory, all processes (MB) | reps |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {label} | {sec:.0f} | {peak:.0f} | {reps} |" for label, sec, peak, reps in rows),
     ]
     print("\n".join(lines) + "\n")
 
