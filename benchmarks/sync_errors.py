@@ -1,0 +1,70 @@
+"""Copy bench_accuracy's figures into the shipped measurement error table.
+
+``src/formcheck/rules/measurement_error.toml`` cites, for each ``[[error]]`` whose ``source`` starts
+with ``bench_accuracy``, the MAE and bias of that metric and view in benchmarks/RESULTS.md, section
+"Accuracy against rendered ground truth" (`bench_accuracy.py --append` rewrites it). Run this
+after that; tests/test_measurement_error.py fails while the two disagree.
+
+    python benchmarks/sync_errors.py
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "src" / "formcheck" / "rules" / "measurement_error.toml"
+VIEWS = ("front", "oblique", "side")
+#: bench_accuracy's per-rep rows and the measurement each gives the error of.
+REP_ROWS = {
+    "rep descent time (s)": "rep.descent_s",
+    "rep ascent time (s)": "rep.ascent_s",
+    "rep peak knee flexion (deg)": "rep.peak_knee_flexion_deg",
+    "rep lockout knee flexion (deg)": "rep.lockout_knee_flexion_deg",
+}
+
+
+def accuracy() -> dict[tuple[str, str], tuple[float, float]]:
+    """``(metric, view) -> (MAE, bias)`` from bench_accuracy's table in RESULTS.md."""
+    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    section = text[text.index("## Accuracy against rendered ground truth") :]
+    out = {}
+    for line in section.splitlines()[1:]:
+        if line.startswith("## "):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 5:
+            continue
+        name = re.fullmatch(r"`(\w+)`", cells[0])
+        metric = name[1] if name and cells[1] != "unit" else REP_ROWS.get(cells[0])
+        if metric is None:
+            continue
+        for view, cell in zip(VIEWS, cells[2:], strict=True):
+            m = re.match(r"([\d.]+) / ([+-]?[\d.]+)", cell)
+            if m:
+                out[(metric, view)] = (float(m[1]), float(m[2]))
+    return out
+
+
+def main() -> None:
+    figures = accuracy()
+    blocks = TABLE.read_text().split("[[error]]")
+    changed = 0
+    for i, block in enumerate(blocks[1:], start=1):
+        metric = re.search(r'^metric = "([^"]+)"', block, re.M)
+        view = re.search(r'^view = "([^"]+)"', block, re.M)
+        source = re.search(r'^source = "bench_accuracy', block, re.M)
+        if not (metric and view and source):
+            continue
+        mae, bias = figures[(metric[1], view[1])]
+        new = re.sub(r"^error = .*$", f"error = {mae}", block, count=1, flags=re.M)
+        new = re.sub(r"^bias = .*$", f"bias = {bias}", new, count=1, flags=re.M)
+        changed += new != block
+        blocks[i] = new
+    TABLE.write_text("[[error]]".join(blocks))
+    print(f"{TABLE.relative_to(ROOT)}: {changed} entries updated")
+
+
+if __name__ == "__main__":
+    main()
