@@ -144,7 +144,7 @@ def expected_lines(report: dict) -> tuple[list[str], list[set[str]]]:
     "stance differently then and between reps (hips 1.5 px higher, thighs 5 % longer in the "
     "image), so rep 1's foreshortening knee bend differs by a few degrees near 30 deg, its "
     "start moves 6 frames (38 vs 32) and its top-phase stance and depth differ: live scores "
-    "rep 1 73, analyze 65. Rep 2 is equal. A continuous raise at 30 deg and a standing "
+    "rep 1 73, analyze 69. Rep 2 is equal. A continuous raise at 30 deg and a standing "
     "reference from standing frames only were tried and do not close it.",
 )
 def test_live_source_counts_the_same_reps_with_the_same_verdicts_as_analyze(
