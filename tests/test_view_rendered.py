@@ -107,7 +107,11 @@ def test_heel_check_on_real_footage_is_right_wherever_judged(
     from formcheck.media.cache import extract_cached
 
     video = shared_footage / clip
-    seq = extract_cached(video, repo_root / "benchmarks" / ".cache" / f"{video.stem}.npz")
+    # every core where the cache is missing (a clean clone): the counts and verdicts tested
+    # hold on the landmarks of either (benchmarks/compare_jobs.py)
+    seq = extract_cached(
+        video, repo_root / "benchmarks" / ".cache" / f"{video.stem}.npz", jobs=None
+    )
     status = heel_status(analyze(seq, load_rules()))
     # never the wrong verdict; borderline (within the foot pitch's measurement error of the
     # limit) is allowed: side_deep_forward_lean_3's first rep reads 8.4 deg against 11 +/- 3.7

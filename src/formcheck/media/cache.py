@@ -242,14 +242,18 @@ def save_csv(seq: PoseSequence, path: str | Path) -> Path:
 
 
 def extract_cached(
-    video: str | Path, path: str | Path, model: str | Path | ModelFile | None = None
+    video: str | Path,
+    path: str | Path,
+    model: str | Path | ModelFile | None = None,
+    jobs: int | None = 1,
 ) -> PoseSequence:
     """Landmarks of ``video``: loaded from the cache ``path`` when it holds this video's (same
     file name and fingerprint, see :func:`check_video`) from the same model, else extracted
-    with `formcheck.media.pose.extract` (no progress bar) and saved there.
-    ``model`` as for `extract` (None: the default model)."""
+    with `formcheck.media.parallel.extract` on ``jobs`` processes (1, the default: one
+    process, as the benchmarks' caches are made; None: every core) without a progress bar, and
+    saved there. ``model`` as for `extract` (None: the default model)."""
     from .model import ModelFile, resolve_model
-    from .pose import extract
+    from .parallel import extract
 
     resolved = model if isinstance(model, ModelFile) else resolve_model(model)
     path = Path(path)
@@ -262,7 +266,7 @@ def extract_cached(
         else:
             if seq.model_sha256 == resolved.sha256 and Path(seq.source).name == Path(video).name:
                 return seq
-    seq = extract(video, model=resolved, progress=False)
+    seq = extract(video, model=resolved, progress=False, jobs=jobs)
     path.parent.mkdir(parents=True, exist_ok=True)
     save(seq, path, video=video)
     return seq
