@@ -4,6 +4,7 @@ per-patient view that calls a change between sessions real only beyond them."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -25,33 +26,18 @@ from formcheck.errors import InputError
 from formcheck.testing import squat_sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-#: bench_accuracy's per-rep rows and the measurement each gives the error of.
-REP_ROWS = {
-    "rep descent time (s)": "rep.descent_s",
-    "rep ascent time (s)": "rep.ascent_s",
-    "rep peak knee flexion (deg)": "rep.peak_knee_flexion_deg",
-    "rep lockout knee flexion (deg)": "rep.lockout_knee_flexion_deg",
-}
 
 
 def _accuracy_table() -> dict[tuple[str, str], float]:
-    """``(metric, view) -> MAE`` from bench_accuracy's table in benchmarks/RESULTS.md."""
-    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
-    section = text[text.index("## Accuracy against rendered ground truth") :]
-    out = {}
-    for line in section.splitlines()[1:]:
-        if line.startswith("## "):
-            break  # the section's end
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        name = re.fullmatch(r"`(\w+)`", cells[0]) if len(cells) == 5 else None
-        if name and cells[1] != "unit":
-            for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
-                if cell[0].isdigit():
-                    out[(name[1], view)] = float(cell.split()[0])
-        elif cells[0] in REP_ROWS:
-            for view, cell in zip(("front", "oblique", "side"), cells[2:], strict=True):
-                out[(REP_ROWS[cells[0]], view)] = float(cell.split()[0])
-    return out
+    """``(metric, view) -> MAE`` from bench_accuracy's table in benchmarks/RESULTS.md, read by
+    the script that copies it into the shipped table (benchmarks/sync_errors.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "sync_errors", ROOT / "benchmarks" / "sync_errors.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {key: mae for key, (mae, _bias) in module.accuracy().items()}
 
 
 def _depth_table() -> dict[tuple[str, str], float]:
