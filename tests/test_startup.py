@@ -10,6 +10,12 @@ import sys
 from pathlib import Path
 
 
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_the_pose_model_path_imports_no_scipy() -> None:
     """scipy (0.3 CPU s for scipy.optimize alone) is for the stages after the model and for
     tracking several people; the processes that run the model must not wait for it."""
@@ -18,10 +24,7 @@ def test_the_pose_model_path_imports_no_scipy() -> None:
         "import formcheck.media.parallel, formcheck.media.pose, formcheck.media.model\n"
         "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert out.stdout.strip() == "[]"
+    assert _run(code) == "[]"
 
 
 def test_debug_log_marks_the_phases_in_order(noise_video: Path, tmp_path: Path) -> None:
@@ -47,12 +50,6 @@ def test_debug_log_marks_the_phases_in_order(noise_video: Path, tmp_path: Path) 
     walls, cpus = [float(f[0]) for f in found], [float(f[2]) for f in found]
     assert walls == sorted(walls) and cpus == sorted(cpus)
     assert not any(map(pattern.fullmatch, runs[""].splitlines()))
-
-
-def _run(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def test_the_pose_model_path_imports_none_of_mediapipes_other_tasks() -> None:
