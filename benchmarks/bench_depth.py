@@ -53,7 +53,6 @@ from formcheck.core import depth
 from formcheck.core.analysis import analyze
 from formcheck.core.measurement_error import MeasurementErrors
 from formcheck.core.metrics import compute_metrics
-from formcheck.core.reps import Reps
 from formcheck.core.ruleset import RuleSet, load_rules, parse_rules
 from formcheck.core.scoring import score_reps
 from formcheck.core.sequence import PoseSequence
@@ -205,9 +204,7 @@ def product_path(seqs: list[PoseSequence]) -> dict[str, np.ndarray]:
         out["levels"].append(
             [np.nanmin(depth.level_hip_above_knee(a.metrics, gain=g)[a0:a1]) for g in GAINS]
         )
-        first = Reps.from_indices(
-            a.reps.start[:1], a.reps.bottom[:1], a.reps.end[:1], a.metrics.timestamps
-        )
+        first = a.reps.select(np.arange(1))
         for m, _ in FRONT_METRICS:
             v = score_reps(a.metrics, first, depth_only(m, 0.0), exact).values[0, 0]
             out[m].append(v)

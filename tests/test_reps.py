@@ -290,8 +290,10 @@ def test_params_and_reps_validation():
         RepParams(min_prominence_deg=-1.0)
     with pytest.raises(ValueError, match="max_duration_s"):
         RepParams(min_duration_s=5.0, max_duration_s=4.0)
-    with pytest.raises(ValueError, match="start <= bottom <= end"):
+    with pytest.raises(ValueError, match="start <= bottom_first <= bottom <= bottom_last <= end"):
         Reps.from_indices([5], [3], [9], np.arange(10.0))
+    with pytest.raises(ValueError, match="bottom_first <= bottom"):  # a plateau past its bottom
+        Reps.from_indices([0], [5], [9], np.arange(10.0), ([6], [7]))
     with pytest.raises(ValueError, match="fps"):
         RepCounter(fps=0.0)
     assert estimate_fps(np.arange(10) / 25.0) == pytest.approx(25.0)
@@ -325,7 +327,7 @@ def _stream(counter: RepCounter, m, sizes) -> Reps:
 
 
 def _assert_same(a: Reps, b: Reps) -> None:
-    for name in ("start", "bottom", "end"):
+    for name in ("start", "bottom", "end", "bottom_first", "bottom_last"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     np.testing.assert_array_equal(a.t_end, b.t_end)
 
@@ -600,3 +602,8 @@ def test_the_bottom_of_a_held_rep_is_the_middle_of_the_hold_whatever_the_noise(
     assert len(reps) == 1
     middle = 30 + 29 + (hold + 1) / 2  # between the last descent and the first ascent frame
     assert abs(reps.bottom[0] - middle) <= 2, (reps.bottom[0], middle)
+    # the plateau the rules' bottom phase judges holds the whole hold, and no frame below it
+    first, last = reps.bottom_first[0], reps.bottom_last[0]
+    assert first <= 30 + 29 + 1 and last >= 30 + 29 + hold, (first, last, hold)
+    plateau = flex[first : last + 1]
+    assert plateau.min() >= flex.max() - RepParams().bottom_tolerance_deg - 2.0  # filtered

@@ -12,9 +12,9 @@ from synthetic_metrics import metric_set, squat_flexion
 
 from formcheck.core.measurement_error import MeasurementErrors
 from formcheck.core.metricset import VIEW_FRONT, VIEW_OBLIQUE, VIEW_SIDE, VIEW_UNKNOWN
-from formcheck.core.reps import Reps, find_reps
+from formcheck.core.reps import RepParams, Reps, find_reps
 from formcheck.core.ruleset import load_rules, parse_rules
-from formcheck.core.scoring import _phase_windows, _Windows, rep_views
+from formcheck.core.scoring import _Evaluator, _phase_windows, _Windows, rep_views
 from formcheck.core.scoring import score_reps as _score_reps
 
 RULES = load_rules()
@@ -437,6 +437,26 @@ def test_bottom_and_top_phases():
     np.testing.assert_array_equal(before.flat, [5, 6, 7, 8, 9, 10, 45, 46, 47, 48, 49, 50])
     after = _phase_windows(reps, ts, "top_end", RULES)  # 0.5 s from the end, clipped to the frames
     np.testing.assert_array_equal(after.flat, [40, 41, 42, 43, 44, 45, 90, 91, 92, 93, 94, 95])
+    # a held bottom: the window covers the rep's plateau (rep 1: frames 15-24), whatever
+    # tolerance the reps were found with; rep 2's plateau is inside its window
+    held = Reps.from_indices([10, 50], [20, 70], [40, 90], ts, ([15, 70], [24, 71]))
+    bottom = _phase_windows(held, ts, "bottom", RULES)
+    np.testing.assert_array_equal(bottom.flat, [*range(15, 25), 69, 70, 71])
+
+
+def test_the_bottom_phase_is_judged_over_the_plateau_the_reps_were_found_with():
+    """Reps found with a wider ``bottom_tolerance_deg`` are judged over their wider plateau:
+    scoring reads it from the reps, it does not find it again with the default."""
+    m, _ = good_squat(view=VIEW_SIDE)
+    default, wide = find_reps(m), find_reps(m, RepParams(bottom_tolerance_deg=30.0))
+    assert np.all(wide.bottom_last - wide.bottom_first > default.bottom_last - default.bottom_first)
+    sizes = []
+    for reps in (default, wide):
+        w = _Evaluator(m, reps, RULES).windows("bottom")
+        lo, hi = w.flat[w.first], w.flat[w.first + w.size - 1]
+        assert np.all(lo <= reps.bottom_first) and np.all(hi >= reps.bottom_last)
+        sizes.append(w.size)
+    assert np.all(sizes[1] > sizes[0])
 
 
 def test_lockout_is_the_straightest_knee_next_to_each_standing_point():

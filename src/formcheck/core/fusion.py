@@ -489,7 +489,10 @@ def _fused_scores(
                 arr[r, k] = getattr(src.analysis.scores, name)[rows[r, s], k]
         out[name] = arr
     views = np.full(n, VIEW_UNKNOWN, dtype=np.int8)
-    frames = {key: np.zeros(n, dtype=np.int64) for key in ("start", "bottom", "end")}
+    frames = {
+        key: np.zeros(n, dtype=np.int64)
+        for key in ("start", "bottom", "end", "bottom_first", "bottom_last")
+    }
     times = {key: np.zeros(n) for key in ("t_start", "t_bottom", "t_end")}
     meas = {name: np.full(n, np.nan) for name in first.measurements}
     meas_err = {name: np.full(n, np.nan) for name in first.measurement_errors}

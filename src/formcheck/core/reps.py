@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -183,7 +183,8 @@ class RepParams:
 
 @dataclass(frozen=True)
 class Rep:
-    """One repetition: frame indices and times (seconds)."""
+    """One repetition: frame indices and times (seconds); ``bottom_first`` .. ``bottom_last``
+    the frames of its bottom's plateau (`Reps`)."""
 
     start: int
     bottom: int
@@ -191,6 +192,8 @@ class Rep:
     t_start: float
     t_bottom: float
     t_end: float
+    bottom_first: int
+    bottom_last: int
 
     @property
     def descent_s(self) -> float:
@@ -207,8 +210,11 @@ class Rep:
 
 @dataclass(frozen=True, eq=False)
 class Reps:
-    """Repetitions as parallel arrays: frame indices ``start <= bottom <= end``
-    (int64) and their timestamps ``t_*`` (seconds)."""
+    """Repetitions as parallel arrays: frame indices ``start <= bottom_first <= bottom <=
+    bottom_last <= end`` (int64) and the timestamps ``t_*`` (seconds) of the first three.
+    ``bottom_first`` .. ``bottom_last`` is the bottom's plateau (the frames around the deepest
+    within ``RepParams.bottom_tolerance_deg`` of it: a held bottom, judged whole by the rules'
+    bottom phase); None for a plateau of the bottom frame alone."""
 
     start: np.ndarray
     bottom: np.ndarray
@@ -216,17 +222,25 @@ class Reps:
     t_start: np.ndarray
     t_bottom: np.ndarray
     t_end: np.ndarray
+    bottom_first: np.ndarray | None = None
+    bottom_last: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = np.asarray(self.start).shape
+        for name in ("bottom_first", "bottom_last"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.bottom)
         for f in fields(self):
-            dtype = np.int64 if f.name in ("start", "bottom", "end") else np.float64
+            dtype = np.float64 if f.name.startswith("t_") else np.int64
             arr = np.asarray(getattr(self, f.name), dtype=dtype).reshape(-1)
             if arr.shape != (n[0] if n else 0,):
                 raise ValueError(f"Reps.{f.name}: expected shape {n}, got {arr.shape}")
             object.__setattr__(self, f.name, arr)
-        if np.any(self.start > self.bottom) or np.any(self.bottom > self.end):
-            raise ValueError("Reps: expected start <= bottom <= end for every rep")
+        order = (self.start, self.bottom_first, self.bottom, self.bottom_last, self.end)
+        if any(np.any(a > b) for a, b in zip(order[:-1], order[1:], strict=True)):
+            raise ValueError(
+                "Reps: expected start <= bottom_first <= bottom <= bottom_last <= end for every rep"
+            )
 
     @classmethod
     def empty(cls) -> Reps:
@@ -235,11 +249,31 @@ class Reps:
         return cls(z, z, z, t, t, t)
 
     @classmethod
-    def from_indices(cls, start, bottom, end, timestamps: np.ndarray) -> Reps:
-        """Reps from frame indices, times looked up in ``timestamps``."""
+    def from_indices(
+        cls,
+        start,
+        bottom,
+        end,
+        timestamps: np.ndarray,
+        plateau: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Reps:
+        """Reps from frame indices, times looked up in ``timestamps``; ``plateau`` the first
+        and last frame of each bottom's plateau (None: the bottom frame alone)."""
         ts = np.asarray(timestamps, dtype=np.float64)
         s, b, e = (np.asarray(a, dtype=np.int64) for a in (start, bottom, end))
-        return cls(s, b, e, ts[s], ts[b], ts[e])
+        first, last = (None, None) if plateau is None else plateau
+        return cls(s, b, e, ts[s], ts[b], ts[e], first, last)
+
+    def shifted(self, frames: int) -> Reps:
+        """The same reps with every frame index moved by ``frames`` (times unchanged)."""
+        return replace(
+            self,
+            **{
+                f.name: getattr(self, f.name) + frames
+                for f in fields(self)
+                if not f.name.startswith("t_")
+            },
+        )
 
     @classmethod
     def concat(cls, parts: list[Reps]) -> Reps:
@@ -281,6 +315,8 @@ class Reps:
                 "t_start": r.t_start,
                 "t_bottom": r.t_bottom,
                 "t_end": r.t_end,
+                "bottom_first": r.bottom_first,
+                "bottom_last": r.bottom_last,
             }
             for r in self
         ]
@@ -502,11 +538,9 @@ def _plateau(
     return first, last
 
 
-def _plateau_middle(
-    x: np.ndarray, start: np.ndarray, peak: np.ndarray, end: np.ndarray, tol: np.ndarray
-) -> np.ndarray:
-    """For each rep, the middle frame of its `_plateau`: the bottom frame (module docstring)."""
-    first, last = _plateau(x, start, peak, end, tol)
+def _plateau_middle(first: np.ndarray, last: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    """For each rep, the middle frame of its `_plateau` ``first .. last``: the bottom frame
+    (module docstring); of two middles, the one nearer the deepest frame ``peak``."""
     low, high = (first + last) // 2, (first + last + 1) // 2  # equal unless the run is even
     return np.where(np.abs(high - peak) < np.abs(low - peak), high, low)  # the one nearer the peak
 
@@ -643,8 +677,8 @@ def detect_candidates(
     ref = np.maximum(x[props["left_bases"]], x[props["right_bases"]])  # = peak - prominence
     thr = ref + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * prom)
     start, end = _standing_points(x, peaks, thr, h, gap_low)
-    tol = np.full(peaks.shape, p.bottom_tolerance_deg)
-    reps = Reps.from_indices(start, _plateau_middle(x, start, peaks, end, tol), end, ts)
+    first, last = _plateau(x, start, peaks, end, np.full(peaks.shape, p.bottom_tolerance_deg))
+    reps = Reps.from_indices(start, _plateau_middle(first, last, peaks), end, ts, (first, last))
     # Hip confirmation: lowest hips in the rep versus the standing points.
     flat, _, offsets = _ragged(start, end)
     with np.errstate(invalid="ignore"):
@@ -828,29 +862,6 @@ def settled(
     return ok
 
 
-def bottom_plateau(
-    flexion: np.ndarray, reps: Reps, params: RepParams | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """First and last frame of each rep's bottom plateau: the frames around its deepest one
-    within ``bottom_tolerance_deg`` of it (a held bottom; the bottom frame is its middle).
-
-    Parameters
-    ----------
-    flexion : np.ndarray
-        ``(T,)`` the bilateral knee flexion the reps were found in (`rep_signals`), degrees.
-    reps : Reps
-        Repetitions found in it.
-    params : RepParams or None
-        Thresholds; None for the defaults.
-    """
-    p = params or RepParams()
-    x = _walls(np.asarray(flexion, dtype=np.float64))
-    if len(reps) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    peak = _argmax_between(x, reps.start, reps.end)
-    return _plateau(x, reps.start, peak, reps.end, np.full(peak.shape, p.bottom_tolerance_deg))
-
-
 def find_reps(
     metrics: MetricSet, params: RepParams | None = None, fps: float | None = None
 ) -> Reps:
@@ -997,15 +1008,7 @@ class RepCounter:
             final = (peak + self._radius <= self.n_frames - 1) | early
             # in order: a rep that is not final yet holds back the ones after it
             ok &= np.logical_and.accumulate(final | ~ok)
-        new = found.select(ok)
-        new = Reps(
-            new.start + self._offset,
-            new.bottom + self._offset,
-            new.end + self._offset,
-            new.t_start,
-            new.t_bottom,
-            new.t_end,
-        )
+        new = found.select(ok).shifted(self._offset)
         if len(new):
             self._last_bottom, self._last_end = int(new.bottom[-1]), int(new.end[-1])
             self._emitted.append(new)

@@ -46,7 +46,7 @@ from .metricset import (
     VIEW_UNKNOWN,
     MetricSet,
 )
-from .reps import Reps, bottom_plateau, rep_signals
+from .reps import Reps
 from .ruleset import Check, RuleSet, load_rules
 
 PASS, FAIL, NOT_JUDGED, BORDERLINE = "pass", "fail", "not_judged", "borderline"
@@ -153,12 +153,11 @@ def _phase_windows(
     timestamps: np.ndarray,
     phase: str,
     rules: RuleSet,
-    plateau: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Windows:
     """Frames of ``phase`` of every rep (``top_start`` / ``top_end``: the two halves of ``top``).
     ``bottom`` is ``bottom_window_s`` either side of the bottom frame, widened to the bottom's
-    ``plateau`` (first, last frame; `formcheck.core.reps.bottom_plateau`) when given: a held
-    bottom is judged over the whole hold."""
+    plateau (``reps.bottom_first`` .. ``reps.bottom_last``): a held bottom is judged over the
+    whole hold."""
     n = len(reps)
     idx = np.arange(n)
     if phase == "rep":
@@ -171,8 +170,7 @@ def _phase_windows(
         w = rules.bottom_window_s + 1e-9
         lo = np.searchsorted(timestamps, reps.t_bottom - w, side="left")
         hi = np.searchsorted(timestamps, reps.t_bottom + w, side="right") - 1
-        if plateau is not None:
-            lo, hi = np.minimum(lo, plateau[0]), np.maximum(hi, plateau[1])
+        lo, hi = np.minimum(lo, reps.bottom_first), np.maximum(hi, reps.bottom_last)
         return _Windows.of(
             np.clip(lo, reps.start, reps.bottom), np.clip(hi, reps.bottom, reps.end), idx, n
         )
@@ -537,18 +535,8 @@ class _Evaluator:
 
     def windows(self, phase: str) -> _Windows:
         if phase not in self._windows:
-            plateau = self._plateau() if phase == "bottom" else None
-            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules, plateau)
+            self._windows[phase] = _phase_windows(self.reps, self.ts, phase, self.rules)
         return self._windows[phase]
-
-    def _plateau(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The reps' bottom plateaus in the knee flexion they were counted with, or None
-        without it (`formcheck.core.reps.bottom_plateau`)."""
-        try:
-            flexion = rep_signals(self.metrics).flexion
-        except ValueError:  # metrics without the knee angles or the hip drop
-            return None
-        return bottom_plateau(flexion, self.reps)
 
     def side(self, name: str, phase: str, how: str, compare: str = "<=") -> np.ndarray:
         """Per-rep aggregate of metric ``name`` over ``phase``; NaN where too few

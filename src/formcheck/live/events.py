@@ -17,7 +17,8 @@ class RepEvent:
     (``withdrawn``). Frames index the session's pose buffer; times are seconds (source clock);
     ``score`` 0-100 (None when no rule could be judged); ``failed`` rule names, most important
     first; ``cue`` the first failed rule's cue. ``final``: the offline segmentation's rep
-    (from `formcheck.core.reps.RepCounter`), not a provisional early count."""
+    (from `formcheck.core.reps.RepCounter`), not a provisional early count. ``plateau``: first
+    and last frame of the bottom's plateau (`formcheck.core.reps.Reps`; None: the bottom frame)."""
 
     number: int
     start: int
@@ -30,6 +31,7 @@ class RepEvent:
     cue: str = ""
     kind: str = NEW
     final: bool = False
+    plateau: tuple[int, int] | None = None
 
     @property
     def frames(self) -> tuple[int, int, int]:

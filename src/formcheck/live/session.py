@@ -43,7 +43,7 @@ import numpy as np
 
 from ..core.metrics import Standing, compute_metrics, shown_knee_bend, standing
 from ..core.metricset import Metric, MetricSet
-from ..core.reps import RepCounter, RepParams, Reps, find_reps
+from ..core.reps import Rep, RepCounter, RepParams, Reps, find_reps
 from ..core.ruleset import RuleSet, load_rules
 from ..core.scoring import score_reps
 from ..core.sequence import PoseSequence
@@ -279,14 +279,14 @@ class LiveSession:
         found = find_reps(self.store.metric_set(lo, self.n_settled), self.rep_params, self.fps)
         known = max((r.bottom for r in (*self.final, *self.provisional)), default=-1)
         events = []
-        top_settled = self._top_settled(found.end + lo, found.t_end)
+        found = found.shifted(lo)
+        top_settled = self._top_settled(found.end, found.t_end)
         for rep, ready in zip(found, top_settled, strict=True):
-            start, bottom, end = rep.start + lo, rep.bottom + lo, rep.end + lo
-            if bottom > known and ready:
-                event = self._scored(start, bottom, end, number=len(self.reps) + 1)
+            if rep.bottom > known and ready:
+                event = self._scored(rep, number=len(self.reps) + 1)
                 self.provisional.append(event)
                 events.append(event)
-                known = bottom
+                known = rep.bottom
         return events
 
     def _confirm(self, confirmed: Reps) -> list[RepEvent]:
@@ -297,16 +297,14 @@ class LiveSession:
             if match is not None:
                 self.provisional.remove(match)
             number = len(self.final) + 1
-            if match is not None and match.frames == (rep.start, rep.bottom, rep.end):
+            if match is not None and (match.frames, match.plateau) == (
+                (rep.start, rep.bottom, rep.end),
+                (rep.bottom_first, rep.bottom_last),
+            ):
                 self.final.append(replace(match, number=number, final=True))
                 continue
             event = self._scored(
-                rep.start,
-                rep.bottom,
-                rep.end,
-                number=number,
-                final=True,
-                kind=NEW if match is None else REVISED,
+                rep, number=number, final=True, kind=NEW if match is None else REVISED
             )
             self.final.append(event)
             if match is not None and (event.score, event.failed) == (match.score, match.failed):
@@ -339,26 +337,23 @@ class LiveSession:
             r.renumbered(k) for k, r in enumerate(self.provisional, len(self.final) + 1)
         ]
 
-    def _scored(
-        self, start: int, bottom: int, end: int, number: int, final: bool = False, kind: str = NEW
-    ) -> RepEvent:
-        """Score one rep on its frames of the settled metrics (and those of its "top" phase
-        around it)."""
+    def _scored(self, rep: Rep, number: int, final: bool = False, kind: str = NEW) -> RepEvent:
+        """Score one rep (stream frames) on its frames of the settled metrics (and those of
+        its "top" phase around it)."""
         ts = self.store.timestamps
+        start, end = rep.start, rep.end
         lo = min(start, int(np.searchsorted(ts, ts[start] - self._top_s - 1e-6, side="left")))
         hi = max(end + 1, int(np.searchsorted(ts, ts[end] + self._top_s + 1e-6, side="right")))
         metrics = self.store.metric_set(lo, hi)
-        reps = Reps.from_indices([start - lo], [bottom - lo], [end - lo], metrics.timestamps)
-        scored = score_reps(metrics, reps, self.rules)
+        plateau = (rep.bottom_first, rep.bottom_last)
+        event = RepEvent(
+            number, start, rep.bottom, end, rep.t_start, rep.t_end, None, plateau=plateau
+        )
+        scored = score_reps(metrics, _reps_of([event], metrics.timestamps, lo), self.rules)
         failed = [c["rule"] for c in scored.top_cues(limit=len(self.rules.rules))]
         score = scored.scores[0]
-        return RepEvent(
-            number=number,
-            start=start,
-            bottom=bottom,
-            end=end,
-            t_start=float(reps.t_start[0]),
-            t_end=float(reps.t_end[0]),
+        return replace(
+            event,
             score=None if np.isnan(score) else float(score),
             failed=tuple(failed),
             cue=self.rules[failed[0]].cue if failed else "",
@@ -406,13 +401,7 @@ class LiveSession:
     def summary(self, end_reason: str, dropped: int, wall_s: float) -> Summary:
         """The session summary, scored on the final reps (call after `finish`)."""
         metrics = self.store.metric_set()
-        reps = Reps.from_indices(
-            [r.start for r in self.final],
-            [r.bottom for r in self.final],
-            [r.end for r in self.final],
-            metrics.timestamps,
-        )
-        scored = score_reps(metrics, reps, self.rules)
+        scored = score_reps(metrics, _reps_of(self.final, metrics.timestamps), self.rules)
         summary = scored.summary()
         ts = self.buffer.timestamps
         return Summary(
@@ -496,3 +485,12 @@ def run(
     capture.stop()
     display.events(session.finish())
     return session.summary(reason, capture.dropped, clock() - t0)
+
+
+def _reps_of(events: list[RepEvent], timestamps: np.ndarray, first: int = 0) -> Reps:
+    """The reps of ``events`` (stream frames) as `Reps` on frames from stream frame ``first``
+    on, whose times are ``timestamps``."""
+    frames = np.array([(*e.frames, *(e.plateau or (e.bottom, e.bottom))) for e in events])
+    frames = frames.reshape(-1, 5) - first
+    start, bottom, end, lo, hi = frames.T
+    return Reps.from_indices(start, bottom, end, timestamps, (lo, hi))
