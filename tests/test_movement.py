@@ -221,3 +221,91 @@ def test_report_lists_what_was_not_counted():
     assert item["movement"] == "lunge" and item["end_s"] > item["start_s"] >= 0
     assert item["reason"].startswith("feet 0.")
     assert "Also seen, not counted: <b>2 lunges</b>" in render_html(report)
+
+
+# --- jumps: feet and hips leave the floor --------------------------------------------------------
+
+
+def _lifted(seq: PoseSequence, frames: np.ndarray, height: np.ndarray, names=None) -> PoseSequence:
+    """``seq`` with landmarks ``names`` (None: every one) raised in the image by ``height``
+    standing shank lengths on ``frames``."""
+    from dataclasses import replace
+
+    pts = seq.landmarks.copy()
+    shank = np.linalg.norm(pts[0, INDEX["left_knee"], :2] - pts[0, INDEX["left_ankle"], :2])
+    idx = slice(None) if names is None else [INDEX[n] for n in names]
+    rows = pts[frames]
+    rows[:, idx, 1] -= (height * shank)[:, None]
+    pts[frames] = rows
+    return replace(seq, landmarks=pts)
+
+
+def _flights(seq: PoseSequence, reps: Reps, names=None, stay: bool = False) -> PoseSequence:
+    """A 0.4 s, 0.5-shank-length flight from 2 frames before each rep's end (a take-off);
+    ``stay``: instead, the last rep's landmarks rise as fast from there and never come back
+    down (a track sliding away)."""
+    if stay:
+        frames = np.arange(reps.end[-1] - 2, len(seq))
+        return _lifted(seq, frames, np.minimum(np.arange(frames.size) / 6.0, 0.5), names)
+    arc = np.sin(np.linspace(0.0, np.pi, int(0.4 * seq.fps))) * 0.5
+    for end in reps.end.tolist():
+        seq = _lifted(seq, np.arange(end - 2, end - 2 + arc.size), arc, names)
+    return seq
+
+
+def test_a_squat_that_takes_off_is_a_jump_and_the_live_counter_agrees():
+    seq = squat_sequence(n_reps=3)
+    squats, _ = _analyse(seq)
+    jumps = _flights(seq, squats)
+    reps, rejected = _analyse(jumps)
+    assert len(reps) == 0 and rejected.movements == ("jump",) * 3, rejected.to_list()
+    value = float(rejected.reasons[0].split()[3])
+    assert rejected.reasons[0].startswith("feet and hips ") and 0.4 < value <= 0.5
+    metrics = compute_metrics(jumps)
+    flex, hip, trunk = rep_signals(metrics)
+    move = movement_signals(metrics)
+    counter = RepCounter(float(seq.fps))
+    ts = np.asarray(metrics.timestamps)
+    n = ts.size
+    live = [counter.push(ts[i : i + 5], flex[i : i + 5], hip[i : i + 5], trunk[i : i + 5],
+                         move[:, i : i + 5]) for i in range(0, n, 5)]  # fmt: skip
+    assert len(Reps.concat([*live, counter.flush()])) == 0
+
+
+def test_feet_or_hips_rising_alone_or_a_track_that_slides_away_is_not_a_jump():
+    seq = squat_sequence(n_reps=3)
+    squats, _ = _analyse(seq)
+    feet = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
+    ankles = (*feet, "left_ankle", "right_ankle")
+    hips = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+    for moved in (
+        _flights(seq, squats, names=ankles),  # foot landmarks slip up: the hips stay
+        _flights(seq, squats, names=hips),  # the hips rise (tiptoe): the toes stay down
+        _flights(seq, squats, stay=True),  # the last rep's whole track slides up and stays
+    ):
+        reps, rejected = _analyse(moved)
+        assert len(reps) == 3 and "jump" not in rejected.movements, rejected.to_list()
+
+
+def test_flight_on_signals_needs_both_and_a_landing():
+    t = 120
+    signals = np.zeros((len(SIGNALS), t))
+    signals[SIGNALS.index("knee_over_trunk")] = 60.0
+    feet, hips = SIGNALS.index("feet_height"), SIGNALS.index("hip_height")
+    signals[hips, :40] = -1.0  # squatting down to the bottom at frame 20
+    start, bottom, end = np.array([0]), np.array([20]), np.array([40])
+    signals[[feet, hips], 41:50] = 0.6  # 9 frames in the air after the end, landed by 50
+    v = judge_candidates(signals, start, bottom, end, after=15)
+    assert v.movement(0) == "jump"
+    assert (
+        v.reason(0)
+        == "feet and hips 0.60 shank lengths off the floor at the top (squat: 0.3 or less)"
+    )
+    assert judge_candidates(signals, start, bottom, end, after=0).squat[0]  # not read: passes
+    signals[[feet, hips], 41:] = 0.6  # never lands: a track sliding away, not a flight
+    assert judge_candidates(signals, start, bottom, end, after=15).squat[0]
+    signals[[feet, hips], 50:] = 0.0
+    signals[hips, 41:50] = np.nan  # hips unknown: nothing to judge by, passes
+    assert judge_candidates(signals, start, bottom, end, after=15).squat[0]
+    with pytest.raises(ValueError, match="a flight reads two signals"):
+        MovementRule("x", "feet_height", "flight", 1.0, "u", "m", "{value}", "w")

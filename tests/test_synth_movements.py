@@ -140,6 +140,8 @@ RENDERED: dict[tuple[str, str], tuple[int, set[str], str | None]] = {
     ("high-knees", "front"): (3, {"lunge", "single-leg bend", "standing movement"}, None),
     ("gestures", "front"): (1, {"standing movement"}, None),
     ("sit-to-stand", "side"): (1, set(), None),
+    # the arms stay forward: only the flight tells it from a squat
+    ("jump-squat", "front"): (1, {"jump"}, "jump"),
 }
 
 

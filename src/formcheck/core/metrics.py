@@ -105,6 +105,11 @@ Metrics (name: unit, definition, validity)
   over the body scale. Valid where known. See `formcheck.core.depth`.
 - ``hip_drop``: body-scale units, **+ = lower**: hip-centre y minus its
   standing (5th percentile) y, in pixels over the body scale.
+- ``feet_height``: body-scale units, **+ = higher**: the lower foot's lowest point (heel or toe,
+  the largest image y of the four) above the floor (`Standing`), 0 on it: both feet leave the
+  floor in a jump, while a planted foot keeps it at 0 in walking, marching or a step.
+- ``hip_height``: body-scale units, **+ = higher**: the hip centre above its height standing
+  straight-legged on the floor (`Standing`), 0 standing, - squatting, + on tiptoe or in the air.
 - ``hip_below_axis``: tan of the angle of the hip centre below the image centre
   as seen from the camera, ``(hip_y - H / 2) / f`` with the focal length ``f``
   from an assumed ``FIELD_OF_VIEW_DEG`` = 70 deg across the image's long side (a
@@ -134,6 +139,7 @@ coordinates).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -224,6 +230,8 @@ UNITS: dict[str, str] = {
     "hip_above_knee": "body scale",
     "thigh_from_horizontal": "deg",
     "hip_drop": "body scale",
+    "feet_height": "body scale",
+    "hip_height": "body scale",
     "view_yaw": "deg",
     "body_yaw": "deg",
     "view_confidence": "1",
@@ -242,15 +250,21 @@ class Standing:
 
     ``scale_px``: body scale, the standing shank length (mean of the sides);
     ``hip_y_px``: standing hip-centre y; ``thigh_px`` / ``shank_px``: standing
-    hip-knee / knee-ankle height (image y extent) of the (left, right) leg.
+    hip-knee / knee-ankle height (image y extent) of the (left, right) leg;
+    ``floor_y_px``: the floor, the y of the lower foot's lowest point (heel or toe);
+    ``leg_px``: the hip centre's height above it with straight legs.
     Lengths and heights are the 90th percentile over frames, the hip y the 5th
-    percentile (the highest hips but outliers); NaN where never seen.
+    percentile (the highest hips but outliers), the floor the 95th (the lowest feet but
+    outliers); NaN where never seen. The floor and the straight legs hold in a jump too
+    (its flights leave the feet on the floor most of the time, and the legs straight).
     """
 
     scale_px: float
     hip_y_px: float
     thigh_px: tuple[float, float]
     shank_px: tuple[float, float]
+    floor_y_px: float = float("nan")
+    leg_px: float = float("nan")
 
 
 def with_front_bend(flexion: np.ndarray, front: Metric | None) -> np.ndarray:
@@ -400,12 +414,25 @@ def _standing(pix: np.ndarray, heights: np.ndarray) -> Standing:
     p = {name: pix[i] for i, name in enumerate(_NAMES)}
     shank = _pair_mean(*(norm(p[f"{s}_ankle"] - p[f"{s}_knee"], axis=0) for s in ("left", "right")))
     top = [_percentile(h, SCALE_PERCENTILE) for h in heights]
+    hip_y = _pair_mean(p["left_hip"][1], p["right_hip"][1])
+    feet_y = _lowest_foot(p)
     return Standing(
         scale_px=_percentile(shank, SCALE_PERCENTILE),
-        hip_y_px=_percentile(_pair_mean(p["left_hip"][1], p["right_hip"][1]), STANDING_PERCENTILE),
+        hip_y_px=_percentile(hip_y, STANDING_PERCENTILE),
         thigh_px=(top[0], top[1]),
         shank_px=(top[2], top[3]),
+        floor_y_px=_percentile(feet_y, 100.0 - STANDING_PERCENTILE),
+        leg_px=_percentile(feet_y - hip_y, SCALE_PERCENTILE),
     )
+
+
+def _lowest_foot(p: dict[str, np.ndarray]) -> np.ndarray:
+    """``(T,)`` image y (pixels, down) of the lowest of the four heel and toe points; NaN where
+    none is known."""
+    feet = np.stack([p[f"{s}_{n}"][1] for s in ("left", "right") for n in ("heel", "foot_index")])
+    with warnings.catch_warnings():  # a frame with no foot seen: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(feet, axis=0)
 
 
 def standing(seq: PoseSequence, visibility_threshold: float = flt.VISIBILITY_THRESHOLD) -> Standing:
@@ -714,6 +741,9 @@ def compute_metrics(
     scale, top = ref.scale_px, ref.hip_y_px
     values["hip_above_knee"] = (knee_y - hip_y) / scale
     values["hip_drop"] = (hip_y - top) / scale
+    floor = ref.floor_y_px
+    values["feet_height"] = (floor - _lowest_foot(p)) / scale
+    values["hip_height"] = (floor - ref.leg_px - hip_y) / scale
     focal = 0.5 * max(w_px, h_px) / np.tan(np.radians(FIELD_OF_VIEW_DEG / 2))
     values["hip_below_axis"] = (hip_y - h_px / 2) / focal
 

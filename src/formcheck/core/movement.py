@@ -22,6 +22,12 @@ both legs). From the front ``feet_split`` rests on MediaPipe's depth, which stil
   (0 = arms hanging along the trunk, 90 = held forward), mean of the two arms; NaN without
   wrists.
 
+from the image (`formcheck.core.metrics`; body-scale units, standing shank lengths, + = up):
+
+- ``feet_height``: the lower foot's lowest point (heel or toe) above the floor, so one planted
+  foot holds it at 0.
+- ``hip_height``: the hip centre above its height standing straight-legged on the floor.
+
 and from the knee angle every rep is counted with (`formcheck.core.metrics.knee_bend`):
 
 - ``knee_asymmetry``: deg, the difference of the two knees' bend.
@@ -48,8 +54,10 @@ Decisions (documented, tested in ``tests/test_movement.py``):
   (`reps.RepParams.min_width_s`, ``min_phase_s``). High knees and running on the spot alternate
   the legs: the feet split front to back (upper quartile 0.49-0.50 on the real clip) or one knee bends alone.
 - Jump squats: decided **not** a squat rep (a plyometric exercise, not the strength movement
-  judged). A fast one is too short to be a candidate; the flight itself (feet off the floor) is
-  not measured yet, so a slow jump squat may still count (untested).
+  judged). A fast one is too short to be a candidate. A slower one (rendered: 0.9 s down, 0.3 s
+  up, 20 cm of flight) is a candidate whose end (the straightest knee) lies anywhere in the
+  flight, so the flight is read from the bottom to `reps.RepParams.flight_window_s` after the end
+  (the ``flight`` statistic): the hips and both feet rise together above the floor.
 - Sitting down on a chair and standing up (sit-to-stand): decided **counted**, a squat to a
   seat with the same movement pattern and form faults (a box squat). Untested on footage;
   rendered (`formcheck.synth.movements`, no chair drawn) it counts one rep per stand-up.
@@ -77,15 +85,28 @@ KNEE_ASYMMETRY = "knee_asymmetry"
 #: The signal computed in `formcheck.core.reps.movement_signals` from the knees and the trunk.
 KNEE_OVER_TRUNK = "knee_over_trunk"
 #: Signals a rule may read, in the row order `judge_candidates` expects.
-SIGNALS = ("feet_split", "hip_offset", KNEE_ASYMMETRY, KNEE_OVER_TRUNK, "arm_elevation")
+SIGNALS = (
+    "feet_split",
+    "hip_offset",
+    KNEE_ASYMMETRY,
+    KNEE_OVER_TRUNK,
+    "arm_elevation",
+    "feet_height",
+    "hip_height",
+)
 #: How a rule summarises its signal over a candidate: a quantile of its frames (the value), the
-#: value at its ``bottom`` (None), or ``top_minus_bottom`` (None): the mean of its two standing
-#: ends minus the bottom.
+#: value at its ``bottom`` (None), ``top_minus_bottom`` (None): the mean of its two standing
+#: ends minus the bottom, or ``flight`` (None; ``feet_height`` with ``also`` ``hip_height``):
+#: over the frames from the bottom to ``after`` frames past the end (`judge_candidates`), how
+#: far the feet and the hips both rise above the floor the feet stand on at the bottom, less
+#: what they are still up at the last of those frames (a flight comes back down; a track that
+#: slides away and stays does not).
 STATISTICS: dict[str, float | None] = {
     "median": 0.5,
     "upper quartile": 0.75,
     "bottom": None,
     "top_minus_bottom": None,
+    "flight": None,
 }
 
 
@@ -98,7 +119,8 @@ class MovementRule:
     frames reaches; the value at the ``bottom``; or ``top_minus_bottom``: the mean of the first
     and last frames' values minus the bottom's) must be at most ``limit`` (in
     ``unit``; at least, when ``at_least``); otherwise the candidate is the ``movement`` named,
-    for the ``reason`` (a format string of ``value``). ``why`` defends the limit.
+    for the ``reason`` (a format string of ``value``). ``why`` defends the limit. ``also``: the
+    second signal a ``flight`` reads.
     """
 
     name: str
@@ -110,11 +132,17 @@ class MovementRule:
     reason: str
     why: str
     at_least: bool = False
+    also: str | None = None
 
     def __post_init__(self) -> None:
-        if self.signal not in SIGNALS:
+        for signal in (self.signal, self.also or self.signal):
+            if signal not in SIGNALS:
+                raise ValueError(
+                    f"MovementRule {self.name}: expected a signal of {SIGNALS}, got {signal!r}"
+                )
+        if (self.statistic == "flight") != (self.also is not None):
             raise ValueError(
-                f"MovementRule {self.name}: expected a signal of {SIGNALS}, got {self.signal!r}"
+                f"MovementRule {self.name}: a flight reads two signals (also), nothing else does"
             )
         if self.statistic not in STATISTICS:
             raise ValueError(
@@ -129,6 +157,28 @@ class MovementRule:
 
 #: The checks, in the order a rejected candidate is explained by (the first failed one).
 MOVEMENT_RULES: tuple[MovementRule, ...] = (
+    MovementRule(
+        name="feet_stay_on_the_floor",
+        signal="feet_height",
+        also="hip_height",
+        statistic="flight",
+        limit=0.3,
+        unit="shank lengths",
+        movement="jump",
+        reason="feet and hips {value:.2f} shank lengths off the floor at the top (squat: 0.3 "
+        "or less)",
+        why=(
+            "A squat keeps both feet on the floor; a jump squat ends its rise in a take-off, and "
+            "in the flight the feet and the hips both rise above the floor by the jump's height "
+            "(a shank is ~0.4 m: a 20 cm jump is 0.5 shank lengths). Both must rise: a calf "
+            "raise at the top lifts the hips but not the toes, a turn on the spot moved a real "
+            "squatter's foot landmarks up 0.42 for 0.2 s with the hips still, and a track that "
+            "slides away with the whole skeleton does not come back down. 0.3 (12 cm) lies "
+            "between a real squat whose track slid at its end (0.19; every other real squat "
+            "0.00 or less) and the rendered 20 cm jump squats (0.53 or more); a hop of under "
+            "12 cm is missed."
+        ),
+    ),
     MovementRule(
         name="feet_side_by_side",
         signal="feet_split",
@@ -306,6 +356,7 @@ def judge_candidates(
     bottom: np.ndarray,
     end: np.ndarray,
     rules: tuple[MovementRule, ...] = MOVEMENT_RULES,
+    after: int = 0,
 ) -> Verdicts:
     """Which candidates are squats, by `MOVEMENT_RULES`.
 
@@ -317,6 +368,8 @@ def judge_candidates(
         ``(K,)`` int frame indices of each candidate (``start <= bottom <= end``).
     rules : tuple[MovementRule, ...]
         The checks; a summary that is unknown (every frame NaN) passes: nothing to judge by.
+    after : int
+        Frames after each end the ``after_end_rise`` statistic reads (up to the last frame).
 
     Returns
     -------
@@ -329,6 +382,7 @@ def judge_candidates(
         return Verdicts(np.ones(k, bool), np.full(k, -1), np.full(k, np.nan), rules)
     lengths = e - s + 1
     flat = np.arange(lengths.sum()) + np.repeat(s - np.cumsum(lengths) + lengths, lengths)
+    last = np.minimum(e + after, signals.shape[1] - 1)
     values = np.empty((len(rules), k))
     for i, rule in enumerate(rules):  # a handful of rules, each over every candidate at once
         row = signals[SIGNALS.index(rule.signal)]
@@ -336,6 +390,9 @@ def judge_candidates(
             values[i] = row[b]
         elif rule.statistic == "top_minus_bottom":
             values[i] = (row[s] + row[e]) / 2 - row[b]
+        elif rule.statistic == "flight":
+            assert rule.also is not None
+            values[i] = _flight(row, signals[SIGNALS.index(rule.also)], b, last)
         else:
             values[i] = _ragged_nanquantile(row[flat], lengths, STATISTICS[rule.statistic])
     limits = np.array([r.limit for r in rules])[:, None]
@@ -344,6 +401,25 @@ def judge_candidates(
     first = np.where(fail.any(axis=0), fail.argmax(axis=0), -1)
     value = np.where(first >= 0, values[np.maximum(first, 0), np.arange(k)], np.nan)
     return Verdicts(first < 0, first, value, rules)
+
+
+def _flight(feet: np.ndarray, hips: np.ndarray, bottom: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Per candidate, the ``flight`` statistic (`STATISTICS`): over frames ``bottom .. last``,
+    the highest that ``feet`` and ``hips`` (heights, the same unit) both are above
+    ``feet[bottom]``, less how far they both still are above it at ``last``, if at all. NaN
+    where the floor or every frame is unknown."""
+    if bottom.size == 0:
+        return np.empty(0)
+    lengths = last - bottom + 1
+    flat = np.arange(lengths.sum()) + np.repeat(bottom - np.cumsum(lengths) + lengths, lengths)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    floor = feet[bottom]
+    with warnings.catch_warnings():  # all-NaN windows: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        air = np.minimum(feet, hips)  # NaN where either is unknown
+        highest = np.fmax.reduceat(air[flat], offsets) - floor
+        still_up = np.fmax(air[last] - floor, 0.0)
+    return highest - still_up
 
 
 def _ragged_nanquantile(v: np.ndarray, lengths: np.ndarray, q: float) -> np.ndarray:

@@ -43,8 +43,9 @@ Definitions (all on whole arrays, no per-frame Python loops):
   ``max_reversal_frac`` of the prominence (one descent, one ascent).
 
 Every decision about a rep with peak ``b`` depends only on frames within
-``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` =
-``standing_window_s`` in frames). `RepCounter` uses that
+``R = 2 H + 1 + W`` of ``b`` (``H`` = ``max_duration_s`` and ``W`` = the larger of
+``standing_window_s`` and ``flight_window_s``, in frames: what the checks read after the
+end). `RepCounter` uses that
 to give exactly the offline result from a bounded trailing buffer, and
 `settled` to emit most reps right after their end rather than ``R`` frames
 after the bottom.
@@ -129,6 +130,11 @@ class RepParams:
     - ``top_tolerance_frac`` 0.05 / ``top_tolerance_deg`` 2: the standing point
       is where the knee angle is back within 5 % of the excursion (at least
       2 degrees, the noise of filtered landmarks) of the standing level.
+    - ``flight_window_s`` 0.5: the frames after a rep's end the jump check reads
+      (`formcheck.core.movement`, ``feet_stay_on_the_floor``): a jump squat's end is its
+      take-off, and the flight of a jump of up to 30 cm (``2 sqrt(2 h / g)``) is over within it;
+      a higher one still reads most of its height (a 40 cm jump is 17 cm up at 0.5 s). It is the
+      rules' ``top_window_s``, which a live rep waits for anyway, so it adds no delay there.
     - ``bottom_tolerance_deg`` 4: the bottom's plateau (the bottom frame is its middle). On a
       held bottom the filtered knee bend wanders 3-4 deg (the rendered knee-valgus sample's
       0.3 s hold at a constant 144 deg read 135.0-137.9 in one run of the pose model and
@@ -154,6 +160,7 @@ class RepParams:
     max_reversal_frac: float = 0.5
     max_end_frac: float = 0.5
     bottom_tolerance_deg: float = 4.0
+    flight_window_s: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -176,9 +183,17 @@ class RepParams:
         """``W``: ``standing_window_s`` in frames."""
         return int(round(self.standing_window_s * fps))
 
+    def flight_frames(self, fps: float) -> int:
+        """``F``: ``flight_window_s`` in frames."""
+        return int(round(self.flight_window_s * fps))
+
+    def after_end(self, fps: float) -> int:
+        """Frames after a rep's end its checks read: the standing window's and the flight's."""
+        return max(self.standing_frames(fps), self.flight_frames(fps))
+
     def radius(self, fps: float) -> int:
         """``R``: a rep with bottom ``b`` depends only on frames ``b - R .. b + R``."""
-        return 2 * self.half_window(fps) + 1 + self.standing_frames(fps)
+        return 2 * self.half_window(fps) + 1 + self.after_end(fps)
 
 
 @dataclass(frozen=True)
@@ -702,7 +717,7 @@ def detect_candidates(
         squat = np.ones(peaks.shape, dtype=bool)
         verdicts = None
     else:
-        verdicts = judge_candidates(movement, start, peaks, end, rules)
+        verdicts = judge_candidates(movement, start, peaks, end, rules, p.flight_frames(fps))
         squat = verdicts.squat
     keep = shaped & stood_up & hips_down & upright & squat
     rejected = np.flatnonzero(shaped & ~keep)
@@ -822,7 +837,8 @@ def settled(
     rises above the bottom elsewhere in the rep nor rises again on the way up by
     ``min_prominence_deg`` (no later bottom can appear inside it or tie with it), both
     standing points are ``min_prominence_deg`` below the bottom, the frames the trunk
-    check reads have arrived, and no earlier frame as high as the bottom is still within
+    and flight checks read after the end have arrived, and no earlier frame as high as the
+    bottom is still within
     ``max_duration_s`` of the newest frame (an earlier bottom that could still become a
     rep), except up to frame ``known``, the end of the last rep already known final (its
     own conditions keep any later bottom out of it).
@@ -834,7 +850,7 @@ def settled(
     if s.size == 0:
         return np.zeros(0, dtype=bool)
     b = _argmax_between(x, s, e)  # the peak: reps.bottom is its plateau's middle
-    h, w = p.half_window(fps), p.standing_frames(fps)
+    h, w = p.half_window(fps), p.after_end(fps)
     top = x[b]
     ok = e + w + 1 <= n - 1
     e1 = np.minimum(e + 1, n - 1)

@@ -119,6 +119,8 @@ class LiveSession:
         self.clock = clock
         self._heel_checks = heel_checks(self.rules)
         self._top_s = self.rules.top_window_s  # rules may judge frames just before and after a rep
+        # a rep is not settled before the frames after its end that its checks read have come
+        self._after_s = max(self._top_s, self.rep_params.flight_window_s)
         self.latency = LatencyLog()
         self.rate = RateMeter()
         self.revisions = 0
@@ -263,8 +265,8 @@ class LiveSession:
 
     def _top_settled(self, end: np.ndarray, t_end: np.ndarray) -> np.ndarray:
         """Per rep (stream frame ``end``, time ``t_end`` s of its standing point): that point is
-        settled, and so is the "top" phase after it that the rules judge."""
-        return (end <= self.n_settled - 2) & (t_end + self._top_s <= self.store.timestamps[-1])
+        settled, and so are the frames after it that the rules ("top") and the flight check read."""
+        return (end <= self.n_settled - 2) & (t_end + self._after_s <= self.store.timestamps[-1])
 
     def _confirmable(self) -> Reps:
         """The counter's final reps whose "top" phase is settled too (`_top_settled`), in

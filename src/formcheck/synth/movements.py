@@ -564,6 +564,23 @@ MOVEMENTS: dict[str, Movement] = {
             squat_reps=1,
             bottom_s=(1.8,),
         ),
+        Movement(
+            "jump-squat",
+            "jump squats: down in 0.9 s to the thighs near level, up in 0.3 s into a 20 cm "
+            "jump (toes pointing down in the air), land softly and stand; the arms held forward "
+            "throughout, so only the flight tells it from a squat (not counted, see "
+            "formcheck.core.movement)",
+            base=_both(arm=70.0, plane=0.0, elbow=30.0),
+            keys=(
+                (0.0, {}),
+                (0.9, {"drop": 0.36, "lean": 35.0, "pelvis_z": -0.14}),
+                (1.2, {"lean": 5.0}),
+                (1.4, _both(lift=0.2, pitch=25.0)),
+                (1.6, {"drop": 0.06, "lean": 10.0}),
+                (1.9, {}),
+            ),
+            stand_s=0.6,
+        ),
     )
 }
 
