@@ -10,7 +10,7 @@
   at 45 degrees and from the side, one look per seed; the count must equal the truth's.
 - Rendered movements that are not squats (`formcheck.synth.movements`: lunge, split squat, hip
   hinge, pick-up, calf raise, jumping jack, high knees, standing with gestures and weight shifts,
-  jump squat)
+  jump squat, pull-up)
   from each view, 320x240, one look per movement and seed: 0 squat reps each; and the
   sit-to-stand, which counts (a box squat, `formcheck.core.movement`): its cycles.
 - Live counting: every clip's metrics fed to `RepCounter` 0.1 s at a time, as live mode does;

@@ -309,3 +309,18 @@ def test_flight_on_signals_needs_both_and_a_landing():
     assert judge_candidates(signals, start, bottom, end, after=15).squat[0]
     with pytest.raises(ValueError, match="a flight reads two signals"):
         MovementRule("x", "feet_height", "flight", 1.0, "u", "m", "{value}", "w")
+
+
+def test_knees_bending_while_the_body_rises_is_a_pull_up():
+    """Hanging from a bar, a pull-up tucks the knees as the body goes up: the hips never go down,
+    so it is not a squat; with the hips this much higher it is called a pull-up."""
+    from formcheck.testing import squat_sequence_with_truth
+
+    seq, truth = squat_sequence_with_truth(n_reps=2)
+    hanging = _lifted(seq, np.arange(len(seq)), 2.0 * truth.depth)  # hips up ~1 shank length
+    reps, rejected = _analyse(hanging)
+    assert len(reps) == 0 and rejected.movements == ("pull-up", "pull-up"), rejected.to_list()
+    assert rejected.reasons[0].endswith("than at the start and end (hanging or climbing)")
+    # a smaller rise (a calf raise, a step) is only a standing movement
+    _, rejected = _analyse(_lifted(seq, np.arange(len(seq)), 1.2 * truth.depth))
+    assert set(rejected.movements) == {"standing movement"}, rejected.to_list()

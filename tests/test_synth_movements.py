@@ -142,6 +142,8 @@ RENDERED: dict[tuple[str, str], tuple[int, set[str], str | None]] = {
     ("sit-to-stand", "side"): (1, set(), None),
     # the arms stay forward: only the flight tells it from a squat
     ("jump-squat", "front"): (1, {"jump"}, "jump"),
+    # the hips rise as the knees tuck: never a squat, called a pull-up
+    ("pull-up", "side"): (1, {"pull-up", "standing movement"}, "pull-up"),
 }
 
 

@@ -48,6 +48,9 @@ Decisions (documented, tested in ``tests/test_movement.py``):
   candidate down as a "standing movement".
 - ``hip_offset`` is valid from the front only: from the side the hip line points at the camera,
   along MediaPipe's poor depth, and real side-view squats read 0.25.
+- Hanging (pull-ups): the knees tuck as the body rises, so the hips never go down
+  (`reps.RepParams.min_hip_drop`); with them `reps.RepParams.hang_rise` higher at the deepest
+  knee bend the candidate is called a pull-up.
 - Floor work (push-ups, burpees): a candidate must start and end upright
   (`reps.RepParams.max_standing_trunk_deg`), else it is a "floor exercise".
 - Jumps and hops (jumping jacks, jump rope): a take-off's bend is too short to be a candidate

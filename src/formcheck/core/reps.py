@@ -135,6 +135,11 @@ class RepParams:
       take-off, and the flight of a jump of up to 30 cm (``2 sqrt(2 h / g)``) is over within it;
       a higher one still reads most of its height (a 40 cm jump is 17 cm up at 0.5 s). It is the
       rules' ``top_window_s``, which a live rep waits for anyway, so it adds no delay there.
+    - ``hang_rise`` 0.5: a candidate whose hips never go down is turned down, and it is
+      called a pull-up (hanging or climbing) rather than a standing movement when its hips are this many
+      shank lengths higher at its deepest knee bend than at its ends: a pull-up lifts the hips
+      0.3-0.6 m (0.75-1.5 shank lengths) as the legs tuck, a calf raise or a step 0.2 or less
+      (only the label depends on it; figures in ``benchmarks/RESULTS.md``).
     - ``bottom_tolerance_deg`` 4: the bottom's plateau (the bottom frame is its middle). On a
       held bottom the filtered knee bend wanders 3-4 deg (the rendered knee-valgus sample's
       0.3 s hold at a constant 144 deg read 135.0-137.9 in one run of the pose model and
@@ -161,6 +166,7 @@ class RepParams:
     max_end_frac: float = 0.5
     bottom_tolerance_deg: float = 4.0
     flight_window_s: float = 0.5
+    hang_rise: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -708,6 +714,7 @@ def detect_candidates(
         & (_largest_reversal(-x, peaks, end) <= p.max_reversal_frac * prom)
     )
     hips_down = sink >= p.min_hip_drop  # NaN (hips unknown): not confirmed
+    rise = np.minimum(hip[start], hip[end]) - hip[peaks]  # the hips up as the knees bend
     # A rep ends standing, unless its end is the lowest point before the next bottom (a bounce
     # at the bottom: the next candidate is judged on its own).
     shared = np.concatenate((end[:-1] == start[1:], [False]))
@@ -731,6 +738,12 @@ def detect_candidates(
             reasons.append(
                 f"did not stand up: knees still bent {x[end[k]]:.0f} deg at the end, "
                 f"{x[start[k]]:.0f} at the start"
+            )
+        elif not hips_down[k] and rise[k] >= p.hang_rise:
+            movements.append("pull-up")
+            reasons.append(
+                f"hips {rise[k]:.2f} shank lengths higher at the deepest knee bend than at the "
+                "start and end (hanging or climbing)"
             )
         elif not hips_down[k]:
             movements.append("standing movement" if np.isfinite(sink[k]) else "unclear movement")

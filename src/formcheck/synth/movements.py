@@ -581,6 +581,34 @@ MOVEMENTS: dict[str, Movement] = {
             ),
             stand_s=0.6,
         ),
+        Movement(
+            "pull-up",
+            "pull-ups: hanging from a bar (not drawn) with the feet 25 cm off the floor, the "
+            "body pulled up 0.55 m with the knees tucked back and the elbows bent, lowered back "
+            "to a straight-armed hang",
+            base=_both(lift=0.25, pitch=20.0, arm=175.0, plane=10.0, elbow=5.0),
+            keys=(
+                (0.0, {}),
+                (
+                    1.0,
+                    {
+                        **_both(lift=0.85, z=-0.2, pitch=30.0, arm=170.0, plane=20.0),
+                        **_both(elbow=130.0),
+                        "drop": 0.3,
+                    },
+                ),
+                (
+                    1.4,
+                    {
+                        **_both(lift=0.85, z=-0.2, pitch=30.0, arm=170.0, plane=20.0),
+                        **_both(elbow=130.0),
+                        "drop": 0.3,
+                    },
+                ),
+                (2.4, {}),
+            ),
+            stand_s=0.8,
+        ),
     )
 }
 
