@@ -119,8 +119,9 @@ class MovementRule:
 
     ``signal`` (a name of `SIGNALS`) summarised over the candidate's frames (``median``, robust
     to a few glitched frames; ``upper quartile``, which a state held over a quarter of the
-    frames reaches; the value at the ``bottom``; or ``top_minus_bottom``: the mean of the first
-    and last frames' values minus the bottom's) must be at most ``limit`` (in
+    frames reaches; the value at the ``bottom``; ``top_minus_bottom``: the mean of the first
+    and last frames' values minus the bottom's; or ``flight``, see `STATISTICS`) must be at most
+    ``limit`` (in
     ``unit``; at least, when ``at_least``); otherwise the candidate is the ``movement`` named,
     for the ``reason`` (a format string of ``value``). ``why`` defends the limit. ``also``: the
     second signal a ``flight`` reads.
@@ -178,7 +179,7 @@ MOVEMENT_RULES: tuple[MovementRule, ...] = (
             "squatter's foot landmarks up 0.42 for 0.2 s with the hips still, and a track that "
             "slides away with the whole skeleton does not come back down. 0.3 (12 cm) lies "
             "between a real squat whose track slid at its end (0.19; every other real squat "
-            "0.00 or less) and the rendered 20 cm jump squats (0.53 or more); a hop of under "
+            "0.00 or less) and the rendered 20 cm jump squats (0.51 or more); a hop of under "
             "12 cm is missed."
         ),
     ),
