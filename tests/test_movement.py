@@ -220,7 +220,10 @@ def test_report_lists_what_was_not_counted():
     item = report["not_counted"][0]
     assert item["movement"] == "lunge" and item["end_s"] > item["start_s"] >= 0
     assert item["reason"].startswith("feet 0.")
-    assert "Also seen, not counted: <b>2 lunges</b>" in render_html(report)
+    html = render_html(report)
+    assert "Also seen, not counted: <b>2 lunges</b>" in html
+    # each candidate with its times and measured reason, one click away
+    assert f"{item['start_s']:.1f}-{item['end_s']:.1f} s: lunge, {item['reason']}</li>" in html
 
 
 # --- jumps: feet and hips leave the floor --------------------------------------------------------

@@ -62,6 +62,8 @@ figcaption{font-size:.88rem;color:#333;margin-top:4px}
 .plots svg{display:block;width:100%;height:auto}
 details{margin-top:8px}
 summary{cursor:pointer;font-weight:600}
+.facts li.wide{flex-basis:100%}.facts details{margin:0}.facts summary{font-weight:400}
+.seen{margin:4px 0 0;padding-left:20px;font-size:.9rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0 0;font-size:.9rem}
 dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
 .rule{margin:10px 0;font-size:.92rem}
@@ -182,7 +184,15 @@ def _verdict(report: Mapping[str, Any]) -> str:
         for item in report["not_counted"]:
             counts[item["movement"]] = counts.get(item["movement"], 0) + 1
         seen = ", ".join(f"{n} {m}{'s' if n != 1 else ''}" for m, n in counts.items())
-        facts.append(f"<li>Also seen, not counted: <b>{_e(seen)}</b></li>")
+        each = "".join(
+            f"<li>{item['start_s']:.1f}-{item['end_s']:.1f} s: {_e(item['movement'])}, "
+            f"{_e(item['reason'])}</li>"
+            for item in report["not_counted"]
+        )
+        facts.append(
+            f'<li class="wide"><details><summary>Also seen, not counted: <b>{_e(seen)}</b>'
+            f'</summary><ul class="seen">{each}</ul></details></li>'
+        )
     return verdict_section(s, facts)
 
 
