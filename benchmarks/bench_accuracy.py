@@ -99,6 +99,21 @@ def compare(metrics, doc: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def truth_metrics(perfect, doc: dict):
+    """The metrics of perfect landmarks with every metric `PAIRS` pairs with a truth angle
+    replaced by that truth (validity kept): what each rule would judge on the truth."""
+    from formcheck.core.metricset import MetricSet
+
+    ang = {k: np.asarray(v, dtype=np.float64) for k, v in doc["angles"].items()}
+    out = dict(perfect.metrics)
+    for name, key, _ in PAIRS:
+        for side in ("left", "right") if name in SIDED else (None,):
+            full = f"{name}_{side}" if side else name
+            if full in out and key.format(side=side) in ang:
+                out[full] = replace(out[full], values=ang[key.format(side=side)])
+    return MetricSet(timestamps=perfect.timestamps, view=perfect.view, metrics=out)
+
+
 def bench_scene(name: str, view: str, seed: int, reps: int = 3, size: tuple[int, int] = (640, 360)):
     """The rendered clip of a preset seen from a view: seed = another look of
     `synth.look.VARIANTS`, sensor noise on, rep-to-rep jitter 0.5 (also used by bench_reps)."""
@@ -114,7 +129,7 @@ def bench_scene(name: str, view: str, seed: int, reps: int = 3, size: tuple[int,
 
 def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], tmp: Path) -> dict:
     from formcheck.core.metrics import compute_metrics
-    from formcheck.core.reps import find_reps
+    from formcheck.core.reps import Reps, find_reps
     from formcheck.core.scoring import score_reps
     from formcheck.media.cache import extract_cached
     from formcheck.media.cache import load as load_cache
@@ -157,12 +172,23 @@ def run_clip(name: str, view: str, seed: int, reps: int, size: tuple[int, int], 
         "reps_found": len(found),
         "reps_true": len(true_reps),
         "rule_names": [r.name for r in score.rules.rules],
+        "rule_units": [r.primary.unit for r in score.rules.rules],
         "status": score.status,
         "values": {
             rule: score.values[:, k] for k, rule in enumerate(r.name for r in score.rules.rules)
         },
     }
     if len(found) == len(true_reps):
+        # each rule's judged value against the same rule judging the truth over the true reps
+        frames = [[r[k] for r in true_reps] for k in ("start", "bottom", "end")]
+        truth_score = score_reps(
+            truth_metrics(perfect, doc), Reps.from_indices(*frames, perfect.timestamps)
+        )
+        both = (score.status != 0) & (truth_score.status != 0)
+        result["rule_errors"] = {
+            rule: (score.values[:, k] - truth_score.values[:, k])[both[:, k]]
+            for k, rule in enumerate(result["rule_names"])
+        }
         # knee deviation at the bottom: the worse knee's median over the bottom window (the rule's phase),
         # against the truth's over the true bottom's window of the same size
         half = int(round(score.rules.bottom_window_s * doc["fps"]))
@@ -223,6 +249,8 @@ def main() -> int:
     errs: dict[tuple[str, str], list] = defaultdict(list)
     perfect: dict[tuple[str, str], list] = defaultdict(list)
     per_rep: dict[tuple[str, str], list] = defaultdict(list)
+    judged: dict[tuple[str, str], list] = defaultdict(list)  # (rule, view) -> value - truth's
+    units: dict[str, str] = {}
     counts = defaultdict(lambda: np.zeros(6, int))  # rule -> TP FP FN TN not_judged borderline
     false_alarms: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rep_lines, detected = [], []
@@ -248,6 +276,9 @@ def main() -> int:
                     ):
                         if k in r:
                             per_rep[k, view].append(np.asarray(r[k], float))
+                    units.update(zip(r["rule_names"], r["rule_units"], strict=True))
+                    for rule, d in r.get("rule_errors", {}).items():
+                        judged[rule, view].append(np.asarray(d, float))
                     ok = r["reps_found"] == r["reps_true"]
                     rep_lines.append((name, view, seed, r["reps_found"], r["reps_true"], ok))
                     for k, rule in enumerate(r["rule_names"]):
@@ -303,6 +334,19 @@ def main() -> int:
             cells.append(f"{_fmt(d, digits)} n={d.size}" if d.size else "-")
         lines.append(f"| {label} | | " + " | ".join(cells) + " |")
     metric_table = "\n".join(lines)
+    judged_lines = [
+        "| judged value | unit | " + " | ".join(f"{v}: MAE / bias" for v in views) + " |",
+        "| --- | --- |" + " --- |" * len(views),
+    ]
+    for rule in dict.fromkeys(rule for rule, _ in judged):
+        cells = []
+        for v in views:
+            d = np.concatenate(judged[rule, v]) if judged[rule, v] else np.zeros(0)
+            d = d[np.isfinite(d)]
+            digits = 2 if rule.startswith("controlled_") else 1
+            cells.append(f"{_fmt(d, digits)} n={d.size}" if d.size else "-")
+        judged_lines.append(f"| `rule.{rule}` | {units[rule]} | " + " | ".join(cells) + " |")
+    judged_table = "\n".join(judged_lines)
     exact = sum(ok for *_, ok in rep_lines)
     wrong = [f"{n} {v} seed {s}: {f}/{t}" for n, v, s, f, t, ok in rep_lines if not ok]
     rep_text = f"repetition count exact on {exact} of {len(rep_lines)} clips" + (
@@ -328,7 +372,7 @@ def main() -> int:
         f"{len(rep_lines)} clips, person detected on {100 * np.mean(detected):.2f} % of frames "
         f"(worst clip {100 * np.min(detected):.1f} %); {rep_text}."
     )
-    print(metric_table, fault_table, summary, sep="\n\n")
+    print(metric_table, judged_table, fault_table, summary, sep="\n\n")
     if args.append:
         cmd = "python benchmarks/bench_accuracy.py " + " ".join(sys.argv[1:])
         text = (
@@ -343,7 +387,12 @@ def main() -> int:
             f"metric marks valid, both sides pooled; in brackets the same for metrics computed "
             f"from perfect landmarks (the truth's joints), which shows definition differences "
             f"apart from tracking error. Targets: knee flexion <= 5 deg side view, FPPA <= 4 deg "
-            f"front view, foot progression <= 6 deg.\n\n{metric_table}\n\nFault detection per "
+            f"front view, foot progression <= 6 deg.\n\n{metric_table}\n\nThe value each rule "
+            f"judges, per rep and view, against the same rule judging the truth (perfect "
+            f"landmarks with the truth's angles in place of the metrics above, over the true "
+            f"reps), where both judged it: the error of the number the report shows beside the "
+            f"limit (`rule.<name>` in `rules/measurement_error.toml`).\n\n"
+            f"{judged_table}\n\nFault detection per "
             f"judged rep (a rep of a faulty preset is a positive for that preset's rule only):\n\n"
             f"{fault_table}\n"
         )

@@ -1,7 +1,8 @@
 """Copy bench_accuracy's figures into the shipped measurement error table.
 
 ``src/formcheck/rules/measurement_error.toml`` cites, for each ``[[error]]`` whose ``source`` starts
-with ``bench_accuracy``, the MAE and bias of that metric and view in benchmarks/RESULTS.md, section
+with ``bench_accuracy``, the MAE and bias of that metric (or ``rule.<name>``: the value that rule
+judges per rep) and view in benchmarks/RESULTS.md, section
 "Accuracy against rendered ground truth" (`bench_accuracy.py --append` rewrites it). Run this
 after that; tests/test_measurement_error.py fails while the two disagree.
 
@@ -36,7 +37,7 @@ def accuracy() -> dict[tuple[str, str], tuple[float, float]]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) != 5:
             continue
-        name = re.fullmatch(r"`(\w+)`", cells[0])
+        name = re.fullmatch(r"`([\w.]+)`", cells[0])  # a metric, or rule.<name>: a rule's value
         metric = name[1] if name and cells[1] != "unit" else REP_ROWS.get(cells[0])
         if metric is None:
             continue
