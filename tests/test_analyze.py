@@ -81,11 +81,12 @@ def _video(path: Path, n: int, size: tuple[int, int] = SIZE, fps: float = 30.0) 
 
 @pytest.fixture(scope="module")
 def valgus_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, np.ndarray]:
-    """A front-view set of 3 reps with 15° of knee valgus at depth, below parallel (150°: the
-    testing body's thighs pass the horizontal near 138°): (video, landmark cache, true reps)."""
+    """A front-view set of 3 reps with 20° of knee valgus at depth (beyond the knee check's limit
+    and its measurement error from the front), below parallel (150°: the testing body's thighs
+    pass the horizontal near 138°): (video, landmark cache, true reps)."""
     folder = tmp_path_factory.mktemp("valgus")
     seq, truth = squat_sequence_with_truth(
-        n_reps=3, image_size=SIZE, valgus_deg=15.0, peak_knee_flexion=150.0, heel_height_cm=8.0
+        n_reps=3, image_size=SIZE, valgus_deg=20.0, peak_knee_flexion=150.0, heel_height_cm=8.0
     )
     video = _video(folder / "valgus set.mp4", len(seq))
     cache = save(seq, folder / "valgus.npz")

@@ -22,7 +22,9 @@ from formcheck.core.scoring import BORDERLINE_CREDIT, score_reps
 
 RULES = load_rules()
 ERRORS = load_measurement_errors()
-FPPA_FRONT = ERRORS.lookup("knee_deviation", "front").error
+FPPA_FRONT = ERRORS.lookup("knee_deviation", "front").error  # per frame
+# the error of the value the rule judges from the front: its worst knee near the bottom
+KNEE_ERROR = ERRORS.lookup("rule.knees_over_feet", "front").error
 LIMIT = RULES["knees_over_feet"].primary.threshold  # 12 deg
 
 
@@ -49,25 +51,25 @@ def front_squat(peak_fppa: float, stance: float = 0.6):
 
 
 def test_a_value_inside_the_error_band_is_borderline_with_its_error():
-    m, reps = front_squat(LIMIT + FPPA_FRONT - 0.1)
+    m, reps = front_squat(LIMIT + KNEE_ERROR - 0.1)
     result = score_reps(m, reps, RULES)
     r = result.rep(0).results["knees_over_feet"]
     assert r.status == "borderline"
-    assert r.error == pytest.approx(FPPA_FRONT)
-    assert r.value == pytest.approx(LIMIT + FPPA_FRONT - 0.1)
-    assert r.to_dict()["error"] == pytest.approx(FPPA_FRONT)
+    assert r.error == pytest.approx(KNEE_ERROR)
+    assert r.value == pytest.approx(LIMIT + KNEE_ERROR - 0.1)
+    assert r.to_dict()["error"] == pytest.approx(KNEE_ERROR)
     # inside on the passing side too
-    below = score_reps(*front_squat(LIMIT - FPPA_FRONT + 0.1), RULES)
+    below = score_reps(*front_squat(LIMIT - KNEE_ERROR + 0.1), RULES)
     assert below.rep(0).results["knees_over_feet"].status == "borderline"
 
 
 @pytest.mark.parametrize(
-    ("peak", "status"), [(LIMIT + FPPA_FRONT + 0.1, "fail"), (LIMIT - FPPA_FRONT - 0.1, "pass")]
+    ("peak", "status"), [(LIMIT + KNEE_ERROR + 0.1, "fail"), (LIMIT - KNEE_ERROR - 0.1, "pass")]
 )
 def test_just_outside_the_error_band_is_a_plain_verdict(peak, status):
     result = score_reps(*front_squat(peak), RULES)
     r = result.rep(0).results["knees_over_feet"]
-    assert r.status == status and r.error == pytest.approx(FPPA_FRONT)
+    assert r.status == status and r.error == pytest.approx(KNEE_ERROR)
 
 
 def test_borderline_is_listed_not_failed_and_earns_half_the_weight():
@@ -101,9 +103,12 @@ def test_the_error_is_that_of_the_view_judged_from_or_none():
     rep = result.rep(0)
     # the check that judged: depth from the front by the thighs' angle
     assert rep.results["depth"].metric == "thigh_from_horizontal"
-    assert rep.results["depth"].error == ERRORS.lookup("thigh_from_horizontal", "front").error
-    # a left-right difference has no known error: never borderline
-    assert rep.results["symmetry"].status == "pass" and rep.results["symmetry"].error is None
+    # with the error of the value the depth rule judges from the front, not the metric's per frame
+    assert rep.results["depth"].error == ERRORS.lookup("rule.depth", "front").error
+    # a left-right difference carries no metric's error, only the one measured on the
+    # difference itself (``rule.symmetry``)
+    assert rep.results["symmetry"].status == "pass"
+    assert rep.results["symmetry"].error == ERRORS.lookup("rule.symmetry", "front").error
     assert (
         rep.results["high_chest"].status == "not_judged" and rep.results["high_chest"].error is None
     )
@@ -131,6 +136,10 @@ def test_a_rules_per_rep_error_wins_over_its_metrics_per_frame_error():
     errors = parse_measurement_errors(table, "test")
     r = score_reps(*front_squat(LIMIT + 2.0), RULES, errors).rep(0).results["knees_over_feet"]
     assert (r.status, r.error) == ("fail", 1.0)  # 2 deg past the limit: outside 1, inside 3
+    # a left-right difference: only a rule's own entry gives it an error
+    views = np.array(["front"], dtype=object)
+    assert np.isnan(errors.rule_error("other", "knee_deviation", views, "abs_diff")).all()
+    assert errors.rule_error("knees_over_feet", "knee_deviation", views, "abs_diff")[0] == 1.0
     del table["error"][1]
     r = score_reps(*front_squat(LIMIT + 2.0), RULES, parse_measurement_errors(table, "test"))
     assert r.rep(0).results["knees_over_feet"].status == "borderline"
@@ -192,7 +201,7 @@ def test_the_ascent_time_has_its_error_band_like_the_descent(ascent_s, status):
     # the bottom frame is the middle of the bottom plateau, a frame or two towards the slower
     # descent: a fast ascent reads up to 0.05 s long
     assert r.value == pytest.approx(ascent_s, abs=0.06)
-    assert (r.status, r.error) == (status, ERRORS.lookup("rep.ascent_s", "side").error)
+    assert (r.status, r.error) == (status, ERRORS.lookup("rule.controlled_ascent", "side").error)
 
 
 def test_within_error_is_the_one_test_for_changes_and_borderline():
@@ -240,9 +249,13 @@ def test_reps_csv_has_each_rules_error() -> None:
     rows = list(csv.DictReader(io.StringIO(reps_csv(result))))
     assert len(rows) == 3
     assert rows[0]["knees_over_feet_status"] == "borderline"
-    assert float(rows[0]["knees_over_feet_error_deg"]) == pytest.approx(FPPA_FRONT)
+    assert float(rows[0]["knees_over_feet_error_deg"]) == pytest.approx(KNEE_ERROR)
     assert float(rows[0]["knees_over_feet_deg"]) == pytest.approx(LIMIT + 1.0)
-    assert rows[0]["symmetry_error_deg"] == ""  # unknown
+    # the left-right difference has the error measured on it from the front
+    assert float(rows[0]["symmetry_error_deg"]) == pytest.approx(
+        ERRORS.lookup("rule.symmetry", "front").error
+    )
+    assert rows[0]["high_chest_error_deg"] == ""  # not judged from the front: no error
 
 
 def test_batch_digest_counts_borderline_neither_passed_nor_failed() -> None:

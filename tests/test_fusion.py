@@ -185,3 +185,27 @@ def test_three_cameras_pair_every_rep_and_judge_every_check() -> None:
     assert (fused.scores.status > 0).all()
     names = [r.name for r in RULES.rules]
     assert {names[k] for k in np.flatnonzero((fused.scores.status == 2).any(0))} == {"high_chest"}
+
+
+def test_the_camera_whose_judged_value_is_more_accurate_decides() -> None:
+    """Front and side both judge depth; the table's error of the value the rule judges
+    (``rule.depth``) decides which camera's verdict counts, over its metric's per-frame error."""
+    from formcheck.core.measurement_error import parse_measurement_errors
+
+    items = rig_analyses("good-cyclist-squat", ("front", "side"), (0.0, 1.2), (30.0, 30.0))
+    k = [r.name for r in RULES.rules].index("depth")
+
+    def judge(rule_front: float, rule_side: float) -> set[str]:
+        table = {
+            "error": [
+                {"metric": "thigh_from_horizontal", "view": "front", "error": 1.0, "unit": "deg"},
+                {"metric": "thigh_from_horizontal", "view": "side", "error": 9.0, "unit": "deg"},
+                {"metric": "rule.depth", "view": "front", "error": rule_front, "unit": "deg"},
+                {"metric": "rule.depth", "view": "side", "error": rule_side, "unit": "deg"},
+            ]
+        }
+        fused = fuse(items, errors=parse_measurement_errors(table, "test"))
+        return {fused.sources[int(s)].view for s in fused.judged_by[:, k]}
+
+    assert judge(9.0, 1.0) == {"side"}
+    assert judge(1.0, 9.0) == {"front"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +86,19 @@ def test_every_metric_a_shipped_rule_judges_by_has_an_error_in_its_views() -> No
             views = ("front", "oblique", "side") if "any" in check.views else check.views
             missing += [(check.metric, v) for v in views if errors.lookup(check.metric, v) is None]
     assert missing == []
+
+
+def test_every_shipped_rule_has_the_error_of_its_judged_value_in_its_views() -> None:
+    """bench_accuracy measures the value each rule judges per rep (``rule.<name>``): a left-right
+    difference included, which no metric's per-frame error describes."""
+    errors = load_measurement_errors()
+    for rule in load_rules().rules:
+        views = {v for c in rule.checks for v in c.views}
+        views = {"front", "oblique", "side"} if "any" in views else views
+        for view in sorted(views):
+            entry = errors.lookup(f"rule.{rule.name}", view)
+            assert entry is not None, (rule.name, view)
+            assert entry.unit == rule.primary.unit and entry.n >= 30, (rule.name, view)
 
 
 def test_lookup_and_within() -> None:
@@ -188,7 +200,7 @@ def test_video_summary_says_what_each_median_measured() -> None:
 def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_path: Path) -> None:
     sessions = [
         ("a.mp4", "2024-01-10", _summary("front", 14.0, 105.0, 3.0)),
-        ("b.mp4", "2024-02-10", _summary("front", 12.0, 112.0, 9.0)),  # -2: within the error
+        ("b.mp4", "2024-02-10", _summary("front", 12.0, 109.0, 9.0)),  # -2: within the error
         ("c.mp4", "2024-03-10", _summary("front", 5.0, 118.0, 4.0)),  # -7: real
         ("d.mp4", "2024-04-10", _summary("side", 4.0, 120.0, 4.0)),  # depth from the side now
     ]
@@ -197,24 +209,32 @@ def test_a_change_is_real_only_beyond_the_measurement_error_of_that_view(tmp_pat
     page = html_path.read_text()
     patient = page[page.index("<h3>P1</h3>") :]
     trend, table = patient.split('<table class="sortable">')
-    knee = load_measurement_errors().lookup("knee_deviation", "front").error
+    errors = load_measurement_errors()
+    # the error of the value the rule judges (its rule.* entry), not its metric's per frame
+    knee = errors.lookup("rule.knees_over_feet", "front").error
+    assert knee != errors.lookup("knee_deviation", "front").error
     assert 2.0 < knee < 7.0  # the sessions below sit on both sides of it
+    sym = errors.lookup("rule.symmetry", "front").error
+    assert 1.0 < sym < 6.0
     # first -> last: knee tracking 14 -> 5 (not judged from the side), beyond its error
     assert f"-9.0 deg: real change (beyond \u00b1{knee:.1f} deg from the front)" in trend
     # depth was measured from the front, then from the side: the same angle, other errors
     assert "+15.0 deg: not comparable (measured differently: front then side view)" in trend
-    assert "no known measurement error" in trend  # symmetry: no figure for a difference
+    # symmetry 3 -> 4, front then side: the difference is only known from the front
+    assert "+1.0 deg: not comparable (measured differently: front then side view)" in trend
     # session by session
     assert (
         f'<small class="within">-2.0 deg: within measurement error (\u00b1{knee:.1f} deg' in table
     )
     assert f'<small class="real">-7.0 deg: real change (beyond \u00b1{knee:.1f} deg' in table
-    depth_error = load_measurement_errors().lookup("knee_bend", "front").error
-    assert depth_error > 7.0  # depth (the knee angle) from the front: +7 lies within its error
-    assert re.search(
-        r"\+7\.0 deg: within measurement error \(\u00b1[\d.]+ deg from the front\)", table
-    )
+    depth_error = errors.lookup("rule.depth", "front").error
+    assert 4.0 < depth_error < 9.0  # depth from the front: +4 lies within its error, +9 beyond
+    assert f"+4.0 deg: within measurement error (\u00b1{depth_error:g} deg from the front)" in table
+    assert f"+9.0 deg: real change (beyond \u00b1{depth_error:g} deg from the front)" in table
     assert '<small class="nc">+2.0 deg: not comparable (measured differently: front then side' in (
         table
     )  # depth 118 -> 120: the last session was filmed from the side
-    assert '<small class="unknown">+6.0 deg: no known measurement error</small>' in table
+    # symmetry 3 -> 9 -> 4 from the front: its judged difference has a measured error
+    assert f"+6.0 deg: real change (beyond \u00b1{sym:g} deg from the front)" in table
+    assert f"-5.0 deg: real change (beyond \u00b1{sym:g} deg from the front)" in table
+    assert "no known measurement error" not in patient

@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
+
+from ..core.measurement_error import within_error
 from ..report.files import REPORT_HTML
 from .jobs import write_atomic
 
@@ -270,20 +273,25 @@ def _change(
     """``(text, css class)`` for the change of rule ``name``'s median from session ``before`` to
     session ``after``: ``real`` only when it exceeds the measurement error of what was measured
     from that view (`formcheck.core.measurement_error`), else ``within``; ``nc`` when the two
-    sessions measured differently (another view or metric), ``unknown`` when no error is known."""
+    sessions measured differently (another view or metric), ``unknown`` when no error is known.
+    The error is that of the value the rule judges from that view (``rule.<name>``), else its
+    metric's (`MeasurementErrors.rule_error`)."""
     a, b = float(before[f"{name}_median"]), float(after[f"{name}_median"])
     delta = b - a
     what = [(r[f"{name}_metric"], r[f"{name}_measured_view"]) for r in (before, after)]
     u = f" {unit}" if unit else ""
-    if what[0] != what[1] and what[0][0] and what[1][0]:
+    if what[0] != what[1] and all(view for _, view in what):
         views = " then ".join(dict.fromkeys(v or "unknown" for _, v in what))
         return f"{delta:+.1f}{u}: not comparable (measured differently: {views} view)", "nc"
     metric, view = what[0]
-    entry = errors.lookup(metric, view) if what[0] == what[1] else None
-    if entry is None:
+    # the rule's judged value's error, else its metric's; no metric recorded = a left-right
+    # difference (`batch.digest`), which only its rule's entry describes
+    sides = "worst" if metric else "abs_diff"
+    error = errors.rule_error(name, metric, np.array([view], dtype=object), sides)[0]
+    if what[0] != what[1] or not np.isfinite(error):
         return f"{delta:+.1f}{u}: no known measurement error", "unknown"
-    margin = f"\u00b1{entry.error:g}{u} from the {view}"
-    if errors.within(metric, view, delta):
+    margin = f"\u00b1{error:g}{u} from the {view}"
+    if within_error(delta, error):
         return f"{delta:+.1f}{u}: within measurement error ({margin})", "within"
     return f"{delta:+.1f}{u}: real change (beyond {margin})", "real"
 

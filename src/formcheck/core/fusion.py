@@ -39,6 +39,7 @@ from .analysis import Analysis
 from .measurement_error import MeasurementErrors, load_measurement_errors
 from .metricset import VIEW_NAMES, VIEW_UNKNOWN
 from .reps import Reps
+from .ruleset import Check
 from .scoring import SetScore, rep_scores
 
 #: Rate (Hz) both movement signals are resampled to before correlating: a 10 ms grid, finer than
@@ -412,9 +413,10 @@ def same_set(reference: Analysis, other: Analysis, sync: Sync) -> bool:
 # --- fused verdict --------------------------------------------------------------------------------
 
 
-def _error(errors: MeasurementErrors, metric: str, view: str) -> float:
-    entry = errors.lookup(metric, view)
-    return entry.error if entry is not None else np.inf
+def _error(errors: MeasurementErrors, rule: str, check: Check, view: str) -> float:
+    """The error of ``rule``'s value judged by ``check`` from ``view`` (inf when unknown)."""
+    err = errors.rule_error(rule, check.metric, np.array([view], dtype=object), check.sides)[0]
+    return float(err) if np.isfinite(err) else np.inf
 
 
 def _choose(
@@ -424,7 +426,7 @@ def _choose(
 
     ``rows (R, S)``: per fused rep the rep of each source (-1 none). Returns ``judged_by (R, K)``
     (-1 when none judged) and ``check (R, K)``. A judged verdict beats a not-judged one; of
-    several judged ones that with the smallest measurement error of its check's metric from its
+    several judged ones that with the smallest measurement error of its value from its
     rep's view (unknown error counts as largest), then the earlier source (canonical order).
     """
     rules = sources[0].analysis.rules.rules
@@ -443,7 +445,7 @@ def _choose(
         for k, rule in enumerate(rules):
             used = np.clip(sc.check[idx, k], 0, None)
             err[:, k] = [
-                _error(errors, rule.checks[int(c)].metric, v)
+                _error(errors, rule.name, rule.checks[int(c)], v)
                 for c, v in zip(used, views, strict=True)
             ]
         sub_best, sub_err = best[have], best_err[have]
@@ -646,7 +648,7 @@ def _summary_source(sources: tuple[Source, ...], errors: MeasurementErrors) -> n
         keys = []
         for s, src in enumerate(sources):
             judged = int((src.analysis.scores.status[:, k] > 0).sum())
-            err = _error(errors, rule.checks[0].metric, src.view)
+            err = _error(errors, rule.name, rule.checks[0], src.view)
             keys.append((-judged, err, s))
         best = min(keys)
         out[k] = best[2] if best[0] < 0 else -1

@@ -71,13 +71,15 @@ class MeasurementErrors:
         Parameters
         ----------
         metric : str
-            The check's metric (base name, or ``rep.*``).
+            The check's metric (base name, or ``rep.*``), or ``rule.<name>``: the value that rule
+            judges per rep, measured as such.
         views : np.ndarray
             ``(N,)`` view names (``front``, ``oblique``, ``side``, ``unknown``).
         sides : str
             How the check combines a bilateral metric (`formcheck.core.ruleset.SIDES`). A
-            left-right difference (``abs_diff``) has no entry: the part of the two legs' errors
-            they share cancels in it and the rest is not measured, so its error is unknown.
+            left-right difference (``abs_diff``) does not carry its metric's error (the part the
+            two legs share cancels in it): only a ``rule.<name>`` entry, which measured the
+            difference itself, gives it one.
 
         Returns
         -------
@@ -86,13 +88,25 @@ class MeasurementErrors:
         """
         views = np.asarray(views, dtype=object)
         out = np.full(views.shape, np.nan)
-        if sides == "abs_diff":
+        if sides == "abs_diff" and not metric.startswith("rule."):
             return out
         for view in ERROR_VIEWS:
             entry = self.lookup(metric, view)
             if entry is not None:
                 out[views == view] = entry.error
         return out
+
+    def rule_error(
+        self, rule: str, metric: str | None, views: np.ndarray, sides: str = "worst"
+    ) -> np.ndarray:
+        """The error of the value rule ``rule`` judges by its check on ``metric`` from each of
+        ``views``: the rule's own (``rule.<name>``, measured on the value it judges per rep) where
+        the table lists it for that view, else its metric's per-frame error (`error_of`; none
+        when ``metric`` is None). ``(N,)``, NaN where unknown."""
+        own = self.error_of(f"rule.{rule}", views, sides)
+        if not metric:
+            return own
+        return np.where(np.isnan(own), self.error_of(metric, views, sides), own)
 
 
 def within_error(difference: Any, error: Any) -> Any:

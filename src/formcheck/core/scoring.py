@@ -685,10 +685,7 @@ def score_reps(
                 continue  # no rep left that this check may judge: skip computing it
             value, lv, rv = ev.check(c)
             judge = ~decided & view_ok & np.isfinite(value)
-            err = errors.error_of(f"rule.{rule.name}", view_names[judge], c.sides)
-            err = np.where(
-                np.isnan(err), errors.error_of(c.metric, view_names[judge], c.sides), err
-            )
+            err = errors.rule_error(rule.name, c.metric, view_names[judge], c.sides)
             near = within_error(c.margin(value[judge]), err)
             status[judge, k] = np.where(near, 3, np.where(c.passes(value[judge]), 1, 2))
             errs[judge, k] = err
