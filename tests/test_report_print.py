@@ -37,7 +37,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """``(report.pdf, report)`` of a 3-rep front-view set with knee valgus."""
     folder = tmp_path_factory.mktemp("print")
     seq, _ = squat_sequence_with_truth(
-        n_reps=3, image_size=SIZE, valgus_deg=15.0, peak_knee_flexion=150.0
+        n_reps=3, image_size=SIZE, valgus_deg=20.0, peak_knee_flexion=150.0
     )
     video = folder / "set.mp4"
     with VideoWriter(video, fps=seq.fps, size=SIZE) as writer:
