@@ -3,8 +3,10 @@
 ``src/formcheck/rules/measurement_error.toml`` cites, for each ``[[error]]`` whose ``source`` starts
 with ``bench_accuracy``, the MAE and bias of that metric (or ``rule.<name>``: the value that rule
 judges per rep) and view in benchmarks/RESULTS.md, section
-"Accuracy against rendered ground truth" (`bench_accuracy.py --append` rewrites it). Run this
-after that; tests/test_measurement_error.py fails while the two disagree.
+"Accuracy against rendered ground truth" (`bench_accuracy.py --append` rewrites it); for those
+starting with ``bench_depth``, the figures near depth in bench_depth's sections
+(`bench_depth.py --write`). Run this after either; tests/test_measurement_error.py fails while
+the two disagree.
 
     python benchmarks/sync_errors.py
 """
@@ -48,17 +50,37 @@ def accuracy() -> dict[tuple[str, str], tuple[float, float]]:
     return out
 
 
+def depth() -> dict[tuple[str, str], tuple[float, float]]:
+    """``(metric, view) -> (MAE, bias)`` near depth from bench_depth's sections of RESULTS.md:
+    ``knee_flexion_level`` (front, oblique) and ``thigh_from_horizontal`` (every view)."""
+    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    out = {}
+    for heading, metric in (
+        ("## Depth through the product's path (", "knee_flexion_level"),
+        ("## Depth through the product's path: the parallel standard", "thigh_from_horizontal"),
+    ):
+        section = text[text.index(heading) :]
+        section = section[section.index(f"`{metric}` against the rendered truth") :]
+        for line in section.splitlines()[1:]:
+            if line.startswith("## "):
+                break
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) in (4, 5) and cells[0] in VIEWS:
+                out[(metric, cells[0])] = (float(cells[1]), float(cells[2]))
+    return out
+
+
 def main() -> None:
-    figures = accuracy()
+    figures = {"bench_accuracy": accuracy(), "bench_depth": depth()}
     blocks = TABLE.read_text().split("[[error]]")
     changed = 0
     for i, block in enumerate(blocks[1:], start=1):
         metric = re.search(r'^metric = "([^"]+)"', block, re.M)
         view = re.search(r'^view = "([^"]+)"', block, re.M)
-        source = re.search(r'^source = "bench_accuracy', block, re.M)
+        source = re.search(r'^source = "(bench_accuracy|bench_depth)', block, re.M)
         if not (metric and view and source):
             continue
-        mae, bias = figures[(metric[1], view[1])]
+        mae, bias = figures[source[1]][(metric[1], view[1])]
         new = re.sub(r"^error = .*$", f"error = {mae}", block, count=1, flags=re.M)
         new = re.sub(r"^bias = .*$", f"bias = {bias}", new, count=1, flags=re.M)
         changed += new != block

@@ -27,36 +27,25 @@ from formcheck.testing import squat_sequence
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _accuracy_table() -> dict[tuple[str, str], float]:
-    """``(metric, view) -> MAE`` from bench_accuracy's table in benchmarks/RESULTS.md, read by
-    the script that copies it into the shipped table (benchmarks/sync_errors.py)."""
+def _sync_errors():  # noqa: ANN202
+    """benchmarks/sync_errors.py: it reads the figures of RESULTS.md into the shipped table."""
     spec = importlib.util.spec_from_file_location(
         "sync_errors", ROOT / "benchmarks" / "sync_errors.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {key: mae for key, (mae, _bias) in module.accuracy().items()}
+    return module
+
+
+def _accuracy_table() -> dict[tuple[str, str], float]:
+    """``(metric, view) -> MAE`` from bench_accuracy's table in benchmarks/RESULTS.md."""
+    return {key: mae for key, (mae, _bias) in _sync_errors().accuracy().items()}
 
 
 def _depth_table() -> dict[tuple[str, str], float]:
-    """``(metric, view) -> MAE`` near depth from bench_depth's sections of benchmarks/RESULTS.md:
-    ``knee_flexion_level`` (front, oblique) and ``thigh_from_horizontal`` (every view)."""
-    text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
-    out = {}
-    for heading, metric in (
-        ("## Depth through the product's path (", "knee_flexion_level"),
-        ("## Depth through the product's path: the parallel standard", "thigh_from_horizontal"),
-    ):
-        section = text[text.index(heading) :]
-        section = section[section.index(f"`{metric}` against the rendered truth") :]
-        for line in section.splitlines()[1:]:
-            if line.startswith("## "):
-                break
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) in (4, 5) and cells[0] in ("front", "oblique", "side"):
-                out[(metric, cells[0])] = float(cells[1])
-    return out
+    """``(metric, view) -> MAE`` near depth from bench_depth's sections of benchmarks/RESULTS.md."""
+    return {key: mae for key, (mae, _bias) in _sync_errors().depth().items()}
 
 
 def test_every_shipped_error_is_the_benchmark_figure_it_cites() -> None:
