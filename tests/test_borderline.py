@@ -281,3 +281,32 @@ def test_batch_digest_counts_borderline_neither_passed_nor_failed() -> None:
         stats = a.scores.rule_summaries()["lean"]
         assert (digest.borderline, stats.n_fail, digest.pass_rate) == counts
         assert digest.judged == 3
+
+
+def test_a_check_borderline_on_every_rep_is_too_close_to_call() -> None:
+    """A check the camera could not call on any rep is said once, with its error and limit, in
+    the summary (schema-valid), the page and the console; one decided rep calls it."""
+    from formcheck.report.html import too_close_section
+    from formcheck.report.schema import errors, load_schema
+
+    inside = score_reps(*front_squat(LIMIT + 1.0), RULES)
+    expected = {
+        "rule": "knees_over_feet",
+        "title": RULES["knees_over_feet"].title,
+        "n_borderline": 3,
+        "error": KNEE_ERROR,
+        "unit": "deg",
+        "threshold": LIMIT,
+    }
+    assert inside.too_close() == [expected]
+    item_schema = load_schema()["properties"]["summary"]["properties"]["too_close"]
+    assert errors(inside.too_close(), item_schema) == []
+    page = too_close_section({"summary": {"too_close": inside.too_close()}})
+    assert (
+        f"Knees track over the feet: 3 reps within \u00b1{KNEE_ERROR:.0f}\u00b0 of the limit"
+        in page
+    )
+    assert too_close_section({"summary": {"too_close": []}}) == ""
+    # every rep failed, or passed: decided, not too close
+    assert score_reps(*front_squat(LIMIT + KNEE_ERROR + 1.0), RULES).too_close() == []
+    assert score_reps(*front_squat(LIMIT - KNEE_ERROR - 1.0), RULES).too_close() == []

@@ -402,6 +402,30 @@ class SetScore:
             out.append({"rule": rule.name, "title": rule.title, "hint": hint})
         return out
 
+    def too_close(self) -> list[dict[str, Any]]:
+        """Rules judged on some reps but passed or failed on none: every judged rep's value lay
+        within its measurement error of the limit (borderline), so this camera could not call
+        it. ``rule``, ``title``, ``n_borderline``, ``error`` (the median of those reps' errors,
+        in ``unit``; None when unknown), ``unit`` and ``threshold`` (the rule's first check's)."""
+        borderline = self.status == 3
+        decided = (self.status == 1) | (self.status == 2)
+        out = []
+        for k in np.flatnonzero(borderline.any(axis=0) & ~decided.any(axis=0)):
+            rule = self.rules.rules[k]
+            errors = self.errors[borderline[:, k], k]
+            errors = errors[np.isfinite(errors)]
+            out.append(
+                {
+                    "rule": rule.name,
+                    "title": rule.title,
+                    "n_borderline": int(borderline[:, k].sum()),
+                    "error": round(float(np.median(errors)), 2) if errors.size else None,
+                    "unit": rule.primary.unit,
+                    "threshold": float(rule.primary.threshold),
+                }
+            )
+        return out
+
     def habits(self) -> list[dict[str, Any]]:
         """Rules of `HABIT_SEVERITIES` that failed in at least `HABIT_FRACTION` of the reps that
         judged them: ``rule``, ``title``, ``severity``, ``n_fail``, ``n_judged``; most failures

@@ -141,6 +141,7 @@ def build_report(
             "not_judged": [
                 {k: str(item[k]) for k in ("rule", "title", "hint")} for item in scores.not_judged()
             ],
+            "too_close": scores.too_close(),
         },
         "rules": rules_section(analysis.rules),
         "not_counted": analysis.rejected.to_list(),

@@ -24,7 +24,7 @@ from ..core.fusion import SAME_SET, SAME_SET_MIN_CORRELATION, SEPARATE_SETS, Fus
 from ..errors import InputError, NoPersonError
 from .build import _number, _rep_entry, package_version, rules_section
 from .files import ANNOTATED_MP4, REPORT_HTML, REPORT_JSON
-from .html import _CSS, _STATUS, _cues, _e, format_value, verdict_section
+from .html import _CSS, _STATUS, _cues, _e, format_value, too_close_section, verdict_section
 from .pipeline import AnalyzeOptions, AnalyzeResult, run
 from .schema import SCHEMA_VERSION, validate
 
@@ -228,6 +228,7 @@ def build_fused_report(fused: FusedAnalysis, names: dict[str, str]) -> dict[str,
             "not_judged": [
                 {k: str(item[k]) for k in ("rule", "title", "hint")} for item in scores.not_judged()
             ],
+            "too_close": scores.too_close(),
         },
         "rules": rules_section(fused.rules),
         "reps": reps,
@@ -413,6 +414,7 @@ def render_fused_html(
         f"<header><h1>Squat check</h1><p class='sub'>{_e(names)}</p></header>",
         _verdict_section(report),
         _cues(report),
+        too_close_section(report),
         _not_judged(report),
         _videos(report, write_video),
         _rep_table(report),

@@ -221,6 +221,33 @@ def _not_judged(report: Mapping[str, Any]) -> str:
     )
 
 
+def too_close_section(report: Mapping[str, Any]) -> str:
+    """The checks this camera could not call: every judged rep within the measurement error of
+    the limit (``summary.too_close``); empty when there are none."""
+    items = "".join(
+        f"<li>{_e(item['title'])}: {_e(_too_close_text(item))}</li>"
+        for item in report["summary"].get("too_close", [])
+    )
+    if not items:
+        return ""
+    return (
+        "<section><h2>Too close to call</h2><p class='sub'>On every rep these checks measured a "
+        "value within this camera view's measurement error of the limit: listed as borderline, "
+        f'neither passed nor failed.</p><ul class="hints">{items}</ul></section>'
+    )
+
+
+def _too_close_text(item: Mapping[str, Any]) -> str:
+    """``12 reps within ±4.8° of the limit (12°)``."""
+    n, unit = item["n_borderline"], item["unit"]
+    reps = f"{n} rep{'s' if n != 1 else ''}"
+    limit = format_value(item["threshold"], unit)
+    if item["error"] is None:
+        return f"{reps} near the limit ({limit})"
+    error = format_value_error(item["threshold"], item["error"], unit).split(" \u00b1 ", 1)[-1]
+    return f"{reps} within \u00b1{error} of the limit ({limit})"
+
+
 def _video(href: str | None) -> str:
     if not href:
         return ""
@@ -373,6 +400,7 @@ def render_html(
         f"<header><h1>Squat check</h1><p class='sub'>{_e(name)}</p></header>",
         _verdict(report),
         _cues(report),
+        too_close_section(report),
         _not_judged(report),
     ]
     if report["reps"]:

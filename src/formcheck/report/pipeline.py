@@ -446,6 +446,12 @@ def print_summary(console: Any, report: dict[str, Any], outdir: Path, warnings: 
         console.print(f"[bold]{score}[/bold]  {s['verdict']}")
         for k, cue in enumerate(s["top_cues"], 1):
             console.print(f"  {k}. {cue}")
+        if s.get("too_close"):
+            names = ", ".join(item["title"] for item in s["too_close"])
+            console.print(
+                f"[dim]Too close to call (every rep within the measurement error of the limit):"
+                f" {names}.[/dim]"
+            )
         if s["not_judged"]:
             names = ", ".join(item["title"] for item in s["not_judged"])
             console.print(

@@ -14,8 +14,9 @@ from importlib.resources import files
 from typing import Any
 
 #: 1.1: "not_counted" and the optional "people"; 1.2: a rule's "error" and status "borderline";
-#: 1.3: the optional "fusion" (several cameras, one verdict).
-SCHEMA_VERSION = "1.4"
+#: 1.3: the optional "fusion" (several cameras, one verdict); 1.5: the summary's optional
+#: "too_close" (checks every judged rep of which was borderline).
+SCHEMA_VERSION = "1.5"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
