@@ -343,7 +343,7 @@ def main() -> int:
         for v in views:
             d = np.concatenate(judged[rule, v]) if judged[rule, v] else np.zeros(0)
             d = d[np.isfinite(d)]
-            digits = 2 if rule.startswith("controlled_") else 1
+            digits = 2 if units[rule] == "s" else 1  # times to 0.01 s, as the rep rows
             cells.append(f"{_fmt(d, digits)} n={d.size}" if d.size else "-")
         judged_lines.append(f"| `rule.{rule}` | {units[rule]} | " + " | ".join(cells) + " |")
     judged_table = "\n".join(judged_lines)

@@ -238,14 +238,13 @@ def too_close_section(report: Mapping[str, Any]) -> str:
 
 
 def _too_close_text(item: Mapping[str, Any]) -> str:
-    """``12 reps within ±4.8° of the limit (12°)``."""
+    """``12 reps within ±5° of the limit (12°)``."""
     n, unit = item["n_borderline"], item["unit"]
     reps = f"{n} rep{'s' if n != 1 else ''}"
     limit = format_value(item["threshold"], unit)
     if item["error"] is None:
         return f"{reps} near the limit ({limit})"
-    error = format_value_error(item["threshold"], item["error"], unit).split(" \u00b1 ", 1)[-1]
-    return f"{reps} within \u00b1{error} of the limit ({limit})"
+    return f"{reps} within \u00b1{format_value(item['error'], unit)} of the limit ({limit})"
 
 
 def _video(href: str | None) -> str:
