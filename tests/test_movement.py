@@ -327,3 +327,62 @@ def test_knees_bending_while_the_body_rises_is_a_pull_up():
     # a smaller rise (a calf raise, a step) is only a standing movement
     _, rejected = _analyse(_lifted(seq, np.arange(len(seq)), 1.2 * truth.depth))
     assert set(rejected.movements) == {"standing movement"}, rejected.to_list()
+
+
+# --- box jumps: the feet land on a higher floor ------------------------------------------------
+
+
+def _on_a_box(seq: PoseSequence, reps: Reps, box: float = 0.8) -> PoseSequence:
+    """Each rep's whole body raised by ``box`` standing shank lengths from halfway down to its
+    bottom until 5 frames after its end (landed on a box, then stepped back down)."""
+    for start, bottom, end in zip(reps.start, reps.bottom, reps.end, strict=True):
+        frames = np.arange((start + bottom) // 2, min(end + 6, len(seq)))
+        ramp = np.minimum(np.arange(frames.size) / 3.0, 1.0) * box
+        seq = _lifted(seq, frames, ramp)
+    return seq
+
+
+def test_landing_on_a_box_is_a_box_jump_and_the_live_counter_agrees():
+    seq = squat_sequence(n_reps=3)
+    squats, _ = _analyse(seq)
+    boxed = _on_a_box(seq, squats)
+    reps, rejected = _analyse(boxed)
+    assert len(reps) == 0 and rejected.movements == ("box jump",) * 3, rejected.to_list()
+    assert rejected.reasons[0].startswith("feet ") and rejected.reasons[0].endswith(
+        "shank lengths higher at the bottom and at the end than before (squat: 0.4 or less)"
+    )
+    assert 0.7 < float(rejected.reasons[0].split()[1]) <= 0.8
+    metrics = compute_metrics(boxed)
+    flex, hip, trunk = rep_signals(metrics)
+    move = movement_signals(metrics)
+    counter = RepCounter(float(seq.fps))
+    ts = np.asarray(metrics.timestamps)
+    live = [counter.push(ts[i : i + 7], flex[i : i + 7], hip[i : i + 7], trunk[i : i + 7],
+                         move[:, i : i + 7]) for i in range(0, ts.size, 7)]  # fmt: skip
+    assert len(Reps.concat([*live, counter.flush()])) == 0
+    # a 0.3 shank-length shift (a foot landmark's drift, a step lower than any box) still counts
+    assert len(_analyse(_on_a_box(seq, squats, box=0.3))[0]) == 3
+
+
+def test_climb_on_signals_needs_the_bottom_and_the_end_higher():
+    t = 60
+    signals = np.zeros((len(SIGNALS), t))
+    signals[SIGNALS.index("knee_over_trunk")] = 60.0
+    feet = SIGNALS.index("feet_height")
+    start, bottom, end = np.array([0]), np.array([20]), np.array([40])
+    signals[feet, 5:10] = -0.1  # the lowest before the bottom: the floor taken off from
+    signals[feet, 15:] = 0.6  # landed on a box before the bottom, stood up there
+    v = judge_candidates(signals, start, bottom, end)
+    assert v.movement(0) == "box jump"
+    assert v.reason(0) == (
+        "feet 0.70 shank lengths higher at the bottom and at the end than before (squat: 0.4 "
+        "or less)"
+    )
+    signals[feet, 35:] = 0.0  # back down by the end: a drift at the bottom, not a box
+    assert judge_candidates(signals, start, bottom, end).squat[0]
+    signals[feet, 15:] = 0.0
+    signals[feet, 38:] = 0.9  # only the end is higher: a track sliding away after the rep
+    assert judge_candidates(signals, start, bottom, end).squat[0]
+    signals[feet, 15:] = 0.6
+    signals[feet, bottom] = np.nan  # the bottom unknown: nothing to judge by, passes
+    assert judge_candidates(signals, start, bottom, end).squat[0]

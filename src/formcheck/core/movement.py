@@ -61,6 +61,11 @@ Decisions (documented, tested in ``tests/test_movement.py``):
   up, 20 cm of flight) is a candidate whose end (the straightest knee) lies anywhere in the
   flight, so the flight is read from the bottom to `reps.RepParams.flight_window_s` after the end
   (the ``flight`` statistic): the hips and both feet rise together above the floor.
+- Box jumps: decided **not** a squat rep. The landing on the box is a squat-shaped candidate
+  with no flight after its bottom (the flight comes before it); its feet stand a box higher
+  from the bottom on than they stood before it (``feet_height``, the ``climb`` statistic).
+  Rendered (`formcheck.synth.movements`, box not drawn) from the side it counted before this
+  check; no real box-jump footage was at hand.
 - Sitting down on a chair and standing up (sit-to-stand): decided **counted**, a squat to a
   seat with the same movement pattern and form faults (a box squat). Untested on footage;
   rendered (`formcheck.synth.movements`, no chair drawn) it counts one rep per stand-up.
@@ -103,13 +108,16 @@ SIGNALS = (
 #: over the frames from the bottom to ``after`` frames past the end (`judge_candidates`), how
 #: far the feet and the hips both rise above the floor the feet stand on at the bottom, less
 #: what they are still up at the last of those frames (a flight comes back down; a track that
-#: slides away and stays does not).
+#: slides away and stays does not), or ``climb`` (None): the lesser of the values at the
+#: ``bottom`` and at the end, less the lowest from the start to the bottom (how much higher the
+#: feet stand from the bottom on than they stood before it).
 STATISTICS: dict[str, float | None] = {
     "median": 0.5,
     "upper quartile": 0.75,
     "bottom": None,
     "top_minus_bottom": None,
     "flight": None,
+    "climb": None,
 }
 
 
@@ -120,11 +128,10 @@ class MovementRule:
     ``signal`` (a name of `SIGNALS`) summarised over the candidate's frames (``median``, robust
     to a few glitched frames; ``upper quartile``, which a state held over a quarter of the
     frames reaches; the value at the ``bottom``; ``top_minus_bottom``: the mean of the first
-    and last frames' values minus the bottom's; or ``flight``, see `STATISTICS`) must be at most
-    ``limit`` (in
-    ``unit``; at least, when ``at_least``); otherwise the candidate is the ``movement`` named,
-    for the ``reason`` (a format string of ``value``). ``why`` defends the limit. ``also``: the
-    second signal a ``flight`` reads.
+    and last frames' values minus the bottom's; ``flight`` or ``climb``, see `STATISTICS`) must
+    be at most ``limit`` (in ``unit``; at least, when ``at_least``); otherwise the candidate is
+    the ``movement`` named, for the ``reason`` (a format string of ``value``). ``why`` defends
+    the limit. ``also``: the second signal a ``flight`` reads.
     """
 
     name: str
@@ -271,6 +278,27 @@ MOVEMENT_RULES: tuple[MovementRule, ...] = (
             "25 lies between."
         ),
     ),
+    MovementRule(
+        name="feet_stay_on_one_floor",
+        signal="feet_height",
+        statistic="climb",
+        limit=0.4,
+        unit="shank lengths",
+        movement="box jump",
+        reason="feet {value:.2f} shank lengths higher at the bottom and at the end than before "
+        "(squat: 0.4 or less)",
+        why=(
+            "A squat starts, bottoms out and stands up with the feet on one floor. A box jump "
+            "takes off from the floor and lands in a squat on the box, and stands up there: from "
+            "the bottom on, the feet stand a box higher than before it. Both the bottom and the "
+            "end must be higher: a foot landmark that drifts at the bottom and comes back, or a "
+            "track that slides away after the rep, is not a climb. Real squats measured -0.01 to "
+            "0.19 (every rep of ../shared/footage/squats), rendered ones 0.09 or less; rendered "
+            "jumps onto a 40 cm box 0.58-0.81 (the front the least: the box stands towards the "
+            "camera), so a 30 cm box, the lowest plyometric box, reads about 0.43-0.61. 0.4 is "
+            "twice the real squats' largest and below the 30 cm box's; a lower step is missed."
+        ),
+    ),
 )
 
 
@@ -399,6 +427,8 @@ def judge_candidates(
         elif rule.statistic == "flight":
             assert rule.also is not None
             values[i] = _flight(row, signals[SIGNALS.index(rule.also)], b, last)
+        elif rule.statistic == "climb":
+            values[i] = np.minimum(row[b], row[e]) - _ragged_nanmin(row, s, b)
         else:
             values[i] = _ragged_nanquantile(row[flat], lengths, STATISTICS[rule.statistic])
     limits = np.array([r.limit for r in rules])[:, None]
@@ -426,6 +456,14 @@ def _flight(feet: np.ndarray, hips: np.ndarray, bottom: np.ndarray, last: np.nda
         highest = np.fmax.reduceat(air[flat], offsets) - floor
         still_up = np.fmax(air[last] - floor, 0.0)
     return highest - still_up
+
+
+def _ragged_nanmin(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per candidate, the smallest of ``v[lo .. hi]`` (inclusive), NaN skipped (NaN if all)."""
+    lengths = hi - lo + 1
+    flat = np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.fmin.reduceat(v[flat], offsets)
 
 
 def _ragged_nanquantile(v: np.ndarray, lengths: np.ndarray, q: float) -> np.ndarray:
