@@ -144,6 +144,12 @@ RENDERED: dict[tuple[str, str], tuple[int, set[str], str | None]] = {
     ("jump-squat", "front"): (1, {"jump"}, "jump"),
     # the hips rise as the knees tuck: never a squat, called a pull-up
     ("pull-up", "side"): (1, {"pull-up", "standing movement"}, "pull-up"),
+    # the landing squat stays on the box: no flight after its bottom, the feet a box higher
+    ("box-jump", "side"): (
+        1,
+        {"box jump", "jump", "single-leg bend", "standing movement"},
+        "box jump",
+    ),
 }
 
 

@@ -58,6 +58,8 @@ CHANNELS: dict[str, float] = {
         )
     },
 }
+#: The box a box jump lands on, metres (30-75 cm are the usual plyometric boxes).
+BOX_M = 0.40
 #: Legs reach at most this share of thigh + shank: a standing knee keeps ~4 deg of bend.
 REACH = 0.9995
 
@@ -608,6 +610,43 @@ MOVEMENTS: dict[str, Movement] = {
                 (2.4, {}),
             ),
             stand_s=0.8,
+        ),
+        Movement(
+            "box-jump",
+            f"box jumps: a quick dip with the arms swung back, a jump onto a {BOX_M * 100:.0f} cm "
+            "box (not drawn) landing in a half squat, standing up on it and stepping back down "
+            "one foot at a time (not counted, see formcheck.core.movement)",
+            base=_both(arm=20.0, plane=0.0, elbow=15.0),
+            keys=(
+                (0.0, {}),
+                (
+                    0.45,
+                    {"drop": 0.20, "lean": 35.0, "pelvis_z": -0.08, **_both(arm=40.0, plane=180.0)},
+                ),
+                (0.7, {"lean": 10.0, **_both(lift=0.06, pitch=35.0, arm=120.0)}),
+                (
+                    0.9,
+                    {
+                        **{"drop": 0.30, "lean": 25.0, "pelvis_z": 0.20},
+                        **_both(lift=BOX_M + 0.15, z=0.30, pitch=5.0, arm=100.0),
+                    },
+                ),
+                (
+                    1.05,
+                    {
+                        **{"drop": 0.32, "lean": 35.0, "pelvis_z": 0.30},
+                        **_both(lift=BOX_M, z=0.45, arm=80.0),
+                    },
+                ),
+                (1.7, {"pelvis_z": 0.45, **_both(lift=BOX_M, z=0.45)}),
+                (2.3, {"pelvis_z": 0.45, **_both(lift=BOX_M, z=0.45)}),
+                (
+                    2.9,
+                    {"pelvis_z": 0.2, "left_lift": 0.0, "left_z": 0.0}
+                    | {"right_lift": BOX_M, "right_z": 0.45},
+                ),
+                (3.5, {}),
+            ),
         ),
     )
 }
