@@ -90,8 +90,10 @@ def test_model_rebuilds_byte_for_byte(tmp_path: Path) -> None:
             capture_output=True,
             timeout=300,
         )
-    except (subprocess.SubprocessError, OSError):
-        pytest.skip("mediapipe 0.10.21 wheel cannot be downloaded here")
+    except (subprocess.SubprocessError, OSError) as err:
+        said = (getattr(err, "stderr", b"") or b"").decode(errors="replace").strip()
+        why = said.splitlines()[-1] if said else str(err)
+        pytest.skip(f"mediapipe 0.10.21 wheel cannot be downloaded here: {why}")
     (wheel,) = tmp_path.glob("mediapipe-0.10.21-*.whl")
     out = tmp_path / "rebuilt.task"
     subprocess.run(
