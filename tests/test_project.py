@@ -68,7 +68,15 @@ def test_model_checksum_matches_models_readme() -> None:
 
 
 def test_model_rebuilds_byte_for_byte(tmp_path: Path) -> None:
-    """Rebuild the bundle from the mediapipe 0.10.21 wheel (skips when the registry is unreachable)."""
+    """Rebuild the bundle from the mediapipe 0.10.21 wheel (skips when the registry is unreachable).
+
+    pip runs without the proxy `keep_offline` points at nowhere: a test before this one in the
+    same worker may have loaded the model, and the proxy it set stays for the process."""
+    import os
+
+    from formcheck.media.model import NO_NETWORK_PROXY
+
+    env = {k: v for k, v in os.environ.items() if v != NO_NETWORK_PROXY}
     try:
         subprocess.run(
             [
@@ -89,6 +97,7 @@ def test_model_rebuilds_byte_for_byte(tmp_path: Path) -> None:
             check=True,
             capture_output=True,
             timeout=300,
+            env=env,
         )
     except (subprocess.SubprocessError, OSError) as err:
         said = (getattr(err, "stderr", b"") or b"").decode(errors="replace").strip()
