@@ -150,6 +150,10 @@ RENDERED: dict[tuple[str, str], tuple[int, set[str], str | None]] = {
         {"box jump", "jump", "single-leg bend", "standing movement"},
         "box jump",
     ),
+    # the hips over the bending leg: from the front only (from the side every check is blind)
+    ("lateral-lunge", "front"): (1, {"lateral lunge", "single-leg bend"}, "lateral lunge"),
+    # thrown to chest height standing, hanging at the bottom
+    ("kettlebell-swing", "side"): (1, {"kettlebell swing", "hip hinge"}, "kettlebell swing"),
 }
 
 

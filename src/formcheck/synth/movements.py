@@ -648,6 +648,52 @@ MOVEMENTS: dict[str, Movement] = {
                 (3.5, {}),
             ),
         ),
+        Movement(
+            "lateral-lunge",
+            "lateral (side) lunges holding a weight at the chest: from a wide stance (ankles "
+            "0.84 m apart, toes out 15 deg) the hips move 0.26 m over the left foot and sink on "
+            "the bending left knee, the right leg stays straight; back to the middle, then to "
+            "the right",
+            base={**_both(x=0.42, yaw=15.0, arm=25.0, plane=0.0, elbow=130.0)},
+            keys=(
+                (0.0, {}),
+                (0.9, {"pelvis_x": 0.26, "pelvis_z": -0.08, "drop": 0.2, "lean": 30.0}),
+                (1.3, {"pelvis_x": 0.26, "pelvis_z": -0.08, "drop": 0.2, "lean": 30.0}),
+                (2.2, {}),
+                (3.1, {"pelvis_x": -0.26, "pelvis_z": -0.08, "drop": 0.2, "lean": 30.0}),
+                (3.5, {"pelvis_x": -0.26, "pelvis_z": -0.08, "drop": 0.2, "lean": 30.0}),
+                (4.4, {}),
+            ),
+            cycles=2,
+            stand_s=0.5,
+        ),
+        Movement(
+            "kettlebell-swing",
+            "two-hand kettlebell swings (a squatting swing): the bell swung back between the "
+            "thighs, knees bent and trunk 40 deg forward, then thrown to chest height as the hips "
+            "lock out, three swings in a row; arms straight, both hands on the bell",
+            base=_both(arm=5.0, plane=0.0, elbow=5.0),
+            keys=(
+                (0.0, {}),
+                *(
+                    (t, pose)
+                    for k in range(3)
+                    for t, pose in (
+                        (
+                            0.65 + 1.3 * k,
+                            {
+                                **{"lean": 40.0, "pelvis_z": -0.15, "drop": 0.25},
+                                **_both(arm=-20.0, plane=10.0),
+                            },
+                        ),
+                        (1.3 + 1.3 * k, _both(arm=90.0, plane=10.0)),
+                    )
+                ),
+                (4.5, {}),
+            ),
+            cycles=1,
+            stand_s=0.6,
+        ),
     )
 }
 
