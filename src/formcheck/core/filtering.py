@@ -8,7 +8,11 @@ Notes
 -----
 - Gating: MediaPipe's visibility is a per-landmark probability of being
   visible; below ``VISIBILITY_THRESHOLD`` = 0.5 (the threshold MediaPipe's own
-  drawing utilities use) the position is a guess and is set to NaN.
+  drawing utilities use) the position is a guess and is set to NaN. So is a
+  landmark outside the picture (`in_picture`), whatever its visibility: the model
+  extrapolates a joint the frame cuts off (the ankles of a real side-view squat
+  filmed with the feet below the frame's edge read visibility 0.67 there), and
+  knee angles, depth and lockout built on that guess read 3-16 deg off.
 - Gaps up to ``MAX_GAP_S`` = 0.2 s are bridged linearly: at squat speeds
   (a rep lasts 2-4 s) a joint moves a few centimetres in 0.2 s, so a straight
   line is within the landmark noise; longer gaps stay NaN.
@@ -40,6 +44,23 @@ MAX_SWAP_S = 1.0
 #: World distances are divided by this (a shank, metres) to compare them with image distances
 #: divided by the shank length in pixels.
 SHANK_M = 0.4
+
+
+def in_picture(xy: np.ndarray) -> np.ndarray:
+    """Where a landmark lies inside the picture: both normalised image coordinates in [0, 1].
+
+    Parameters
+    ----------
+    xy : np.ndarray
+        ``(..., 2)`` normalised image x and y (0-1 across the frame); NaN where unknown.
+
+    Returns
+    -------
+    np.ndarray
+        ``(...)`` bool, False outside the frame and where unknown.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    return ((xy >= 0.0) & (xy <= 1.0)).all(axis=-1)
 
 
 def gate(

@@ -456,7 +456,8 @@ def standing(seq: PoseSequence, visibility_threshold: float = flt.VISIBILITY_THR
 
 
 def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixels ``(K, 2, T)``, world ``(K, 3, T)``, visibility ``(K, T)`` of the landmarks used.
+    """Pixels ``(K, 2, T)``, world ``(K, 3, T)``, visibility ``(K, T)`` of the landmarks used;
+    the visibility is 0 where a landmark lies outside the picture (`filtering.in_picture`).
 
     Time goes last so every coordinate series is contiguous. The gather copies
     blocks of frames through slices of consecutive landmarks (a cache-friendly
@@ -477,7 +478,8 @@ def _select(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for a, b, sl in groups:
             np.multiply(seq.landmarks[s:e, sl, :2].transpose(1, 2, 0), size, out=pix[a:b, :, s:e])
             world[a:b, :, s:e] = seq.world[s:e, sl].transpose(1, 2, 0)
-            vis[a:b, s:e] = seq.visibility[s:e, sl].T
+            inside = flt.in_picture(seq.landmarks[s:e, sl, :2]).T
+            vis[a:b, s:e] = np.where(inside, seq.visibility[s:e, sl].T, 0.0)
     return pix, world, vis
 
 
@@ -676,8 +678,8 @@ def compute_metrics(
     seq : PoseSequence
         Landmarks of every frame (NaN rows where nobody was found).
     clean : bool
-        Gate landmarks seen with less than ``visibility_threshold``, repair leg swaps, bridge
-        gaps up to 0.2 s and low-pass the metric series.
+        Gate landmarks seen with less than ``visibility_threshold`` or outside the picture,
+        repair leg swaps, bridge gaps up to 0.2 s and low-pass the metric series.
     cutoff_hz : float or None
         Low-pass cut-off in Hz (zero phase); None: no low-pass.
     visibility_threshold : float

@@ -8,7 +8,8 @@ block under the heels, turn), or an empty string when the setup is good.
 Notes
 -----
 - Feet: a foot's ankle, heel and toe count as seen with visibility >= 0.5
-  (`formcheck.core.filtering.VISIBILITY_THRESHOLD`) inside the image; the feet are "not
+  (`formcheck.core.filtering.VISIBILITY_THRESHOLD`) inside the image (`in_picture`, as the
+  metrics gate them); the feet are "not
   visible" unless, on the median frame, at least one foot has all three seen. One foot,
   not both: from the side the far foot is behind the near one (MediaPipe gives it
   visibility 0.3-0.5; on the rendered side views the old 4-of-6 count said "Step back" on
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.filtering import VISIBILITY_THRESHOLD
+from ..core.filtering import VISIBILITY_THRESHOLD, in_picture
 from ..core.landmarks import (
     LEFT_ANKLE,
     LEFT_FOOT_INDEX,
@@ -102,8 +103,7 @@ def setup_problem(
     detected = seq.detected
     if len(seq) == 0 or detected.mean() < 0.5:
         return NO_PERSON
-    feet = seq.landmarks[detected][:, FEET, :2]
-    inside = ((feet >= 0.0) & (feet <= 1.0)).all(axis=2)
+    inside = in_picture(seq.landmarks[detected][:, FEET, :2])
     seen = inside & (seq.visibility[detected][:, FEET] >= VISIBILITY_THRESHOLD)
     best_foot = np.maximum(seen[:, FOOT_LEFT].sum(axis=1), seen[:, FOOT_RIGHT].sum(axis=1))
     if np.median(best_foot) < len(FOOT_LEFT):
