@@ -53,6 +53,21 @@ def test_ankles_cut_off_by_the_frame_are_not_seen_and_no_rep_is_judged_on_them()
     assert np.isnan(no_toes["heel_elevation_left"].masked).all()
 
 
+def test_the_message_says_the_legs_were_not_seen() -> None:
+    from formcheck.core.analysis import analyze
+    from formcheck.core.ruleset import load_rules
+    from formcheck.report.pipeline import outcome_message
+
+    seq = squat_sequence(n_reps=2, yaw_deg=90.0)
+    full, cut = analyze(seq, load_rules()), analyze(_cropped(seq, 600), load_rules())
+    assert full.legs_seen == 1.0 and cut.legs_seen == 0.0
+    assert outcome_message(cut, "cut.mp4") == (
+        "A person was found in cut.mp4, but no squat repetition; their legs were not seen on "
+        "100% of the frames (knees or ankles outside the picture or hidden). Film a set of full "
+        "squats with hips, knees and feet in the picture."
+    )
+
+
 def test_a_foot_leaving_the_frame_for_a_moment_is_bridged() -> None:
     seq = squat_sequence(n_reps=2, yaw_deg=90.0)
     lm = seq.landmarks.copy()
@@ -95,7 +110,7 @@ def test_a_rendered_squat_cropped_above_its_ankles_is_not_judged(tmp_path: Path)
         text=True,
     )
     assert done.returncode == 2, done.stderr
-    assert "feet in the picture" in done.stderr and "Traceback" not in done.stderr
+    assert "their legs were not seen on" in done.stderr and "Traceback" not in done.stderr
     doc = json.loads((report / "report.json").read_text())
     assert doc["reps"] == []
     # the model still placed the near (left) ankle, below the frame and with visibility >= 0.5

@@ -85,6 +85,19 @@ class Analysis:
         return set_view(self.metrics.view, self.sequence.detected)[1]
 
     @property
+    def legs_seen(self) -> float:
+        """Share (0-1) of the frames with a person on which a knee angle (`knee_bend`, either
+        leg) is known; low when the frame cuts off the feet or the legs are hidden (0 without a
+        person)."""
+        person = np.asarray(self.sequence.detected, dtype=bool)
+        if not person.any():
+            return 0.0
+        known = np.isfinite(self.metrics["knee_bend_left"].masked) | np.isfinite(
+            self.metrics["knee_bend_right"].masked
+        )
+        return float(known[person].mean())
+
+    @property
     def status(self) -> str:
         """`ANALYSED`, `NO_PERSON` (no frame has a person) or `NO_SQUAT` (no rep found)."""
         if not self.sequence.detected.any():

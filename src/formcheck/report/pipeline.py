@@ -268,6 +268,12 @@ def _annotate_and_stills(
     return stills
 
 
+#: Below this share of the frames with a person on which a knee angle is known
+#: (`Analysis.legs_seen`), a video without a squat is said to show too little of the legs: on
+#: more than half of the frames no rep could have been seen.
+LEGS_SEEN_MIN = 0.5
+
+
 def outcome_message(analysis: Analysis, name: str) -> str:
     """One sentence on the outcome for the video file ``name`` (``report.json``'s ``message``,
     and the batch digest's)."""
@@ -275,9 +281,16 @@ def outcome_message(analysis: Analysis, name: str) -> str:
         return f"No person was found in {name}. Film the whole body, head to feet, in good light."
     if analysis.status != ANALYSED:
         seen = analysis.rejected.summary()
+        legs = analysis.legs_seen
         return (
             f"A person was found in {name}, but no squat repetition"
             + (f" (seen instead: {seen})" if seen else "")
+            + (
+                f"; their legs were not seen on {100 * (1 - legs):.0f}% of the frames (knees or "
+                "ankles outside the picture or hidden)"
+                if legs < LEGS_SEEN_MIN
+                else ""
+            )
             + ". Film a set of full squats with hips, knees and feet in the picture."
         )
     n = len(analysis.reps)
