@@ -305,6 +305,28 @@ def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     return y[:, ::-1][:, pad:-pad]
 
 
+def ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat frame indices of the ranges ``[lo_k, hi_k]`` (inclusive, non-empty), the length of
+    each range and the offset where each starts in the flat array: per-range statistics of a
+    series without a loop (``np.fmax.reduceat(x[flat], offsets)``).
+
+    Parameters
+    ----------
+    lo, hi : np.ndarray
+        ``(K,)`` int first and last frame of each range, ``lo <= hi``.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray, np.ndarray]
+        ``flat`` (sum of the lengths,), ``lengths`` (K,) and ``offsets`` (K,).
+    """
+    lengths = hi - lo + 1
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    flat = np.arange(int(offsets[-1] + lengths[-1]) if lengths.size else 0)
+    flat += np.repeat(lo - offsets, lengths)
+    return flat, lengths, offsets
+
+
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Where a boolean series is True, as runs.
 

@@ -80,6 +80,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .filtering import ragged
 from .geometry import angle_between
 
 #: The per-frame movement signals `movement_values` makes, with their units.
@@ -414,8 +415,7 @@ def judge_candidates(
     k = s.shape[0]
     if k == 0 or not rules:
         return Verdicts(np.ones(k, bool), np.full(k, -1), np.full(k, np.nan), rules)
-    lengths = e - s + 1
-    flat = np.arange(lengths.sum()) + np.repeat(s - np.cumsum(lengths) + lengths, lengths)
+    flat, lengths, _ = ragged(s, e)
     last = np.minimum(e + after, signals.shape[1] - 1)
     values = np.empty((len(rules), k))
     for i, rule in enumerate(rules):  # a handful of rules, each over every candidate at once
@@ -446,9 +446,7 @@ def _flight(feet: np.ndarray, hips: np.ndarray, bottom: np.ndarray, last: np.nda
     where the floor or every frame is unknown."""
     if bottom.size == 0:
         return np.empty(0)
-    lengths = last - bottom + 1
-    flat = np.arange(lengths.sum()) + np.repeat(bottom - np.cumsum(lengths) + lengths, lengths)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    flat, _, offsets = ragged(bottom, last)
     floor = feet[bottom]
     with warnings.catch_warnings():  # all-NaN windows: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -460,9 +458,7 @@ def _flight(feet: np.ndarray, hips: np.ndarray, bottom: np.ndarray, last: np.nda
 
 def _ragged_nanmin(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Per candidate, the smallest of ``v[lo .. hi]`` (inclusive), NaN skipped (NaN if all)."""
-    lengths = hi - lo + 1
-    flat = np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    flat, _, offsets = ragged(lo, hi)
     return np.fmin.reduceat(v[flat], offsets)
 
 

@@ -60,6 +60,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .filtering import ragged
 from .metrics import KNEE_BEND, with_knee_bend
 from .metricset import MetricSet
 from .movement import (
@@ -487,22 +488,12 @@ def movement_signals(metrics: MetricSet) -> np.ndarray:
     return np.stack(rows).reshape(len(SIGNALS), n)
 
 
-def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flat frame indices of the ranges ``[lo_k, hi_k]`` (inclusive, non-empty),
-    the length of each range and the offset where each starts in the flat array."""
-    lengths = hi - lo + 1
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    flat = np.arange(int(offsets[-1] + lengths[-1]) if lengths.size else 0)
-    flat += np.repeat(lo - offsets, lengths)
-    return flat, lengths, offsets
-
-
 def _last_below(
     x: np.ndarray, lo: np.ndarray, hi: np.ndarray, thr: np.ndarray, where: np.ndarray | None = None
 ) -> np.ndarray:
     """For each k, the last index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
     ``where`` true, if given); -1 if none."""
-    flat, lengths, offsets = _ragged(lo, hi)
+    flat, lengths, offsets = ragged(lo, hi)
     ok = x[flat] <= np.repeat(thr, lengths)
     if where is not None:
         ok &= where[flat]
@@ -514,7 +505,7 @@ def _first_below(
 ) -> np.ndarray:
     """For each k, the first index in ``[lo_k, hi_k]`` with ``x <= thr_k`` (and
     ``where`` true, if given); the largest int64 if none."""
-    flat, lengths, offsets = _ragged(lo, hi)
+    flat, lengths, offsets = ragged(lo, hi)
     ok = x[flat] <= np.repeat(thr, lengths)
     if where is not None:
         ok &= where[flat]
@@ -533,7 +524,7 @@ def _argmin_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     """For each k, the first index of the minimum of ``x[lo_k:hi_k + 1]``."""
     if lo.size == 0:
         return np.empty(0, dtype=np.int64)
-    flat, lengths, offsets = _ragged(lo, hi)
+    flat, lengths, offsets = ragged(lo, hi)
     v = x[flat]
     lowest = np.minimum.reduceat(v, offsets)
     hit = np.where(v <= np.repeat(lowest, lengths), flat, np.iinfo(np.int64).max)
@@ -577,7 +568,7 @@ def _largest_reversal(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     ``[lo_k, hi_k]`` (0 for a series that never falls; NaN frames skipped)."""
     if lo.size == 0:
         return np.empty(0)
-    flat, lengths, offsets = _ragged(lo, hi)
+    flat, lengths, offsets = ragged(lo, hi)
     v = np.where(np.isfinite(x[flat]), x[flat], np.nan)
     # One accumulate over all ranges: lift range k by k * step so no maximum carries over between
     # ranges.
@@ -701,7 +692,7 @@ def detect_candidates(
     first, last = _plateau(x, start, peaks, end, np.full(peaks.shape, p.bottom_tolerance_deg))
     reps = Reps.from_indices(start, _plateau_middle(first, last, peaks), end, ts, (first, last))
     # Hip confirmation: lowest hips in the rep versus the standing points.
-    flat, _, offsets = _ragged(start, end)
+    flat, _, offsets = ragged(start, end)
     with np.errstate(invalid="ignore"):
         sink = np.fmax.reduceat(hip[flat], offsets) - np.maximum(hip[start], hip[end])
     lean = _standing_lean(trunk, start, end, p.standing_frames(fps))
@@ -829,7 +820,7 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     out = np.full(lo.shape, -np.inf)
     some = lo <= hi
     if some.any():
-        flat, _, offsets = _ragged(lo[some], hi[some])
+        flat, _, offsets = ragged(lo[some], hi[some])
         out[some] = np.maximum.reduceat(x[flat], offsets)
     return out
 
@@ -879,9 +870,9 @@ def settled(
     # The left base as find_peaks has it: the lowest point back to the last higher frame, within h
     # frames.
     lo = np.maximum(b - h, 0)
-    flat, lengths, offsets = _ragged(lo, b)
+    flat, lengths, offsets = ragged(lo, b)
     higher = np.maximum.reduceat(np.where(x[flat] > np.repeat(top, lengths), flat, -1), offsets)
-    flat, _, offsets = _ragged(np.maximum(higher + 1, lo), b)
+    flat, _, offsets = ragged(np.maximum(higher + 1, lo), b)
     left_base = np.minimum.reduceat(x[flat], offsets)
     thr = left_base + np.maximum(p.top_tolerance_deg, p.top_tolerance_frac * (top - left_base))
     # A frame above the bottom within h frames after it bounds the right base: the level is final.
