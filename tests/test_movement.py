@@ -30,6 +30,18 @@ def _analyse(seq: PoseSequence):
     return find_candidates(compute_metrics(seq))
 
 
+def _live(metrics, fps: float, chunk: int) -> Reps:
+    """The reps live mode's `RepCounter` gives on ``metrics`` fed ``chunk`` frames at a time."""
+    flex, hip, trunk = rep_signals(metrics)
+    move = movement_signals(metrics)
+    counter = RepCounter(fps)
+    ts = np.asarray(metrics.timestamps)
+    live = [counter.push(ts[i : i + chunk], flex[i : i + chunk], hip[i : i + chunk],
+                         trunk[i : i + chunk], move[:, i : i + chunk])
+            for i in range(0, ts.size, chunk)]  # fmt: skip
+    return Reps.concat([*live, counter.flush()])
+
+
 def test_a_plain_squat_set_counts_and_nothing_is_turned_down():
     reps, rejected = _analyse(squat_sequence(n_reps=3))
     assert len(reps) == 3
@@ -186,14 +198,7 @@ def test_live_counter_turns_down_the_same_candidates():
     metrics = compute_metrics(_with_world(seq, world))
     offline, rejected = find_candidates(metrics)
     assert len(offline) >= 1 and len(rejected) >= 1
-    flex, hip, trunk = rep_signals(metrics)
-    move = movement_signals(metrics)
-    counter = RepCounter(float(seq.fps))
-    ts = np.asarray(metrics.timestamps)
-    live = [counter.push(ts[i : i + 7], flex[i : i + 7], hip[i : i + 7], trunk[i : i + 7],
-                         move[:, i : i + 7]) for i in range(0, n, 7)]  # fmt: skip
-    got = Reps.concat([*live, counter.flush()])
-    np.testing.assert_array_equal(got.bottom, offline.bottom)
+    np.testing.assert_array_equal(_live(metrics, float(seq.fps), 7).bottom, offline.bottom)
 
 
 def test_report_lists_what_was_not_counted():
@@ -264,15 +269,7 @@ def test_a_squat_that_takes_off_is_a_jump_and_the_live_counter_agrees():
     assert len(reps) == 0 and rejected.movements == ("jump",) * 3, rejected.to_list()
     value = float(rejected.reasons[0].split()[3])
     assert rejected.reasons[0].startswith("feet and hips ") and 0.4 < value <= 0.5
-    metrics = compute_metrics(jumps)
-    flex, hip, trunk = rep_signals(metrics)
-    move = movement_signals(metrics)
-    counter = RepCounter(float(seq.fps))
-    ts = np.asarray(metrics.timestamps)
-    n = ts.size
-    live = [counter.push(ts[i : i + 5], flex[i : i + 5], hip[i : i + 5], trunk[i : i + 5],
-                         move[:, i : i + 5]) for i in range(0, n, 5)]  # fmt: skip
-    assert len(Reps.concat([*live, counter.flush()])) == 0
+    assert len(_live(compute_metrics(jumps), float(seq.fps), 5)) == 0
 
 
 def test_feet_or_hips_rising_alone_or_a_track_that_slides_away_is_not_a_jump():
@@ -352,14 +349,7 @@ def test_landing_on_a_box_is_a_box_jump_and_the_live_counter_agrees():
         "shank lengths higher at the bottom and at the end than before (squat: 0.4 or less)"
     )
     assert 0.7 < float(rejected.reasons[0].split()[1]) <= 0.8
-    metrics = compute_metrics(boxed)
-    flex, hip, trunk = rep_signals(metrics)
-    move = movement_signals(metrics)
-    counter = RepCounter(float(seq.fps))
-    ts = np.asarray(metrics.timestamps)
-    live = [counter.push(ts[i : i + 7], flex[i : i + 7], hip[i : i + 7], trunk[i : i + 7],
-                         move[:, i : i + 7]) for i in range(0, ts.size, 7)]  # fmt: skip
-    assert len(Reps.concat([*live, counter.flush()])) == 0
+    assert len(_live(compute_metrics(boxed), float(seq.fps), 7)) == 0
     # a 0.3 shank-length shift (a foot landmark's drift, a step lower than any box) still counts
     assert len(_analyse(_on_a_box(seq, squats, box=0.3))[0]) == 3
 
