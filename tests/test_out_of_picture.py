@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from formcheck.core.filtering import in_picture
+from formcheck.core.landmarks import INDEX
 from formcheck.core.metrics import compute_metrics
 from formcheck.core.reps import find_reps
 from formcheck.core.sequence import PoseSequence
@@ -89,7 +90,8 @@ def test_a_rendered_squat_cropped_above_its_ankles_is_not_judged(tmp_path: Path)
     seq = extract(sample, progress=False)
     assert len(find_reps(compute_metrics(seq))) >= 2
     seen_y = np.where(seq.visibility >= 0.5, seq.landmarks[..., 1], np.nan) * seq.image_size[1]
-    top_ankle, knee = np.nanmin(seen_y[:, [27, 28]]), np.nanmax(seen_y[:, [25, 26]])
+    top_ankle = np.nanmin(seen_y[:, [INDEX["left_ankle"], INDEX["right_ankle"]]])
+    knee = np.nanmax(seen_y[:, [INDEX["left_knee"], INDEX["right_knee"]]])
     cut = int(top_ankle - 4) // 2 * 2  # above every seen ankle (even, for yuv420p)
     assert cut > knee + 10
     cropped = tmp_path / "cropped.mp4"
@@ -118,7 +120,8 @@ def test_a_rendered_squat_cropped_above_its_ankles_is_not_judged(tmp_path: Path)
     from formcheck.media.cache import load
 
     poses = load(report / "landmarks.npz")
-    ankle_y, ankle_vis = poses.landmarks[:, 27, 1], poses.visibility[:, 27]
+    left_ankle = INDEX["left_ankle"]
+    ankle_y, ankle_vis = poses.landmarks[:, left_ankle, 1], poses.visibility[:, left_ankle]
     assert np.mean((ankle_y > 1.0) & (ankle_vis >= 0.5)) > 0.5
     bend = compute_metrics(poses)["knee_bend_left"].masked
     assert np.isfinite(bend).mean() < 1.0 - np.mean((ankle_y > 1.0) & (ankle_vis >= 0.5))

@@ -627,14 +627,18 @@ MOVEMENTS: dict[str, Movement] = {
                 (
                     0.9,
                     {
-                        **{"drop": 0.30, "lean": 25.0, "pelvis_z": 0.20},
+                        "drop": 0.30,
+                        "lean": 25.0,
+                        "pelvis_z": 0.20,
                         **_both(lift=BOX_M + 0.15, z=0.30, pitch=5.0, arm=100.0),
                     },
                 ),
                 (
                     1.05,
                     {
-                        **{"drop": 0.32, "lean": 35.0, "pelvis_z": 0.30},
+                        "drop": 0.32,
+                        "lean": 35.0,
+                        "pelvis_z": 0.30,
                         **_both(lift=BOX_M, z=0.45, arm=80.0),
                     },
                 ),
@@ -642,8 +646,13 @@ MOVEMENTS: dict[str, Movement] = {
                 (2.3, {"pelvis_z": 0.45, **_both(lift=BOX_M, z=0.45)}),
                 (
                     2.9,
-                    {"pelvis_z": 0.2, "left_lift": 0.0, "left_z": 0.0}
-                    | {"right_lift": BOX_M, "right_z": 0.45},
+                    {
+                        "pelvis_z": 0.2,
+                        "left_lift": 0.0,
+                        "left_z": 0.0,
+                        "right_lift": BOX_M,
+                        "right_z": 0.45,
+                    },
                 ),
                 (3.5, {}),
             ),
@@ -654,7 +663,7 @@ MOVEMENTS: dict[str, Movement] = {
             "0.84 m apart, toes out 15 deg) the hips move 0.26 m over the left foot and sink on "
             "the bending left knee, the right leg stays straight; back to the middle, then to "
             "the right",
-            base={**_both(x=0.42, yaw=15.0, arm=25.0, plane=0.0, elbow=130.0)},
+            base=_both(x=0.42, yaw=15.0, arm=25.0, plane=0.0, elbow=130.0),
             keys=(
                 (0.0, {}),
                 (0.9, {"pelvis_x": 0.26, "pelvis_z": -0.08, "drop": 0.2, "lean": 30.0}),
@@ -682,7 +691,9 @@ MOVEMENTS: dict[str, Movement] = {
                         (
                             0.65 + 1.3 * k,
                             {
-                                **{"lean": 40.0, "pelvis_z": -0.15, "drop": 0.25},
+                                "lean": 40.0,
+                                "pelvis_z": -0.15,
+                                "drop": 0.25,
                                 **_both(arm=-20.0, plane=10.0),
                             },
                         ),
